@@ -1,0 +1,1 @@
+"""Integrations the agent can use. Each skill exposes its readiness (its Home tab row) and its tools."""

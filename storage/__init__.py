@@ -1,0 +1,1 @@
+"""SQLite storage: one module per aggregate (teams and config, credentials, audit)."""

@@ -1,0 +1,41 @@
+"""Open the storage layer as one object: database, audit log, teams, credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from settings import Settings
+from storage.audit import AuditLog
+from storage.credentials import CredentialStore, load_or_create_key
+from storage.db import Database
+from storage.teams import TeamStore
+
+
+@dataclass
+class Storage:
+    db: Database
+    audit: AuditLog
+    teams: TeamStore
+    credentials: CredentialStore
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def open_storage(settings: Settings) -> Storage:
+    """Open and migrate the database, load the secret key and check it, and make sure the default team exists.
+
+    Raises SecretKeyError with a clear message when the key is malformed or wrong.
+    """
+    key, source = load_or_create_key(settings.secret_key, settings.key_file)
+    db = await Database.open(settings.db_path)
+    try:
+        audit = AuditLog(db)
+        credentials = CredentialStore(db, audit, key, source)
+        await credentials.verify_key()
+        teams = TeamStore(db, audit)
+        await teams.ensure_default()
+    except BaseException:
+        await db.close()
+        raise
+    return Storage(db=db, audit=audit, teams=teams, credentials=credentials)

@@ -1,0 +1,121 @@
+"""The schema of a team's config document; a patched document is validated against it before it is stored."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Routing(_Strict):
+    github_repos: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=list)
+
+    @field_validator("github_repos")
+    @classmethod
+    def _repos(cls, repos: list[str]) -> list[str]:
+        for repo in repos:
+            if not _REPO.match(repo):
+                raise ValueError(f"{repo!r} is not owner/name")
+        return repos
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, channels: list[str]) -> list[str]:
+        for channel in channels:
+            if not _CHANNEL.match(channel):
+                raise ValueError(f"{channel!r} is not a Slack channel id (like C0ADZHLL76V)")
+        return channels
+
+
+class PlannerPrompt(_Strict):
+    system: str = Field(default="", max_length=20_000)
+
+
+class Planner(_Strict):
+    prompt: PlannerPrompt = Field(default_factory=PlannerPrompt)
+
+
+class Coding(_Strict):
+    enabled: bool = False
+
+
+class Agents(_Strict):
+    planner: Planner = Field(default_factory=Planner)
+    coding: Coding = Field(default_factory=Coding)
+
+
+class Reports(_Strict):
+    channel: str | None = None
+    timezone: str | None = None
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, channel: str | None) -> str | None:
+        if channel is not None and not _CHANNEL.match(channel):
+            raise ValueError(f"{channel!r} is not a Slack channel id (like C0ADZHLL76V)")
+        return channel
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, tz: str | None) -> str | None:
+        if tz is not None:
+            try:
+                ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"{tz!r} is not an IANA time zone (like America/Los_Angeles)") from exc
+        return tz
+
+
+class GrafanaDatasources(_Strict):
+    loki: str | None = None
+    prometheus: str | None = None
+
+
+class GrafanaConfig(_Strict):
+    datasources: GrafanaDatasources = Field(default_factory=GrafanaDatasources)
+
+
+class AmplitudeConfig(_Strict):
+    region: Literal["us", "eu"] | None = None
+
+
+class TeamConfig(_Strict):
+    routing: Routing = Field(default_factory=Routing)
+    agents: Agents = Field(default_factory=Agents)
+    reports: Reports = Field(default_factory=Reports)
+    grafana: GrafanaConfig = Field(default_factory=GrafanaConfig)
+    amplitude: AmplitudeConfig = Field(default_factory=AmplitudeConfig)
+
+
+class ConfigInvalid(ValueError):
+    """A config document that does not fit the schema; the message lists each problem by its path."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def validate_config(document: object) -> TeamConfig:
+    if not isinstance(document, dict):
+        raise ConfigInvalid(["the config must be a JSON object"])
+    try:
+        return TeamConfig.model_validate(document)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"]) or "(root)"
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "is not a known setting"
+            problems.append(f"{path}: {msg}")
+        raise ConfigInvalid(problems) from None

@@ -1,0 +1,93 @@
+"""Teams and their config documents (JSON Merge Patch, validated before stored)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from storage.audit import AuditLog
+from storage.db import Database
+from storage.merge_patch import merge_patch
+from storage.team_config import TeamConfig, validate_config
+
+DEFAULT_TEAM_ID = "default"
+
+
+@dataclass(frozen=True)
+class Team:
+    id: str
+    org_id: str
+    name: str
+    slack_team_id: str | None
+    config: TeamConfig
+
+    @property
+    def config_document(self) -> dict[str, Any]:
+        return self.config.model_dump(mode="json")
+
+
+class TeamNotFound(LookupError):
+    pass
+
+
+class TeamStore:
+    def __init__(self, db: Database, audit: AuditLog) -> None:
+        self.db = db
+        self.audit = audit
+
+    async def ensure_default(self) -> Team:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO teams (id, org_id, name, config) VALUES (?, 'default', 'Default team', '{}')",
+                (DEFAULT_TEAM_ID,),
+            )
+        return await self.get(DEFAULT_TEAM_ID)
+
+    async def get(self, team_id: str) -> Team:
+        row = await self.db.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
+        if row is None:
+            raise TeamNotFound(team_id)
+        return _team(row)
+
+    async def find(self, org_id: str, team_id: str) -> Team:
+        row = await self.db.fetchone("SELECT * FROM teams WHERE org_id = ? AND id = ?", (org_id, team_id))
+        if row is None:
+            raise TeamNotFound(f"{org_id}/{team_id}")
+        return _team(row)
+
+    async def for_slack_team(self, slack_team_id: str | None) -> Team:
+        """The team bound to a Slack workspace, else the default team."""
+        if slack_team_id:
+            row = await self.db.fetchone("SELECT * FROM teams WHERE slack_team_id = ?", (slack_team_id,))
+            if row is not None:
+                return _team(row)
+        return await self.get(DEFAULT_TEAM_ID)
+
+    async def patch_config(self, team_id: str, patch: Any, actor: str) -> Team:
+        """Apply an RFC 7396 merge patch; raises ConfigInvalid and stores nothing when the result is invalid."""
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT config FROM teams WHERE id = ?", (team_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                raise TeamNotFound(team_id)
+            current = json.loads(row["config"])
+            patched = merge_patch(current, patch)
+            validated = validate_config(patched)
+            stored = validated.model_dump(mode="json", exclude_defaults=True)
+            await conn.execute(
+                "UPDATE teams SET config = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
+                (json.dumps(stored, sort_keys=True), team_id),
+            )
+            await self.audit.record(conn, team_id, actor, "config.patch", {"patch": patch})
+        return await self.get(team_id)
+
+
+def _team(row: Any) -> Team:
+    return Team(
+        id=row["id"],
+        org_id=row["org_id"],
+        name=row["name"],
+        slack_team_id=row["slack_team_id"],
+        config=validate_config(json.loads(row["config"])),
+    )
