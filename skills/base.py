@@ -66,6 +66,7 @@ class Readiness:
     missing: str
     next_step: str
     detail: str = ""
+    actions: tuple[str, ...] = ()  # Home tab buttons this row offers, by action id (e.g. "amplitude_snippet")
 
     @property
     def ready(self) -> bool:

@@ -84,7 +84,7 @@ class Database:
                     await conn.execute(statement)
                 await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, file.name))
                 applied.append(file.name)
-                log.info("applied migration %s", file.name)
+                log.debug("applied migration %s", file.name)
         return applied
 
 

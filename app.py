@@ -1,0 +1,170 @@
+"""sitrep: entry point and composition root.
+
+python app.py            connect to Slack (both tokens set) or start the shell (neither set)
+python app.py shell      the terminal adapter, even with tokens set
+python app.py status     the integration readiness table
+python app.py config get | config patch JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.blocks.readiness import readiness_table_text
+from bot.readiness import readiness_table
+from bot.services import Services
+from bot.shell import run_shell
+from settings import Settings
+from skills.registry import default_factories
+from storage.credentials import SecretKeyError
+from storage.services import open_storage
+from storage.team_config import ConfigInvalid
+from storage.teams import DEFAULT_TEAM_ID
+
+EXIT_USAGE = 2
+
+
+class Fatal(Exception):
+    """A start-up problem: printed as one line, exit status 2."""
+
+
+async def open_services(settings: Settings) -> Services:
+    try:
+        storage = await open_storage(settings)
+    except SecretKeyError as exc:
+        raise Fatal(str(exc)) from None
+    return Services(settings=settings, storage=storage, skill_factories=default_factories())
+
+
+async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.Event | None = None) -> int:
+    mode = "shell" if force_shell else settings.slack_mode
+    if mode == "partial":
+        have, missing = (
+            ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+            if settings.slack_bot_token
+            else ("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN")
+        )
+        raise Fatal(
+            f"{missing} is not set but {have} is: set both to connect to Slack (README, Slack app setup), "
+            "or neither to use the terminal shell"
+        )
+    services = await open_services(settings)
+    try:
+        if mode == "shell":
+            return await run_shell(services)
+        from bot.slack.run import StartupError, serve
+
+        try:
+            return await serve(services, stop=stop)
+        except StartupError as exc:
+            raise Fatal(str(exc)) from None
+    finally:
+        await services.close()
+
+
+async def cmd_status(settings: Settings) -> int:
+    services = await open_services(settings)
+    try:
+        if settings.slack_mode == "socket":
+            services.slack_identity = await _verify_slack(settings)
+        team = await services.team_for(None)
+        print(readiness_table_text(await readiness_table(services, team)))
+        return 0
+    finally:
+        await services.close()
+
+
+async def _verify_slack(settings: Settings) -> dict | None:
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.socket import web_client
+
+    assert settings.slack_bot_token
+    try:
+        return dict((await web_client(settings.slack_bot_token, settings.slack_api_url).auth_test()).data)
+    except (SlackApiError, OSError) as exc:
+        print(f"note: Slack did not accept SLACK_BOT_TOKEN ({exc})", file=sys.stderr)
+        return None
+
+
+async def cmd_config(settings: Settings, action: str, patch_text: str | None) -> int:
+    services = await open_services(settings)
+    try:
+        if action == "get":
+            team = await services.teams.get(DEFAULT_TEAM_ID)
+        else:
+            raw = sys.stdin.read() if patch_text in (None, "-") else patch_text
+            try:
+                patch = json.loads(raw or "")
+            except json.JSONDecodeError as exc:
+                raise Fatal(f"the patch is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+            if isinstance(patch, dict) and set(patch) == {"config"}:
+                patch = patch["config"]  # the admin API's envelope, accepted here too
+            try:
+                team = await services.teams.patch_config(DEFAULT_TEAM_ID, patch, actor="cli")
+            except ConfigInvalid as exc:
+                raise Fatal(f"config not changed: {exc}") from None
+        print(json.dumps(team.config_document, indent=2, sort_keys=True))
+        return 0
+    finally:
+        await services.close()
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python app.py",
+        description="sitrep, an SRE teammate in Slack. With SLACK_BOT_TOKEN and SLACK_APP_TOKEN it connects over "
+        "Socket Mode; with neither it starts a terminal shell.",
+    )
+    p.add_argument("--verbose", "-v", action="store_true", help="log at debug level")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="connect to Slack, or the shell without tokens (the default)")
+    sub.add_parser("shell", help="ask questions in the terminal, even with Slack tokens set")
+    sub.add_parser("status", help="print the integration readiness table")
+    config = sub.add_parser("config", help="read or change the team config (JSON Merge Patch)")
+    config.add_argument("action", choices=["get", "patch"])
+    config.add_argument("patch", nargs="?", help="the merge patch as JSON, or - for standard input")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    command = args.command or "run"
+    quiet = command in ("status", "config") or (command in ("run", "shell") and _shell_mode(command))
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else (logging.WARNING if quiet else logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = Settings.from_env()
+        if command in ("run", "shell"):
+            return asyncio.run(cmd_run(settings, force_shell=command == "shell"))
+        if command == "status":
+            return asyncio.run(cmd_status(settings))
+        if command == "config":
+            return asyncio.run(cmd_config(settings, args.action, args.patch))
+    except (Fatal, ValueError) as exc:
+        print(f"sitrep: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    return EXIT_USAGE
+
+
+def _shell_mode(command: str) -> bool:
+    if command == "shell":
+        return True
+    try:
+        return Settings.from_env().slack_mode == "shell"
+    except ValueError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

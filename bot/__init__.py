@@ -1,0 +1,1 @@
+"""Slack surfaces, the agent, the shell adapter and the web server."""

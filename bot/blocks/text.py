@@ -1,0 +1,48 @@
+"""Text helpers for Block Kit: Slack's length limits and mrkdwn escaping."""
+
+from __future__ import annotations
+
+SECTION_TEXT_MAX = 3000
+HEADER_TEXT_MAX = 150
+FIELD_TEXT_MAX = 2000
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
+    """Split text into chunks of at most `limit` characters, at paragraph, then line, then word boundaries.
+
+    A code fence cut in two is closed at the end of one chunk and reopened in the next.
+    """
+    chunks: list[str] = []
+    rest = text.strip()
+    while rest:
+        if len(rest) <= limit:
+            chunks.append(rest)
+            break
+        window = rest[: limit - 4]
+        cut = max(window.rfind("\n\n"), 0) or max(window.rfind("\n"), 0) or max(window.rfind(" "), 0)
+        if cut < limit // 3:
+            cut = len(window)
+        chunk, rest = rest[:cut].rstrip(), rest[cut:].lstrip("\n ")
+        if chunk.count("```") % 2 == 1:
+            chunk += "\n```"
+            rest = "```\n" + rest
+        chunks.append(chunk)
+    return chunks or [""]
+
+
+def plain(mrkdwn: str) -> str:
+    """mrkdwn for a terminal: links become 'label (url)', entities are unescaped."""
+    import re
+
+    text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", mrkdwn)
+    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -1,0 +1,164 @@
+"""The integration readiness table: one row per integration, computed from stored config and credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from skills.base import Readiness, ReadinessStatus, Skill
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from settings import Settings
+    from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+SKILL_TIMEOUT_S = 10.0
+ROW_ORDER = ("Slack bot", "Scheduled reports", "Grafana", "Amplitude", "GitHub")
+
+
+def slack_readiness(settings: Settings, identity: dict[str, Any] | None) -> Readiness:
+    name = "Slack bot"
+    if identity:
+        who = identity.get("user") or "sitrep"
+        where = identity.get("team") or identity.get("team_id") or "the workspace"
+        return Readiness(
+            name,
+            ReadinessStatus.READY,
+            "nothing",
+            "Mention @sitrep in a channel it is in.",
+            f"connected as @{who} to {where} over Socket Mode",
+        )
+    mode = settings.slack_mode
+    if mode == "shell":
+        return Readiness(
+            name,
+            ReadinessStatus.NOT_CONFIGURED,
+            "SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not set",
+            "Create the app from manifest.json (README, Slack app setup), then set SLACK_BOT_TOKEN (xoxb-) "
+            "and SLACK_APP_TOKEN (xapp-) and restart.",
+        )
+    if mode == "partial":
+        missing = "SLACK_APP_TOKEN" if settings.slack_bot_token else "SLACK_BOT_TOKEN"
+        return Readiness(
+            name,
+            ReadinessStatus.BLOCKED,
+            f"{missing} is not set",
+            f"Set {missing} as well; sitrep needs both tokens for Socket Mode.",
+        )
+    return Readiness(
+        name,
+        ReadinessStatus.BLOCKED,
+        "tokens set, not verified in this process",
+        "Run `python app.py` to connect; it checks both tokens with Slack at start-up.",
+    )
+
+
+def github_readiness(settings: Settings, team: Team) -> Readiness:
+    name = "GitHub"
+    needed = {
+        "GITHUB_APP_ID": settings.github_app_id,
+        "GITHUB_APP_PRIVATE_KEY": settings.github_app_private_key,
+        "GITHUB_WEBHOOK_SECRET": settings.github_webhook_secret,
+    }
+    missing = [k for k, v in needed.items() if not v]
+    if missing:
+        return Readiness(
+            name,
+            ReadinessStatus.NOT_CONFIGURED,
+            "no GitHub App: " + ", ".join(missing) + " not set",
+            "Create a GitHub App (pull requests: read & write, webhook on pull_request), then set "
+            + ", ".join(missing)
+            + ".",
+        )
+    repos = team.config.routing.github_repos
+    if not repos:
+        return Readiness(
+            name,
+            ReadinessStatus.BLOCKED,
+            "no repository routed to this team",
+            "Install the GitHub App on the repo, then `python app.py config patch "
+            '\'{"routing":{"github_repos":["owner/repo"]}}\'`.',
+        )
+    return Readiness(
+        name,
+        ReadinessStatus.BLOCKED,
+        "pull-request review is not available in this version of sitrep",
+        "Nothing to do yet: the App and routing are in place for when review ships.",
+        detail="routed: " + ", ".join(repos),
+    )
+
+
+async def skill_readiness(skill: Skill, limit_s: float = SKILL_TIMEOUT_S) -> Readiness:
+    """A skill's row; a skill that hangs or fails still yields a row that says so."""
+    try:
+        return await asyncio.wait_for(skill.readiness(), limit_s)
+    except TimeoutError:
+        return Readiness(
+            skill.title,
+            ReadinessStatus.BLOCKED,
+            f"{skill.title} did not answer within {limit_s:.0f} s",
+            f"Check that {skill.title} is reachable from this host, then refresh.",
+        )
+    except Exception as exc:  # a readiness check must never break the Home tab
+        log.exception("readiness of %s failed", skill.name)
+        return Readiness(
+            skill.title,
+            ReadinessStatus.BLOCKED,
+            f"the readiness check failed: {exc}",
+            "Refresh; if it persists, check sitrep's log.",
+        )
+
+
+async def reports_row(services: Services, team: Team) -> Readiness:
+    jobs = getattr(services, "jobs", None)
+    if jobs is not None:
+        from reports.readiness import reports_readiness
+
+        return await reports_readiness(jobs, team, services.settings, services.scheduler)
+    channel = team.config.reports.channel or services.settings.report_channel
+    if not channel:
+        return Readiness(
+            "Scheduled reports",
+            ReadinessStatus.NOT_CONFIGURED,
+            "no report channel",
+            "Set SITREP_REPORT_CHANNEL to a channel id (e.g. C0ADZHLL76V) and invite @sitrep there.",
+        )
+    return Readiness(
+        "Scheduled reports",
+        ReadinessStatus.BLOCKED,
+        "the report scheduler is not running",
+        "Start sitrep with `python app.py`.",
+    )
+
+
+async def readiness_table(services: Services, team: Team) -> list[Readiness]:
+    """All five rows, in the brief's order. Skill checks run concurrently, each bounded by a timeout."""
+    skills = await services.skills_for(team)
+    skill_rows, reports = await asyncio.gather(
+        asyncio.gather(*(skill_readiness(s) for s in skills)), reports_row(services, team)
+    )
+    by_name = {row.integration: row for row in skill_rows}
+    for title, env in (
+        ("Grafana", "GRAFANA_URL and GRAFANA_TOKEN"),
+        ("Amplitude", "AMPLITUDE_API_KEY and AMPLITUDE_SECRET_KEY"),
+    ):
+        by_name.setdefault(
+            title,
+            Readiness(
+                title,
+                ReadinessStatus.NOT_CONFIGURED,
+                f"the {title} skill is not installed in this build",
+                f"Update sitrep, then set {env}.",
+            ),
+        )
+    rows = [
+        slack_readiness(services.settings, services.slack_identity),
+        reports,
+        by_name.pop("Grafana"),
+        by_name.pop("Amplitude"),
+        github_readiness(services.settings, team),
+    ]
+    return rows + list(by_name.values())

@@ -1,0 +1,105 @@
+"""The services object built once in app.py and handed to every listener, the shell and the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from settings import Settings
+from skills.base import Skill, SkillContext, SkillFactory
+from storage.credentials import CredentialStore
+from storage.services import Storage
+from storage.teams import Team, TeamStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    storage: Storage
+    skill_factories: Sequence[SkillFactory] = ()
+    slack_identity: dict[str, Any] | None = None
+    scheduler: Any = None
+    _skills: dict[str, tuple[str, list[Skill]]] = field(default_factory=dict)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def teams(self) -> TeamStore:
+        return self.storage.teams
+
+    @property
+    def credentials(self) -> CredentialStore:
+        return self.storage.credentials
+
+    async def team_for(self, slack_team_id: str | None) -> Team:
+        return await self.storage.teams.for_slack_team(slack_team_id)
+
+    async def skills_for(self, team: Team) -> list[Skill]:
+        """The team's skills, rebuilt when its credentials or config change (one httpx client each)."""
+        key = await self._version(team)
+        async with self._lock:
+            cached = self._skills.get(team.id)
+            if cached and cached[0] == key:
+                return cached[1]
+            ctx = SkillContext(settings=self.settings, team=team, credentials=self.storage.credentials)
+            skills = [await factory(ctx) for factory in self.skill_factories]
+            if cached:
+                await _close_all(cached[1])
+            self._skills[team.id] = (key, skills)
+            return skills
+
+    async def skill(self, team: Team, name: str) -> Skill | None:
+        for skill in await self.skills_for(team):
+            if skill.name == name:
+                return skill
+        return None
+
+    async def secrets(self) -> list[str]:
+        """Every secret value sitrep holds (stored and bootstrap), for redaction and for tests that hunt leaks."""
+        values = list(await self.storage.credentials.all_values())
+        s = self.settings
+        values += [
+            v
+            for v in (
+                s.slack_bot_token,
+                s.slack_app_token,
+                s.secret_key,
+                s.admin_token,
+                s.anthropic_api_key,
+                s.grafana_token,
+                s.amplitude_api_key,
+                s.amplitude_secret_key,
+                s.github_app_private_key,
+                s.github_webhook_secret,
+            )
+            if v
+        ]
+        return values
+
+    async def _version(self, team: Team) -> str:
+        row = await self.storage.db.fetchone(
+            "SELECT (SELECT COUNT(*) || COALESCE(MAX(updated_at), '') FROM credentials WHERE team_id = ?) AS creds,"
+            " (SELECT updated_at FROM teams WHERE id = ?) AS config",
+            (team.id, team.id),
+        )
+        raw = f"{row['creds']}|{row['config']}" if row else ""
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    async def close(self) -> None:
+        for _, skills in self._skills.values():
+            await _close_all(skills)
+        self._skills.clear()
+        await self.storage.close()
+
+
+async def _close_all(skills: list[Skill]) -> None:
+    for skill in skills:
+        try:
+            await skill.aclose()
+        except Exception:  # pragma: no cover - closing must not fail shutdown
+            log.exception("closing skill %s failed", skill.name)

@@ -1,0 +1,43 @@
+"""The terminal adapter: each line goes through the same dispatch path as a Slack mention."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from bot.blocks.text import plain
+from bot.dispatch import Question, answer
+from bot.services import Services
+
+BANNER = """sitrep shell: Slack is not connected (SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not set).
+To connect: create the Slack app from manifest.json (see README, "Slack app setup"), set both tokens, restart.
+Type a question as you would after @sitrep, `help` for what I can do, `exit` to leave."""
+
+EXIT_WORDS = {"exit", "quit", ":q"}
+
+
+async def run_shell(services: Services, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    interactive = stdin.isatty()
+    print(BANNER, file=stdout, flush=True)
+    team = await services.team_for(None)
+    while True:
+        if interactive:
+            print("sitrep> ", end="", file=stdout, flush=True)
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            break
+        text = line.strip()
+        if text.lower() in EXIT_WORDS:
+            break
+        if not text and interactive:
+            continue
+        try:
+            reply = await answer(services, Question(text=text, team=team, source="shell"))
+            print(plain(reply.text), file=stdout, flush=True)
+        except Exception as exc:  # the shell keeps going, like a listener would
+            print(f"error: {exc}", file=stdout, flush=True)
+        print("", file=stdout, flush=True)
+    return 0

@@ -1,0 +1,23 @@
+"""Bolt listeners, one module per Slack surface; `register` wires them all."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.services import Services
+from bot.slack import commands, dedupe, home, mentions, messages, shortcuts
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    dedupe.register(app)
+    mentions.register(app, services)
+    messages.register(app, services)
+    home.register(app, services)
+    commands.register(app, services)
+    shortcuts.register(app, services)
+
+    @app.error
+    async def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:
+        logger.exception("listener failed on %s: %s", body.get("type"), error)

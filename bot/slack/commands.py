@@ -1,0 +1,42 @@
+"""/sitrep: help, status, or a question answered in the channel."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.blocks.answer import fallback_text
+from bot.blocks.help import help_text
+from bot.dispatch import Question, answer, clean_question
+from bot.readiness import readiness_table
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.command("/sitrep")
+    async def on_sitrep(ack: AsyncAck, command: dict, respond: AsyncRespond) -> None:
+        text = clean_question(command.get("text") or "")
+        team = await services.team_for(command.get("team_id"))
+        if text.lower() in ("", "help"):
+            await ack()
+            rows = await readiness_table(services, team)
+            await respond(text=help_text(rows), response_type="ephemeral")
+            return
+        await ack(text=f"Working on `{text[:100]}`…", response_type="ephemeral")
+        question = Question(
+            text=text, team=team, source="command", user=command.get("user_id"), channel=command.get("channel_id")
+        )
+        try:
+            reply = await answer(services, question)
+        except Exception:
+            log.exception("/sitrep %s failed", text[:50])
+            await respond(
+                text=":warning: That failed; try again, and check `python app.py status`.", response_type="ephemeral"
+            )
+            return
+        await respond(text=fallback_text(reply.text), blocks=reply.blocks, response_type="ephemeral")

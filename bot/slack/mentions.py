@@ -1,0 +1,37 @@
+"""@sitrep mentions: answered in the thread of the mention."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.dispatch import Question
+from bot.services import Services
+from bot.slack.replies import answer_in_thread
+
+log = logging.getLogger(__name__)
+
+
+def thread_of(event: dict) -> str | None:
+    return event.get("thread_ts") or event.get("ts")
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.event("app_mention")
+    async def on_mention(event: dict, body: dict, client: AsyncWebClient) -> None:
+        channel, thread_ts = event.get("channel"), thread_of(event)
+        if not channel or not thread_ts:
+            log.warning("app_mention without channel or ts (event %s): ignored", body.get("event_id"))
+            return
+        team = await services.team_for(body.get("team_id"))
+        question = Question(
+            text=event.get("text") or "",
+            team=team,
+            source="mention",
+            user=event.get("user"),
+            channel=channel,
+            thread_ts=thread_ts,
+        )
+        await answer_in_thread(services, client, question)

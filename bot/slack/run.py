@@ -1,0 +1,91 @@
+"""Connect to Slack over Socket Mode, serve until SIGINT/SIGTERM, then close everything within 5 s."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
+from bot.services import Services
+from bot.slack import register
+from bot.slack.socket import AckingSocketModeHandler, build_app, web_client
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_S = 5.0
+
+
+class StartupError(Exception):
+    """One line for the terminal: which variable is wrong and what to do. Exit status 2."""
+
+
+async def connect(services: Services) -> AckingSocketModeHandler:
+    settings = services.settings
+    assert settings.slack_bot_token and settings.slack_app_token
+    client = web_client(settings.slack_bot_token, settings.slack_api_url)
+    try:
+        identity = await client.auth_test()
+    except SlackApiError as exc:
+        raise StartupError(
+            f"SLACK_BOT_TOKEN was rejected by Slack ({exc.response.get('error')}): copy the Bot User OAuth Token "
+            "(xoxb-…) from your app's OAuth & Permissions page and reinstall the app if it was revoked"
+        ) from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise StartupError(f"could not reach Slack at {settings.slack_api_url} ({exc}); check SLACK_API_URL") from None
+    services.slack_identity = dict(identity.data) if isinstance(identity.data, dict) else None
+    try:
+        # slack_sdk's connect loop retries a rejected app token forever: ask for the first URL ourselves.
+        opened = await client.apps_connections_open(app_token=settings.slack_app_token)
+    except SlackApiError as exc:
+        raise StartupError(
+            f"SLACK_APP_TOKEN was rejected by Slack ({exc.response.get('error')}): create an app-level token with "
+            "the connections:write scope (Basic Information → App-Level Tokens) and enable Socket Mode"
+        ) from None
+    app = build_app(client)
+    register(app, services)
+    handler = AckingSocketModeHandler(app, settings.slack_app_token)
+    handler.client.wss_uri = opened["url"]
+    await handler.connect_async()
+    log.info("connected to Slack as @%s (%s)", identity.get("user"), identity.get("team"))
+    return handler
+
+
+async def serve(
+    services: Services,
+    *,
+    on_connected: Callable[[], Awaitable[None]] | None = None,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Run until `stop` is set or a signal arrives. Raises StartupError on bad tokens."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread
+            pass
+    try:
+        handler = await connect(services)
+    except BaseException:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        raise
+    try:
+        if on_connected is not None:
+            await on_connected()
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        try:
+            await asyncio.wait_for(handler.close_async(), SHUTDOWN_S - 1)
+        except (TimeoutError, Exception):
+            log.warning("closing the Slack connection did not finish cleanly")
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+    return 0

@@ -1,0 +1,78 @@
+"""Socket Mode: the Bolt app over slack_sdk's aiohttp client, acking every envelope it can parse."""
+
+from __future__ import annotations
+
+import logging
+from time import time
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger(__name__)
+
+
+def web_client(token: str, base_url: str) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL as base, with retries on 429 (Retry-After), 5xx and connection errors."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+class AckingSocketModeHandler(AsyncSocketModeHandler):
+    """Bolt leaves an envelope it has no listener for unacked, so Slack retries it; we ack it and log it."""
+
+    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        start = time()
+        try:
+            bolt_resp = await run_async_bolt_app(self.app, req)
+        except Exception:
+            log.exception("handling a %s envelope failed", req.type)
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        if bolt_resp.status != 200:
+            log.info("no listener for a %s envelope (%s): acked and ignored", req.type, _kind(req.payload))
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        await send_async_response(client, req, bolt_resp, start)
+
+
+def _kind(payload: dict | None) -> str:
+    if not isinstance(payload, dict):
+        return "no payload"
+    event = payload.get("event")
+    if isinstance(event, dict):
+        return f"event {event.get('type')}"
+    return str(payload.get("type") or payload.get("command") or "unknown")
+
+
+class _DropTokenNotice(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN in the environment is unused when a client is given: it is the same token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+
+def build_app(client: AsyncWebClient) -> AsyncApp:
+    bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
+    notice = _DropTokenNotice()
+    bolt_logger.addFilter(notice)
+    try:
+        return AsyncApp(client=client, ignoring_self_events_enabled=True, request_verification_enabled=False)
+    finally:
+        bolt_logger.removeFilter(notice)

@@ -1,0 +1,66 @@
+"""Fixtures shared by the suite: settings on a temporary database, opened storage, services."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.services import Services  # noqa: E402
+from settings import Settings  # noqa: E402
+from storage.services import Storage, open_storage  # noqa: E402
+
+# Variables a developer's shell may carry that would change what the tests see.
+_APP_VARS = [
+    name
+    for name in os.environ
+    if name.startswith(("SLACK_", "SITREP_", "GRAFANA_", "AMPLITUDE_", "GITHUB_", "ANTHROPIC_"))
+]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in _APP_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # so no developer's .env is read
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A minimal environment for a sitrep process: its own database and secret key."""
+    return {"SITREP_DB": str(tmp_path / "sitrep.db"), "SITREP_SECRET_KEY": Fernet.generate_key().decode()}
+
+
+@pytest.fixture
+def settings(env: dict[str, str]) -> Settings:
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+async def storage(settings: Settings) -> AsyncIterator[Storage]:
+    st = await open_storage(settings)
+    yield st
+    await st.close()
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    svc = Services(settings=settings, storage=await open_storage(settings))
+    yield svc
+    await svc.close()
+
+
+def subprocess_env(extra: dict[str, str]) -> dict[str, str]:
+    """The current environment without sitrep's variables, plus `extra`."""
+    base = {k: v for k, v in os.environ.items() if k not in _APP_VARS}
+    base.update(extra)
+    base["PYTHONPATH"] = str(ROOT)
+    return base

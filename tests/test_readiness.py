@@ -1,0 +1,40 @@
+from bot.readiness import github_readiness, readiness_table, slack_readiness
+from bot.services import Services
+from settings import Settings
+from skills.base import ReadinessStatus
+from storage.teams import DEFAULT_TEAM_ID
+
+
+async def test_table_has_the_five_rows_in_order(services: Services) -> None:
+    team = await services.team_for(None)
+    rows = await readiness_table(services, team)
+    assert [r.integration for r in rows] == ["Slack bot", "Scheduled reports", "Grafana", "Amplitude", "GitHub"]
+
+
+async def test_rows_follow_stored_config(services: Services) -> None:
+    team = await services.team_for(None)
+    rows = {r.integration: r for r in await readiness_table(services, team)}
+    assert rows["Scheduled reports"].status is ReadinessStatus.NOT_CONFIGURED
+    assert rows["GitHub"].status is ReadinessStatus.NOT_CONFIGURED
+
+    team = await services.teams.patch_config(
+        DEFAULT_TEAM_ID, {"reports": {"channel": "C0ADZHLL76V"}, "routing": {"github_repos": ["acme/app"]}}, "U1"
+    )
+    rows = {r.integration: r for r in await readiness_table(services, team)}
+    assert rows["Scheduled reports"].status is not ReadinessStatus.NOT_CONFIGURED
+
+
+def test_slack_row_by_token_state() -> None:
+    assert slack_readiness(Settings.from_env({}), None).status is ReadinessStatus.NOT_CONFIGURED
+    partial = slack_readiness(Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1"}), None)
+    assert partial.status is ReadinessStatus.BLOCKED and "SLACK_APP_TOKEN" in partial.missing
+    ready = slack_readiness(Settings.from_env({}), {"user": "sitrep", "team": "MochaCare"})
+    assert ready.ready and "MochaCare" in ready.detail
+
+
+async def test_github_row_needs_app_and_routing(services: Services) -> None:
+    team = await services.team_for(None)
+    app = {"GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY": "pem", "GITHUB_WEBHOOK_SECRET": "s"}
+    assert "GITHUB_APP_ID" in github_readiness(Settings.from_env({}), team).missing
+    row = github_readiness(Settings.from_env(app), team)
+    assert row.status is ReadinessStatus.BLOCKED and "no repository" in row.missing
