@@ -1,0 +1,1 @@
+"""Scheduled status reports: scheduled_jobs -> APScheduler cron triggers, the run ledger, readiness."""

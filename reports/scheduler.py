@@ -1,0 +1,391 @@
+"""scheduled_jobs -> APScheduler cron triggers, each firing claimed once in job_runs; catch-up after downtime.
+
+A firing is keyed by its slot: the trigger's scheduled fire time in UTC (never the wall clock when the code ran),
+so two sitrep processes on one database, or a firing racing the start-up catch-up, post each slot once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.executors.asyncio import AsyncIOExecutor
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from storage.jobs import INTERRUPTED, Job, JobStore, parse_slot, slot_key
+
+log = logging.getLogger(__name__)
+
+RunJob = Callable[[Job, datetime], Awaitable[str | None]]
+Clock = Callable[[], datetime]
+
+DEFAULT_GRACE = timedelta(hours=2)
+STALE_RUN = timedelta(hours=1)
+ERROR_LIMIT = 300
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cron maths: pure functions of (cron, time zone, instant), so they can be tested with a frozen clock.
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_LOOKBACKS = tuple(timedelta(days=d) for d in (1 / 24, 1, 8, 32, 367, 366 * 8 + 1))
+
+
+def _weekday(text: str) -> int:
+    if text.isdigit() and 0 <= int(text) <= 7:
+        return int(text)
+    if text in _WEEKDAYS:
+        return _WEEKDAYS.index(text)
+    raise ValueError(f"{text!r} is not a day of the week (0-7 or sun-sat)")
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab day-of-week field (0 or 7 = Sunday) as APScheduler 3 day names (it counts 0 as Monday)."""
+    field = field.strip().lower()
+    if field in ("*", "?"):
+        return "*"
+    days: set[int] = set()
+    for item in field.split(","):
+        span, _, step_text = item.partition("/")
+        step = int(step_text) if step_text.isdigit() else 0 if step_text else 1
+        if step < 1:
+            raise ValueError(f"bad step in day-of-week {item!r}")
+        if span == "*":
+            low, high = 0, 6
+        elif "-" in span:
+            first, last = span.split("-", 1)
+            low, high = _weekday(first), _weekday(last)
+        else:
+            low = _weekday(span)
+            high = 6 if step_text else low
+        if high < low:
+            raise ValueError(f"day-of-week range {item!r} runs backwards")
+        days.update(day % 7 for day in range(low, high + 1, step))
+    return ",".join(_WEEKDAYS[day] for day in sorted(days))
+
+
+@lru_cache(maxsize=256)
+def parse_cron(cron: str, tz: str) -> CronTrigger:
+    """A 5-field crontab expression in an IANA time zone as a CronTrigger; ValueError when either is invalid.
+
+    Standard weekday numbers are honoured. As in APScheduler, a restricted day-of-month and day-of-week must
+    both match (classic cron matches either).
+    """
+    fields = cron.split()
+    if len(fields) != 5:
+        raise ValueError(f"cron {cron!r} needs 5 fields: minute hour day-of-month month day-of-week")
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{tz!r} is not an IANA time zone (like America/Los_Angeles)") from exc
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=crontab_weekdays(weekday), timezone=zone
+    )
+
+
+def next_fire(cron: str, tz: str, after: datetime) -> datetime | None:
+    """The first slot strictly after `after`, in the job's time zone."""
+    return parse_cron(cron, tz).get_next_fire_time(None, after + timedelta(microseconds=1))
+
+
+def previous_fire(cron: str, tz: str, before: datetime) -> datetime | None:
+    """The latest slot at or before `before`, in the job's time zone (None if there is none in 8 years)."""
+    trigger = parse_cron(cron, tz)
+    for lookback in _LOOKBACKS:
+        slot = trigger.get_next_fire_time(None, before - lookback)
+        if slot is None or slot > before:
+            continue
+        while (following := next_fire(cron, tz, slot)) is not None and following <= before:
+            slot = following
+        return slot
+    return None
+
+
+def one_line_error(exc: BaseException, limit: int = ERROR_LIMIT) -> str:
+    """An exception as one short line for job_runs.error and the readiness row."""
+    one_line = getattr(exc, "one_line", None)
+    text = one_line() if callable(one_line) else str(exc)
+    first = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if not callable(one_line):
+        first = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# APScheduler 3 does not hand the scheduled fire time to the job; this executor does, through a context var
+# that the job's task copies when AsyncIOExecutor creates it.
+
+_SCHEDULED_FOR: ContextVar[datetime | None] = ContextVar("sitrep_scheduled_for", default=None)
+
+
+class _SlotExecutor(AsyncIOExecutor):
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        token = _SCHEDULED_FOR.set(run_times[-1])
+        try:
+            super()._do_submit_job(job, run_times)
+        finally:
+            _SCHEDULED_FOR.reset(token)
+
+
+class ReportScheduler:
+    """One cron trigger per enabled job, in the job's own time zone; every firing claims its slot first."""
+
+    def __init__(
+        self,
+        jobs: JobStore,
+        run_job: RunJob,
+        *,
+        grace: timedelta = DEFAULT_GRACE,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.jobs = jobs
+        self.run_job = run_job
+        self.grace = grace
+        self._clock = clock
+        self._scheduler: AsyncIOScheduler | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._jobs: dict[int, Job] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._inflight: set[asyncio.Task[Any]] = set()
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and self._scheduler.running
+
+    @property
+    def apscheduler(self) -> AsyncIOScheduler | None:
+        """The underlying scheduler while started (for diagnostics and tests)."""
+        return self._scheduler
+
+    async def start(self, *, catch_up: bool = True) -> None:
+        """Start APScheduler in the running loop, add the triggers, then catch up missed slots in the background."""
+        if self.running:
+            return
+        self._loop = asyncio.get_running_loop()
+        scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            executors={"default": _SlotExecutor()},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": max(1, int(self.grace.total_seconds())),
+            },
+        )
+        scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
+        scheduler.start()
+        self._scheduler = scheduler
+        await self.resync()
+        try:
+            stale = await self.jobs.fail_stale(int(STALE_RUN.total_seconds()))
+            if stale:
+                log.warning("marked %d report run(s) left running by a stopped process as failed", stale)
+        except Exception:
+            log.exception("could not close stale report runs")
+        log.info("report scheduler started with %d job(s)", len(self._jobs))
+        if catch_up:
+            self._spawn(self.catch_up(), "catch-up")
+
+    async def resync(self) -> None:
+        """Re-read scheduled_jobs and make the triggers match: add new jobs, replace changed ones, drop disabled."""
+        previous = self._jobs
+        self._jobs = {job.id: job for job in await self.jobs.list(enabled_only=True)}
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running:
+            return
+        for scheduled in scheduler.get_jobs():
+            if not scheduled.id.isdigit() or int(scheduled.id) not in self._jobs:
+                scheduler.remove_job(scheduled.id)
+        for job in self._jobs.values():
+            before = previous.get(job.id)
+            unchanged = before is not None and (before.cron, before.timezone) == (job.cron, job.timezone)
+            if unchanged and scheduler.get_job(str(job.id)) is not None:
+                continue  # keep its next run time: replacing it at the instant it is due would skip that slot
+            try:
+                trigger = parse_cron(job.cron, job.timezone)
+            except ValueError as exc:
+                log.error("%s (job %d) is not scheduled: %s", job.name, job.id, exc)
+                continue
+            scheduler.add_job(
+                self._on_trigger,
+                trigger,
+                args=(job.id,),
+                id=str(job.id),
+                name=f"{job.name} [{job.team_id}]",
+                replace_existing=True,
+            )
+
+    async def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop firing; runs in flight get up to `timeout` seconds, then are cancelled (and recorded failed)."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None and scheduler.running:
+            scheduler.pause()
+        pending = {t for t in self._inflight | self._background if not t.done()}
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler.shutdown runs on the loop's next turn
+        log.info("report scheduler stopped")
+
+    def next_fire_times(self) -> dict[int, datetime | None]:
+        """Each enabled job's next slot in its time zone: from APScheduler when started, else from the clock."""
+        times: dict[int, datetime | None] = {}
+        scheduler = self._scheduler if self.running else None
+        now = self._clock()
+        for job_id, job in self._jobs.items():
+            if scheduler is not None:
+                scheduled = scheduler.get_job(str(job_id))
+                times[job_id] = scheduled.next_run_time if scheduled is not None else None
+                continue
+            try:
+                times[job_id] = next_fire(job.cron, job.timezone, now)
+            except ValueError:
+                times[job_id] = None
+        return times
+
+    async def fire(self, job: Job, scheduled_for: datetime) -> str | None:
+        """Claim (job, slot), run it, record the outcome: 'posted', 'failed', or None when not ours to run.
+
+        Never raises (cancellation excepted: the run is recorded failed and the cancel goes on).
+        """
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            try:
+                slot = slot_key(scheduled_for)
+                run_id = await self.jobs.claim(job.id, slot)
+            except Exception as exc:
+                log.error("%s at %s: could not claim the slot: %s", job.name, scheduled_for, one_line_error(exc))
+                return None
+            if run_id is None:
+                log.info("%s at %s was already claimed by another sitrep; not running it", job.name, slot)
+                return None
+            log.info("running %s for %s (run %d)", job.name, slot, run_id)
+            try:
+                message_ts = await self.run_job(job, parse_slot(slot))
+            except asyncio.CancelledError:
+                await self._finish(run_id, "failed", error=INTERRUPTED)
+                raise
+            except Exception as exc:
+                error = one_line_error(exc)
+                log.warning("%s for %s failed: %s", job.name, slot, error)
+                await self._finish(run_id, "failed", error=error)
+                return "failed"
+            await self._finish(run_id, "posted", message_ts=message_ts)
+            return "posted"
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    async def _finish(
+        self, run_id: int, status: str, *, message_ts: str | None = None, error: str | None = None
+    ) -> None:
+        try:
+            await self.jobs.finish(run_id, status, message_ts=message_ts, error=error)
+        except Exception:
+            log.exception("could not record report run %d as %s", run_id, status)
+
+    async def catch_up(self) -> dict[int, str]:
+        """For each enabled job, its latest slot at or before now: run it once if within grace, else record missed.
+
+        Returns each job's outcome: posted, failed, missed, claimed elsewhere, already <status>, or no slot.
+        """
+        now = self._clock()
+        jobs = await self.jobs.list(enabled_only=True)
+        outcomes = await asyncio.gather(*(self._catch_up_one(job, now) for job in jobs))
+        return {job.id: outcome for job, outcome in zip(jobs, outcomes, strict=True)}
+
+    async def _catch_up_one(self, job: Job, now: datetime) -> str:
+        try:
+            slot = previous_fire(job.cron, job.timezone, now)
+            if slot is None:
+                return "no slot"
+            existing = await self.jobs.run_for(job.id, slot)
+            if existing is not None:
+                return f"already {existing.status}"
+            late = now - slot
+            if late <= self.grace:
+                log.info("catching up %s for %s (%s late)", job.name, slot_key(slot), _short(late))
+                return await self.fire(job, slot) or "claimed elsewhere"
+            reason = f"sitrep was not running; {_short(late)} late is past the {_short(self.grace)} grace window"
+            log.warning("%s for %s missed: %s", job.name, slot_key(slot), reason)
+            await self.jobs.record_missed(job.id, slot, reason)
+            return "missed"
+        except ValueError as exc:
+            log.error("%s (job %d) cannot be caught up: %s", job.name, job.id, exc)
+            return "invalid schedule"
+        except Exception:
+            log.exception("catch-up of %s (job %d) failed", job.name, job.id)
+            return "error"
+
+    async def _on_trigger(self, job_id: int) -> None:
+        """APScheduler's job function: fire the current definition of the job for the trigger's slot."""
+        scheduled_for = _SCHEDULED_FOR.get()
+        try:
+            job = await self.jobs.get(job_id)
+            if job is None or not job.enabled:
+                log.info("job %d fired but is gone or disabled; skipping", job_id)
+                return
+            if scheduled_for is None:  # not started through _SlotExecutor: the due slot is the latest one
+                scheduled_for = previous_fire(job.cron, job.timezone, utc_now())
+                if scheduled_for is None:
+                    return
+            await self.fire(job, scheduled_for)
+        except Exception:
+            log.exception("report job %d failed outside its run", job_id)
+
+    def _on_event(self, event: JobEvent) -> None:
+        """APScheduler listener: a firing skipped for lateness or overlap is recorded 'missed'."""
+        if event.code == EVENT_JOB_ERROR:
+            log.error("report job %s raised: %s", event.job_id, getattr(event, "exception", None))
+            return
+        if not str(event.job_id).isdigit():
+            return
+        if event.code == EVENT_JOB_MISSED:
+            times = [event.scheduled_run_time]
+            reason = f"fired more than {_short(self.grace)} late (event loop blocked or machine asleep)"
+        else:
+            times = list(getattr(event, "scheduled_run_times", []))
+            reason = "skipped: the previous run of this job was still going"
+        for when in times:
+            log.warning("job %s for %s missed: %s", event.job_id, slot_key(when), reason)
+            self._spawn(self.jobs.record_missed(int(event.job_id), when, reason), "record missed slot")
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+        loop = self._loop or asyncio.get_running_loop()
+        task = loop.create_task(_logged(coro, what))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+async def _logged(coro: Coroutine[Any, Any, Any], what: str) -> None:
+    try:
+        await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("report scheduler: %s failed", what)
+
+
+def _short(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"

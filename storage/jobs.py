@@ -1,0 +1,261 @@
+"""Scheduled jobs and their run ledger: seeding, listing, and the exactly-once claim of (job, slot)."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from storage.audit import AuditLog
+from storage.db import Database
+
+KIND_STATUS_REPORT = "status_report"
+MORNING_REPORT = "Morning report"
+EVENING_REPORT = "Evening report"
+DEFAULT_JOBS: tuple[tuple[str, str], ...] = ((MORNING_REPORT, "0 8 * * *"), (EVENING_REPORT, "0 20 * * *"))
+
+RUN_STATUSES = ("running", "posted", "failed", "missed")
+FINISHED_STATUSES = ("posted", "failed", "missed")
+INTERRUPTED = "interrupted: sitrep stopped during the run"
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+
+def slot_key(when: datetime | str) -> str:
+    """A slot as stored in job_runs.scheduled_for: UTC, ISO 8601, whole seconds ("2026-03-09T15:00:00Z")."""
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        raise ValueError(f"slot time {when!r} has no time zone")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_slot(value: str) -> datetime:
+    """The aware UTC datetime of a stored scheduled_for."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def check_timezone(tz: str) -> str:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{tz!r} is not an IANA time zone (like America/Los_Angeles)") from exc
+    return tz
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    team_id: str
+    name: str
+    cron: str
+    timezone: str
+    channel: str | None
+    kind: str
+    enabled: bool
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class JobRun:
+    id: int
+    job_id: int
+    scheduled_for: str
+    status: str
+    started_at: str | None
+    finished_at: str | None
+    message_ts: str | None
+    channel: str | None
+    error: str | None
+
+    @property
+    def scheduled_at(self) -> datetime:
+        return parse_slot(self.scheduled_for)
+
+
+class JobStore:
+    """scheduled_jobs and job_runs. Every write is one BEGIN IMMEDIATE transaction."""
+
+    def __init__(self, db: Database, audit: AuditLog | None = None) -> None:
+        self.db = db
+        self.audit = audit
+
+    async def seed_defaults(self, team_id: str, channel: str | None, timezone: str) -> builtins.list[Job]:
+        """Make sure the Morning (08:00) and Evening (20:00) reports exist for the team. Idempotent.
+
+        New jobs are enabled only when a channel is given. On later calls a changed channel or time zone is
+        written to the seeded jobs (a changed channel also sets enabled to whether there is one); an unchanged
+        environment leaves them alone, so a job someone disabled stays disabled.
+        """
+        check_timezone(timezone)
+        channel = channel or None
+        async with self.db.transaction() as conn:
+            for name, cron in DEFAULT_JOBS:
+                async with conn.execute(
+                    "SELECT id, channel, timezone FROM scheduled_jobs WHERE team_id = ? AND name = ?", (team_id, name)
+                ) as cur:
+                    row = await cur.fetchone()
+                if row is None:
+                    await conn.execute(
+                        "INSERT INTO scheduled_jobs (team_id, name, cron, timezone, channel, kind, enabled)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (team_id, name, cron, timezone, channel, KIND_STATUS_REPORT, int(channel is not None)),
+                    )
+                    await self._audit(conn, team_id, "jobs.seed", {"job": name, "channel": channel, "tz": timezone})
+                    continue
+                changes: dict[str, Any] = {}
+                if row["timezone"] != timezone:
+                    changes["timezone"] = timezone
+                if row["channel"] != channel:
+                    changes["channel"] = channel
+                    changes["enabled"] = int(channel is not None)
+                if changes:
+                    sets = ", ".join(f"{column} = ?" for column in changes)
+                    await conn.execute(
+                        f"UPDATE scheduled_jobs SET {sets}, updated_at = {_NOW} WHERE id = ?",
+                        (*changes.values(), row["id"]),
+                    )
+                    await self._audit(conn, team_id, "jobs.reseed", {"job": name, **changes})
+        return await self.list(team_id)
+
+    async def list(self, team_id: str | None = None, enabled_only: bool = False) -> builtins.list[Job]:
+        where, params = [], []
+        if team_id is not None:
+            where.append("team_id = ?")
+            params.append(team_id)
+        if enabled_only:
+            where.append("enabled = 1")
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = await self.db.fetchall(f"SELECT * FROM scheduled_jobs{clause} ORDER BY team_id, id", tuple(params))
+        return [_job(row) for row in rows]
+
+    async def get(self, job_id: int) -> Job | None:
+        row = await self.db.fetchone("SELECT * FROM scheduled_jobs WHERE id = ?", (job_id,))
+        return _job(row) if row else None
+
+    async def set_enabled(self, job_id: int, enabled: bool, actor: str = "system") -> Job | None:
+        """Enable or disable a job; returns it, or None when there is no such job."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                f"UPDATE scheduled_jobs SET enabled = ?, updated_at = {_NOW} WHERE id = ?", (int(enabled), job_id)
+            )
+            if cur.rowcount:
+                job = await self.get(job_id)
+                if job is not None:
+                    action = "jobs.enable" if enabled else "jobs.disable"
+                    await self._audit(conn, job.team_id, action, {"job": job.name}, actor)
+        return await self.get(job_id)
+
+    async def claim(self, job_id: int, scheduled_for: datetime | str) -> int | None:
+        """Record that this process runs (job, slot): the new run id, or None when someone else already has it.
+
+        The UNIQUE (job_id, scheduled_for) constraint decides, so this holds across connections and processes.
+        """
+        slot = slot_key(scheduled_for)
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO job_runs (job_id, scheduled_for, status, started_at, channel)"
+                f" SELECT id, ?, 'running', {_NOW}, channel FROM scheduled_jobs WHERE id = ?"
+                " ON CONFLICT (job_id, scheduled_for) DO NOTHING",
+                (slot, job_id),
+            )
+            if cur.rowcount != 1:
+                if await self.get(job_id) is None:
+                    raise LookupError(f"no scheduled job {job_id}")
+                return None
+            return cur.lastrowid
+
+    async def finish(
+        self,
+        run_id: int,
+        status: str,
+        message_ts: str | None = None,
+        error: str | None = None,
+        channel: str | None = None,
+    ) -> None:
+        """Close a claimed run as posted or failed (with the message ts or a one-line error)."""
+        if status not in FINISHED_STATUSES:
+            raise ValueError(f"a run finishes as one of {FINISHED_STATUSES}, not {status!r}")
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE job_runs SET status = ?, finished_at = {_NOW}, message_ts = ?, error = ?,"
+                " channel = COALESCE(?, channel) WHERE id = ?",
+                (status, message_ts, error, channel, run_id),
+            )
+
+    async def record_missed(self, job_id: int, scheduled_for: datetime | str, reason: str | None = None) -> int | None:
+        """Record a slot nobody ran (sitrep was down past the grace window); None when the slot already has a row."""
+        slot = slot_key(scheduled_for)
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO job_runs (job_id, scheduled_for, status, finished_at, channel, error)"
+                f" SELECT id, ?, 'missed', {_NOW}, channel, ? FROM scheduled_jobs WHERE id = ?"
+                " ON CONFLICT (job_id, scheduled_for) DO NOTHING",
+                (slot, reason, job_id),
+            )
+            return cur.lastrowid if cur.rowcount == 1 else None
+
+    async def run_for(self, job_id: int, scheduled_for: datetime | str) -> JobRun | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM job_runs WHERE job_id = ? AND scheduled_for = ?", (job_id, slot_key(scheduled_for))
+        )
+        return _run(row) if row else None
+
+    async def last_run(self, job_id: int) -> JobRun | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM job_runs WHERE job_id = ? ORDER BY scheduled_for DESC, id DESC LIMIT 1", (job_id,)
+        )
+        return _run(row) if row else None
+
+    async def runs(self, job_id: int, limit: int = 20) -> builtins.list[JobRun]:
+        """The job's most recent runs, newest slot first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM job_runs WHERE job_id = ? ORDER BY scheduled_for DESC, id DESC LIMIT ?", (job_id, limit)
+        )
+        return [_run(row) for row in rows]
+
+    async def fail_stale(self, older_than_seconds: int, error: str = INTERRUPTED) -> int:
+        """Close runs left 'running' (their process died) that started more than the given seconds ago."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                f"UPDATE job_runs SET status = 'failed', finished_at = {_NOW}, error = ?"
+                " WHERE status = 'running'"
+                " AND started_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)",
+                (error, f"-{int(older_than_seconds)} seconds"),
+            )
+            return cur.rowcount
+
+    async def _audit(self, conn: Any, team_id: str, action: str, detail: dict, actor: str = "system") -> None:
+        if self.audit is not None:
+            await self.audit.record(conn, team_id, actor, action, detail)
+
+
+def _job(row: Any) -> Job:
+    return Job(
+        id=row["id"],
+        team_id=row["team_id"],
+        name=row["name"],
+        cron=row["cron"],
+        timezone=row["timezone"],
+        channel=row["channel"],
+        kind=row["kind"],
+        enabled=bool(row["enabled"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _run(row: Any) -> JobRun:
+    return JobRun(
+        id=row["id"],
+        job_id=row["job_id"],
+        scheduled_for=row["scheduled_for"],
+        status=row["status"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        message_ts=row["message_ts"],
+        channel=row["channel"],
+        error=row["error"],
+    )
