@@ -57,12 +57,17 @@ async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.E
     try:
         if mode == "shell":
             return await run_shell(services)
+        from bot.runtime import Runtime
+        from bot.runtime import StartupError as RuntimeStartupError
         from bot.slack.run import StartupError, serve
 
+        runtime = Runtime(services)
         try:
-            return await serve(services, stop=stop)
-        except StartupError as exc:
+            return await serve(services, stop=stop, on_connected=runtime.start)
+        except (StartupError, RuntimeStartupError) as exc:
             raise Fatal(str(exc)) from None
+        finally:
+            await runtime.stop()
     finally:
         await services.close()
 
@@ -106,7 +111,7 @@ async def cmd_config(settings: Settings, action: str, patch_text: str | None) ->
             if isinstance(patch, dict) and set(patch) == {"config"}:
                 patch = patch["config"]  # the admin API's envelope, accepted here too
             try:
-                team = await services.teams.patch_config(DEFAULT_TEAM_ID, patch, actor="cli")
+                team = await services.patch_config(DEFAULT_TEAM_ID, patch, actor="cli")
             except ConfigInvalid as exc:
                 raise Fatal(f"config not changed: {exc}") from None
         print(json.dumps(team.config_document, indent=2, sort_keys=True))

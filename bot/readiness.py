@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from reports.readiness import reports_readiness
 from skills.base import Readiness, ReadinessStatus, Skill
 
 if TYPE_CHECKING:
@@ -113,25 +114,7 @@ async def skill_readiness(skill: Skill, limit_s: float = SKILL_TIMEOUT_S) -> Rea
 
 
 async def reports_row(services: Services, team: Team) -> Readiness:
-    jobs = getattr(services, "jobs", None)
-    if jobs is not None:
-        from reports.readiness import reports_readiness
-
-        return await reports_readiness(jobs, team, services.settings, services.scheduler)
-    channel = team.config.reports.channel or services.settings.report_channel
-    if not channel:
-        return Readiness(
-            "Scheduled reports",
-            ReadinessStatus.NOT_CONFIGURED,
-            "no report channel",
-            "Set SITREP_REPORT_CHANNEL to a channel id (e.g. C0ADZHLL76V) and invite @sitrep there.",
-        )
-    return Readiness(
-        "Scheduled reports",
-        ReadinessStatus.BLOCKED,
-        "the report scheduler is not running",
-        "Start sitrep with `python app.py`.",
-    )
+    return await reports_readiness(services.jobs, team, services.settings, services.scheduler)
 
 
 async def readiness_table(services: Services, team: Team) -> list[Readiness]:

@@ -12,7 +12,8 @@ from typing import Any
 from settings import Settings
 from skills.base import Skill, SkillContext, SkillFactory
 from storage.credentials import CredentialStore
-from storage.services import Storage
+from storage.jobs import JobStore
+from storage.services import Storage, seed_report_jobs
 from storage.teams import Team, TeamStore
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,18 @@ class Services:
     @property
     def credentials(self) -> CredentialStore:
         return self.storage.credentials
+
+    @property
+    def jobs(self) -> JobStore:
+        return self.storage.jobs
+
+    async def patch_config(self, team_id: str, patch: object, actor: str) -> Team:
+        """Change a team's config; the report jobs follow its reports.channel and reports.timezone at once."""
+        team = await self.storage.teams.patch_config(team_id, patch, actor)
+        await seed_report_jobs(self.storage.jobs, team, self.settings)
+        if self.scheduler is not None:
+            await self.scheduler.resync()
+        return team
 
     async def team_for(self, slack_team_id: str | None) -> Team:
         return await self.storage.teams.for_slack_team(slack_team_id)

@@ -8,7 +8,8 @@ from settings import Settings
 from storage.audit import AuditLog
 from storage.credentials import CredentialStore, load_or_create_key
 from storage.db import Database
-from storage.teams import TeamStore
+from storage.jobs import JobStore
+from storage.teams import Team, TeamStore
 
 
 @dataclass
@@ -17,6 +18,7 @@ class Storage:
     audit: AuditLog
     teams: TeamStore
     credentials: CredentialStore
+    jobs: JobStore
 
     async def close(self) -> None:
         await self.db.close()
@@ -34,8 +36,17 @@ async def open_storage(settings: Settings) -> Storage:
         credentials = CredentialStore(db, audit, key, source)
         await credentials.verify_key()
         teams = TeamStore(db, audit)
-        await teams.ensure_default()
+        team = await teams.ensure_default()
+        jobs = JobStore(db, audit)
+        await seed_report_jobs(jobs, team, settings)
     except BaseException:
         await db.close()
         raise
-    return Storage(db=db, audit=audit, teams=teams, credentials=credentials)
+    return Storage(db=db, audit=audit, teams=teams, credentials=credentials, jobs=jobs)
+
+
+async def seed_report_jobs(jobs: JobStore, team: Team, settings: Settings) -> None:
+    """The Morning and Evening reports, posting to the team's report channel (config wins over the env)."""
+    channel = team.config.reports.channel or settings.report_channel
+    timezone = team.config.reports.timezone or settings.timezone
+    await jobs.seed_defaults(team.id, channel, timezone)

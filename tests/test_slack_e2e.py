@@ -27,6 +27,7 @@ async def start_app(env: dict[str, str], slack: FakeSlack, **extra: str) -> asyn
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_APP_TOKEN": slack.app_token,
         "SLACK_API_URL": slack.api_url,
+        "SITREP_HTTP_PORT": "0",
         **extra,
     }
     return await asyncio.create_subprocess_exec(

@@ -83,7 +83,7 @@ async def serve(
         log.info("shutting down")
     finally:
         try:
-            await asyncio.wait_for(handler.close_async(), SHUTDOWN_S - 1)
+            await asyncio.wait_for(handler.close_async(), SHUTDOWN_S / 2)
         except (TimeoutError, Exception):
             log.warning("closing the Slack connection did not finish cleanly")
         for sig in handled:

@@ -1,0 +1,114 @@
+"""The web server: /healthz and the admin config API (GET/PATCH /api/v1/config/me)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.services import Services
+from storage.team_config import ConfigInvalid
+from storage.teams import DEFAULT_TEAM_ID, Team, TeamNotFound
+
+log = logging.getLogger(__name__)
+
+SERVICES = web.AppKey("services", Services)
+MAX_BODY = 256 * 1024
+
+
+def _error(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+def _authorized(request: web.Request, token: str) -> bool:
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+async def _team(request: web.Request) -> Team:
+    services = request.app[SERVICES]
+    org = request.headers.get("X-Org-Id")
+    node = request.headers.get("X-Team-Node-Id")
+    if not org and not node:
+        return await services.teams.get(DEFAULT_TEAM_ID)
+    if not org or not node:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "send both X-Org-Id and X-Team-Node-Id, or neither for the default team"}),
+            content_type="application/json",
+        )
+    try:
+        return await services.teams.find(org, node)
+    except TeamNotFound:
+        raise web.HTTPNotFound(
+            text=json.dumps({"error": f"no team {org}/{node}; this sitrep serves default/default"}),
+            content_type="application/json",
+        ) from None
+
+
+@web.middleware
+async def admin_auth(request: web.Request, handler: Any) -> web.StreamResponse:
+    if request.path.startswith("/api/"):
+        token = request.app[SERVICES].settings.admin_token
+        if not token:
+            return _error(404, "the admin API is disabled: set SITREP_ADMIN_TOKEN to enable it")
+        if not _authorized(request, token):
+            return _error(401, "missing or wrong bearer token (Authorization: Bearer $SITREP_ADMIN_TOKEN)")
+    return await handler(request)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    await services.storage.db.fetchone("SELECT 1")
+    return web.json_response({"ok": True, "slack": bool(services.slack_identity)})
+
+
+async def get_config(request: web.Request) -> web.Response:
+    team = await _team(request)
+    return web.json_response({"org_id": team.org_id, "team_id": team.id, "config": team.config_document})
+
+
+async def patch_config(request: web.Request) -> web.Response:
+    team = await _team(request)
+    raw = await request.content.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        return _error(413, f"the patch is larger than {MAX_BODY} bytes")
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError as exc:
+        return _error(400, f"the body is not JSON: {exc}")
+    patch = body["config"] if isinstance(body, dict) and set(body) == {"config"} else body
+    try:
+        updated = await request.app[SERVICES].patch_config(team.id, patch, actor="admin-api")
+    except ConfigInvalid as exc:
+        return _error(422, "config not changed", problems=exc.problems)
+    log.info("config of %s/%s patched through the admin API", team.org_id, team.id)
+    return web.json_response({"org_id": updated.org_id, "team_id": updated.id, "config": updated.config_document})
+
+
+def build_web_app(services: Services) -> web.Application:
+    app = web.Application(middlewares=[admin_auth], client_max_size=MAX_BODY)
+    app[SERVICES] = services
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/v1/config/me", get_config)
+    app.router.add_patch("/api/v1/config/me", patch_config)
+    return app
+
+
+async def start_web(services: Services) -> web.AppRunner:
+    """Serve on SITREP_HTTP_HOST:SITREP_HTTP_PORT (port 0: any free port). The caller cleans up the runner."""
+    runner = web.AppRunner(build_web_app(services), access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(runner, services.settings.http_host, services.settings.http_port)
+    await site.start()
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int | None:
+    for address in runner.addresses:
+        if isinstance(address, tuple):
+            return int(address[1])
+    return None
