@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from skills import grafana
 from skills.base import SkillFactory
 
 
 def default_factories() -> list[SkillFactory]:
-    return []
+    return [grafana.open_skill]

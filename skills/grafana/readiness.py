@@ -1,0 +1,141 @@
+"""Grafana's readiness row: no credentials, token rejected, no Loki, no log lines (the Vercel drain), logs flowing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from skills.base import Readiness, ReadinessStatus, SkillError
+from skills.grafana import datasources, loki
+from skills.grafana.timeutil import TimeRange, from_ns, human_age, now
+
+if TYPE_CHECKING:
+    from skills.base import Credential
+    from skills.grafana.client import GrafanaClient
+
+NAME = "Grafana"
+TIMEOUT_S = 8.0
+TOKEN_STEP = (
+    "In Grafana, Administration → Users and access → Service accounts: create a service account token with "
+    "the Editor role, then update {source}."
+)
+
+
+def not_configured(url: Credential, token: Credential) -> Readiness:
+    missing = [c.source for c in (url, token) if not c.value]
+    names = " and ".join(missing)
+    return Readiness(
+        NAME,
+        ReadinessStatus.NOT_CONFIGURED,
+        f"{names} {'is' if len(missing) == 1 else 'are'} not set",
+        "Create a service account with the Editor role in Grafana (Administration → Service accounts), "
+        f"add a token, then set {names} (or enter them on the Home tab).",
+    )
+
+
+async def check(client: GrafanaClient, timeout: float = TIMEOUT_S) -> Readiness:
+    """The diagnosis, bounded by `timeout` so the Home tab never hangs."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await _diagnose(client)
+    except TimeoutError:
+        return Readiness(
+            NAME,
+            ReadinessStatus.BLOCKED,
+            f"Grafana did not answer within {timeout:g} s",
+            f"Check that {client.public_url} is reachable from this host ({client.url_source}), then refresh.",
+        )
+
+
+async def _diagnose(client: GrafanaClient) -> Readiness:
+    try:
+        health, user = await asyncio.gather(client.health(), client.whoami())
+        raw = await client.datasources_raw(fresh=True)
+    except SkillError as exc:
+        return _from_error(client, exc)
+    version = health.get("version") or "?"
+    who = user.get("login") or user.get("name") or "the token"
+    where = f"Grafana {version} at {client.public_url} as {who}"
+    loki_uid = client.loki_override or datasources.pick(raw, "loki")
+    loki_ds = datasources.find(raw, loki_uid) if loki_uid else None
+    if loki_ds is None:
+        what = (
+            f"the configured Loki data source {loki_uid!r} does not exist"
+            if loki_uid
+            else "connected but no Loki data source"
+        )
+        return Readiness(
+            NAME,
+            ReadinessStatus.BLOCKED,
+            what,
+            "Add the Loki data source in Grafana (Connections → Data sources; a Grafana Cloud stack has one "
+            "named grafanacloud-<stack>-logs), or set grafana.datasources.loki in the team config.",
+            detail=where,
+        )
+    try:
+        age = await _last_line_age(client, str(loki_uid))
+    except SkillError as exc:
+        return _from_error(client, exc, detail=where)
+    if age is None:
+        return Readiness(
+            NAME,
+            ReadinessStatus.BLOCKED,
+            "no log lines in the last hour: the Vercel log drain is not set up",
+            drain_step(loki_ds),
+            detail=f"{where}; Loki data source {loki_ds.get('name')} ({loki_uid})",
+        )
+    return Readiness(
+        NAME,
+        ReadinessStatus.READY,
+        "nothing",
+        "Ask @sitrep about errors, or create the dashboard: "
+        'python -m skills.grafana create-dashboard --title "<Team> Overview" --template vercel-overview.json',
+        detail=f"logs flowing, last line {_ago(age)}; {where}",
+    )
+
+
+async def _last_line_age(client: GrafanaClient, uid: str) -> float | None:
+    """Seconds since the newest log line of the last hour, None when there is none."""
+    selector = await loki.default_selector(client, uid, "1h")
+    if selector is None:
+        return None
+    window = TimeRange.resolve("1h")
+    data = await loki.fetch(client, uid, selector, window, limit=1)
+    lines = loki.entries(data)
+    if not lines:
+        return None
+    newest = max(ns for ns, _, _ in lines)
+    return max(0.0, (now() - from_ns(newest)).total_seconds())
+
+
+def _ago(seconds: float) -> str:
+    text = human_age(seconds)
+    return "just now" if text == "under a minute" else f"{text} ago"
+
+
+def drain_step(loki_ds: dict[str, Any]) -> str:
+    """What to enter in Vercel → Settings → Log Drains."""
+    base = str(loki_ds.get("url") or "").rstrip("/")
+    endpoint = f"{base}/loki/api/v1/push" if base.startswith("http") else "<your Loki URL>/loki/api/v1/push"
+    user = loki_ds.get("basicAuthUser") or "<Grafana Cloud Loki user id>"
+    return (
+        "Set up the Vercel log drain (Vercel → Settings → Log Drains → Add): "
+        f"endpoint {endpoint}, format JSON, delivery NDJSON, basic auth user {user} with a Grafana Cloud "
+        "access-policy token (logs:write) as password. Logs show up within 2-3 minutes; then refresh."
+    )
+
+
+def _from_error(client: GrafanaClient, exc: SkillError, detail: str = "") -> Readiness:
+    if exc.status in (401, 403):
+        return Readiness(
+            NAME,
+            ReadinessStatus.BLOCKED,
+            f"token rejected ({exc.status})",
+            TOKEN_STEP.format(source=_token_where(client.token_source)),
+            detail=detail or client.public_url,
+        )
+    return Readiness(NAME, ReadinessStatus.BLOCKED, exc.message, exc.hint or "Refresh later.", detail=detail)
+
+
+def _token_where(source: str) -> str:
+    return f"{source} (or set it on the Home tab)" if source == "GRAFANA_TOKEN" else source
