@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from reports.readiness import reports_readiness
@@ -140,8 +141,13 @@ async def readiness_table(services: Services, team: Team) -> list[Readiness]:
     rows = [
         slack_readiness(services.settings, services.slack_identity),
         reports,
-        by_name.pop("Grafana"),
-        by_name.pop("Amplitude"),
+        with_action(by_name.pop("Grafana"), "configure_grafana"),
+        with_action(by_name.pop("Amplitude"), "configure_amplitude"),
         github_readiness(services.settings, team),
     ]
     return rows + list(by_name.values())
+
+
+def with_action(row: Readiness, action: str) -> Readiness:
+    """The row with one more Home tab button (credentials are entered in a modal)."""
+    return row if action in row.actions else replace(row, actions=(*row.actions, action))

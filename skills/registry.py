@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from skills import grafana
+from skills import amplitude, grafana
 from skills.base import SkillFactory
+
+FACTORIES: dict[str, SkillFactory] = {"grafana": grafana.open_skill, "amplitude": amplitude.open_skill}
 
 
 def default_factories() -> list[SkillFactory]:
-    return [grafana.open_skill]
+    return list(FACTORIES.values())
+
+
+def factory_for(name: str) -> SkillFactory:
+    return FACTORIES[name]

@@ -25,6 +25,8 @@ REFRESH_ACTION = "home_refresh"
 ROW_BUTTONS: dict[str, str] = {
     "amplitude_snippet": "Show tracking snippet",
     "report_run_now": "Run report now",
+    "configure_grafana": "Configure Grafana",
+    "configure_amplitude": "Configure Amplitude",
 }
 
 

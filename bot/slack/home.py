@@ -12,6 +12,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import REFRESH_ACTION, home_view
+from bot.blocks.snippet import SNIPPET_CALLBACK_ID as SNIPPET_ACTION
+from bot.blocks.snippet import snippet_modal
 from bot.readiness import readiness_table
 from bot.services import Services
 
@@ -36,6 +38,14 @@ def register(app: AsyncApp, services: Services) -> None:
         if event.get("tab", "home") != "home" or not user:
             return
         await publish_home(services, client, user, body.get("team_id"))
+
+    @app.action(SNIPPET_ACTION)
+    async def on_snippet(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        team = await services.team_for((body.get("team") or {}).get("id"))
+        region = team.config.amplitude.region or services.settings.amplitude_region
+        # the builder is pure and fast: the modal opens well inside the trigger's 3 s
+        await client.views_open(trigger_id=body["trigger_id"], view=snippet_modal(region=region))
 
     @app.action(REFRESH_ACTION)
     async def on_refresh(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:

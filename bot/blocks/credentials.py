@@ -1,0 +1,144 @@
+"""The credentials modal of an integration (Home tab → Configure): inputs, never the stored secret itself."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+SUBMIT_CALLBACK = "credentials_submit"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # credential name, or "config:<path>" for a non-secret config value
+    label: str
+    secret: bool = True
+    placeholder: str = ""
+    hint: str = ""
+    options: tuple[tuple[str, str], ...] = ()  # (value, label) for a select
+
+    @property
+    def block_id(self) -> str:
+        return f"field_{self.name.replace(':', '_').replace('.', '_')}"
+
+
+@dataclass(frozen=True)
+class IntegrationForm:
+    integration: str  # "grafana"
+    title: str  # "Grafana"
+    intro: str
+    fields: tuple[Field, ...]
+
+
+FORMS: dict[str, IntegrationForm] = {
+    "grafana": IntegrationForm(
+        "grafana",
+        "Grafana",
+        "A service account token with the Editor role: Grafana → Administration → Users and access → "
+        "Service accounts → Add service account → Add token.",
+        (
+            Field("url", "Grafana URL", secret=False, placeholder="https://mochacare.grafana.net"),
+            Field("token", "Service account token", placeholder="glsa_…"),
+        ),
+    ),
+    "amplitude": IntegrationForm(
+        "amplitude",
+        "Amplitude",
+        "Amplitude → Settings → Projects → your project → General: the API Key and the Secret Key.",
+        (
+            Field("api_key", "API key"),
+            Field("secret_key", "Secret key"),
+            Field("config:amplitude.region", "Data region", secret=False, options=(("us", "US"), ("eu", "EU"))),
+        ),
+    ),
+}
+
+
+def credentials_modal(form: IntegrationForm, current: Mapping[str, str], *, channel_hint: str = "") -> dict:
+    """`current` maps field name → how the stored value may be shown: a mask for secrets ("set, ends in …4f2a"),
+    the value itself for non-secrets. A secret input starts empty: leaving it empty keeps the stored value."""
+    blocks: list = [SectionBlock(text=MarkdownTextObject(text=form.intro))]
+    for field in form.fields:
+        shown = current.get(field.name)
+        if field.options:
+            options = [Option(value=v, text=label) for v, label in field.options]
+            initial = next((o for o in options if o.value == shown), options[0])
+            element = StaticSelectElement(action_id="value", options=options, initial_option=initial)
+            blocks.append(InputBlock(block_id=field.block_id, label=field.label, element=element))
+            continue
+        element = PlainTextInputElement(
+            action_id="value",
+            placeholder=field.placeholder or None,
+            initial_value=None if field.secret else (shown or None),
+        )
+        hint = f"Stored: {shown}. Leave empty to keep it." if field.secret and shown else field.hint or None
+        blocks.append(
+            InputBlock(
+                block_id=field.block_id,
+                label=field.label,
+                element=element,
+                hint=hint,
+                optional=bool(field.secret and shown),
+            )
+        )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Stored encrypted in sitrep's database; never shown again, never sent to the model."
+                    + channel_hint
+                )
+            ]
+        )
+    )
+    return View(
+        type="modal",
+        callback_id=SUBMIT_CALLBACK,
+        private_metadata=json.dumps({"integration": form.integration}),
+        title=f"Connect {form.title}"[:24],
+        submit="Check and save",
+        close="Cancel",
+        blocks=blocks,
+    ).to_dict()
+
+
+def submitted_values(form: IntegrationForm, state_values: Mapping[str, Mapping]) -> dict[str, str]:
+    """The non-empty values the user entered, by field name."""
+    values: dict[str, str] = {}
+    for field in form.fields:
+        element = (state_values.get(field.block_id) or {}).get("value") or {}
+        raw = (element.get("selected_option") or {}).get("value") if field.options else element.get("value")
+        if raw and raw.strip():
+            values[field.name] = raw.strip()
+    return values
+
+
+def result_modal(title: str, lines: Sequence[str]) -> dict:
+    return View(
+        type="modal",
+        title=title[:24],
+        close="Done",
+        blocks=[SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000]))],
+    ).to_dict()
+
+
+def not_allowed_modal() -> dict:
+    return result_modal(
+        "Not allowed",
+        [
+            "Only workspace admins and the users in SITREP_ADMINS can change sitrep's credentials. "
+            "Ask one of them, or have them add your user id to SITREP_ADMINS."
+        ],
+    )

@@ -1,0 +1,158 @@
+"""Home tab → Configure: an admin enters an integration's credentials; they are checked, then stored encrypted."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.credentials import (
+    FORMS,
+    SUBMIT_CALLBACK,
+    IntegrationForm,
+    credentials_modal,
+    not_allowed_modal,
+    result_modal,
+    submitted_values,
+)
+from bot.blocks.readiness import STATUS_LABEL
+from bot.readiness import skill_readiness
+from bot.services import Services
+from bot.slack.admins import is_admin
+from bot.slack.home import publish_home
+from skills.base import Readiness, SkillContext
+from skills.registry import factory_for
+from storage.audit import mask
+from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+CONFIGURE_ACTIONS = {f"configure_{name}": name for name in FORMS}
+NOT_SAVED_SIGNS = ("rejected", "did not answer", "cannot reach", "could not reach")
+
+
+class _Overlay:
+    """The stored credentials with the submitted ones on top: what the skill would see after saving."""
+
+    def __init__(self, services: Services, integration: str, values: Mapping[str, str]) -> None:
+        self.services, self.integration, self.values = services, integration, values
+
+    async def get_all(self, team_id: str, integration: str) -> dict[str, str]:
+        stored = await self.services.credentials.get_all(team_id, integration)
+        return {**stored, **self.values} if integration == self.integration else stored
+
+
+def validate(form: IntegrationForm, values: Mapping[str, str], stored: Mapping[str, str]) -> dict[str, str]:
+    """Errors by block id: required secrets that are neither entered nor stored, and malformed URLs."""
+    errors: dict[str, str] = {}
+    for field in form.fields:
+        value = values.get(field.name)
+        if field.name.startswith("config:"):
+            continue
+        if not value and not stored.get(field.name):
+            errors[field.block_id] = f"Enter the {field.label.lower()}."
+        elif value and field.name == "url":
+            parsed = urlparse(value)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                errors[field.block_id] = "Enter the full URL, like https://mochacare.grafana.net"
+        elif value and (len(value) > 4096 or any(c.isspace() for c in value)):
+            errors[field.block_id] = "That does not look like a key: it has spaces or is too long."
+    return errors
+
+
+async def probe(services: Services, team: Team, form: IntegrationForm, values: Mapping[str, str]) -> Readiness:
+    """The readiness row the integration would have with these values, without storing anything."""
+    secrets = {k: v for k, v in values.items() if not k.startswith("config:")}
+    ctx = SkillContext(settings=services.settings, team=team, credentials=_Overlay(services, form.integration, secrets))
+    skill = await factory_for(form.integration)(ctx)
+    try:
+        return await skill_readiness(skill)
+    finally:
+        await skill.aclose()
+
+
+def rejected(row: Readiness) -> bool:
+    text = f"{row.missing} {row.detail}".lower()
+    return not row.ready and any(sign in text for sign in NOT_SAVED_SIGNS)
+
+
+async def save(services: Services, team: Team, form: IntegrationForm, values: Mapping[str, str], actor: str) -> None:
+    patch: dict[str, Any] = {}
+    for name, value in values.items():
+        if name.startswith("config:"):
+            node = patch
+            *parents, leaf = name.removeprefix("config:").split(".")
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[leaf] = value
+        else:
+            await services.credentials.set(team.id, form.integration, name, value, actor)
+    if patch:
+        await services.patch_config(team.id, patch, actor)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    async def open_form(ack: AsyncAck, body: dict, client: AsyncWebClient, action: dict) -> None:
+        await ack()
+        form = FORMS[CONFIGURE_ACTIONS[action["action_id"]]]
+        # trigger_id lives 3 s: open first, then check who is asking and fill the form.
+        opened = await client.views_open(trigger_id=body["trigger_id"], view=result_modal(form.title, ["Loading…"]))
+        view_id = opened["view"]["id"]
+        if not await is_admin(services, client, (body.get("user") or {}).get("id")):
+            await client.views_update(view_id=view_id, view=not_allowed_modal())
+            return
+        team = await services.team_for((body.get("team") or {}).get("id"))
+        stored = await services.credentials.get_all(team.id, form.integration)
+        current = {name: mask(value) if name != "url" else value for name, value in stored.items()}
+        if form.integration == "amplitude":
+            current["config:amplitude.region"] = team.config.amplitude.region or services.settings.amplitude_region
+        await client.views_update(view_id=view_id, view=credentials_modal(form, current))
+
+    for action_id in CONFIGURE_ACTIONS:
+        app.action(action_id)(open_form)
+
+    @app.view(SUBMIT_CALLBACK)
+    async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        user = (body.get("user") or {}).get("id")
+        try:
+            form = FORMS[json.loads(view.get("private_metadata") or "{}")["integration"]]
+        except (KeyError, ValueError):
+            await ack()
+            return
+        if not await is_admin(services, client, user):
+            await ack(response_action="update", view=not_allowed_modal())
+            return
+        team = await services.team_for((body.get("team") or {}).get("id"))
+        values = submitted_values(form, (view.get("state") or {}).get("values") or {})
+        stored = await services.credentials.get_all(team.id, form.integration)
+        errors = validate(form, values, stored)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack(response_action="update", view=result_modal(form.title, [f"Checking with {form.title}…"]))
+        view_id = view["id"]
+        row = await probe(services, team, form, values)
+        if rejected(row):
+            lines = [
+                f":no_entry: *Not saved*: {form.title} answered: {row.missing}.",
+                f"*Next:* {row.next_step}",
+                "Open Configure again to retry; nothing was changed.",
+            ]
+            await client.views_update(view_id=view_id, view=result_modal(form.title, lines))
+            return
+        await save(services, team, form, values, actor=user or "slack")
+        log.info("%s credentials updated by %s", form.title, user)
+        lines = [f":white_check_mark: *Saved.* {form.title} is now: *{STATUS_LABEL[row.status]}*."]
+        if row.detail:
+            lines.append(row.detail)
+        if not row.ready:
+            lines += [f"*Missing:* {row.missing}", f"*Next step:* {row.next_step}"]
+        await client.views_update(view_id=view_id, view=result_modal(form.title, lines))
+        if user:
+            await publish_home(services, client, user, (body.get("team") or {}).get("id"))

@@ -1,0 +1,7 @@
+"""Entry point of `python -m skills.amplitude`."""
+
+import sys
+
+from skills.amplitude.cli import main
+
+sys.exit(main())

@@ -1,0 +1,99 @@
+"""Amplitude's readiness row: not configured, credentials rejected, no events yet, or events flowing.
+
+"No events" is decided from the events list: the visible event types' `totals` (this week's volume). When those
+add up to 0 while event types exist (early in the week, say), one cheap segmentation of '_all' (any event,
+totals, daily, last 7 days; cost 7) settles it. No event type at all means nothing was ever sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import fields, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from skills.amplitude.events import visible_by_volume
+from skills.amplitude.snippet import EVENT_NAMES
+from skills.base import Readiness, ReadinessStatus, SkillError
+
+if TYPE_CHECKING:
+    from skills.amplitude.skill import AmplitudeSkill
+
+INTEGRATION = "Amplitude"
+READINESS_TIMEOUT = 8.0
+SNIPPET_ACTION = "amplitude_snippet"
+NO_EVENTS = "the app sends no events yet"
+INSTRUMENT_STEP = (
+    f"instrument the app with the five recommended events ({', '.join(EVENT_NAMES)}): see "
+    "`python -m skills.amplitude snippet` or the Home tab's “Show tracking snippet” button"
+)
+
+
+def _row(
+    status: ReadinessStatus, missing: str, next_step: str, detail: str = "", actions: tuple[str, ...] = ()
+) -> Readiness:
+    row = Readiness(INTEGRATION, status, missing, next_step, detail)
+    if actions and "actions" in {f.name for f in fields(Readiness)}:
+        row = replace(row, actions=actions)  # type: ignore[call-arg]
+    return row
+
+
+async def check(skill: AmplitudeSkill, timeout: float = READINESS_TIMEOUT) -> Readiness:
+    """The readiness row, within `timeout` seconds; never raises."""
+    if not skill.configured:
+        unset = skill.missing_variables()
+        return _row(
+            ReadinessStatus.NOT_CONFIGURED,
+            " and ".join(unset),
+            f"set {' and '.join(unset)} (Amplitude → Settings → Projects → your project → API keys), "
+            "or save the keys from the Home tab",
+        )
+    try:
+        async with asyncio.timeout(timeout):
+            return await _probe(skill)
+    except TimeoutError:
+        return _row(
+            ReadinessStatus.BLOCKED,
+            f"Amplitude did not answer within {timeout:g} s",
+            f"check that {skill.base_url} is reachable, then refresh",
+        )
+    except SkillError as exc:
+        if exc.status in (401, 403):
+            return _row(
+                ReadinessStatus.BLOCKED,
+                "credentials rejected",
+                f"check {' and '.join(skill.key_sources())}: the project's API key and secret key, and the region "
+                f"({skill.region})",
+                f"Amplitude answered HTTP {exc.status}",
+            )
+        return _row(ReadinessStatus.BLOCKED, exc.message, exc.hint or "Try again later")
+
+
+async def _probe(skill: AmplitudeSkill) -> Readiness:
+    events = visible_by_volume(await skill.client.events_list())
+    total = sum(e.totals for e in events)
+    period = "this week"
+    if not total and events:
+        today = skill.today()
+        series = await skill.client.segmentation("_all", today - timedelta(days=6), today, metric="totals")
+        total, period = series.total, "in the last 7 days"
+    if not total:
+        idle = f"; {_plural(len(events), 'event type')} defined but idle" if events else ""
+        return _row(
+            ReadinessStatus.BLOCKED,
+            NO_EVENTS,
+            INSTRUMENT_STEP,
+            f"no events in the last 7 days{idle}",
+            actions=(SNIPPET_ACTION,),
+        )
+    active = sum(1 for e in events if e.totals) or len(events)
+    return _row(
+        ReadinessStatus.READY,
+        "",
+        "ask @sitrep about event trends, e.g. “how many Agent Failed this week?”",
+        f"events flowing: {_plural(active, 'event type')}, {_plural(int(total), 'event')} {period}",
+    )
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

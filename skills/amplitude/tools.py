@@ -1,0 +1,227 @@
+"""The agent's Amplitude tools: each declared beside its handler; results are plain data, bounded to ~8 KB."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from skills.amplitude.events import visible_by_volume
+from skills.amplitude.links import analytics_home
+from skills.amplitude.params import AnnotationsParams, ListEventsParams, QueryEventsParams, UserActivityParams
+from skills.amplitude.segmentation import change_pct, number
+from skills.amplitude.users import best_match
+from skills.base import RESULT_BUDGET_BYTES, Tool, fit_rows, serialized_size
+
+if TYPE_CHECKING:
+    from skills.amplitude.skill import AmplitudeSkill
+
+UNIQUES_NOTE = "uniques per bucket; window totals add the buckets up, so a user seen on two days counts twice"
+
+
+def _window(start: date, end: date) -> dict[str, Any]:
+    return {"start": start.isoformat(), "end": end.isoformat(), "days": (end - start).days + 1}
+
+
+def _fit(result: dict[str, Any], key: str, rows: list[Any], hint: str, total: int | None = None) -> dict[str, Any]:
+    """Put as many rows under `key` as the budget allows; mark the result truncated with a hint when cut."""
+    result[key] = []
+    budget = RESULT_BUDGET_BYTES - serialized_size(result) - 200
+    kept, cut = fit_rows(rows, budget)
+    result[key] = kept
+    total = len(rows) if total is None else total
+    if cut or len(kept) < total:
+        result["truncated"] = True
+        result["hint"] = f"showing {len(kept)} of {total}; {hint}"
+    return result
+
+
+async def query_events(skill: AmplitudeSkill, p: QueryEventsParams) -> dict[str, Any]:
+    start, end = p.dates(skill.today())
+    previous, current, (prev_start, prev_end) = await skill.client.segmentation_vs_previous(
+        p.event_type,
+        start,
+        end,
+        interval=p.interval,
+        metric=p.metric,
+        filters=[f.to_filter() for f in p.filters],
+        group_by=p.group_by,
+        limit=100 if p.group_by else None,
+    )
+    before = {r.label: r.total for r in previous.rows}
+    rows = []
+    for r in current.rows:
+        prev = before.get(r.label, 0)
+        rows.append(
+            {
+                "label": r.label,
+                "total": r.total,
+                "previous_total": prev,
+                "change_pct": change_pct(r.total, prev),
+                "values": r.values,
+            }
+        )
+    rows.sort(key=lambda r: (-r["total"], -r["previous_total"], r["label"]))
+    total, prev_total = current.total, previous.total
+    result: dict[str, Any] = {
+        "event_type": p.event_type,
+        "metric": p.metric,
+        "interval": p.interval,
+        "window": _window(start, end),
+        "previous_window": _window(prev_start, prev_end),
+        "total": total,
+        "previous_total": prev_total,
+        "change_pct": change_pct(total, prev_total),
+    }
+    if p.filters:
+        result["filters"] = [f.model_dump() for f in p.filters]
+    if p.group_by:
+        result["group_by"] = p.group_by
+    if p.metric == "uniques":
+        result["note"] = UNIQUES_NOTE
+    if p.interval == "hour" and current.x_values:
+        result.update(x_first=current.x_values[0], x_last=current.x_values[-1], points=len(current.x_values))
+    else:
+        result["x_values"] = current.x_values
+    result["link"] = analytics_home(skill.region)
+    if not total and not prev_total:
+        result["hint"] = (
+            f"no '{p.event_type}' events in either window; check the exact name with list_events"
+            " (names are case-sensitive)"
+        )
+    return _fit_series(result, rows, p.top)
+
+
+def _fit_series(result: dict[str, Any], rows: list[dict[str, Any]], top: int) -> dict[str, Any]:
+    """The busiest `top` labels with their values; when those do not fit, values for the first few only."""
+    hint = "narrow with filters, fewer group-bys, a shorter window or a coarser interval"
+    budget = RESULT_BUDGET_BYTES - serialized_size(result) - 250
+    kept, cut = fit_rows(rows[:top], budget)
+    if cut:
+        kept, _ = fit_rows(rows[:top], budget // 2)
+        compact = [{k: v for k, v in r.items() if k != "values"} for r in rows[len(kept) : top]]
+        rest, _ = fit_rows(compact, budget - serialized_size(kept))
+        hint = f"values for the first {len(kept)} only; {hint}"
+        kept = kept + rest
+    result["series"] = kept
+    if len(kept) < len(rows):
+        result["truncated"] = True
+        result["hint"] = f"showing {len(kept)} of {len(rows)} labels, busiest first; {hint}"
+    elif cut:
+        result["truncated"] = True
+        result["hint"] = hint[0].upper() + hint[1:]
+    return result
+
+
+async def get_user_activity(skill: AmplitudeSkill, p: UserActivityParams) -> dict[str, Any]:
+    link = analytics_home(skill.region)
+    matches = await skill.client.user_search(p.user_id)
+    match = best_match(matches, p.user_id)
+    if match is None:
+        return {
+            "found": False,
+            "user_id": p.user_id,
+            "link": link,
+            "hint": "no Amplitude user or device has this id; check the id, or whether the app sends events "
+            "with user_id set",
+        }
+    activity = await skill.client.user_activity(match.amplitude_id, limit=p.limit)
+    result: dict[str, Any] = {
+        "found": True,
+        "user_id": match.user_id or p.user_id,
+        "amplitude_id": match.amplitude_id,
+        "user": activity.user,
+        "other_matches": len(matches) - 1,
+        "count": len(activity.events),
+        "link": link,
+    }
+    events = [e.to_dict() for e in activity.events]
+    return _fit(result, "events", events, "ask for a smaller limit")
+
+
+async def get_chart_annotations(skill: AmplitudeSkill, p: AnnotationsParams) -> dict[str, Any]:
+    start, end = p.dates(skill.today())
+    rows, source = await skill.client.annotations(start, end)
+    result: dict[str, Any] = {
+        "window": _window(start, end),
+        "source": f"/api/{source[1:]}/annotations",
+        "count": len(rows),
+        "link": analytics_home(skill.region),
+    }
+    if not rows:
+        result["hint"] = "no releases or annotations in this window; a longer window may find older ones"
+    return _fit(result, "annotations", [r.to_dict() for r in rows], "use a shorter window")
+
+
+async def list_events(skill: AmplitudeSkill, p: ListEventsParams) -> dict[str, Any]:
+    events = await skill.client.events_list()
+    visible = visible_by_volume(events)
+    if p.name_contains:
+        needle = p.name_contains.lower()
+        visible = [e for e in visible if needle in e.name.lower() or needle in e.display_name.lower()]
+    week_total = number(sum(e.totals for e in visible))
+    result: dict[str, Any] = {
+        "count": len(visible),
+        "events_this_week": week_total,
+        "hidden_or_deleted": sum(1 for e in events if e.deleted or e.hidden),
+        "link": analytics_home(skill.region),
+    }
+    if not week_total:
+        result["hint"] = "no events this week: the app may not send events yet (see readiness and the tracking snippet)"
+    rows = [e.to_dict() for e in visible]
+    return _fit(result, "event_types", rows[: p.limit], "use name_contains to narrow", total=len(rows))
+
+
+def build_tools(skill: AmplitudeSkill) -> list[Tool]:
+    """The four read-only tools, bound to one skill (its client, region and clock)."""
+
+    def bind(fn: Any) -> Any:
+        async def handler(params: Any) -> Any:
+            return await fn(skill, params)
+
+        return handler
+
+    return [
+        Tool(
+            skill="amplitude",
+            name="query_events",
+            description=(
+                "Amplitude product events over time: counts (totals) or users (uniques) of one event type per "
+                "day, hour or week, optionally filtered by properties and split by up to 2 properties. Returns "
+                "each label's values and total, the previous window of the same length and the change in percent. "
+                "Call list_events first when unsure of the exact event name."
+            ),
+            params=QueryEventsParams,
+            handler=bind(query_events),
+        ),
+        Tool(
+            skill="amplitude",
+            name="get_user_activity",
+            description=(
+                "One user's recent Amplitude events, newest first, with a short profile (first/last seen, "
+                "platform, country). Takes the app's user id. found=false means no such user in Amplitude."
+            ),
+            params=UserActivityParams,
+            handler=bind(get_user_activity),
+        ),
+        Tool(
+            skill="amplitude",
+            name="get_chart_annotations",
+            description=(
+                "Releases and chart annotations (deploy markers with notes) in Amplitude for a window: use it "
+                "to see whether a change in events lines up with a release."
+            ),
+            params=AnnotationsParams,
+            handler=bind(get_chart_annotations),
+        ),
+        Tool(
+            skill="amplitude",
+            name="list_events",
+            description=(
+                "The event types the app sends to Amplitude with this week's volume, busiest first (deleted and "
+                "hidden ones left out). Use it to find exact event names for query_events, or to see whether "
+                "any events arrive at all."
+            ),
+            params=ListEventsParams,
+            handler=bind(list_events),
+        ),
+    ]

@@ -1,0 +1,394 @@
+"""A local Amplitude Dashboard REST API on 127.0.0.1, speaking the wire format in reference/APIS.md.
+
+    async with FakeAmplitude() as amp:
+        amp.add_events("Agent Failed", date(2026, 2, 17), 3, error_type="TimeoutError", agent_id="a1")
+        ...                                  # app under test: AMPLITUDE_API_URL=amp.url
+        amp.requests                         # every request, recorded
+
+Basic auth is checked (401 otherwise). Failures can be injected (429 naming a limit, with Retry-After; any
+status). Series labels come in three variants (label_mode "list" [0, "value"], "string", "int"); a
+`seriesMeta` key rides along to prove clients ignore unknown keys. `max_in_flight` is the most requests seen
+at once; `delay` holds each request that long so concurrency is observable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+AGENT_EVENTS = ("Agent Started", "Agent Completed", "Agent Failed", "Agent Timeout", "API Error")
+INTERVALS = {-300000, -3600000, 1, 7, 30}
+METRICS = {"uniques", "totals", "pct_dau", "average"}
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    authorized: bool
+
+    @property
+    def e(self) -> dict[str, Any]:
+        """The decoded `e` parameter of a segmentation request."""
+        return json.loads(self.query["e"])
+
+
+@dataclass
+class Bucket:
+    """`count` events of one type on one day (and hour), sharing properties and a user."""
+
+    event_type: str
+    day: date
+    count: int
+    hour: int = 0
+    user_id: str = "user-1"
+    properties: dict[str, Any] = field(default_factory=dict)
+    user_properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Injection:
+    status: int
+    body: str
+    times: int
+    retry_after: str | None = None
+    path: str | None = None  # a path prefix; None matches every path
+
+
+class FakeAmplitude:
+    def __init__(
+        self,
+        api_key: str = "test-api-key-0001",
+        secret_key: str = "test-secret-key-0001",
+        *,
+        today: date | None = None,
+        label_mode: str = "list",
+        delay: float = 0.0,
+    ) -> None:
+        self.api_key, self.secret_key = api_key, secret_key
+        self.today = today or datetime.now(UTC).date()
+        self.label_mode = label_mode
+        self.delay = delay
+        self.buckets: list[Bucket] = []
+        self.flags: dict[str, dict[str, bool]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.annotations: list[dict[str, Any]] = []
+        self.v3_enabled = True
+        self.injections: list[Injection] = []
+        self.requests: list[Recorded] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._runner: web.AppRunner | None = None
+        self._closing = asyncio.Event()  # ends every delay at once when the fake closes
+        self.url = ""
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    async def start(self) -> FakeAmplitude:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/api/2/events/segmentation", self._segmentation)
+        app.router.add_get("/api/2/events/list", self._events_list)
+        app.router.add_get("/api/2/usersearch", self._usersearch)
+        app.router.add_get("/api/2/useractivity", self._useractivity)
+        app.router.add_get("/api/3/annotations", self._annotations_v3)
+        app.router.add_get("/api/2/annotations", self._annotations_v2)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        return self
+
+    async def close(self) -> None:
+        self._closing.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeAmplitude:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- configuration -------------------------------------------------------------------------------------
+
+    def add_events(
+        self,
+        event_type: str,
+        day: date,
+        count: int = 1,
+        *,
+        hour: int = 0,
+        user_id: str = "user-1",
+        user_properties: dict[str, Any] | None = None,
+        **properties: Any,
+    ) -> None:
+        self.buckets.append(Bucket(event_type, day, count, hour, user_id, properties, user_properties or {}))
+        self.flags.setdefault(event_type, {})
+
+    def define_event(self, name: str, *, deleted: bool = False, hidden: bool = False, non_active: bool = False) -> None:
+        """An event type in the project's list (with or without volume), with its flags."""
+        self.flags[name] = {"deleted": deleted, "hidden": hidden, "non_active": non_active}
+
+    def add_user(
+        self, user_id: str, amplitude_id: int, events: list[dict[str, Any]] | None = None, **data: Any
+    ) -> None:
+        """A user; events are {"event_type", "event_time" ("YYYY-MM-DD HH:MM:SS.ffffff"), "event_properties"}."""
+        self.users[user_id] = {"user_id": user_id, "amplitude_id": amplitude_id, "events": events or [], **data}
+
+    def add_annotation(
+        self, start: str, label: str, details: str = "", *, end: str | None = None, category: str | None = None
+    ) -> None:
+        """An annotation, served by v3 (start/end/category) and v2 (date only)."""
+        row = {"start": start, "end": end, "label": label, "details": details, "category": category}
+        self.annotations.append({"id": len(self.annotations) + 1, **row})
+
+    def inject(
+        self, status: int, body: str, *, times: int = 1, retry_after: str | None = None, path: str | None = None
+    ) -> None:
+        """Answer the next `times` requests (to `path`, a prefix) with this status and body."""
+        self.injections.append(Injection(status, body, times, retry_after, path))
+
+    def inject_429(self, body: str = "Exceeded concurrent limit.", **kw: Any) -> None:
+        """A 429 whose body names the limit (times, retry_after and path as for inject)."""
+        self.inject(429, body, **kw)
+
+    def requests_to(self, path: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path == path]
+
+    # -- plumbing ------------------------------------------------------------------------------------------
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        authorized = self._authorized(request.headers.get("Authorization", ""))
+        self.requests.append(Recorded(request.method, request.path, dict(request.query), authorized))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), self.delay)
+            if not authorized:
+                return web.Response(status=401, text="Invalid API key or secret key")
+            for inj in self.injections:
+                if inj.times > 0 and (inj.path is None or request.path.startswith(inj.path)):
+                    inj.times -= 1
+                    headers = {"Retry-After": inj.retry_after} if inj.retry_after is not None else {}
+                    return web.Response(status=inj.status, text=inj.body, headers=headers)
+            return await handler(request)
+        finally:
+            self.in_flight -= 1
+
+    def _authorized(self, header: str) -> bool:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(token).decode().partition(":")
+        except ValueError:
+            return False
+        return user == self.api_key and password == self.secret_key
+
+    @staticmethod
+    def _bad(message: str) -> web.Response:
+        return web.json_response({"error": message}, status=400)
+
+    # -- segmentation --------------------------------------------------------------------------------------
+
+    async def _segmentation(self, request: web.Request) -> web.Response:
+        q = request.query
+        try:
+            e = json.loads(q.get("e", ""))
+        except ValueError:
+            return self._bad("Invalid e parameter: not valid JSON")
+        if not isinstance(e, dict) or not e.get("event_type"):
+            return self._bad("Invalid e parameter: event_type is required")
+        try:
+            start = datetime.strptime(q["start"], "%Y%m%d").date()
+            end = datetime.strptime(q["end"], "%Y%m%d").date()
+            interval = int(q.get("i", "1"))
+        except (KeyError, ValueError):
+            return self._bad("start and end are required as YYYYMMDD")
+        metric = q.get("m", "uniques")
+        if interval not in INTERVALS or metric not in METRICS or start > end:
+            return self._bad(f"Invalid interval {interval}, metric {metric} or date range")
+        group_by = e.get("group_by") or []
+        if len(group_by) > 2:
+            return self._bad("Invalid e parameter: at most 2 group_by")
+        x_values, key_of = _buckets(start, end, interval)
+        matched = [b for b in self.buckets if start <= b.day <= end and _event_matches(b, e["event_type"])]
+        try:
+            matched = [b for b in matched if all(_filter_matches(b, f) for f in e.get("filters") or [])]
+        except ValueError as exc:
+            return self._bad(str(exc))
+        groups: dict[tuple[str, ...], list[Bucket]] = defaultdict(list)
+        for b in matched:
+            groups[tuple(_prop(b, g.get("type", "event"), g.get("value", "")) for g in group_by)].append(b)
+        if not group_by and not groups:
+            groups[()] = []
+        rows = []
+        for key, items in groups.items():
+            values = [0] * len(x_values)
+            users: list[set[str]] = [set() for _ in x_values]
+            for b in items:
+                index = key_of(b)
+                values[index] += b.count
+                users[index].add(b.user_id)
+            if metric == "uniques":
+                values = [len(u) for u in users]
+            total = len({b.user_id for b in items}) if metric == "uniques" else sum(values)
+            rows.append((key, values, total))
+        rows.sort(key=lambda r: -r[2])
+        rows = rows[: int(q.get("limit", "100"))]
+        return web.json_response(
+            {
+                "data": {
+                    "series": [r[1] for r in rows],
+                    "seriesLabels": [self._label(i, r[0]) for i, r in enumerate(rows)],
+                    "seriesCollapsed": [[{"setId": "", "value": r[2]}] for r in rows],
+                    "seriesMeta": [{"segmentIndex": 0, "eventIndex": 0} for _ in rows],
+                    "xValues": x_values,
+                }
+            }
+        )
+
+    def _label(self, index: int, key: tuple[str, ...]) -> Any:
+        if not key:
+            return 0
+        text = "; ".join(key)
+        if self.label_mode == "string":
+            return text
+        if self.label_mode == "int":
+            return int(text) if text.lstrip("-").isdigit() else index
+        return [0, text]
+
+    # -- the other endpoints -------------------------------------------------------------------------------
+
+    async def _events_list(self, request: web.Request) -> web.Response:
+        week_start = self.today - timedelta(days=6)
+        totals: dict[str, int] = defaultdict(int)
+        for b in self.buckets:
+            if week_start <= b.day <= self.today:
+                totals[b.event_type] += b.count
+        data = [
+            {
+                "value": name,
+                "display": name,
+                "totals": totals.get(name, 0),
+                "non_active": bool(flags.get("non_active")),
+                "deleted": bool(flags.get("deleted")),
+                "hidden": bool(flags.get("hidden")),
+                "flow_hidden": False,
+            }
+            for name, flags in self.flags.items()
+        ]
+        return web.json_response({"data": data})
+
+    async def _usersearch(self, request: web.Request) -> web.Response:
+        user = request.query.get("user")
+        if not user:
+            return self._bad("user is required")
+        matches = [
+            {
+                "user_id": u["user_id"],
+                "amplitude_id": u["amplitude_id"],
+                "last_seen": u.get("last_used"),
+                "platform": u.get("platform"),
+                "country": u.get("country"),
+            }
+            for u in self.users.values()
+            if user in (u["user_id"], str(u["amplitude_id"]))
+        ]
+        if not matches:
+            return web.json_response({"type": "nomatch", "matches": []})
+        return web.json_response({"type": "match_user_or_device_id", "matches": matches})
+
+    async def _useractivity(self, request: web.Request) -> web.Response:
+        user = next((u for u in self.users.values() if str(u["amplitude_id"]) == request.query.get("user")), None)
+        if user is None:
+            return self._bad("Invalid user: no such amplitude_id")
+        limit = int(request.query.get("limit", "1000"))
+        offset = int(request.query.get("offset", "0"))
+        newest = sorted(user["events"], key=lambda ev: ev["event_time"], reverse=True)[offset : offset + limit]
+        user_data = {k: v for k, v in user.items() if k not in ("events", "amplitude_id")}
+        user_data["num_events"] = len(user["events"])
+        # Oldest first on purpose: clients must not rely on the order.
+        return web.json_response({"userData": user_data, "events": sorted(newest, key=lambda ev: ev["event_time"])})
+
+    async def _annotations_v3(self, request: web.Request) -> web.Response:
+        if not self.v3_enabled:
+            return web.Response(status=404, text="Not Found")
+        try:
+            start = datetime.fromisoformat(request.query["start"].replace("Z", "+00:00"))
+            end = datetime.fromisoformat(request.query["end"].replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            return self._bad("start and end are required in ISO 8601")
+        data = []
+        for a in self.annotations:
+            first = datetime.fromisoformat(a["start"].replace("Z", "+00:00"))
+            first = first if first.tzinfo else first.replace(tzinfo=UTC)
+            if start <= first <= end:
+                category = {"id": 1, "name": a["category"]} if a["category"] else None
+                data.append({**a, "chart_id": None, "category": category})
+        return web.json_response({"data": data})
+
+    async def _annotations_v2(self, request: web.Request) -> web.Response:
+        data = [
+            {"id": a["id"], "date": a["start"][:10], "label": a["label"], "details": a["details"]}
+            for a in self.annotations
+        ]
+        return web.json_response({"data": data})
+
+
+def _buckets(start: date, end: date, interval: int) -> tuple[list[str], Any]:
+    """x values for the range, and a function from an event bucket to its index."""
+    days = (end - start).days + 1
+    if interval == -3600000:
+        xs = [f"{start + timedelta(days=d)}T{h:02d}:00:00" for d in range(days) for h in range(24)]
+        return xs, lambda b: (b.day - start).days * 24 + b.hour
+    if interval == 7:
+        xs = [str(start + timedelta(days=d)) for d in range(0, days, 7)]
+        return xs, lambda b: (b.day - start).days // 7
+    if interval == 30:
+        months = sorted({(start + timedelta(days=d)).replace(day=1) for d in range(days)})
+        return [str(m) for m in months], lambda b: months.index(b.day.replace(day=1))
+    return [str(start + timedelta(days=d)) for d in range(days)], lambda b: (b.day - start).days
+
+
+def _event_matches(bucket: Bucket, event_type: str) -> bool:
+    return event_type in ("_all", "_active") or bucket.event_type == event_type
+
+
+def _prop(bucket: Bucket, kind: str, key: str) -> str:
+    source = bucket.user_properties if kind == "user" else bucket.properties
+    value = source.get(key)
+    return "(none)" if value is None else str(value)
+
+
+# The operators this fake understands; any other one is answered with 400.
+_OPS = {
+    "is": lambda value, wanted: value in wanted,
+    "is not": lambda value, wanted: value not in wanted,
+    "contains": lambda value, wanted: any(w in value for w in wanted),
+    "does not contain": lambda value, wanted: not any(w in value for w in wanted),
+}
+
+
+def _filter_matches(bucket: Bucket, f: dict[str, Any]) -> bool:
+    value = _prop(bucket, f.get("subprop_type", "event"), f.get("subprop_key", ""))
+    wanted = [str(v) for v in f.get("subprop_value") or []]
+    op = f.get("subprop_op", "is")
+    if op not in _OPS or not wanted:
+        raise ValueError(f"Invalid e parameter: unsupported subprop_op {op!r} or empty subprop_value")
+    return _OPS[op](value, wanted)
