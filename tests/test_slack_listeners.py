@@ -162,8 +162,12 @@ async def test_message_shortcut_answers_in_the_message_thread(running: Running) 
 async def test_snippet_button_opens_the_tracking_snippet_modal(running: Running) -> None:
     slack = running.slack
     await slack.send_interactive(
-        {"type": "block_actions", "actions": [{"action_id": "amplitude_snippet", "type": "button", "value": "Amplitude"}],
-         "view": {"id": "V1", "type": "home"}, "container": {"type": "view", "view_id": "V1"}}
+        {
+            "type": "block_actions",
+            "actions": [{"action_id": "amplitude_snippet", "type": "button", "value": "Amplitude"}],
+            "view": {"id": "V1", "type": "home"},
+            "container": {"type": "view", "view_id": "V1"},
+        }
     )
     opened = await slack.wait_for_call("views.open")
     assert opened.error is None
