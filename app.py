@@ -79,6 +79,10 @@ async def cmd_status(settings: Settings) -> int:
             services.slack_identity = await _verify_slack(settings)
         team = await services.team_for(None)
         print(readiness_table_text(await readiness_table(services, team)))
+        from bot.agent.formatting import usage_text
+        from storage.conversations import ConversationStore
+
+        print("\n" + usage_text(await ConversationStore(services.storage.db).usage(24)))
         return 0
     finally:
         await services.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_TIMEZONE = "America/Los_Angeles"
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from bot.agent import respond
 from bot.blocks.answer import answer_blocks
 from bot.blocks.help import help_text
 from bot.blocks.readiness import readiness_table_text
@@ -31,6 +32,7 @@ class Question:
     user: str | None = None
     channel: str | None = None
     thread_ts: str | None = None
+    message_ts: str | None = None  # the message asked (mention, DM) or investigated (shortcut)
 
 
 @dataclass
@@ -45,14 +47,26 @@ def clean_question(text: str) -> str:
     return _MENTION.sub("", text or "").strip()
 
 
+def _words(text: str) -> str:
+    return clean_question(text).lower().strip(" .!")
+
+
+def needs_agent(question: Question) -> bool:
+    """False for help and status (answered at once), True for anything the agent investigates."""
+    words = _words(question.text)
+    return words not in STATUS_WORDS and words not in HELP_WORDS
+
+
 async def answer(services: Services, question: Question) -> Answer:
-    text = clean_question(question.text)
-    words = text.lower().strip(" .!")
-    rows = await readiness_table(services, question.team)
-    if words in STATUS_WORDS:
-        body = "```\n" + readiness_table_text(rows) + "\n```"
+    """Help and status here; every other question goes to the agent (Claude, or the rule-based planner)."""
+    words = _words(question.text)
+    if words in STATUS_WORDS or words in HELP_WORDS:
+        rows = await readiness_table(services, question.team)
+        if words in STATUS_WORDS:
+            body = "```\n" + readiness_table_text(rows) + "\n```"
+            return Answer(body, answer_blocks(body))
+        body = help_text(rows)
         return Answer(body, answer_blocks(body))
-    body = help_text(rows)
-    if words not in HELP_WORDS:
-        body = "I can't answer free-form questions in this version yet; here is what I can do.\n\n" + body
-    return Answer(body, answer_blocks(body))
+    reply = await respond(services, replace(question, text=clean_question(question.text)))
+    blocks = answer_blocks(reply.text, answer_id=reply.answer_id, footer=reply.footer)
+    return Answer(reply.text, blocks, answer_id=reply.answer_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from typing import TextIO
 
 from bot.blocks.text import plain
@@ -23,6 +24,7 @@ async def run_shell(services: Services, stdin: TextIO | None = None, stdout: Tex
     interactive = stdin.isatty()
     print(BANNER, file=stdout, flush=True)
     team = await services.team_for(None)
+    session = f"{time.time():.6f}"  # one shell session is one thread: follow-up questions see earlier ones
     while True:
         if interactive:
             print("sitrep> ", end="", file=stdout, flush=True)
@@ -35,7 +37,8 @@ async def run_shell(services: Services, stdin: TextIO | None = None, stdout: Tex
         if not text and interactive:
             continue
         try:
-            reply = await answer(services, Question(text=text, team=team, source="shell"))
+            question = Question(text=text, team=team, source="shell", channel="shell", thread_ts=session)
+            reply = await answer(services, question)
             print(plain(reply.text), file=stdout, flush=True)
         except Exception as exc:  # the shell keeps going, like a listener would
             print(f"error: {exc}", file=stdout, flush=True)

@@ -93,8 +93,8 @@ def test_terminal_table_lists_every_row() -> None:
     assert "missing: the app sends no events yet" in table
 
 
-def test_plain_turns_links_into_text() -> None:
-    assert (
-        plain("see <https://g.example/explore?x=1|Explore> &amp; more")
-        == "see Explore (https://g.example/explore?x=1) & more"
+def test_plain_turns_links_into_footnotes() -> None:
+    text = plain(
+        "see <https://g.example/e?x=1|30> of <https://g.example/e?x=2|330> &amp; <https://g.example/e?x=1|again>"
     )
+    assert text == "see 30 [1] of 330 [2] & again [1]\n\n[1] https://g.example/e?x=1\n[2] https://g.example/e?x=2"

@@ -40,9 +40,19 @@ def split_mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
 
 
 def plain(mrkdwn: str) -> str:
-    """mrkdwn for a terminal: links become 'label (url)', entities are unescaped."""
+    """mrkdwn for a terminal: links become 'label [n]' with the URLs listed at the end; entities are unescaped."""
     import re
 
-    text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", mrkdwn)
+    urls: list[str] = []
+
+    def footnote(match: re.Match[str]) -> str:
+        url = match.group(1)
+        if url not in urls:
+            urls.append(url)
+        return f"{match.group(2)} [{urls.index(url) + 1}]"
+
+    text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", footnote, mrkdwn)
     text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
+    if urls:
+        text += "\n\n" + "\n".join(f"[{i}] {url}" for i, url in enumerate(urls, 1))
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

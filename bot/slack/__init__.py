@@ -7,7 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from bot.slack import commands, credentials, dedupe, home, mentions, messages, shortcuts
+from bot.slack import commands, credentials, dedupe, feedback, home, mentions, messages, shortcuts
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -18,6 +18,7 @@ def register(app: AsyncApp, services: Services) -> None:
     commands.register(app, services)
     shortcuts.register(app, services)
     credentials.register(app, services)
+    feedback.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:

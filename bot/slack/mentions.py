@@ -33,5 +33,6 @@ def register(app: AsyncApp, services: Services) -> None:
             user=event.get("user"),
             channel=channel,
             thread_ts=thread_ts,
+            message_ts=event.get("ts"),
         )
         await answer_in_thread(services, client, question)

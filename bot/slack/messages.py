@@ -39,5 +39,6 @@ def register(app: AsyncApp, services: Services) -> None:
             user=event.get("user"),
             channel=event["channel"],
             thread_ts=thread_of(event),
+            message_ts=event.get("ts"),
         )
         await answer_in_thread(services, client, question)

@@ -1,41 +1,105 @@
-"""Answering a question in a Slack thread: one place for every surface that posts an answer."""
+"""Answering a question in a Slack thread: one place for every surface that posts an answer.
+
+While the agent works the thread shows progress: the assistant status "is investigating…" when Slack accepts
+it (assistant threads), else an :eyes: reaction on the question, removed once the answer is posted. Everything
+posted is redacted; a failure becomes one short line, never a traceback.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.answer import fallback_text
-from bot.dispatch import Answer, Question, answer
+from bot.dispatch import Answer, Question, answer, needs_agent
 from bot.services import Services
+from skills.base import redact
+from storage.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
 
+STATUS_TEXT = "is investigating…"
+REACTION = "eyes"
 FAILED = (
     ":warning: I could not answer that: {what}. Try again in a minute; if it keeps failing, "
     "check `python app.py status` and sitrep's log."
 )
 
 
+@dataclass
+class Progress:
+    """How the thread shows that sitrep is working, so it can be cleared afterwards."""
+
+    kind: str  # status | reaction | none
+    channel: str | None = None
+    ts: str | None = None
+
+
+async def show_progress(client: AsyncWebClient, question: Question) -> Progress:
+    """assistant.threads.setStatus on the thread; when Slack refuses it, an :eyes: reaction on the question."""
+    if not question.channel or not question.thread_ts:
+        return Progress("none")
+    try:
+        await client.assistant_threads_setStatus(
+            channel_id=question.channel, thread_ts=question.thread_ts, status=STATUS_TEXT
+        )
+        return Progress("status", question.channel, question.thread_ts)
+    except SlackApiError as exc:
+        log.debug("setStatus refused (%s): reacting instead", exc.response.get("error"))
+    target = question.message_ts or question.thread_ts
+    try:
+        await client.reactions_add(channel=question.channel, timestamp=target, name=REACTION)
+        return Progress("reaction", question.channel, target)
+    except SlackApiError as exc:
+        log.info("could not show progress in %s: %s", question.channel, exc.response.get("error"))
+        return Progress("none")
+
+
+async def clear_progress(client: AsyncWebClient, progress: Progress, posted: bool) -> None:
+    """Remove the reaction; clear the status when no answer was posted (posting clears it by itself)."""
+    try:
+        if progress.kind == "reaction":
+            await client.reactions_remove(channel=progress.channel, timestamp=progress.ts, name=REACTION)
+        elif progress.kind == "status" and not posted:
+            await client.assistant_threads_setStatus(channel_id=progress.channel, thread_ts=progress.ts, status="")
+    except SlackApiError as exc:
+        log.info("clearing progress in %s failed: %s", progress.channel, exc.response.get("error"))
+
+
 async def answer_in_thread(services: Services, client: AsyncWebClient, question: Question) -> str | None:
     """Run the question through dispatch and post the answer in its thread; returns the message ts."""
+    progress = await show_progress(client, question) if needs_agent(question) else Progress("none")
     try:
         reply = await answer(services, question)
     except Exception as exc:
         log.exception("answering a %s failed", question.source)
-        reply = Answer(FAILED.format(what=type(exc).__name__))
-    return await post_answer(client, question, reply)
+        reply = Answer(FAILED.format(what=_what(exc)))
+    ts = await post_answer(client, question, reply, secrets=await _secrets(services))
+    await clear_progress(client, progress, posted=ts is not None)
+    if ts and reply.answer_id:
+        try:
+            await ConversationStore(services.storage.db).set_message_ts(reply.answer_id, ts)
+        except Exception:
+            log.exception("storing the answer's message ts failed")
+    return ts
 
 
-async def post_answer(client: AsyncWebClient, question: Question, reply: Answer) -> str | None:
+async def post_answer(
+    client: AsyncWebClient, question: Question, reply: Answer, *, secrets: list[str] | None = None
+) -> str | None:
+    """chat.postMessage in the question's thread, text and blocks redacted."""
+    secrets = secrets or []
+    blocks = json.loads(redact(json.dumps(reply.blocks), secrets)) if reply.blocks else None
     try:
         result = await client.chat_postMessage(
             channel=question.channel,
             thread_ts=question.thread_ts,
-            text=fallback_text(reply.text),
-            blocks=reply.blocks or None,
+            text=fallback_text(redact(reply.text, secrets)),
+            blocks=blocks,
             unfurl_links=False,
             unfurl_media=False,
         )
@@ -43,3 +107,21 @@ async def post_answer(client: AsyncWebClient, question: Question, reply: Answer)
         log.error("chat.postMessage to %s failed: %s", question.channel, exc.response.get("error"))
         return None
     return result.get("ts")
+
+
+async def _secrets(services: Services) -> list[str]:
+    try:
+        return await services.secrets()
+    except Exception:  # redaction must not stop the answer; the agent already redacted its text
+        log.exception("loading secrets for redaction failed")
+        return []
+
+
+def _what(exc: Exception) -> str:
+    """What failed, in a few words a user can act on."""
+    name = type(exc).__name__
+    if "sqlite" in type(exc).__module__ or name == "OperationalError":
+        return "sitrep's database did not answer"
+    if isinstance(exc, TimeoutError):
+        return "it took too long"
+    return f"an internal error ({name})"

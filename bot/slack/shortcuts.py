@@ -55,11 +55,65 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         team = await services.team_for((body.get("team") or {}).get("id"))
         question = Question(
-            text=message.get("text") or "",
+            text=investigation(message),
             team=team,
             source="shortcut",
             user=(body.get("user") or {}).get("id"),
             channel=channel,
             thread_ts=thread_of(message),
+            message_ts=message.get("ts"),
         )
         await answer_in_thread(services, client, question)
+
+
+INVESTIGATE = "Investigate this Slack message and say what is going on:\n"
+MESSAGE_TEXT_MAX = 4000
+
+
+def investigation(message: dict) -> str:
+    """The question the message shortcut asks: the message's words (text, attachments, blocks) quoted."""
+    body = message_text(message)
+    if not body:
+        return INVESTIGATE + "> (the message has no text)"
+    quoted = "\n".join(f"> {line}" for line in body.splitlines() if line.strip())
+    return INVESTIGATE + quoted
+
+
+def message_text(message: dict) -> str:
+    """Every human-readable string of a message: text, attachment fields and block texts, de-duplicated."""
+    parts: list[str] = [message.get("text") or ""]
+    for att in message.get("attachments") or []:
+        if isinstance(att, dict):
+            parts += [str(att.get(k) or "") for k in ("pretext", "title", "text")]
+            parts += [
+                f"{f.get('title', '')}: {f.get('value', '')}" for f in att.get("fields") or [] if isinstance(f, dict)
+            ]
+            if not any(att.get(k) for k in ("pretext", "title", "text")):
+                parts.append(str(att.get("fallback") or ""))
+    parts += _block_strings(message.get("blocks") or [])
+    seen: dict[str, None] = {}
+    for part in parts:
+        part = part.strip()
+        if part and not any(part in earlier for earlier in seen):
+            seen[part] = None
+    text = "\n".join(seen)
+    return text if len(text) <= MESSAGE_TEXT_MAX else text[: MESSAGE_TEXT_MAX - 1] + "…"
+
+
+def _block_strings(node: object) -> list[str]:
+    """The text of section, header, context and rich_text blocks, depth first."""
+    if isinstance(node, list):
+        return [s for item in node for s in _block_strings(item)]
+    if not isinstance(node, dict):
+        return []
+    if node.get("type") in ("text", "mrkdwn", "plain_text") and isinstance(node.get("text"), str):
+        return [node["text"]]
+    if node.get("type") == "rich_text_section":
+        return [
+            "".join(str(e.get("text") or e.get("url") or "") for e in node.get("elements") or [] if isinstance(e, dict))
+        ]
+    out: list[str] = []
+    for key in ("text", "fields", "elements"):
+        if key in node:
+            out += _block_strings(node[key])
+    return out

@@ -1,0 +1,229 @@
+"""The agent: every question (mention, DM, /sitrep, message shortcut, shell) and every report summary.
+
+    reply = await respond(services, question)        # Claude with ANTHROPIC_API_KEY, else the rule-based planner
+    text = await summarize(services, team, facts)    # a report's summary paragraph; None without a key or on failure
+
+With a key, Claude gets the tools of every configured integration (bot/agent/toolbox.py: caps, repeat guard,
+concurrency) for at most 8 turns; without one, bot/agent/rules.py picks intents and bot/agent/plays*.py run
+them. Either way the answer is redacted, recorded in SQLite (planner, model, tokens in/out) and remembered for
+follow-ups in its thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from anthropic import AsyncAnthropic
+
+from bot.agent.formatting import evidence_digest, sources_line, to_mrkdwn
+from bot.agent.history import MAX_CHARS, MAX_TURNS, as_messages, earlier_questions
+from bot.agent.loop import MAX_TURNS as MAX_MODEL_TURNS
+from bot.agent.loop import LoopResult, ModelError, run_loop
+from bot.agent.prompt import integrations, system_prompt, team_now
+from bot.agent.rulebook import answer_with_rules
+from bot.agent.rules import asks_to_create, plan
+from bot.agent.toolbox import Toolbox
+from storage.conversations import AnswerRecord, ConversationStore, Turn
+
+if TYPE_CHECKING:
+    from bot.dispatch import Question
+    from bot.services import Services
+    from storage.teams import Team
+
+__all__ = ["AgentReply", "respond", "summarize"]
+
+log = logging.getLogger(__name__)
+
+MODEL_TIMEOUT_S = 120.0
+SUMMARY_MAX_TOKENS = 400
+
+
+@dataclass
+class AgentReply:
+    text: str  # Slack mrkdwn, redacted
+    planner: str  # claude | rules
+    model: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    model_turns: int = 0
+    tool_calls: int = 0
+    tool_errors: int = 0
+    error: str | None = None  # why Claude did not answer, when the rules stood in
+    answer_id: int | None = None
+
+    @property
+    def footer(self) -> str:
+        """One line on how the answer was made, for the context block under it."""
+        calls = f"{self.tool_calls} tool call{'s' if self.tool_calls != 1 else ''}"
+        if self.planner == "claude":
+            return f"{self.model} · {calls} · {self.tokens_in:,} tokens in / {self.tokens_out:,} out"
+        why = "Claude unavailable" if self.error else "no ANTHROPIC_API_KEY"
+        return f"built-in planner ({why}) · {calls}"
+
+
+def _client(services: Services) -> AsyncAnthropic:
+    s = services.settings
+    return AsyncAnthropic(
+        api_key=s.anthropic_api_key, base_url=s.anthropic_base_url or None, timeout=MODEL_TIMEOUT_S, max_retries=2
+    )
+
+
+async def respond(services: Services, question: Question) -> AgentReply:
+    """Answer a question (its text already without the @mention) and record it; never raises on tool failures."""
+    started = time.monotonic()
+    team = question.team
+    store = ConversationStore(services.storage.db)
+    turns: list[Turn] = []
+    if question.channel and question.thread_ts:
+        turns = await store.recent_turns(
+            team.id, question.channel, question.thread_ts, max_turns=MAX_TURNS, max_chars=MAX_CHARS
+        )
+    if services.settings.anthropic_api_key:
+        toolbox = await Toolbox.for_team(services, team, allow_write=asks_to_create(question.text))
+        try:
+            reply = await _ask_claude(services, team, toolbox, question.text, turns)
+        except ModelError as exc:
+            log.warning("Claude did not answer (%s): the rule-based planner answers instead", exc)
+            toolbox = await Toolbox.for_team(services, team, include_unconfigured=True, allow_write=True)
+            preface = f":warning: Claude did not answer: {exc}. The built-in planner answered instead."
+            reply = await _ask_rules(services, team, toolbox, question.text, turns, preface=preface)
+            reply.error = str(exc)
+    else:
+        toolbox = await Toolbox.for_team(services, team, include_unconfigured=True, allow_write=True)
+        reply = await _ask_rules(services, team, toolbox, question.text, turns)
+    reply.text = toolbox.redact(reply.text)
+    reply.tool_calls = toolbox.executed
+    reply.tool_errors = sum(1 for o in toolbox.outcomes if not o.ok and not o.repeated)
+    record = AnswerRecord(
+        team_id=team.id,
+        source=question.source,
+        question=toolbox.redact(question.text),
+        answer=reply.text,
+        planner=reply.planner,
+        model=reply.model,
+        tokens_in=reply.tokens_in,
+        tokens_out=reply.tokens_out,
+        model_turns=reply.model_turns,
+        tool_calls=reply.tool_calls,
+        tool_errors=reply.tool_errors,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        user_id=question.user,
+        channel=question.channel,
+        thread_ts=question.thread_ts,
+        error=reply.error,
+    )
+    try:
+        reply.answer_id = await store.record(record)
+    except Exception:  # the answer still goes out; only its record is lost
+        log.exception("recording an answer failed")
+    return reply
+
+
+async def _ask_claude(services: Services, team: Team, toolbox: Toolbox, text: str, turns: list[Turn]) -> AgentReply:
+    skills = await services.skills_for(team)
+    system = system_prompt(
+        "planner",
+        now=team_now(services, team),
+        team=team,
+        integrations=await integrations(skills),
+        tools=bool(toolbox.tools),
+        max_turns=MAX_MODEL_TURNS,
+    )
+    messages = as_messages(turns, text, toolbox.redact)
+    async with _client(services) as client:
+        result = await run_loop(
+            client, model=services.settings.model, system=toolbox.redact(system), messages=messages, toolbox=toolbox
+        )
+    return AgentReply(
+        text=claude_text(result),
+        planner="claude",
+        model=result.model,
+        tokens_in=result.tokens_in,
+        tokens_out=result.tokens_out,
+        model_turns=result.turns,
+    )
+
+
+def claude_text(result: LoopResult) -> str:
+    """The model's answer as mrkdwn, or what the tools found when it stopped without one; sources appended."""
+    body = to_mrkdwn(result.text)
+    if result.stop_reason == "max_turns" or not body:
+        why = (
+            f"I stopped after {result.turns} model turns without a conclusion"
+            if result.stop_reason == "max_turns"
+            else f"Claude gave no answer (stop reason: {result.stop_reason})"
+        )
+        digest = evidence_digest(result.outcomes)
+        body = f"{why}. What the tools returned:\n{digest}" if digest else f"{why}; no tool was called."
+    elif result.stop_reason == "max_tokens":
+        body += "\n_(answer cut at the length limit)_"
+    sources = sources_line(result.outcomes, body)
+    return f"{body}\n\n{sources}" if sources else body
+
+
+async def _ask_rules(
+    services: Services, team: Team, toolbox: Toolbox, text: str, turns: list[Turn], *, preface: str = ""
+) -> AgentReply:
+    the_plan = plan(text, team_now(services, team), earlier_questions(turns))
+    body = await answer_with_rules(toolbox, the_plan, services=services, team=team, preface=preface)
+    return AgentReply(text=body, planner="rules")
+
+
+async def summarize(
+    services: Services, team: Team, facts_text: str, prompt_name: str = "summary", *, window: str = ""
+) -> str | None:
+    """A short summary paragraph of a report's facts by Claude: prompts/<prompt_name>.j2 as system prompt, the
+    facts as the user message, no tools.
+
+    The template may use team_name, now, weekday, timezone, team_prompt, facts and window. Returns None without
+    ANTHROPIC_API_KEY or when Claude fails, so the caller falls back to its template. Facts and summary are
+    redacted; the model and tokens in/out are recorded like any answer (source = prompt_name).
+    """
+    if not services.settings.anthropic_api_key:
+        return None
+    started = time.monotonic()
+    toolbox = Toolbox([], await services.secrets())
+    system = system_prompt(
+        prompt_name,
+        now=team_now(services, team),
+        team=team,
+        tools=False,
+        max_turns=1,
+        extra={"facts": toolbox.redact(facts_text), "window": window},
+    )
+    messages = [{"role": "user", "content": toolbox.redact(facts_text) or "(no facts)"}]
+    try:
+        async with _client(services) as client:
+            result = await run_loop(
+                client,
+                model=services.settings.model,
+                system=toolbox.redact(system),
+                messages=messages,
+                toolbox=toolbox,
+                max_turns=1,
+                max_tokens=SUMMARY_MAX_TOKENS,
+            )
+    except ModelError as exc:
+        log.warning("the report summary fell back to the template: %s", exc)
+        return None
+    text = toolbox.redact(to_mrkdwn(result.text)) or None
+    record = AnswerRecord(
+        team_id=team.id,
+        source=prompt_name,
+        question=f"({prompt_name} summary)",
+        answer=text or "",
+        planner="claude",
+        model=result.model,
+        tokens_in=result.tokens_in,
+        tokens_out=result.tokens_out,
+        model_turns=result.turns,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    try:
+        await ConversationStore(services.storage.db).record(record, remember=False)
+    except Exception:
+        log.exception("recording a summary's usage failed")
+    return text

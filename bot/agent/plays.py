@@ -1,0 +1,316 @@
+"""What the rule-based planner does for each intent: tool calls (concurrent where independent) and a Section.
+
+Loki selectors are discovered (grafana_list_loki_labels), never guessed; identical discovery calls from several
+intents run once (the toolbox's repeat guard). Every number goes out with the link of the query it came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.agent.formatting import Section, code, labels_text, link, num, pct
+from bot.agent.rules import Plan
+from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
+from bot.blocks.text import escape
+from skills.grafana.loki import SELECTOR_LABELS
+from skills.grafana.patterns import ERROR_FILTER
+from skills.grafana.timeutil import TimeRange
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.teams import Team
+
+TOP_PATTERNS = 5
+LOG_LINES = 20
+LOG_LINES_SHOWN = 10
+NO_LOGS = "the Vercel log drain may not be configured, or nothing was logged"
+
+
+@dataclass
+class PlayContext:
+    toolbox: Toolbox
+    plan: Plan
+    services: Services | None = None
+    team: Team | None = None
+
+    @property
+    def since(self) -> str:
+        return self.plan.window.since
+
+    @property
+    def when(self) -> str:
+        """The window as a title: "the last hour"."""
+        return self.plan.window.label
+
+    @property
+    def within(self) -> str:
+        """The window in a sentence: "in the last hour", "since 06:00 UTC"."""
+        return self.plan.window.phrase
+
+    async def call(self, name: str, **args: Any) -> ToolOutcome:
+        return await self.toolbox.call(ToolCall(name, args))
+
+    async def selector(self) -> tuple[str, str] | ToolOutcome | None:
+        """(label, stream selector) from the labels Loki has; the failed outcome; or None when Loki has no streams."""
+        found = await self.call("grafana_list_loki_labels", since=self.since)
+        if not found.ok:
+            return found
+        names = [n for n in found.data.get("labels") or [] if isinstance(n, str)]
+        if not names:
+            return None
+        label = next((n for n in SELECTOR_LABELS if n in names), names[0])
+        return label, f'{{{label}=~".+"}}'
+
+
+def series_total(row: dict[str, Any]) -> float:
+    """The sum of a range result's points: count_over_time with range = step counts each line once."""
+    values = row.get("values")
+    if isinstance(values, list):
+        return sum(v[1] for v in values if isinstance(v, list) and isinstance(v[1], (int, float)))
+    avg, points = row.get("avg"), row.get("points")
+    if isinstance(avg, (int, float)) and isinstance(points, int):
+        return round(avg * points)
+    return 0
+
+
+def totals_by(outcome: ToolOutcome, label: str) -> dict[str, float]:
+    rows = outcome.data.get("series") or [] if outcome.ok else []
+    return {str((r.get("labels") or {}).get(label, "all")): series_total(r) for r in rows}
+
+
+async def errors(ctx: PlayContext) -> Section:
+    """Error rate from Loki (error lines / all lines, per source) and the most frequent error patterns."""
+    section = Section(f"Error rate ({ctx.when})")
+    patterns, counts = await asyncio.gather(
+        ctx.call("grafana_loki_error_patterns", since=ctx.since, top=TOP_PATTERNS), _error_counts(ctx)
+    )
+    if isinstance(counts, ToolOutcome):
+        section.failures.append(counts.error or "Grafana: the error count failed")
+    elif counts is None:
+        section.headline = f"No log lines in Loki {ctx.within}: {NO_LOGS}."
+    else:
+        label, total, errs = counts
+        for o in (total, errs):
+            if not o.ok:
+                section.failures.append(o.error or "")
+        all_lines, by_total = totals_by(total, label), totals_by(errs, label)
+        n_total, n_err = sum(all_lines.values()), sum(by_total.values())
+        if total.ok and errs.ok:
+            if not n_total:
+                section.headline = f"No log lines in Loki {ctx.within}: {NO_LOGS}."
+            else:
+                rate = pct(n_err, n_total)
+                section.headline = f"Error rate {ctx.within}: *{rate}* ({num(n_err)} error lines of {num(n_total)})."
+                section.lines.append(
+                    f"• {link(errs.data.get('explore_url'), num(n_err))} error lines of "
+                    f"{link(total.data.get('explore_url'), num(n_total))} log lines: *{rate}*"
+                )
+                worst = sorted(all_lines, key=lambda k: (-by_total.get(k, 0), -all_lines[k]))[:5]
+                if len(all_lines) > 1:
+                    parts = [
+                        f"{escape(k)} {pct(by_total.get(k, 0), all_lines[k])} ({num(by_total.get(k, 0))}/"
+                        f"{num(all_lines[k])})"
+                        for k in worst
+                    ]
+                    section.lines.append(f"• By {escape(label)}: " + " · ".join(parts))
+    _patterns_lines(section, patterns)
+    return section
+
+
+async def _error_counts(ctx: PlayContext) -> tuple[str, ToolOutcome, ToolOutcome] | ToolOutcome | None:
+    found = await ctx.selector()
+    if not isinstance(found, tuple):
+        return found
+    label, selector = found
+    step = TimeRange.resolve(ctx.since).step()  # the step query_loki will use: one bucket per point
+    total_q = f"sum by ({label}) (count_over_time({selector}[{step}s]))"
+    errors_q = f"sum by ({label}) (count_over_time({selector} {ERROR_FILTER} [{step}s]))"
+    total, errs = await ctx.toolbox.run(
+        [
+            ToolCall("grafana_query_loki", {"query": total_q, "since": ctx.since}),
+            ToolCall("grafana_query_loki", {"query": errors_q, "since": ctx.since}),
+        ]
+    )
+    return label, total, errs
+
+
+def _patterns_lines(section: Section, patterns: ToolOutcome) -> None:
+    if not patterns.ok:
+        section.failures.append(patterns.error or "")
+        return
+    rows = [p for p in patterns.data.get("patterns") or [] if isinstance(p, dict)]
+    if not rows:
+        return
+    url = patterns.data.get("explore_url")
+    scanned = patterns.data.get("lines_scanned")
+    top = rows[0]
+    note = f"Most frequent error: {code(top.get('pattern', ''), 100)} ({num(top.get('count', 0))}×)."
+    section.headline = f"{section.headline} {note}" if section.headline else note
+    section.lines.append(f"• Top error patterns ({link(url, f'{num(scanned)} error lines scanned')}):")
+    for p in rows[:TOP_PATTERNS]:
+        seen = f", last {p['last_seen'][11:16]} UTC" if isinstance(p.get("last_seen"), str) else ""
+        section.lines.append(f"    ◦ {num(p.get('count', 0))}× {code(p.get('pattern', ''))}{seen}")
+
+
+async def logs(ctx: PlayContext) -> Section:
+    kind = "Error log lines" if ctx.plan.error_logs else "Log lines"
+    section = Section(f"{kind} ({ctx.when})")
+    found = await ctx.selector()
+    if isinstance(found, ToolOutcome):
+        section.failures.append(found.error or "")
+        return section
+    if found is None:
+        section.headline = f"No log lines in Loki {ctx.within}: {NO_LOGS}."
+        return section
+    query = found[1] + (f" {ERROR_FILTER}" if ctx.plan.error_logs else "")
+    o = await ctx.call("grafana_query_loki", query=query, since=ctx.since, limit=LOG_LINES)
+    if not o.ok:
+        section.failures.append(o.error or "")
+        return section
+    rows = [r for r in o.data.get("lines") or [] if isinstance(r, dict)]
+    url = o.data.get("explore_url")
+    if not rows:
+        section.headline = f"No {kind.lower()} {ctx.within}."
+        section.lines.append(f"• {link(url, 'Open the query in Explore')}")
+        return section
+    count = f"{num(len(rows))}+" if o.data.get("truncated") or len(rows) >= LOG_LINES else num(len(rows))
+    section.headline = f"{count} {kind.lower()} {ctx.within}; the newest is {code(rows[0].get('line', ''), 80)}."
+    section.lines.append(f"• {link(url, f'{count} lines in Explore')} (newest first):")
+    for r in rows[:LOG_LINES_SHOWN]:
+        section.lines.append(f"    ◦ `{str(r.get('time', ''))[11:19]}` {code(r.get('line', ''))}")
+    return section
+
+
+async def latency(ctx: PlayContext) -> Section:
+    section = Section(f"Latency ({ctx.when})")
+    found = await ctx.toolbox.run(
+        [
+            ToolCall("grafana_list_metric_names", {"search": "duration"}),
+            ToolCall("grafana_list_metric_names", {"search": "latency"}),
+        ]
+    )
+    names = sorted({n for o in found if o.ok for n in o.data.get("names") or [] if isinstance(n, str)})
+    if not names:
+        failed = [o.error or "" for o in found if not o.ok]
+        if failed:
+            section.failures += failed
+        else:
+            section.headline = "No latency metric in Prometheus (no metric name contains duration or latency)."
+        return section
+    metric, expr, quantile = latency_query(names)
+    o = await ctx.call("grafana_query_prometheus", expr=expr, since=ctx.since)
+    if not o.ok:
+        section.failures.append(o.error or "")
+        return section
+    rows = [r for r in o.data.get("series") or [] if isinstance(r, dict)]
+    url = o.data.get("explore_url")
+    if not rows:
+        section.headline = f"No {code(metric)} data {ctx.within}."
+        section.lines.append(f"• {link(url, 'Open the query in Explore')}")
+        return section
+    first = rows[0]
+    q = (first.get("labels") or {}).get("quantile")
+    if not quantile and q:
+        quantile = f"p{float(q) * 100:g}" if _is_number(q) else ""
+    what = f"{quantile} latency ({code(metric)})" if quantile else code(metric)
+    section.headline = (
+        f"{what[0].upper()}{what[1:]} is *{duration(first.get('last'), metric)}* now "
+        f"(max {duration(first.get('max'), metric)} {ctx.within})."
+    )
+    section.lines.append(f"• {link(url, expr if len(expr) <= 80 else metric)}:")
+    for r in rows[:8]:
+        section.lines.append(
+            f"    ◦ {escape(labels_text(r.get('labels') or {}))}: now {duration(r.get('last'), metric)}, "
+            f"avg {duration(r.get('avg'), metric)}, max {duration(r.get('max'), metric)}"
+        )
+    return section
+
+
+def latency_query(names: list[str]) -> tuple[str, str, str]:
+    """(metric, PromQL, quantile label): p95 from a histogram when there is one, else the metric itself."""
+    buckets = [n for n in names if n.endswith("_bucket")]
+    if buckets:
+        name = sorted(buckets, key=lambda n: ("request" not in n, "http" not in n, len(n)))[0]
+        return name, f"histogram_quantile(0.95, sum by (le) (rate({name}[5m])))", "p95"
+    plain = [n for n in names if not n.endswith(("_count", "_sum", "_created"))] or names
+    name = sorted(plain, key=lambda n: ("request" not in n, "http" not in n, len(n)))[0]
+    return name, name, ""
+
+
+def _is_number(text: Any) -> bool:
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def duration(value: Any, metric: str) -> str:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return "n/a"
+    if "second" in metric or metric.endswith("_s"):
+        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    if "milli" in metric or metric.endswith("_ms"):
+        return f"{value:.0f} ms"
+    return num(value)
+
+
+async def alerts(ctx: PlayContext) -> Section:
+    section = Section("Alerts")
+    o = await ctx.call("grafana_get_alerts")
+    if not o.ok:
+        section.failures.append(o.error or "")
+        return section
+    d = o.data
+    firing, pending = d.get("firing", 0), d.get("pending", 0)
+    url = d.get("alerting_url")
+    if not firing and not pending:
+        rules = f"{num(d.get('rules_total', 0))} rules"
+        section.headline = f"No alerts firing or pending ({link(url, rules)})."
+        return section
+    section.headline = f"*{num(firing)} alert{'s' if firing != 1 else ''} firing*, {num(pending)} pending."
+    section.lines.append(f"• {link(url, f'{num(firing)} firing, {num(pending)} pending')}:")
+    for a in [r for r in d.get("alerts") or [] if isinstance(r, dict)][:10]:
+        icon = ":fire:" if a.get("state") == "firing" else ":hourglass:"
+        since = f" since {a['active_at'][:16].replace('T', ' ')} UTC" if a.get("active_at") else ""
+        summary = f": {escape(str(a['summary']))}" if a.get("summary") else ""
+        name = link(a.get("explore_url"), str(a.get("rule", "?")))
+        section.lines.append(f"    ◦ {icon} *{name}* {a.get('state')}{since}{summary}")
+    return section
+
+
+async def dashboards(ctx: PlayContext) -> Section:
+    if ctx.plan.create_dashboard:
+        section = Section("Dashboard")
+        o = await ctx.call("grafana_create_dashboard", title=ctx.plan.create_dashboard)
+        if not o.ok:
+            section.failures.append(o.error or "")
+            return section
+        d = o.data
+        section.headline = f"Dashboard {link(d.get('url'), str(d.get('title')))} {d.get('status', 'saved')}."
+        panels = ", ".join(str(p.get("title")) for p in d.get("panels") or [] if isinstance(p, dict))
+        if panels:
+            section.lines.append(f"• Panels: {escape(panels)}")
+        return section
+    section = Section("Dashboards")
+    o = await ctx.call("grafana_search_dashboards", query=ctx.plan.dashboard_query)
+    if not o.ok:
+        section.failures.append(o.error or "")
+        return section
+    rows = [r for r in o.data.get("dashboards") or [] if isinstance(r, dict)]
+    if not rows:
+        query = ctx.plan.dashboard_query
+        section.headline = (
+            f"No dashboard title matches {code(query)} in Grafana."
+            if query
+            else "Grafana has no dashboards yet: `@sitrep create a dashboard` makes the Vercel overview one."
+        )
+        return section
+    section.headline = f"{num(o.data.get('total', len(rows)))} dashboards" + (
+        f" match {code(ctx.plan.dashboard_query)}." if ctx.plan.dashboard_query else "."
+    )
+    for r in rows[:15]:
+        section.lines.append(f"• {link(r.get('url'), str(r.get('title')))} ({escape(str(r.get('folder', '')))})")
+    return section

@@ -1,0 +1,143 @@
+"""The toolbox: concurrency, the exact-repeat guard, the result cap with a summary first, errors, redaction."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.agent.toolbox import Toolbox, ToolCall, bounded_content, summarize
+from skills.base import SkillError, Tool
+
+
+class Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: str = ""
+    n: int = 1
+
+
+def tool(name: str, handler: Any, skill: str = "demo") -> Tool:
+    return Tool(name, f"{name} for tests", Args, handler, skill=skill)
+
+
+async def test_calls_of_one_batch_run_concurrently() -> None:
+    started = {"a": asyncio.Event(), "b": asyncio.Event()}
+
+    def waits_for(mine: str, other: str) -> Any:
+        async def handler(_: Args) -> dict:
+            started[mine].set()
+            await asyncio.wait_for(started[other].wait(), 5)  # sequential execution would time out here
+            return {"ok": mine}
+
+        return handler
+
+    box = Toolbox([tool("a", waits_for("a", "b")), tool("b", waits_for("b", "a"))])
+    a, b = await box.run([ToolCall("demo_a", {}, "t1"), ToolCall("demo_b", {}, "t2")])
+    assert (a.ok, b.ok) == (True, True), (a.error, b.error)
+    assert a.call.id == "t1" and b.call.id == "t2"
+    assert a.started < b.finished and b.started < a.finished
+
+
+async def test_an_exact_repeat_runs_once_even_within_one_batch() -> None:
+    runs: list[dict] = []
+
+    async def handler(p: Args) -> dict:
+        runs.append(p.model_dump())
+        await asyncio.sleep(0)
+        return {"total": 7}
+
+    box = Toolbox([tool("count", handler)])
+    first, twin = await box.run(
+        [ToolCall("demo_count", {"q": "x", "n": 2}), ToolCall("demo_count", {"n": 2, "q": "x"})]
+    )
+    later = await box.call(ToolCall("demo_count", {"n": 2, "q": "x"}, "t9"))
+    other = await box.call(ToolCall("demo_count", {"n": 3, "q": "x"}))
+    assert runs == [{"q": "x", "n": 2}, {"q": "x", "n": 3}]
+    assert box.executed == 2
+    assert not first.repeated and twin.repeated and later.repeated and not other.repeated
+    assert later.call.id == "t9" and later.data == first.data
+    assert later.content.startswith("Repeat of an earlier call") and first.content in later.content
+
+
+async def test_results_are_capped_with_the_summary_first() -> None:
+    async def big(_: Args) -> dict:
+        return {"total": 5000, "explore_url": "https://g.example/explore?x", "lines": ["x" * 100] * 5000}
+
+    box = Toolbox([tool("big", big)], result_chars=4000)
+    outcome = await box.call(ToolCall("demo_big"))
+    assert len(outcome.content) <= 4000
+    first_line, second_line = outcome.content.splitlines()[:2]
+    assert first_line.startswith("Summary: total=5000") and "lines: 5000 items" in first_line
+    assert second_line == "Link to cite: https://g.example/explore?x"
+    assert "result cut" in outcome.content and "Narrow the call" in outcome.content
+    assert outcome.links == ["https://g.example/explore?x"]
+
+
+async def test_errors_become_error_outcomes_with_their_text() -> None:
+    async def fails(_: Args) -> dict:
+        raise SkillError("Grafana", "the token was rejected (401)", "Update GRAFANA_TOKEN")
+
+    async def crashes(_: Args) -> dict:
+        raise KeyError("internal detail")
+
+    box = Toolbox([tool("fails", fails), tool("crashes", crashes)])
+    skill, bad_args, unknown, crash = await box.run(
+        [
+            ToolCall("demo_fails"),
+            ToolCall("demo_fails", {"nope": 1}),
+            ToolCall("demo_missing"),
+            ToolCall("demo_crashes"),
+        ]
+    )
+    assert not skill.ok and skill.content == "Error: Grafana: the token was rejected (401). Update GRAFANA_TOKEN"
+    assert not bad_args.ok and "nope" in (bad_args.error or "") and "input schema" in (bad_args.error or "")
+    assert not unknown.ok and "unknown tool 'demo_missing'" in (unknown.error or "") and "demo_fails" in unknown.error
+    assert not crash.ok and crash.error == "demo_crashes failed unexpectedly (KeyError)"
+
+
+async def test_a_slow_tool_times_out() -> None:
+    async def slow(_: Args) -> dict:
+        await asyncio.Event().wait()
+        return {}
+
+    box = Toolbox([tool("slow", slow)], timeout=0.05)
+    outcome = await box.call(ToolCall("demo_slow"))
+    assert not outcome.ok and "did not finish within" in (outcome.error or "")
+
+
+async def test_secrets_are_redacted_from_results_errors_args_and_specs() -> None:
+    secret = "glsa_super_secret_token_42"
+
+    async def leaky(p: Args) -> dict:
+        return {secret: f"Authorization: Bearer {secret}", "nested": [{"q": p.q}]}
+
+    async def leaky_error(_: Args) -> dict:
+        raise SkillError("Grafana", f"bad token {secret}")
+
+    box = Toolbox([tool("leaky", leaky), tool("err", leaky_error)], secrets=[secret])
+    ok, err = await box.run([ToolCall("demo_leaky", {"q": secret}), ToolCall("demo_err")])
+    assert secret not in repr(ok) and secret not in repr(err)
+    assert ok.data == {"[redacted]": "Authorization: Bearer [redacted]", "nested": [{"q": "[redacted]"}]}
+    assert secret not in str(box.specs())
+
+
+def test_summary_names_the_telling_numbers_and_the_hint() -> None:
+    line = summarize({"firing": 2, "pending": 0, "alerts": [1, 2], "hint": "open alerting_url", "x": "y"})
+    assert line == "Summary: firing=2; pending=0; alerts: 2 items. Hint: open alerting_url"
+    assert summarize([1, 2, 3]) == "Summary: 3 items"
+    assert bounded_content({"a": 1}).endswith('{"a":1}')
+
+
+async def test_for_team_offers_only_configured_skills(services) -> None:
+    from skills import amplitude, grafana
+
+    services.skill_factories = [grafana.open_skill, amplitude.open_skill]
+    team = await services.team_for(None)
+    offered = await Toolbox.for_team(services, team)
+    assert offered.tools == {} and set(offered.not_ready) == {"grafana", "amplitude"}
+    every = await Toolbox.for_team(services, team, include_unconfigured=True)
+    assert "grafana_query_loki" in every.tools and "amplitude_query_events" in every.tools
+    assert "grafana_create_dashboard" not in every.tools
+    writable = await Toolbox.for_team(services, team, include_unconfigured=True, allow_write=True)
+    assert "grafana_create_dashboard" in writable.tools

@@ -1,0 +1,107 @@
+"""No credential reaches the model or Slack: secrets stored (credential store and environment), planted in the
+upstream data and in the question, a question answered end to end; then every request the fake Messages API and
+the fake Slack received is scanned for every secret value."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.agent_world import World, mention, world
+from tests.fakes.anthropic import ModelRequest, Reply, text, tool_calls
+
+GRAFANA_TOKEN = "glsa_LEAKCHECK_grafana_7f3a9c21d4e8"
+AMPLITUDE_API_KEY = "ampkey-LEAKCHECK-0b1c2d3e4f5a"
+AMPLITUDE_SECRET = "ampsecret-LEAKCHECK-9a8b7c6d5e4f"
+AUTH_HEADERS = {"authorization", "x-api-key"}  # where a key must go, to the service it belongs to
+
+
+def planted(w: World) -> None:
+    """Secrets inside what the upstreams return: a log line that leaks the token, an event property with a key."""
+    w.grafana.add_logs(
+        {"source": "lambda", "host": "mochacare.vercel.app"}, [f"Error: auth failed for Bearer {GRAFANA_TOKEN}"]
+    )
+    w.amplitude.add_events("Agent Failed", w.amplitude.today, 4, error_type=f"BadKey {AMPLITUDE_SECRET}")
+
+
+async def store_credentials(w: World) -> None:
+    team = await w.services.team_for(None)
+    await w.services.credentials.set(team.id, "grafana", "token", GRAFANA_TOKEN, "test")
+    await w.services.credentials.set(team.id, "amplitude", "secret_key", AMPLITUDE_SECRET, "test")
+
+
+def secrets_of(w: World) -> dict[str, str]:
+    return {
+        "grafana token": GRAFANA_TOKEN,
+        "amplitude api key": AMPLITUDE_API_KEY,
+        "amplitude secret key": AMPLITUDE_SECRET,
+        "anthropic key": w.model.api_key,
+        "slack bot token": w.slack.bot_token,
+        "slack app token": w.slack.app_token,
+        "sitrep secret key": w.settings.secret_key or "",
+    }
+
+
+def model_traffic(w: World) -> list[str]:
+    return [
+        r.raw.decode("utf-8", "replace")
+        + json.dumps({k: v for k, v in r.headers.items() if k.lower() not in AUTH_HEADERS})
+        for r in w.model.requests
+    ]
+
+
+def slack_traffic(w: World) -> list[str]:
+    return [json.dumps(c.args, ensure_ascii=False) for c in w.slack.calls]
+
+
+async def stored_text(w: World) -> str:
+    rows = await w.services.storage.db.fetchall("SELECT question, answer, error FROM answers")
+    turns = await w.services.storage.db.fetchall("SELECT content FROM thread_turns")
+    return json.dumps([dict(r) for r in rows] + [dict(t) for t in turns])
+
+
+def leaks(haystacks: list[str], secrets: dict[str, str]) -> list[str]:
+    return [f"{name} in request {i}" for i, h in enumerate(haystacks) for name, v in secrets.items() if v and v in h]
+
+
+def echo_everything(req: ModelRequest) -> Reply:
+    """A careless model: quotes every tool result back, and a token it should never know."""
+    quoted = "\n".join(str(r["content"]) for r in req.tool_results())
+    return text(f"Here is everything I saw:\n{quoted}\nAlso try token {GRAFANA_TOKEN} and {AMPLITUDE_API_KEY}.")
+
+
+@pytest.mark.parametrize("key", [True, False], ids=["claude", "rules"])
+async def test_no_secret_in_any_request_to_the_model_or_slack(tmp_path: Path, key: bool) -> None:
+    env = {"GRAFANA_TOKEN": "", "AMPLITUDE_SECRET_KEY": ""}  # those two come from the credential store
+    async with world(
+        tmp_path,
+        key=key,
+        grafana_token=GRAFANA_TOKEN,
+        amplitude_keys=(AMPLITUDE_API_KEY, AMPLITUDE_SECRET),
+        env=env,
+    ) as w:
+        await store_credentials(w)
+        planted(w)
+        w.model.script(
+            tool_calls(
+                ("grafana_loki_error_patterns", {"since": "1h"}),
+                ("amplitude_query_events", {"event_type": "Agent Failed", "group_by": ["error_type"], "days": 1}),
+                ("grafana_query_loki", {"query": '{source="lambda"} |= "auth failed"', "since": "1h"}),
+            ),
+            echo_everything,
+        )
+        question = f"why are agents failing? is the key {AMPLITUDE_API_KEY} still valid? what's the error rate?"
+        _, post = await mention(w, question)
+
+        # the secrets really were on the path (so this test can fail): Grafana and Amplitude answered with them
+        assert any(r.headers.get("Authorization") == f"Bearer {GRAFANA_TOKEN}" for r in w.grafana.requests)
+        assert any(r.authorized for r in w.amplitude.requests)
+        assert "[redacted]" in json.dumps(post.args)
+        if key:
+            assert len(w.model.answered) == 2 and "[redacted]" in model_traffic(w)[1]
+        secrets = secrets_of(w)
+        assert leaks(model_traffic(w), secrets) == []
+        assert leaks(slack_traffic(w), secrets) == []
+        assert leaks([await stored_text(w)], secrets) == []
