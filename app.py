@@ -4,6 +4,7 @@ python app.py            connect to Slack (both tokens set) or start the shell (
 python app.py shell      the terminal adapter, even with tokens set
 python app.py status     the integration readiness table
 python app.py config get | config patch JSON
+python app.py report     the status report on stdout (--print, the default) or posted to the report channel (--post)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from storage.team_config import ConfigInvalid
 from storage.teams import DEFAULT_TEAM_ID
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
 
 
 class Fatal(Exception):
@@ -124,6 +126,36 @@ async def cmd_config(settings: Settings, action: str, patch_text: str | None) ->
         await services.close()
 
 
+async def cmd_report(settings: Settings, post: bool) -> int:
+    """Build the default team's report: print it (exit 0 even when sections fail), or post it (exit 1 if it cannot)."""
+    from reports.builder import build_report
+    from reports.post import NO_CHANNEL, NO_TOKEN, ReportError, build_and_post, report_channel
+    from reports.render import report_text
+
+    services = await open_services(settings)
+    try:
+        team = await services.team_for(None)
+        if not post:
+            report = await build_report(services, team)
+            print(report_text(report, await services.secrets()), end="")
+            return 0
+        channel = report_channel(settings, team)
+        problem = NO_CHANNEL if not channel else NO_TOKEN if not settings.slack_bot_token else None
+        if problem or not channel:
+            print(f"sitrep: {problem}", file=sys.stderr)
+            return EXIT_FAILED
+        try:
+            ts, report = await build_and_post(services, team, channel)
+        except ReportError as exc:
+            print(f"sitrep: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        states = ", ".join(f"{s.title} {s.status.replace('_', ' ')}" for s in report.sections)
+        print(f"posted {report.title} to {channel} (ts {ts}; {states})")
+        return 0
+    finally:
+        await services.close()
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python app.py",
@@ -138,13 +170,18 @@ def parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="read or change the team config (JSON Merge Patch)")
     config.add_argument("action", choices=["get", "patch"])
     config.add_argument("patch", nargs="?", help="the merge patch as JSON, or - for standard input")
+    report = sub.add_parser("report", help="build the status report now: print it, or post it to the report channel")
+    how = report.add_mutually_exclusive_group()
+    how.add_argument("--print", dest="post", action="store_false", help="print it to stdout (the default)")
+    how.add_argument("--post", dest="post", action="store_true", help="post it to the report channel")
+    report.set_defaults(post=False)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = args.command or "run"
-    quiet = command in ("status", "config") or (command in ("run", "shell") and _shell_mode(command))
+    quiet = command in ("status", "config", "report") or (command in ("run", "shell") and _shell_mode(command))
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else (logging.WARNING if quiet else logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -158,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cmd_status(settings))
         if command == "config":
             return asyncio.run(cmd_config(settings, args.action, args.patch))
+        if command == "report":
+            return asyncio.run(cmd_report(settings, post=args.post))
     except (Fatal, ValueError) as exc:
         print(f"sitrep: {exc}", file=sys.stderr)
         return EXIT_USAGE

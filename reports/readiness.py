@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from storage.teams import Team
 
 INTEGRATION = "Scheduled reports"
+RUN_NOW_STEP = "`/sitrep report` posts one now"
+RUN_NOW_ACTION = "report_run_now"  # the Home tab's "Run report now" button (bot/slack/report.py)
 SET_CHANNEL = "set SITREP_REPORT_CHANNEL to a channel id (e.g. C0ADZHLL76V) and invite @sitrep there"
 
 
@@ -98,7 +100,7 @@ async def reports_readiness(
         parts.append(f"off: {_names(disabled)}")
     if unscheduled:
         parts.append(f"not scheduled: {_names(unscheduled)}")
-    return Readiness(INTEGRATION, ReadinessStatus.READY, "", "", "; ".join(parts))
+    return Readiness(INTEGRATION, ReadinessStatus.READY, "", RUN_NOW_STEP, "; ".join(parts), actions=(RUN_NOW_ACTION,))
 
 
 async def _last_run(jobs: JobStore, team_jobs: Sequence[Job]) -> tuple[Job, JobRun] | None:

@@ -7,20 +7,25 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.answer import fallback_text
 from bot.blocks.help import help_text
 from bot.dispatch import Question, answer, clean_question
 from bot.readiness import readiness_table
 from bot.services import Services
+from bot.slack.report import run_report_command
 
 log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.command("/sitrep")
-    async def on_sitrep(ack: AsyncAck, command: dict, respond: AsyncRespond) -> None:
+    async def on_sitrep(ack: AsyncAck, command: dict, respond: AsyncRespond, client: AsyncWebClient) -> None:
         text = clean_question(command.get("text") or "")
+        if text.lower() == "report":
+            await run_report_command(services, ack, command, respond, client)
+            return
         team = await services.team_for(command.get("team_id"))
         if text.lower() in ("", "help"):
             await ack()

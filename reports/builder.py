@@ -1,0 +1,120 @@
+"""Build a status report: every section gathered concurrently, each with its own timeout, then the summary.
+
+The result is a Report of plain data (reports/model.py); reports/render.py turns it into Block Kit or text and
+reports/post.py posts it. A section that fails or has no data says so in one line; the report is still built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from reports.model import Report, Section, failed
+from reports.sections.amplitude import KEY as AMPLITUDE_KEY
+from reports.sections.amplitude import TITLE as AMPLITUDE_TITLE
+from reports.sections.amplitude import amplitude_section
+from reports.sections.grafana import KEY as GRAFANA_KEY
+from reports.sections.grafana import TITLE as GRAFANA_TITLE
+from reports.sections.grafana import Window, grafana_section
+from reports.summary import summarize
+from skills.amplitude.skill import AmplitudeSkill
+from skills.grafana.skill import GrafanaSkill
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TITLE = "Status report"
+
+__all__ = ["DEFAULT_TITLE", "Report", "ReportOptions", "bounded", "build_report", "report_timezone"]
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    grafana_hours: float = 12  # a twice-daily report covers the 12 h since the last one
+    buckets: int = 12  # sparkline bars per Grafana window
+    amplitude_days: int = 7  # see reports/sections/amplitude.py for why not 1
+    section_timeout: float = 45.0
+    use_model: bool = True  # write the summary with the model when ANTHROPIC_API_KEY is set
+
+
+def report_timezone(services: Services, team: Team) -> str:
+    return team.config.reports.timezone or services.settings.timezone
+
+
+async def bounded(key: str, title: str, work: Awaitable[Section], timeout: float) -> Section:
+    """A section within `timeout` seconds; a timeout or a bug becomes a failed section, never an exception."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await work
+    except TimeoutError:
+        return failed(
+            key,
+            title,
+            f"{title} did not answer within {timeout:g} s",
+            f"check that {title} is reachable from this host; the next report tries again",
+        )
+    except Exception as exc:
+        log.exception("the %s section failed", title)
+        return failed(key, title, f"the section failed ({type(exc).__name__})", "check sitrep's log")
+
+
+async def build_report(
+    services: Services,
+    team: Team,
+    *,
+    title: str = DEFAULT_TITLE,
+    job: str | None = None,
+    scheduled_for: datetime | None = None,
+    now: datetime | None = None,
+    amplitude_today: date | None = None,
+    options: ReportOptions | None = None,
+) -> Report:
+    """The team's report for the window ending `now` (default: now)."""
+    options = options or ReportOptions()
+    started = time.monotonic()
+    end = (now or datetime.now(UTC)).astimezone(UTC)
+    tz = report_timezone(services, team)
+    grafana = await services.skill(team, "grafana")
+    amplitude = await services.skill(team, "amplitude")
+    window = Window(end, options.grafana_hours, options.buckets)
+    sections = await asyncio.gather(
+        bounded(
+            GRAFANA_KEY,
+            GRAFANA_TITLE,
+            grafana_section(grafana if isinstance(grafana, GrafanaSkill) else None, window),
+            options.section_timeout,
+        ),
+        bounded(
+            AMPLITUDE_KEY,
+            AMPLITUDE_TITLE,
+            amplitude_section(
+                amplitude if isinstance(amplitude, AmplitudeSkill) else None,
+                options.amplitude_days,
+                amplitude_today,
+            ),
+            options.section_timeout,
+        ),
+    )
+    report = Report(
+        title=title,
+        generated_at=end.astimezone(ZoneInfo(tz)),
+        timezone=tz,
+        sections=list(sections),
+        job=job,
+        scheduled_for=scheduled_for.astimezone(ZoneInfo(tz)) if scheduled_for else None,
+    )
+    report.summary, report.summary_source = await summarize(
+        services, team, report, use_model=options.use_model, secrets=await services.secrets()
+    )
+    report.elapsed_s = round(time.monotonic() - started, 3)
+    log.info("report built in %.2fs: %s", report.elapsed_s, ", ".join(f"{s.title} {s.status}" for s in report.sections))
+    return report

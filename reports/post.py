@@ -1,0 +1,102 @@
+"""Post a report with chat.postMessage, and the scheduler's run_job: build the team's report and post it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from reports.builder import build_report
+from reports.model import Report
+from reports.render import fallback_text, report_blocks
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from settings import Settings
+    from storage.jobs import Job
+    from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+NO_CHANNEL = "no report channel: set SITREP_REPORT_CHANNEL (or reports.channel in the team config) to a channel id"
+NO_TOKEN = "SLACK_BOT_TOKEN is not set: set it (xoxb-…) to post reports to Slack"
+SLACK_HINTS = {
+    "not_in_channel": "invite @sitrep to the channel",
+    "channel_not_found": "check the channel id, and invite @sitrep if the channel is private",
+    "is_archived": "the channel is archived: pick another report channel",
+    "invalid_auth": "check SLACK_BOT_TOKEN",
+    "not_authed": "check SLACK_BOT_TOKEN",
+    "account_inactive": "the token was revoked: reinstall the app and update SLACK_BOT_TOKEN",
+    "ratelimited": "Slack rate-limited the post: the next report tries again",
+}
+
+
+class ReportError(Exception):
+    """The report could not be posted: one line naming what is wrong and what to do."""
+
+
+def report_channel(settings: Settings, team: Team, job: Job | None = None) -> str | None:
+    """The job's channel, else the team's reports.channel, else SITREP_REPORT_CHANNEL."""
+    return (job.channel if job is not None else None) or team.config.reports.channel or settings.report_channel
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """A Web API client for posting (SLACK_API_URL as base, with retries); ReportError without a bot token."""
+    if not settings.slack_bot_token:
+        raise ReportError(NO_TOKEN)
+    from bot.slack.socket import web_client
+
+    return web_client(settings.slack_bot_token, settings.slack_api_url)
+
+
+async def post_report(client: AsyncWebClient, channel: str, report: Report, secrets: list[str] | None = None) -> str:
+    """chat.postMessage with the report's blocks and fallback text; the message ts, or ReportError."""
+    secrets = secrets or []
+    try:
+        result = await client.chat_postMessage(
+            channel=channel,
+            text=fallback_text(report, secrets),
+            blocks=report_blocks(report, secrets),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "unknown_error")
+        hint = SLACK_HINTS.get(error, "check sitrep's log")
+        raise ReportError(f"Slack refused chat.postMessage to {channel} ({error}): {hint}") from None
+    ts = result.get("ts")
+    if not ts:
+        raise ReportError(f"chat.postMessage to {channel} answered without a message ts")
+    log.info("posted %s to %s (ts %s)", report.title, channel, ts)
+    return str(ts)
+
+
+async def build_and_post(
+    services: Services,
+    team: Team,
+    channel: str,
+    *,
+    client: AsyncWebClient | None = None,
+    title: str | None = None,
+    job: Job | None = None,
+    scheduled_for: datetime | None = None,
+) -> tuple[str, Report]:
+    """Build the team's report and post it to `channel`: (message ts, report)."""
+    client = client or slack_client(services.settings)
+    kwargs = {"title": title} if title else {}
+    report = await build_report(services, team, job=job.name if job else None, scheduled_for=scheduled_for, **kwargs)
+    ts = await post_report(client, channel, report, await services.secrets())
+    return ts, report
+
+
+async def run_scheduled_report(services: Services, job: Job, scheduled_for: datetime) -> str:
+    """The scheduler's run_job: the message ts, or an exception whose one line goes into job_runs.error."""
+    team = await services.teams.get(job.team_id)
+    channel = report_channel(services.settings, team, job)
+    if not channel:
+        raise ReportError(NO_CHANNEL)
+    ts, _ = await build_and_post(services, team, channel, title=job.name, job=job, scheduled_for=scheduled_for)
+    return ts

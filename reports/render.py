@@ -1,0 +1,199 @@
+"""Report -> Block Kit blocks (within Slack's limits) and -> plain text. Pure functions over reports/model.py.
+
+Sections and the template summary are Jinja2 templates in reports/templates (mrkdwn); numbers are formatted
+here, once, so the summary check in reports/summary.py compares like with like.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from bot.blocks.text import HEADER_TEXT_MAX, SECTION_TEXT_MAX, escape, plain, split_mrkdwn, truncate
+from reports.model import NO_DATA, OK, Figure, Report, Section
+from skills.base import redact
+
+TEMPLATES = Path(__file__).with_name("templates")
+MESSAGE_BLOCKS_MAX = 50
+FALLBACK_MAX = 3000
+CUT = "_(cut to fit one Slack message)_"
+ARROWS = {"up": "▲", "down": "▼", "flat": "="}
+STATUS_MARK = {OK: ":large_green_circle:", NO_DATA: ":large_yellow_circle:", "failed": ":red_circle:"}
+STATUS_WORD = {NO_DATA: "no data", "failed": "failed"}
+TERMINAL_EMOJI = {":large_green_circle:": "🟢", ":large_yellow_circle:": "🟡", ":red_circle:": "🔴"}
+
+
+# -- number formatting --------------------------------------------------------------------------------------
+
+
+def num(value: float | int | None) -> str:
+    """1,234 for counts; up to two decimals, trailing zeros dropped, for the rest; 'n/a' for nothing."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text if text not in ("0", "-0") else f"{value:.2g}"
+
+
+def plain_value(value: float | int | None, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if unit == "%":
+        return f"{num(value)}%"
+    if unit == "s":
+        return f"{num(round(value * 1000))} ms" if value < 1 else f"{num(round(value, 2))} s"
+    if unit == "ms":
+        return f"{num(round(value))} ms"
+    return num(value)
+
+
+def figure_value(figure: Figure) -> str:
+    return plain_value(figure.value, figure.unit)
+
+
+def trend(figure: Figure) -> str:
+    """'▲ 25%', '▼ 3.5%', '= 0%', or '▲ new' when the previous window had none."""
+    arrow = ARROWS.get(figure.direction, "")
+    if not arrow:
+        return ""
+    if figure.change_pct is None:
+        return f"{arrow} new" if figure.direction == "up" else arrow
+    return f"{arrow} {num(abs(figure.change_pct))}%"
+
+
+# -- mrkdwn helpers -----------------------------------------------------------------------------------------
+
+
+def esc(text: Any) -> str:
+    """Untrusted text for mrkdwn: &, <, > escaped (no <!channel> or fake links), on one line."""
+    return escape(" ".join(str(text).split()))
+
+
+def code(text: Any) -> str:
+    return esc(text).replace("`", "ˋ")
+
+
+def link(url: str | None, label: str) -> str:
+    if not url:
+        return esc(label)
+    safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
+    return f"<{safe}|{esc(label)}>"
+
+
+def problem(section: Section) -> str:
+    """A section that is not ok, in one line: mark, title, what happened, why, and the next step."""
+    reason = esc(section.reason).rstrip(".")
+    step = esc(section.next_step).rstrip(".")
+    word = STATUS_WORD.get(section.status, section.status)
+    return f"{STATUS_MARK.get(section.status, '')} *{esc(section.title)}* ({word}): {reason}. Next: {step}.".strip()
+
+
+def figure_named(section: Section, label: str) -> Figure | None:
+    return next((f for f in section.figures if f.label == label), None)
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=False,  # mrkdwn, not HTML: untrusted text is escaped explicitly with `esc`
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(
+        esc=esc,
+        code=code,
+        link=link,
+        num=num,
+        value=figure_value,
+        plainvalue=plain_value,
+        trend=trend,
+        problem=problem,
+    )
+    env.globals["figure"] = figure_named
+    return env
+
+
+_ENV = environment()
+
+
+def render_template(name: str, **context: Any) -> str:
+    return _ENV.get_template(name).render(**context)
+
+
+def section_mrkdwn(section: Section) -> str:
+    text = render_template("section.j2", section=section)
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def template_summary(sections: Sequence[Section]) -> str:
+    return " ".join(render_template("summary.j2", sections=sections).split())
+
+
+# -- the message ---------------------------------------------------------------------------------------------
+
+
+def heading(report: Report) -> str:
+    return truncate(f"sitrep · {report.title}", HEADER_TEXT_MAX)
+
+
+def context_line(report: Report) -> str:
+    when = report.generated_at.strftime("%a %d %b %Y %H:%M %Z")
+    parts = [f"Generated {when} ({report.timezone})"]
+    if report.scheduled_for is not None:
+        parts.append(f"scheduled for {report.scheduled_for.strftime('%H:%M %Z')}")
+    parts.append("summary by the model" if report.summary_source == "model" else "summary from the numbers")
+    parts.append("numbers computed by sitrep; links open their source")
+    return " · ".join(parts)
+
+
+def report_blocks(report: Report, secrets: Sequence[str] = ()) -> list[dict]:
+    """Header, context, summary, then each section between dividers; at most 50 blocks, 3000 characters each."""
+
+    def clean(text: str) -> str:
+        return redact(text, secrets)
+
+    head: list[Any] = [
+        HeaderBlock(text=heading(report)),
+        ContextBlock(elements=[MarkdownTextObject(text=clean(esc(context_line(report))))]),
+    ]
+    if report.summary:
+        head += [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in split_mrkdwn(clean(report.summary))]
+    bodies = [split_mrkdwn(clean(section_mrkdwn(s)), SECTION_TEXT_MAX) for s in report.sections]
+    room = MESSAGE_BLOCKS_MAX - len(head) - len(bodies)  # one divider before each section
+    while sum(len(b) for b in bodies) > room:
+        longest = max(bodies, key=len)
+        if len(longest) < 2:
+            break
+        del longest[-1]
+        longest[-1] = longest[-1][: SECTION_TEXT_MAX - len(CUT) - 1] + "\n" + CUT
+    blocks = list(head)
+    for chunks in bodies:
+        blocks.append(DividerBlock())
+        blocks += [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks]
+    return [b.to_dict() for b in blocks]
+
+
+def fallback_text(report: Report, secrets: Sequence[str] = ()) -> str:
+    """The notification text beside the blocks: the title and the summary."""
+    text = f"{report.title}: {plain(report.summary)}" if report.summary else report.title
+    return truncate(redact(text, secrets), FALLBACK_MAX)
+
+
+def report_text(report: Report, secrets: Sequence[str] = (), *, with_summary: bool = True) -> str:
+    """The report for a terminal: the same content as the blocks, each link's URL listed once at the end."""
+    parts = [esc(heading(report)), esc(context_line(report)), ""]
+    if with_summary and report.summary:
+        parts += [report.summary, ""]
+    parts += [section_mrkdwn(section) + "\n" for section in report.sections]
+    text = plain("\n".join(parts).rstrip()) + "\n"
+    for shortcode, emoji in TERMINAL_EMOJI.items():
+        text = text.replace(shortcode, emoji)
+    return redact(text, secrets)

@@ -1,0 +1,177 @@
+"""The Amplitude section: agent runs, failure rate, top error_type, API errors by endpoint, releases.
+
+Window: the last 7 days (today so far included) vs the 7 days before, in daily buckets of the project's time
+zone (the Dashboard REST API counts days in it). A one-day window would compare today so far with all of
+yesterday, so its arrows would mostly tell the time of day the report runs; over 7 days the partial day
+weighs at most a seventh, and the 7 daily bars of each sparkline still show a spike today. `days` changes it.
+
+Seven requests, all issued at once, none waiting on another's answer: one segmentation per event covering
+both windows (split in code), the two group-bys, and the annotations. The client's semaphore lets 5 run at
+a time (Amplitude's concurrency limit), so the section takes two round trips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from reports.model import Figure, Item, Listing, Section, failed, no_data
+from reports.sparkline import sparkline
+from skills.amplitude.client import AmplitudeClient
+from skills.amplitude.links import analytics_home
+from skills.amplitude.readiness import INSTRUMENT_STEP
+from skills.amplitude.segmentation import Series
+from skills.amplitude.skill import AmplitudeSkill
+from skills.base import SkillError
+
+KEY, TITLE = "amplitude", "Amplitude"
+STARTED, COMPLETED, FAILED, TIMEOUT = "Agent Started", "Agent Completed", "Agent Failed", "Agent Timeout"
+AGENT_EVENTS = (STARTED, COMPLETED, FAILED, TIMEOUT)
+API_ERROR = "API Error"
+GROUP_LIMIT = 100
+TOP = 5
+NO_EVENTS = "Amplitude has no events yet: the app must send them"
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    today: date
+    days: int = 7
+
+    @property
+    def current_start(self) -> date:
+        return self.today - timedelta(days=self.days - 1)
+
+    @property
+    def previous_start(self) -> date:
+        return self.current_start - timedelta(days=self.days)
+
+    def describe(self) -> str:
+        span = "today so far" if self.days == 1 else f"last {self.days} days"
+        before = "yesterday" if self.days == 1 else f"the {self.days} before"
+        return f"{span} vs {before} (days in the project's time zone)"
+
+
+def calls(client: AmplitudeClient, window: DayWindow) -> dict[str, Any]:
+    """The section's requests, as coroutines keyed by name: started together, queued by the client's semaphore."""
+    first, last = window.previous_start, window.today
+    out: dict[str, Any] = {
+        event: client.segmentation(event, first, last, interval=1, metric="totals") for event in AGENT_EVENTS
+    }
+    out["error_type"] = client.segmentation(
+        FAILED, first, last, interval=1, metric="totals", group_by=["error_type"], limit=GROUP_LIMIT
+    )
+    out["endpoint"] = client.segmentation(
+        API_ERROR, first, last, interval=1, metric="totals", group_by=["endpoint"], limit=GROUP_LIMIT
+    )
+    out["releases"] = client.annotations(window.current_start, window.today)
+    return out
+
+
+async def amplitude_section(skill: AmplitudeSkill | None, days: int = 7, today: date | None = None) -> Section:
+    """The section, never raising for an upstream problem: a failed or no-data section says why in one line."""
+    if skill is None:
+        return no_data(KEY, TITLE, "this build of sitrep has no Amplitude skill", "update sitrep")
+    if not skill.configured:
+        missing = " and ".join(skill.missing_variables())
+        return no_data(
+            KEY,
+            TITLE,
+            f"Amplitude is not configured: {missing} not set",
+            f"set {missing} (Amplitude → Settings → Projects → API keys), or save the keys from the Home tab",
+        )
+    window = DayWindow(today or skill.today(), days)
+    pending = calls(skill.client, window)
+    values = await asyncio.gather(*pending.values(), return_exceptions=True)
+    results = dict(zip(pending, values, strict=True))
+    for event in AGENT_EVENTS:
+        if isinstance(results[event], BaseException):
+            exc = _as_skill_error(results[event])
+            return failed(KEY, TITLE, exc.message, exc.hint or "try again later", window=window.describe())
+    split = {event: results[event].split(window.current_start) for event in AGENT_EVENTS}
+    endpoint = results["endpoint"]
+    api_errors = endpoint.split(window.current_start) if isinstance(endpoint, Series) else None
+    totals = [s.total for pair in split.values() for s in pair]
+    if api_errors is not None:
+        totals += [api_errors[0].total, api_errors[1].total]
+    if not any(totals):
+        return no_data(KEY, TITLE, NO_EVENTS, INSTRUMENT_STEP, window=window.describe())
+    link = analytics_home(skill.region)
+    section = Section(KEY, TITLE, window=window.describe(), link=link, link_label="Amplitude")
+    for event in AGENT_EVENTS:
+        previous, current = split[event]
+        section.figures.append(_count(event, current, previous, link))
+    section.figures.append(_failure_rate(split, link))
+    if api_errors is not None:
+        section.figures.append(_count("API errors", api_errors[1], api_errors[0], link))
+    _grouped(section, results["error_type"], window, "Top error_type (Agent Failed)", "error_type", link)
+    _grouped(section, endpoint, window, "API errors by endpoint", "API errors by endpoint", link)
+    _releases(section, results["releases"])
+    return section
+
+
+def _count(label: str, current: Series, previous: Series, link: str) -> Figure:
+    daily = [sum(row.values[i] for row in current.rows) for i in range(len(current.x_values))]
+    return Figure(label, current.total, previous.total, sparkline=sparkline(daily), link=link, link_label="Amplitude")
+
+
+def _failure_rate(split: dict[str, tuple[Series, Series]], link: str) -> Figure:
+    def daily(series: Series) -> list[float]:
+        return [sum(row.values[i] for row in series.rows) for i in range(len(series.x_values))]
+
+    def rate(bad: float, started: float) -> float | None:
+        return round(bad / started * 100, 2) if started else None
+
+    totals = {}
+    for index, name in ((0, "previous"), (1, "current")):
+        bad = split[FAILED][index].total + split[TIMEOUT][index].total
+        totals[name] = rate(bad, split[STARTED][index].total)
+    current = {e: daily(split[e][1]) for e in (STARTED, FAILED, TIMEOUT)}
+    steps = [rate(f + t, s) for s, f, t in zip(current[STARTED], current[FAILED], current[TIMEOUT], strict=True)]
+    return Figure(
+        "Failure rate",
+        totals["current"],
+        totals["previous"],
+        unit="%",
+        sparkline=sparkline(steps),
+        link=link,
+        link_label="Amplitude",
+        note="(Agent Failed + Agent Timeout) / Agent Started",
+    )
+
+
+def _grouped(section: Section, result: Any, window: DayWindow, title: str, what: str, link: str) -> None:
+    if isinstance(result, BaseException):
+        section.lines.append(f"{what} unavailable: {_as_skill_error(result).message}")
+        return
+    previous, current = result.split(window.current_start)
+    before = {row.label: row.total for row in previous.rows}
+    rows = sorted(
+        ((row.label, row.total) for row in current.rows if row.total),
+        key=lambda pair: (-pair[1], -before.get(pair[0], 0), pair[0]),
+    )
+    items = [Item(label, total, before.get(label, 0)) for label, total in rows[:TOP]]
+    note = f"top {GROUP_LIMIT} groups only" if len(result.rows) >= GROUP_LIMIT else ""
+    section.listings.append(
+        Listing(title, items, note=note, empty="none in the window", link=link, link_label="Amplitude")
+    )
+
+
+def _releases(section: Section, result: Any) -> None:
+    if isinstance(result, BaseException):
+        section.lines.append(f"releases unavailable: {_as_skill_error(result).message}")
+        return
+    annotations, _source = result
+    items = [
+        Item(a.label or "(no label)", detail=" ".join(part for part in (a.start[:10], a.category or "") if part))
+        for a in annotations[:10]
+    ]
+    section.listings.append(Listing("Releases in the window", items, empty="no releases annotated"))
+
+
+def _as_skill_error(exc: BaseException) -> SkillError:
+    if isinstance(exc, SkillError):
+        return exc
+    return SkillError("Amplitude", f"the request failed ({type(exc).__name__}: {exc})", "try again later")

@@ -1,0 +1,94 @@
+"""The summary paragraph on top of a report: written by the model when a key is set, from a template otherwise.
+
+The model (bot.agent.summarize with prompts/report.j2) sees the rendered sections, links dropped and secrets
+redacted, and is told not to change a number. Its paragraph is then checked: every number in it must appear
+among the report's own numbers, or the template's paragraph is used instead. No key, or any model error, also
+gives the template.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from bot.blocks.text import plain
+from reports.model import Report
+from reports.render import esc, section_mrkdwn, template_summary
+from skills.base import redact
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+PROMPT = "report"  # prompts/report.j2
+MAX_CHARS = 1200
+_NUMBER = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\w)")
+_MRKDWN_LINK = re.compile(r"<https?://[^|>]*\|([^>]*)>")
+_LINK = re.compile(r"<https?://[^|>]*\|([^>]*)>|\s?\(https?://[^)\s]*\)|https?://\S+")
+
+
+def _canonical(token: str) -> str:
+    try:
+        value = Decimal(token.replace(",", ""))
+    except InvalidOperation:
+        return token
+    text = format(value.normalize(), "f")
+    return text if text != "-0" else "0"
+
+
+def numbers_in(text: str) -> set[str]:
+    """Every number written in `text`, canonical ("1,234.50" -> "1234.5"); links are left out."""
+    without_links = _LINK.sub(lambda m: m.group(1) or "", text)
+    return {_canonical(m.group(0)) for m in _NUMBER.finditer(without_links)}
+
+
+def unknown_numbers(paragraph: str, allowed: Iterable[str]) -> list[str]:
+    """The numbers of `paragraph` that are not among `allowed` (canonical forms), in order of appearance."""
+    known = set(allowed)
+    without_links = _LINK.sub(lambda m: m.group(1) or "", paragraph)
+    return [m.group(0) for m in _NUMBER.finditer(without_links) if _canonical(m.group(0)) not in known]
+
+
+def facts_of(report: Report, secrets: Sequence[str] = ()) -> str:
+    """The sections as the model sees them: plain text without links (labels kept), secrets redacted."""
+    mrkdwn = "\n\n".join(section_mrkdwn(section) for section in report.sections)
+    return redact(plain(_MRKDWN_LINK.sub(r"\1", mrkdwn)), secrets)
+
+
+async def model_summary(services: Services, team: Team, report: Report, secrets: Sequence[str] = ()) -> str | None:
+    """The model's paragraph when every number in it is one of the report's; None otherwise (or on any error)."""
+    from bot.agent import summarize as agent_summarize
+
+    facts = facts_of(report, secrets)
+    windows = "; ".join(f"{s.title}: {s.window}" for s in report.sections if s.window)
+    try:
+        written = await agent_summarize(services, team, facts, PROMPT, window=windows)
+    except Exception as exc:  # the report goes out with the template summary whatever the model does
+        log.warning("the model summary failed (%s); using the template", type(exc).__name__)
+        return None
+    paragraph = " ".join((written or "").split())
+    if not paragraph or len(paragraph) > MAX_CHARS:
+        if written is not None:
+            log.warning("the model summary was empty or too long (%d characters); using the template", len(paragraph))
+        return None
+    stray = unknown_numbers(paragraph, numbers_in(facts))
+    if stray:
+        log.warning("the model summary has numbers the report does not (%s); using the template", ", ".join(stray))
+        return None
+    return esc(redact(paragraph, secrets))
+
+
+async def summarize(
+    services: Services, team: Team, report: Report, *, use_model: bool = True, secrets: Sequence[str] = ()
+) -> tuple[str, str]:
+    """(paragraph, "model" | "template"). The model is asked only when ANTHROPIC_API_KEY is set."""
+    if use_model and services.settings.anthropic_api_key:
+        written = await model_summary(services, team, report, secrets)
+        if written:
+            return written, "model"
+    return template_summary(report.sections), "template"
