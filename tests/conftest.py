@@ -16,7 +16,10 @@ if str(ROOT) not in sys.path:
 
 from bot.services import Services  # noqa: E402
 from settings import Settings  # noqa: E402
+from skills.base import RetryPolicy  # noqa: E402
+from skills.grafana.client import GrafanaClient  # noqa: E402
 from storage.services import Storage, open_storage  # noqa: E402
+from tests.fakes.grafana import FakeGrafana  # noqa: E402
 
 # Variables a developer's shell may carry that would change what the tests see.
 _APP_VARS = [
@@ -64,3 +67,17 @@ def subprocess_env(extra: dict[str, str]) -> dict[str, str]:
     base.update(extra)
     base["PYTHONPATH"] = str(ROOT)
     return base
+
+
+@pytest.fixture
+async def grafana() -> AsyncIterator[FakeGrafana]:
+    """A fresh fake Grafana (tests/fakes/grafana.py) on a loopback port."""
+    async with FakeGrafana() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def client(grafana: FakeGrafana) -> AsyncIterator[GrafanaClient]:
+    """A GrafanaClient for the fake, retrying without backoff."""
+    async with GrafanaClient(grafana.url, grafana.token, policy=RetryPolicy(backoff=0.0)) as c:
+        yield c

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from skills.base import RetryPolicy
 from skills.grafana.client import GrafanaClient
 from tests.fakes.grafana import FakeGrafana
 
@@ -88,12 +87,6 @@ async def grafana() -> AsyncIterator[FakeGrafana]:
             }
         ]
         yield fake
-
-
-@pytest.fixture
-async def client(grafana: FakeGrafana) -> AsyncIterator[GrafanaClient]:
-    async with GrafanaClient(grafana.url, grafana.token, policy=RetryPolicy(backoff=0.0)) as c:
-        yield c
 
 
 async def test_firing_then_pending_with_their_rules(grafana: FakeGrafana, client: GrafanaClient) -> None:

@@ -7,7 +7,6 @@ import json
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,6 @@ from storage.services import Storage
 from storage.teams import DEFAULT_TEAM_ID
 from tests.conftest import subprocess_env
 from tests.fakes.grafana import LOKI_UID, FakeGrafana
-
-
-@pytest.fixture
-async def grafana() -> AsyncIterator[FakeGrafana]:
-    async with FakeGrafana() as fake:
-        yield fake
 
 
 @pytest.fixture

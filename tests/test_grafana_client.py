@@ -15,12 +15,6 @@ FAST = RetryPolicy(attempts=3, backoff=0.0, max_wait=0.0)
 
 
 @pytest.fixture
-async def grafana() -> AsyncIterator[FakeGrafana]:
-    async with FakeGrafana() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def client(grafana: FakeGrafana) -> AsyncIterator[GrafanaClient]:
     async with GrafanaClient(grafana.url, grafana.token, policy=FAST) as c:
         yield c

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
-from skills.base import RetryPolicy, SkillError
+from skills.base import SkillError
 from skills.grafana.client import GrafanaClient
 from skills.grafana.dashboards import TEMPLATES, fill, load_template, placeholders
 from tests.fakes.grafana import LOKI_UID, FakeGrafana, default_datasources
 
 PANELS = ["Error Count", "Error Rate", "Log Stream", "Request Summary"]
-
-
-@pytest.fixture
-async def grafana() -> AsyncIterator[FakeGrafana]:
-    async with FakeGrafana() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def client(grafana: FakeGrafana) -> AsyncIterator[GrafanaClient]:
-    async with GrafanaClient(grafana.url, grafana.token, policy=RetryPolicy(backoff=0.0)) as c:
-        yield c
 
 
 def stored_uids(grafana: FakeGrafana, uid: str) -> list[str]:

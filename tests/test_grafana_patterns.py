@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
-from skills.base import RetryPolicy, SkillError, serialized_size
+from skills.base import SkillError, serialized_size
 from skills.grafana.client import GrafanaClient
 from skills.grafana.patterns import cluster, error_query, message_of, template_of
 from tests.fakes.grafana import FakeGrafana
@@ -65,18 +64,6 @@ def test_error_query_adds_the_filter_only_to_a_bare_selector() -> None:
     with pytest.raises(SkillError) as caught:
         error_query("sum(rate(x[5m]))")
     assert "stream selector" in caught.value.hint
-
-
-@pytest.fixture
-async def grafana() -> AsyncIterator[FakeGrafana]:
-    async with FakeGrafana() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def client(grafana: FakeGrafana) -> AsyncIterator[GrafanaClient]:
-    async with GrafanaClient(grafana.url, grafana.token, policy=RetryPolicy(backoff=0.0)) as c:
-        yield c
 
 
 def vercel(message: str, status: int = 200, level: str = "info") -> str:

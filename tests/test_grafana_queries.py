@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from skills.base import RetryPolicy, serialized_size
+from skills.base import serialized_size
 from skills.grafana.client import GrafanaClient
 from tests.fakes.grafana import LOKI_UID, PROM_UID, FakeGrafana
 
 BUDGET = 8192
-
-
-@pytest.fixture
-async def grafana() -> AsyncIterator[FakeGrafana]:
-    async with FakeGrafana() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def client(grafana: FakeGrafana) -> AsyncIterator[GrafanaClient]:
-    async with GrafanaClient(grafana.url, grafana.token, policy=RetryPolicy(backoff=0.0)) as c:
-        yield c
 
 
 def pane(url: str) -> dict:

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import AsyncIterator
-
-import pytest
 
 from skills.base import Credential, ReadinessStatus, RetryPolicy
 from skills.grafana import GrafanaSkill
 from tests.fakes.grafana import LOKI_URL, FakeGrafana
-
-
-@pytest.fixture
-async def grafana() -> AsyncIterator[FakeGrafana]:
-    async with FakeGrafana() as fake:
-        yield fake
 
 
 def skill_for(url: str | None, token: str | None, **kw) -> GrafanaSkill:
