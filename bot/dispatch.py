@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 HELP_WORDS = {"", "help", "?", "hi", "hello", "what can you do", "what can you do?"}
 STATUS_WORDS = {"status", "readiness", "integrations"}
+REPORT_WORDS = {"report", "status report", "run report", "report now", "run the report"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Answer:
     text: str
     blocks: list[dict] = field(default_factory=list)
     answer_id: int | None = None
+    terminal: str | None = None  # how the shell prints it, when that is not the mrkdwn made plain
 
 
 def clean_question(text: str) -> str:
@@ -57,6 +59,16 @@ def needs_agent(question: Question) -> bool:
     return words not in STATUS_WORDS and words not in HELP_WORDS
 
 
+async def report_answer(services: Services, team: Team) -> Answer:
+    """The status report, built now, as an answer in the thread (Slack) or printed (shell)."""
+    from reports.builder import build_report
+    from reports.render import fallback_text, report_blocks, report_text
+
+    report = await build_report(services, team)
+    secrets = await services.secrets()
+    return Answer(fallback_text(report, secrets), report_blocks(report, secrets), terminal=report_text(report, secrets))
+
+
 async def answer(services: Services, question: Question) -> Answer:
     """Help and status here; every other question goes to the agent (Claude, or the rule-based planner)."""
     words = _words(question.text)
@@ -67,6 +79,8 @@ async def answer(services: Services, question: Question) -> Answer:
             return Answer(body, answer_blocks(body))
         body = help_text(rows)
         return Answer(body, answer_blocks(body))
+    if words in REPORT_WORDS:
+        return await report_answer(services, question.team)
     reply = await respond(services, replace(question, text=clean_question(question.text)))
     blocks = answer_blocks(reply.text, answer_id=reply.answer_id, footer=reply.footer)
     return Answer(reply.text, blocks, answer_id=reply.answer_id)

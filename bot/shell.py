@@ -39,7 +39,7 @@ async def run_shell(services: Services, stdin: TextIO | None = None, stdout: Tex
         try:
             question = Question(text=text, team=team, source="shell", channel="shell", thread_ts=session)
             reply = await answer(services, question)
-            print(plain(reply.text), file=stdout, flush=True)
+            print(reply.terminal or plain(reply.text), file=stdout, flush=True)
         except Exception as exc:  # the shell keeps going, like a listener would
             print(f"error: {exc}", file=stdout, flush=True)
         print("", file=stdout, flush=True)

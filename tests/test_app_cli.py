@@ -88,3 +88,10 @@ def test_help_lists_subcommands(env: dict[str, str]) -> None:
     assert proc.returncode == 0
     for sub in ("run", "shell", "status", "config"):
         assert sub in proc.stdout
+
+
+def test_shell_report_prints_the_status_report(env: dict[str, str]) -> None:
+    proc = run_app([], env, stdin="report\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "Status report" in proc.stdout
+    assert "Grafana is not configured: GRAFANA_URL and GRAFANA_TOKEN are not set" in proc.stdout

@@ -173,3 +173,10 @@ async def test_snippet_button_opens_the_tracking_snippet_modal(running: Running)
     assert opened.error is None
     body = text_of(opened.args["view"])
     assert "Agent Failed" in body and "@amplitude/analytics-node" in body
+
+
+async def test_mention_report_posts_the_report_in_the_thread(running: Running) -> None:
+    call = await mention_answered(running.slack, "report")
+    assert call["blocks"][0]["type"] == "header"
+    assert "Status report" in call["blocks"][0]["text"]["text"]
+    assert "Amplitude" in text_of(call)

@@ -13,7 +13,11 @@ CAPABILITIES = (
         "`@sitrep what's the error rate?`, `@sitrep show errors in the last hour`, "
         "`@sitrep why are agents failing since this morning?`",
     ),
-    ("Reports", "a status report every morning and evening (8 AM / 8 PM Pacific); `/sitrep report` posts one now"),
+    (
+        "Reports",
+        "a status report every morning and evening (8 AM / 8 PM Pacific); `/sitrep report` or "
+        "`@sitrep report` posts one now",
+    ),
     ("Status", "`/sitrep status` or the Home tab: which integration is ready, blocked, and the next step"),
 )
 
