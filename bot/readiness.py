@@ -71,9 +71,8 @@ def github_readiness(settings: Settings, team: Team) -> Readiness:
             name,
             ReadinessStatus.NOT_CONFIGURED,
             "no GitHub App: " + ", ".join(missing) + " not set",
-            "Create a GitHub App (pull requests: read & write, webhook on pull_request), then set "
-            + ", ".join(missing)
-            + ".",
+            "Pull-request review is not in this version of sitrep yet. To prepare: create a GitHub App "
+            "(pull requests: read & write, webhook on pull_request), then set " + ", ".join(missing) + ".",
         )
     repos = team.config.routing.github_repos
     if not repos:
