@@ -187,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per upstream request otherwise
     try:
         settings = Settings.from_env()
         if command in ("run", "shell"):

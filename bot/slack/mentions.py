@@ -18,21 +18,25 @@ def thread_of(event: dict) -> str | None:
     return event.get("thread_ts") or event.get("ts")
 
 
+async def answer_event(services: Services, client: AsyncWebClient, event: dict, body: dict, source: str) -> None:
+    """A user's message event (a mention or a DM) answered in its thread."""
+    team = await services.team_for(body.get("team_id"))
+    question = Question(
+        text=event.get("text") or "",
+        team=team,
+        source=source,
+        user=event.get("user"),
+        channel=event["channel"],
+        thread_ts=thread_of(event),
+        message_ts=event.get("ts"),
+    )
+    await answer_in_thread(services, client, question)
+
+
 def register(app: AsyncApp, services: Services) -> None:
     @app.event("app_mention")
     async def on_mention(event: dict, body: dict, client: AsyncWebClient) -> None:
-        channel, thread_ts = event.get("channel"), thread_of(event)
-        if not channel or not thread_ts:
+        if not event.get("channel") or not thread_of(event):
             log.warning("app_mention without channel or ts (event %s): ignored", body.get("event_id"))
             return
-        team = await services.team_for(body.get("team_id"))
-        question = Question(
-            text=event.get("text") or "",
-            team=team,
-            source="mention",
-            user=event.get("user"),
-            channel=channel,
-            thread_ts=thread_ts,
-            message_ts=event.get("ts"),
-        )
-        await answer_in_thread(services, client, question)
+        await answer_event(services, client, event, body, "mention")

@@ -7,10 +7,8 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.dispatch import Question
 from bot.services import Services
-from bot.slack.mentions import thread_of
-from bot.slack.replies import answer_in_thread
+from bot.slack.mentions import answer_event
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +29,4 @@ def register(app: AsyncApp, services: Services) -> None:
     async def on_message(event: dict, body: dict, client: AsyncWebClient) -> None:
         if not is_user_dm(event):
             return
-        team = await services.team_for(body.get("team_id"))
-        question = Question(
-            text=event.get("text") or "",
-            team=team,
-            source="dm",
-            user=event.get("user"),
-            channel=event["channel"],
-            thread_ts=thread_of(event),
-            message_ts=event.get("ts"),
-        )
-        await answer_in_thread(services, client, question)
+        await answer_event(services, client, event, body, "dm")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import re
@@ -224,7 +225,7 @@ async def create_from_template(
     title = title.strip()
     if not title:
         raise SkillError("Grafana", "a dashboard needs a title")
-    raw = load_template(template)
+    raw = await asyncio.to_thread(load_template, template)  # a file read: off the event loop
     explicit = {"loki": loki_uid, "prometheus": prometheus_uid}
     uids = {
         name: (family, await _resolve_uid(client, family, explicit[family]))
