@@ -27,7 +27,7 @@ from skills.amplitude.skill import AmplitudeSkill
 from skills.grafana.skill import GrafanaSkill
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from skills.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.blocks.text import HEADER_TEXT_MAX, SECTION_TEXT_MAX, escape, plain, split_mrkdwn, truncate
+from bot.agent.mrkdwn import HEADER_TEXT_MAX, SECTION_TEXT_MAX, escape, plain, split_mrkdwn, truncate
 from reports.model import NO_DATA, OK, Figure, Report, Section
 from skills.base import redact
 

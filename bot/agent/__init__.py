@@ -29,8 +29,8 @@ from bot.agent.toolbox import Toolbox
 from storage.conversations import AnswerRecord, ConversationStore, Turn
 
 if TYPE_CHECKING:
-    from bot.dispatch import Question
-    from bot.services import Services
+    from bot.agent.question import Question
+    from skills.services import Services
     from storage.teams import Team
 
 __all__ = ["AgentReply", "respond", "summarize"]

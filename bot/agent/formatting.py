@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.agent.mrkdwn import escape
 from bot.agent.toolbox import ToolOutcome
-from bot.blocks.text import escape
 
 MAX_SOURCES = 8
 

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.agent.formatting import Section, code, labels_text, link, num, pct
+from bot.agent.mrkdwn import escape
 from bot.agent.rules import Plan
 from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
-from bot.blocks.text import escape
 from skills.grafana.loki import SELECTOR_LABELS
 from skills.grafana.patterns import ERROR_FILTER
 from skills.grafana.timeutil import TimeRange
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from skills.services import Services
     from storage.teams import Team
 
 TOP_PATTERNS = 5

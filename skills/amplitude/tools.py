@@ -13,7 +13,7 @@ from skills.amplitude.users import best_match
 from skills.base import RESULT_BUDGET_BYTES, Tool, fit_rows, serialized_size
 
 if TYPE_CHECKING:
-    from skills.amplitude.skill import AmplitudeSkill
+    from skills.amplitude.api import AmplitudeProject
 
 UNIQUES_NOTE = "uniques per bucket; window totals add the buckets up, so a user seen on two days counts twice"
 
@@ -35,7 +35,7 @@ def _fit(result: dict[str, Any], key: str, rows: list[Any], hint: str, total: in
     return result
 
 
-async def query_events(skill: AmplitudeSkill, p: QueryEventsParams) -> dict[str, Any]:
+async def query_events(skill: AmplitudeProject, p: QueryEventsParams) -> dict[str, Any]:
     start, end = p.dates(skill.today())
     previous, current, (prev_start, prev_end) = await skill.client.segmentation_vs_previous(
         p.event_type,
@@ -112,7 +112,7 @@ def _fit_series(result: dict[str, Any], rows: list[dict[str, Any]], top: int) ->
     return result
 
 
-async def get_user_activity(skill: AmplitudeSkill, p: UserActivityParams) -> dict[str, Any]:
+async def get_user_activity(skill: AmplitudeProject, p: UserActivityParams) -> dict[str, Any]:
     link = analytics_home(skill.region)
     matches = await skill.client.user_search(p.user_id)
     match = best_match(matches, p.user_id)
@@ -138,7 +138,7 @@ async def get_user_activity(skill: AmplitudeSkill, p: UserActivityParams) -> dic
     return _fit(result, "events", events, "ask for a smaller limit")
 
 
-async def get_chart_annotations(skill: AmplitudeSkill, p: AnnotationsParams) -> dict[str, Any]:
+async def get_chart_annotations(skill: AmplitudeProject, p: AnnotationsParams) -> dict[str, Any]:
     start, end = p.dates(skill.today())
     rows, source = await skill.client.annotations(start, end)
     result: dict[str, Any] = {
@@ -152,7 +152,7 @@ async def get_chart_annotations(skill: AmplitudeSkill, p: AnnotationsParams) -> 
     return _fit(result, "annotations", [r.to_dict() for r in rows], "use a shorter window")
 
 
-async def list_events(skill: AmplitudeSkill, p: ListEventsParams) -> dict[str, Any]:
+async def list_events(skill: AmplitudeProject, p: ListEventsParams) -> dict[str, Any]:
     events = await skill.client.events_list()
     visible = visible_by_volume(events)
     if p.name_contains:
@@ -171,7 +171,7 @@ async def list_events(skill: AmplitudeSkill, p: ListEventsParams) -> dict[str, A
     return _fit(result, "event_types", rows[: p.limit], "use name_contains to narrow", total=len(rows))
 
 
-def build_tools(skill: AmplitudeSkill) -> list[Tool]:
+def build_tools(skill: AmplitudeProject) -> list[Tool]:
     """The four read-only tools, bound to one skill (its client, region and clock)."""
 
     def bind(fn: Any) -> Any:
