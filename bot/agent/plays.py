@@ -10,8 +10,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.agent.formatting import Section, code, labels_text, link, num, pct
-from bot.agent.mrkdwn import escape
+from bot.agent.formatting import Section, labels_text
+from bot.agent.mrkdwn import code, escape, link, num, pct, quantity
 from bot.agent.rules import Plan
 from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
 from skills.grafana.loki import SELECTOR_LABELS
@@ -251,9 +251,9 @@ def duration(value: Any, metric: str) -> str:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return "n/a"
     if "second" in metric or metric.endswith("_s"):
-        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+        return quantity(value, "s")
     if "milli" in metric or metric.endswith("_ms"):
-        return f"{value:.0f} ms"
+        return quantity(value, "ms")
     return num(value)
 
 

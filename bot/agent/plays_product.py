@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.agent.formatting import Section, change, code, link, num
-from bot.agent.mrkdwn import escape
+from bot.agent.formatting import Section
+from bot.agent.mrkdwn import change, code, escape, link, num
 from bot.agent.plays import PlayContext
 from bot.agent.toolbox import ToolCall, ToolOutcome
 from skills.readiness import STATUS_LABEL
