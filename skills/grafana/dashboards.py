@@ -9,9 +9,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError
+from skills.base import SkillError, bounded
 from skills.grafana import datasources, loki
-from skills.grafana.results import bounded, clip
+from skills.grafana.results import clip
 
 if TYPE_CHECKING:
     from skills.grafana.api import GrafanaAPI

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError
+from skills.base import SkillError, bounded
 from skills.grafana.explore import explore_url
 from skills.grafana.prometheus import summarize
-from skills.grafana.results import bounded, clip
+from skills.grafana.results import clip
 from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, iso, to_ns
 
 if TYPE_CHECKING:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError
+from skills.base import SkillError, bounded
 from skills.grafana.explore import explore_url
-from skills.grafana.results import bounded, finite, number
+from skills.grafana.results import finite, number
 from skills.grafana.timeutil import TimeLike, TimeRange, iso, now, to_datetime
 
 if TYPE_CHECKING:

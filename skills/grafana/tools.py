@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from skills.base import Tool
+from skills.base import Tool, bounded
 from skills.grafana.loki import DEFAULT_LIMIT
-from skills.grafana.results import bounded
 from skills.grafana.timeutil import check_duration
 
 if TYPE_CHECKING:
