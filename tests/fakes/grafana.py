@@ -1,9 +1,10 @@
 """A fake Grafana: a real aiohttp server on 127.0.0.1 speaking the formats of reference/APIS.md.
 
-Knobs: token, datasources, dashboards, loki streams, prometheus series, alert rules, alertmanager alerts,
-`prometheus_upstream` (the Prometheus data-source proxy is forwarded there verbatim), failure injection
-(`fail_next`) and a per-request `delay`. Every request is recorded in `requests`. The Loki and Prometheus
-query evaluation lives in grafana_query.py.
+Knobs: token, version and user (a service account's `sa-` login on Grafana 9-10 gets the 403 Grafana gives
+service accounts on /api/user), datasources, dashboards, loki streams, prometheus series, alert rules,
+alertmanager alerts, `prometheus_upstream` (the Prometheus data-source proxy is forwarded there verbatim),
+failure injection (`fail_next`) and a per-request `delay`. Every request is recorded in `requests`. The Loki
+and Prometheus query evaluation lives in grafana_query.py.
 """
 
 from __future__ import annotations
@@ -217,7 +218,15 @@ class FakeGrafana:
         return web.json_response({"commit": "0a1b2c3", "database": "ok", "version": self.version})
 
     async def _user(self, _: web.Request) -> web.Response:
+        if self.service_account_forbidden_on_user():
+            # Grafana 9-10 answer a service-account token here with 403 (reference/APIS.md, Identity).
+            return web.json_response({"message": "Endpoint only available for users"}, status=403)
         return web.json_response(dict(self.user, isGrafanaAdmin=False, theme="", isDisabled=False))
+
+    def service_account_forbidden_on_user(self) -> bool:
+        """True where Grafana refuses /api/user to this token: a service account on Grafana 9 or 10."""
+        major = int(self.version.split(".", 1)[0] or 0)
+        return str(self.user.get("login") or "").startswith("sa-") and 9 <= major <= 10
 
     async def _datasources(self, _: web.Request) -> web.Response:
         return web.json_response(self.datasources)
