@@ -106,6 +106,8 @@ async def test_figures_are_the_numbers_the_fakes_hold(make, grafana: FakeGrafana
     ]
     alerts = next(x for x in g.listings if x.title == "Firing alerts")
     assert [i.label for i in alerts.items] == ["High 5xx rate"] and alerts.note == "1 pending"
+    alert_pane = pane(alerts.items[0].link)
+    assert alert_pane["datasource"] == PROM_UID and alert_pane["queries"][0]["expr"] == rd.ALERT_EXPR
     loki_pane = pane(errors.link)
     assert loki_pane["datasource"] == LOKI_UID and "count_over_time" in loki_pane["queries"][0]["expr"]
     assert (

@@ -328,7 +328,8 @@ class FakeGrafana:
     # -- alerting ---------------------------------------------------------------------------------------
 
     async def _rules(self, _: web.Request) -> web.Response:
-        return web.json_response({"status": "success", "data": {"groups": self.alert_groups}})
+        groups = [dict(g, rules=[_as_prometheus_rule(r) for r in g.get("rules") or []]) for g in self.alert_groups]
+        return web.json_response({"status": "success", "data": {"groups": groups}})
 
     async def _am(self, _: web.Request) -> web.Response:
         return web.json_response(self.am_alerts)
@@ -369,3 +370,20 @@ class FakeGrafana:
                 body=content,
                 content_type=upstream.content_type,
             )
+
+
+EXPRESSION_UIDS = ("__expr__", "-100")
+
+
+def _as_prometheus_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A rule given with its model's queries (`data`, as /api/v1/provisioning/alert-rules has them) rendered the
+    way /api/prometheus/grafana/api/v1/rules does: `query` is the `expr` of each query joined by " | " (the
+    JSON of `data` when none has one), and `queriedDatasourceUIDs` the non-expression data sources in order."""
+    if "data" not in rule:
+        return rule
+    out = {k: v for k, v in rule.items() if k != "data"}
+    data = rule["data"]
+    exprs = [q["model"]["expr"] for q in data if isinstance((q.get("model") or {}).get("expr"), str)]
+    out["query"] = " | ".join(exprs) if exprs else json.dumps(data)
+    out["queriedDatasourceUIDs"] = [q["datasourceUid"] for q in data if q["datasourceUid"] not in EXPRESSION_UIDS]
+    return out
