@@ -56,7 +56,11 @@ async def test_segmentation_encodes_filters_group_by_and_dates(amp: FakeAmplitud
             TODAY,
             interval="hour",
             metric="uniques",
-            filters=[Filter("error_type", ("TimeoutError", "ValueError")), Filter("user.country", ("US",), "is not")],
+            filters=[
+                Filter("error_type", ("TimeoutError", "ValueError")),
+                Filter("user.country", ("US",), "is not"),
+                Filter("user.plan", ("pro",)),
+            ],
             group_by=["agent_id", GroupBy("user", "platform")],
             limit=50,
         )
@@ -71,6 +75,7 @@ async def test_segmentation_encodes_filters_group_by_and_dates(amp: FakeAmplitud
                 "subprop_value": ["TimeoutError", "ValueError"],
             },
             {"subprop_type": "user", "subprop_key": "country", "subprop_op": "is not", "subprop_value": ["US"]},
+            {"subprop_type": "user", "subprop_key": "gp:plan", "subprop_op": "is", "subprop_value": ["pro"]},
         ],
         "group_by": [{"type": "event", "value": "agent_id"}, {"type": "user", "value": "platform"}],
     }

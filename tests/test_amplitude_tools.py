@@ -104,6 +104,47 @@ async def test_query_events_filters_and_group_by(amp: FakeAmplitude, tools: dict
     ]
 
 
+DOCUMENTED_OPS = [
+    "is",
+    "is not",
+    "contains",
+    "does not contain",
+    "less",
+    "less or equal",
+    "greater",
+    "greater or equal",
+    "set is",
+    "set is not",
+]
+
+
+def test_the_model_is_offered_only_the_documented_filter_operators() -> None:
+    skill = AmplitudeSkill(Credential(None, "AMPLITUDE_API_KEY"), Credential(None, "AMPLITUDE_SECRET_KEY"))
+    schema = skill.tools()[0].input_schema()
+    ops = next(d for d in schema["$defs"].values() if "op" in d.get("properties", {}))["properties"]["op"]["enum"]
+    assert ops == DOCUMENTED_OPS
+
+
+async def test_custom_user_properties_are_asked_for_with_gp(amp: FakeAmplitude, tools: dict[str, Tool]) -> None:
+    amp.add_events("Agent Failed", TODAY, 4, user_properties={"plan": "pro", "country": "US", "seats": 40})
+    amp.add_events("Agent Failed", TODAY, 6, user_properties={"plan": "free", "country": "DE", "seats": 1})
+    pro = await tools["query_events"].call(
+        {"event_type": "Agent Failed", "days": 1, "filters": [{"prop": "user.plan", "values": ["pro"]}]}
+    )
+    assert pro["total"] == 4
+    big = await tools["query_events"].call(
+        {"event_type": "Agent Failed", "days": 1, "filters": [{"prop": "user.seats", "op": "greater", "values": [10]}]}
+    )
+    assert big["total"] == 4
+    split = await tools["query_events"].call(
+        {"event_type": "Agent Failed", "days": 1, "group_by": ["user.plan", "user.country"]}
+    )
+    assert [(s["label"], s["total"]) for s in split["series"]] == [("free; DE", 6), ("pro; US", 4)]
+    first, _, last = (r.e for r in amp.requests_to("/api/2/events/segmentation"))
+    assert first["filters"][0]["subprop_key"] == "gp:plan"
+    assert last["group_by"] == [{"type": "user", "value": "gp:plan"}, {"type": "user", "value": "country"}]
+
+
 async def test_query_events_explicit_dates_hourly_uniques(amp: FakeAmplitude, tools: dict[str, Tool]) -> None:
     amp.add_events("Agent Started", date(2026, 2, 10), 3, hour=5, user_id="u1")
     amp.add_events("Agent Started", date(2026, 2, 10), 3, hour=5, user_id="u2")

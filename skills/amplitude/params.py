@@ -49,7 +49,11 @@ class Window(BaseModel):
 class EventFilter(BaseModel):
     model_config = ConfigDict(coerce_numbers_to_str=True)
 
-    prop: str = Field(min_length=1, description="property name, e.g. error_type; prefix 'user.' for a user property")
+    prop: str = Field(
+        min_length=1,
+        description="event property name, e.g. error_type; 'user.' before a user property (user.country, "
+        "user.plan): custom user properties are sent as gp:<name>",
+    )
     op: FilterOp = Field("is", description="comparison")
     values: list[str] = Field(min_length=1, max_length=20, description="values to match (any of them)")
 

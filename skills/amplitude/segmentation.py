@@ -27,20 +27,41 @@ FilterOp = Literal[
     "greater or equal",
     "set is",
     "set is not",
-    "glob match",
-    "glob does not match",
 ]
-FILTER_OPS: tuple[str, ...] = get_args(FilterOp)
+FILTER_OPS: tuple[str, ...] = get_args(FilterOp)  # the subprop_op values Amplitude documents
+# User properties Amplitude names as they are; any other (custom) user property is `gp:<name>` in a query.
+BUILTIN_USER_PROPERTIES = (
+    "version",
+    "country",
+    "city",
+    "region",
+    "DMA",
+    "language",
+    "platform",
+    "os",
+    "device",
+    "device_type",
+    "start_version",
+    "paying",
+)
+_BUILTIN_BY_LOWER = {name.lower(): name for name in BUILTIN_USER_PROPERTIES}
 MAX_GROUP_BY = 2
 ALL_LABEL = "all"
 NONE_LABEL = "(none)"
 
 
+def user_property_key(name: str) -> str:
+    """A user property as Amplitude's subprop_key names it: 'country' (built in), 'plan' -> 'gp:plan'."""
+    if name.startswith("gp:"):
+        return name
+    return _BUILTIN_BY_LOWER.get(name.lower()) or f"gp:{name}"
+
+
 def _split_prop(prop: str) -> tuple[str, str]:
-    """'user.country' -> ('user', 'country'); 'agent_id' -> ('event', 'agent_id')."""
+    """'user.country' -> ('user', 'country'); 'user.plan' -> ('user', 'gp:plan'); 'agent_id' -> ('event', ...)."""
     for prefix in ("user.", "user:"):
         if prop.startswith(prefix) and len(prop) > len(prefix):
-            return "user", prop[len(prefix) :]
+            return "user", user_property_key(prop[len(prefix) :])
     for prefix in ("event.", "event:"):
         if prop.startswith(prefix) and len(prop) > len(prefix):
             return "event", prop[len(prefix) :]

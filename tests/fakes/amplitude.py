@@ -370,25 +370,77 @@ def _event_matches(bucket: Bucket, event_type: str) -> bool:
     return event_type in ("_all", "_active") or bucket.event_type == event_type
 
 
+# User properties Amplitude names without a prefix; every other user property is `gp:<name>` in a query.
+BUILTIN_USER_PROPERTIES = frozenset(
+    {
+        "version",
+        "country",
+        "city",
+        "region",
+        "DMA",
+        "language",
+        "platform",
+        "os",
+        "device",
+        "device_type",
+        "start_version",
+        "paying",
+    }
+)
+
+
+def _raw_prop(bucket: Bucket, kind: str, key: str) -> Any:
+    if kind != "user":
+        return bucket.properties.get(key)
+    if key.startswith("gp:"):
+        return bucket.user_properties.get(key[3:])
+    if key in BUILTIN_USER_PROPERTIES:
+        return bucket.user_properties.get(key)
+    return None  # a custom user property without gp: is no property at all: it matches nothing
+
+
 def _prop(bucket: Bucket, kind: str, key: str) -> str:
-    source = bucket.user_properties if kind == "user" else bucket.properties
-    value = source.get(key)
+    value = _raw_prop(bucket, kind, key)
     return "(none)" if value is None else str(value)
 
 
-# The operators this fake understands; any other one is answered with 400.
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _compare(value: Any, wanted: list[str], test: Any) -> bool:
+    have, limit = _number(value), _number(wanted[0])
+    return have is not None and limit is not None and test(have, limit)
+
+
+def _as_set(value: Any) -> set[str]:
+    if value is None:
+        return set()
+    return {str(v) for v in value} if isinstance(value, (list, tuple, set)) else {str(value)}
+
+
+# The documented subprop_op values (reference/APIS.md); any other one is answered with 400.
 _OPS = {
-    "is": lambda value, wanted: value in wanted,
-    "is not": lambda value, wanted: value not in wanted,
-    "contains": lambda value, wanted: any(w in value for w in wanted),
-    "does not contain": lambda value, wanted: not any(w in value for w in wanted),
+    "is": lambda value, wanted: value is not None and str(value) in wanted,
+    "is not": lambda value, wanted: value is None or str(value) not in wanted,
+    "contains": lambda value, wanted: value is not None and any(w in str(value) for w in wanted),
+    "does not contain": lambda value, wanted: value is None or not any(w in str(value) for w in wanted),
+    "less": lambda value, wanted: _compare(value, wanted, lambda a, b: a < b),
+    "less or equal": lambda value, wanted: _compare(value, wanted, lambda a, b: a <= b),
+    "greater": lambda value, wanted: _compare(value, wanted, lambda a, b: a > b),
+    "greater or equal": lambda value, wanted: _compare(value, wanted, lambda a, b: a >= b),
+    "set is": lambda value, wanted: value is not None and _as_set(value) == set(wanted),
+    "set is not": lambda value, wanted: _as_set(value) != set(wanted),
 }
 
 
 def _filter_matches(bucket: Bucket, f: dict[str, Any]) -> bool:
-    value = _prop(bucket, f.get("subprop_type", "event"), f.get("subprop_key", ""))
+    value = _raw_prop(bucket, f.get("subprop_type", "event"), f.get("subprop_key", ""))
     wanted = [str(v) for v in f.get("subprop_value") or []]
     op = f.get("subprop_op", "is")
     if op not in _OPS or not wanted:
         raise ValueError(f"Invalid e parameter: unsupported subprop_op {op!r} or empty subprop_value")
-    return _OPS[op](value, wanted)
+    return bool(_OPS[op](value, wanted))
