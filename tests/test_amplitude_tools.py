@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -285,3 +285,37 @@ async def test_tools_of_an_unconfigured_skill_raise_a_clear_error() -> None:
         await tool.call({})
     assert "not configured" in caught.value.message and "AMPLITUDE_API_KEY" in caught.value.hint
     assert "AMPLITUDE_SECRET_KEY" not in caught.value.hint
+
+
+async def test_hourly_that_would_exceed_7_days_with_the_previous_window_is_daily(
+    amp: FakeAmplitude, tools: dict[str, Tool]
+) -> None:
+    amp.add_events("Agent Failed", TODAY, 3, hour=4)
+    result = await tools["query_events"].call({"event_type": "Agent Failed", "days": 7, "interval": "hour"})
+    assert result["interval"] == "day" and "7 days" in result["note"]
+    assert result["total"] == 3
+    (req,) = amp.requests_to("/api/2/events/segmentation")
+    assert req.query["i"] == "1"
+    hourly = await tools["query_events"].call({"event_type": "Agent Failed", "days": 3, "interval": "hour"})
+    assert hourly["interval"] == "hour" and hourly["points"] == 72
+
+
+async def test_the_last_hours_compare_with_as_many_hours_before(amp: FakeAmplitude) -> None:
+    now = datetime(2026, 2, 17, 1, 17, tzinfo=UTC)
+    amp.add_events("Agent Failed", TODAY, 7, hour=1)  # the current hour: not complete, left out
+    amp.add_events("Agent Failed", TODAY, 5, hour=0)
+    amp.add_events("Agent Failed", TODAY - timedelta(days=1), 2, hour=23)
+    amp.add_events("Agent Failed", TODAY - timedelta(days=1), 3, hour=22)
+    amp.add_events("Agent Failed", TODAY - timedelta(days=1), 100, hour=21)  # before both windows
+    skill = make_skill(amp, now=lambda: now)
+    try:
+        (tool,) = [t for t in skill.tools() if t.name == "query_events"]
+        one = await tool.call({"event_type": "Agent Failed", "hours": 1})
+        two = await tool.call({"event_type": "Agent Failed", "hours": 2, "group_by": "error_type"})
+    finally:
+        await skill.aclose()
+    assert one["window"] == {"start": "2026-02-17T00:00", "end": "2026-02-17T01:00", "hours": 1}
+    assert one["previous_window"] == {"start": "2026-02-16T23:00", "end": "2026-02-17T00:00", "hours": 1}
+    assert (one["total"], one["previous_total"], one["interval"]) == (5, 2, "hour")
+    assert two["previous_window"]["hours"] == 2 and (two["total"], two["previous_total"]) == (7, 103)
+    assert "hour" in one["note"] and "UTC" in one["note"]
