@@ -96,7 +96,8 @@ async def cmd_status(settings: Settings) -> int:
 async def _verify_slack(services: Services) -> dict | None:
     assert services.slack is not None, "built whenever SLACK_BOT_TOKEN is set"
     try:
-        return dict((await services.slack.auth_test()).data)
+        data = (await services.slack.auth_test()).data
+        return dict(data) if isinstance(data, dict) else None
     except (SlackApiError, OSError) as exc:
         print(f"note: Slack did not accept SLACK_BOT_TOKEN ({exc})", file=sys.stderr)
         return None
