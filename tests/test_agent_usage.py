@@ -19,6 +19,7 @@ from tests.conftest import ROOT, subprocess_env
 from tests.fakes.anthropic import Reply, text, tool_calls
 
 
+@pytest.mark.e2e  # runs `python app.py status` in a process
 async def test_tokens_are_summed_over_turns_and_shown_by_status(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         w.model.script(
