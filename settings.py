@@ -49,8 +49,9 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = _env("SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = _env("SLACK_APP_TOKEN")
     slack_api_url: str = Field(DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL")
-    db_path: Path = Field(Path("sitrep.db"), validation_alias="SITREP_DB")
+    database: str = Field("sitrep.db", validation_alias="SITREP_DB")
     secret_key: SecretStr | None = _env("SITREP_SECRET_KEY")
+    secret_key_file: Path | None = _env("SITREP_KEY_FILE")
     http_host: str = Field("127.0.0.1", validation_alias="SITREP_HTTP_HOST")
     http_port: int = Field(3000, validation_alias="SITREP_HTTP_PORT")
     public_url: str = Field("http://localhost:3000", validation_alias="SITREP_PUBLIC_URL")
@@ -105,6 +106,14 @@ class Settings(BaseSettings):
             return tuple(a.strip() for a in value.split(",") if a.strip())
         return value
 
+    @field_validator("database")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        scheme, sep, _ = value.partition("://")
+        if sep and scheme not in ("postgresql", "postgres"):
+            raise ValueError(f"SITREP_DB must be a SQLite file path or a postgresql:// URL, not a {scheme}:// URL")
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _slack_url(cls, value: str) -> str:
@@ -149,9 +158,23 @@ class Settings(BaseSettings):
         return secret.get_secret_value() if secret is not None else None
 
     @property
-    def key_file(self) -> Path:
-        """Where a generated Fernet key lives: beside the database."""
-        return self.db_path.with_name(self.db_path.name + ".key")
+    def db_backend(self) -> Literal["sqlite", "postgresql"]:
+        """'postgresql' when SITREP_DB is a postgresql:// URL, else 'sqlite' (a file path)."""
+        return "postgresql" if self.database.startswith(("postgresql://", "postgres://")) else "sqlite"
+
+    @property
+    def db_path(self) -> Path | None:
+        """The SQLite file; None when SITREP_DB is a PostgreSQL URL."""
+        return Path(self.database) if self.db_backend == "sqlite" else None
+
+    @property
+    def key_file(self) -> Path | None:
+        """Where the Fernet key is read from without SITREP_SECRET_KEY: SITREP_KEY_FILE, else beside the SQLite
+        file (generated there once). None with PostgreSQL and no SITREP_KEY_FILE: the key must be given."""
+        if self.secret_key_file is not None:
+            return self.secret_key_file
+        path = self.db_path
+        return path.with_name(path.name + ".key") if path is not None else None
 
     @property
     def slack_mode(self) -> str:

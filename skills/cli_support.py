@@ -19,7 +19,7 @@ from storage.teams import DEFAULT_TEAM_ID, Team
 async def cli_context(settings: Settings | None = None) -> AsyncIterator[SkillContext]:
     """A SkillContext for the default team. Reads stored credentials when the database exists, else env only."""
     settings = settings or Settings.from_env()
-    if not settings.db_path.exists():
+    if settings.db_path is not None and not settings.db_path.exists():
         team = Team(DEFAULT_TEAM_ID, "default", "Default team", None, TeamConfig())
         yield SkillContext(settings=settings, team=team, credentials=None)
         return

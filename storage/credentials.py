@@ -1,4 +1,5 @@
-"""Credentials encrypted with Fernet. The key comes from SITREP_SECRET_KEY, else a 0600 key file beside the DB."""
+"""Credentials encrypted with Fernet. The key comes from SITREP_SECRET_KEY, else SITREP_KEY_FILE, else (SQLite only)
+a 0600 key file beside the database, generated once."""
 
 from __future__ import annotations
 
@@ -18,12 +19,26 @@ class SecretKeyError(StartupError):
     """The secret key is malformed, or is not the key the stored credentials were encrypted with."""
 
 
-def load_or_create_key(secret_key: str | None, key_file: Path) -> tuple[bytes, str]:
-    """Return (key, where it came from). Generates the key file once, with mode 0600, when there is no key."""
+_GENERATE = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+
+
+def load_or_create_key(secret_key: str | None, key_file: Path | None, *, create: bool = True) -> tuple[bytes, str]:
+    """Return (key, where it came from). Generates the key file once, with mode 0600, when there is no key and
+    `create` is set (one process on SQLite); replicas sharing PostgreSQL must be given the same key instead."""
     if secret_key:
         return _checked(secret_key.encode(), "SITREP_SECRET_KEY"), "SITREP_SECRET_KEY"
+    if key_file is None:
+        raise SecretKeyError(
+            "with a PostgreSQL SITREP_DB every replica needs the same secret key: set SITREP_SECRET_KEY "
+            f"(generate one with {_GENERATE}), or SITREP_KEY_FILE to a file that holds it"
+        )
     if key_file.exists():
         return _checked(key_file.read_bytes().strip(), str(key_file)), str(key_file)
+    if not create:
+        raise SecretKeyError(
+            f"SITREP_KEY_FILE {key_file} does not exist: put the key there (every replica the same; generate one "
+            f"with {_GENERATE}), or set SITREP_SECRET_KEY"
+        )
     key = Fernet.generate_key()
     key_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -38,8 +53,7 @@ def _checked(key: bytes, source: str) -> bytes:
         Fernet(key)
     except (ValueError, TypeError):
         raise SecretKeyError(
-            f"{source} is not a Fernet key (32 url-safe base64-encoded bytes); generate one with "
-            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            f"{source} is not a Fernet key (32 url-safe base64-encoded bytes); generate one with " + _GENERATE
         ) from None
     return key
 
@@ -59,7 +73,7 @@ class CredentialStore:
         if row is None:
             async with self.db.transaction() as conn:
                 await conn.execute(
-                    "INSERT OR IGNORE INTO key_check (id, token) VALUES (1, ?)",
+                    "INSERT INTO key_check (id, token) VALUES (1, ?) ON CONFLICT (id) DO NOTHING",
                     (self._fernet.encrypt(_CHECK_PLAINTEXT),),
                 )
             return
@@ -72,7 +86,7 @@ class CredentialStore:
 
     def _wrong_key(self) -> SecretKeyError:
         return SecretKeyError(
-            f"stored credentials in {self.db.path} were encrypted with another key than the one in "
+            f"stored credentials in {self.db.label} were encrypted with another key than the one in "
             f"{self.key_source}; set SITREP_SECRET_KEY to the original key, or start with a new SITREP_DB"
         )
 

@@ -1,112 +1,130 @@
-"""SQLite connection (WAL, foreign keys, busy timeout) and numbered migrations applied in order."""
+"""The database every store uses: SQLite (a file, the default) or PostgreSQL (a URL, shared by replicas).
+
+One API over both: `fetchone`/`fetchall` for reads, `execute` for one write, `transaction()` for several
+(BEGIN IMMEDIATE on SQLite; on PostgreSQL a transaction holding the database-wide write lock, so the same store
+code is safe on both), `migrate()` for the numbered migrations in `storage/migrations/`. Rows are read by column
+name (`row["id"]`) or position; `row_dict(row)` makes a plain dict.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import aiosqlite
+from storage.postgres import PgDriver
+from storage.sql import (
+    NOW,
+    POSTGRESQL,
+    SQLITE,
+    DatabaseUnavailable,
+    backend_of,
+    migration_files,
+    row_dict,
+    safe_url,
+    split_sql,
+)
+from storage.sqlite import SqliteDriver
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "NOW",
+    "POSTGRESQL",
+    "SQLITE",
+    "Database",
+    "DatabaseUnavailable",
+    "StatementResult",
+    "backend_of",
+    "migration_files",
+    "row_dict",
+    "safe_url",
+    "split_sql",
+]
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-BUSY_TIMEOUT_MS = 5000
+
+@dataclass(frozen=True)
+class StatementResult:
+    rowcount: int
+    lastrowid: int | None
 
 
 class Database:
-    """One aiosqlite connection; writes go through `transaction()`, which serialises writers in-process."""
-
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self.conn = conn
-        self.path = path
-        self._write_lock = asyncio.Lock()
+    def __init__(self, driver: SqliteDriver | PgDriver) -> None:
+        self.driver = driver
 
     @classmethod
-    async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
-        path = Path(path)
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        db = cls(conn, path)
-        try:
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            if migrate:
+    async def open(cls, target: str | Path, *, migrate: bool = True) -> Database:
+        """A SQLite file path, or a postgresql:// URL; migrated unless told not to."""
+        driver: SqliteDriver | PgDriver
+        if backend_of(target) == POSTGRESQL:
+            driver = await PgDriver.open(str(target))
+        else:
+            driver = await SqliteDriver.open(Path(target))
+        db = cls(driver)
+        if migrate:
+            try:
                 await db.migrate()
-        except BaseException:
-            await conn.close()  # its thread would keep the process alive
-            raise
+            except BaseException:
+                await driver.close()
+                raise
         return db
 
+    @property
+    def backend(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self.driver.backend
+
+    @property
+    def label(self) -> str:
+        """Which database, for messages: "SQLite sitrep.db", "PostgreSQL postgresql://sitrep:***@db/sitrep"."""
+        return self.driver.label
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file (None on PostgreSQL)."""
+        return self.driver.path
+
     async def close(self) -> None:
-        await self.conn.close()
+        await self.driver.close()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on error. Takes the write lock at once."""
-        async with self._write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            else:
-                await self.conn.execute("COMMIT")
+    def transaction(self) -> Any:
+        """`async with db.transaction() as conn:` then `await conn.execute(sql, params)`; committed at the end,
+        rolled back on error. One writer at a time, across processes."""
+        return self.driver.transaction()
 
-    async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+    async def fetchone(self, sql: str, params: tuple | list | dict = ()) -> Any:
+        return await self.driver.fetchone(sql, params)
 
-    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+    async def fetchall(self, sql: str, params: tuple | list | dict = ()) -> list[Any]:
+        return await self.driver.fetchall(sql, params)
+
+    async def execute(self, sql: str, params: tuple | list | dict = ()) -> StatementResult:
+        """One write statement in its own transaction."""
+        async with self.transaction() as conn:
+            cur = await conn.execute(sql, params)
+            return StatementResult(cur.rowcount, cur.lastrowid)
 
     async def migrate(self) -> list[str]:
         """Apply every migration not yet recorded in schema_migrations, in number order. Idempotent."""
-        applied: list[str] = []
-        async with self._write_lock:
-            await self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
-            )
-        for version, file in migration_files():
-            async with self.transaction() as conn:
-                async with conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)) as cur:
-                    if await cur.fetchone():
-                        continue
-                for statement in split_sql(file.read_text()):
-                    await conn.execute(statement)
-                await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, file.name))
-                applied.append(file.name)
-                log.debug("applied migration %s", file.name)
-        return applied
+        return await self.driver.migrate()
 
+    async def ping(self) -> float:
+        """Round trip of `SELECT 1`, in milliseconds (raises when the database cannot be reached)."""
+        start = time.perf_counter()
+        await self.fetchone("SELECT 1")
+        return (time.perf_counter() - start) * 1000
 
-def migration_files() -> list[tuple[int, Path]]:
-    files = []
-    for file in MIGRATIONS_DIR.glob("*.sql"):
-        match = _NAME.match(file.name)
-        if not match:
-            raise RuntimeError(f"migration file name {file.name!r} must look like 0001_name.sql")
-        files.append((int(match.group(1)), file))
-    files.sort()
-    versions = [v for v, _ in files]
-    if len(set(versions)) != len(versions):
-        raise RuntimeError("two migrations share a number")
-    return files
+    async def tables(self) -> list[str]:
+        """Every table (schema_migrations included), each after the tables it references."""
+        return await self.driver.tables()
 
+    @asynccontextmanager
+    async def bulk_load(self) -> AsyncIterator[Any]:
+        """A transaction for copying rows in with their ids (`reset_ids(conn, table)` after each table)."""
+        async with self.transaction() as conn:
+            yield conn
 
-def split_sql(script: str) -> list[str]:
-    """Split a migration into statements (our migrations use no semicolons inside literals or triggers)."""
-    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    async def reset_ids(self, conn: Any, table: str) -> None:
+        await self.driver.reset_sequences(conn, table)

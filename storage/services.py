@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from settings import Settings
+from settings import Settings, StartupError
 from storage.audit import AuditLog
 from storage.credentials import CredentialStore, load_or_create_key
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailable
 from storage.jobs import JobStore
 from storage.teams import Team, TeamStore
 
@@ -29,8 +29,12 @@ async def open_storage(settings: Settings) -> Storage:
 
     Raises SecretKeyError with a clear message when the key is malformed or wrong.
     """
-    key, source = load_or_create_key(Settings.reveal(settings.secret_key), settings.key_file)
-    db = await Database.open(settings.db_path)
+    sqlite = settings.db_backend == "sqlite"
+    key, source = load_or_create_key(Settings.reveal(settings.secret_key), settings.key_file, create=sqlite)
+    try:
+        db = await Database.open(settings.database)
+    except DatabaseUnavailable as exc:
+        raise StartupError(f"SITREP_DB: {exc}") from None
     try:
         audit = AuditLog(db)
         credentials = CredentialStore(db, audit, key, source)

@@ -39,7 +39,8 @@ class TeamStore:
     async def ensure_default(self) -> Team:
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT OR IGNORE INTO teams (id, org_id, name, config) VALUES (?, 'default', 'Default team', '{}')",
+                "INSERT INTO teams (id, org_id, name, config) VALUES (?, 'default', 'Default team', '{}')"
+                " ON CONFLICT (id) DO NOTHING",
                 (DEFAULT_TEAM_ID,),
             )
         return await self.get(DEFAULT_TEAM_ID)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,11 @@ from settings import Settings
 from skills.base import RetryPolicy
 from skills.grafana.client import GrafanaClient
 from storage.services import Storage, open_storage
+from storage.sql import POSTGRESQL, SQLITE
 from tests.fakes.grafana import FakeGrafana
+from tests.pg_server import PgServer
+
+BACKENDS = [SQLITE, POSTGRESQL]
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository (pyproject's pytest `pythonpath`)
 
@@ -33,10 +37,35 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # so no developer's .env is read
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL server for the session (tests/pg_server.py)."""
+    server = PgServer()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def backend() -> str:
+    """The database backend of `db_target` and `env`: SQLite, unless a module asks for both (`BACKENDS`)."""
+    return SQLITE
+
+
+@pytest.fixture
+async def db_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """What SITREP_DB is set to: a SQLite file in tmp_path, or a fresh database on the session's PostgreSQL."""
+    if backend == SQLITE:
+        yield str(tmp_path / "sitrep.db")
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    async with server.database() as url:
+        yield url
+
+
+@pytest.fixture
+def env(db_target: str) -> dict[str, str]:
     """A minimal environment for a sitrep process: its own database and secret key."""
-    return {"SITREP_DB": str(tmp_path / "sitrep.db"), "SITREP_SECRET_KEY": Fernet.generate_key().decode()}
+    return {"SITREP_DB": db_target, "SITREP_SECRET_KEY": Fernet.generate_key().decode()}
 
 
 @pytest.fixture

@@ -5,6 +5,13 @@ from __future__ import annotations
 import pytest
 
 from storage.conversations import AnswerRecord, ConversationStore, Turn
+from tests.conftest import BACKENDS
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return str(request.param)
 
 
 async def test_turns_are_kept_per_thread_and_bounded(services) -> None:

@@ -16,15 +16,22 @@ from storage.db import Database
 from storage.jobs import JobStore, slot_key
 from storage.services import open_storage
 from storage.teams import DEFAULT_TEAM_ID, TeamStore
+from tests.conftest import BACKENDS
 
 LA = "America/Los_Angeles"
 ROOT = Path(__file__).resolve().parents[1]
 SLOT = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return str(request.param)
+
+
 @pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "sitrep.db")
+async def db(db_target: str):
+    database = await Database.open(db_target)
     await TeamStore(database, AuditLog(database)).ensure_default()
     yield database
     await database.close()
@@ -35,8 +42,8 @@ async def store(db: Database) -> JobStore:
     return JobStore(db, AuditLog(db))
 
 
-async def test_fresh_database_seeds_two_disabled_jobs_without_a_channel(tmp_path: Path) -> None:
-    storage = await open_storage(Settings.from_env({"SITREP_DB": str(tmp_path / "x.db")}))
+async def test_fresh_database_seeds_two_disabled_jobs_without_a_channel(env: dict[str, str]) -> None:
+    storage = await open_storage(Settings.from_env(env))
     try:
         jobs = await JobStore(storage.db).seed_defaults(DEFAULT_TEAM_ID, None, LA)
     finally:
@@ -165,14 +172,14 @@ CLAIMER = textwrap.dedent(
 
 
 @pytest.mark.e2e  # a second process claims too
-async def test_two_processes_claim_each_slot_once(store: JobStore, db: Database) -> None:
+async def test_two_processes_claim_each_slot_once(store: JobStore, db: Database, db_target: str) -> None:
     job, _ = await store.seed_defaults(DEFAULT_TEAM_ID, "C0ADZHLL76V", LA)
     slots = [slot_key(SLOT + timedelta(days=i)) for i in range(40)]
     other = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
         CLAIMER,
-        str(db.path),
+        db_target,
         str(job.id),
         ",".join(slots),
         cwd=ROOT,
@@ -180,7 +187,7 @@ async def test_two_processes_claim_each_slot_once(store: JobStore, db: Database)
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    second = JobStore(await Database.open(db.path))
+    second = JobStore(await Database.open(db_target))
     assert other.stdin is not None and other.stdout is not None
     assert (await other.stdout.readline()).strip() == b"ready"
     other.stdin.write(b"go\n")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -16,9 +15,16 @@ from storage.audit import AuditLog
 from storage.db import Database
 from storage.jobs import Job, JobStore
 from storage.teams import DEFAULT_TEAM_ID, Team, TeamStore
+from tests.conftest import BACKENDS
 
 LA = "America/Los_Angeles"
 CHANNEL = "C0ADZHLL76V"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return str(request.param)
 
 
 async def no_op(job: Job, scheduled_for: datetime) -> str | None:
@@ -26,8 +32,8 @@ async def no_op(job: Job, scheduled_for: datetime) -> str | None:
 
 
 @pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "sitrep.db")
+async def db(db_target: str):
+    database = await Database.open(db_target)
     yield database
     await database.close()
 

@@ -22,9 +22,16 @@ from storage.audit import AuditLog
 from storage.db import Database
 from storage.jobs import INTERRUPTED, Job, JobStore
 from storage.teams import DEFAULT_TEAM_ID, TeamStore
+from tests.conftest import BACKENDS
 
 LA = "America/Los_Angeles"
 CHANNEL = "C0ADZHLL76V"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return str(request.param)
 
 
 def frozen(when: datetime):
@@ -54,15 +61,15 @@ class Recorder:
         return f"1773068400.{len(self.calls):06d}"
 
 
-async def open_db(path: Path) -> Database:
+async def open_db(path: str | Path) -> Database:
     db = await Database.open(path)
     await TeamStore(db, AuditLog(db)).ensure_default()
     return db
 
 
 @pytest.fixture
-async def db(tmp_path: Path):
-    database = await open_db(tmp_path / "sitrep.db")
+async def db(db_target: str):
+    database = await open_db(db_target)
     yield database
     await database.close()
 
@@ -155,9 +162,9 @@ def test_one_line_error() -> None:
 
 
 async def test_two_schedulers_on_two_connections_post_once(
-    tmp_path: Path, store: JobStore, caplog: pytest.LogCaptureFixture
+    db_target: str, store: JobStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    other_db = await open_db(tmp_path / "sitrep.db")
+    other_db = await open_db(db_target)
     other_store = JobStore(other_db)
     gate = asyncio.Event()
     run_job = Recorder(gate=gate)
@@ -182,8 +189,8 @@ async def test_two_schedulers_on_two_connections_post_once(
     assert any("already claimed" in r.message and r.levelno == logging.INFO for r in caplog.records)
 
 
-async def test_two_started_schedulers_fire_the_same_slot_once(tmp_path: Path, store: JobStore) -> None:
-    other_db = await open_db(tmp_path / "sitrep.db")
+async def test_two_started_schedulers_fire_the_same_slot_once(db_target: str, store: JobStore) -> None:
+    other_db = await open_db(db_target)
     stores = [store, JobStore(other_db)]
     claims: list[int | None] = []
     both_claimed = asyncio.Event()

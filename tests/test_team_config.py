@@ -3,6 +3,13 @@ import pytest
 from storage.services import Storage
 from storage.team_config import ConfigInvalid
 from storage.teams import DEFAULT_TEAM_ID
+from tests.conftest import BACKENDS
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return str(request.param)
 
 
 async def test_default_team_exists_with_an_empty_config(storage: Storage) -> None:

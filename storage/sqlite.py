@@ -1,0 +1,112 @@
+"""The SQLite backend: one aiosqlite connection (WAL, foreign keys, busy timeout); writers take BEGIN IMMEDIATE."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.sql import SQLITE, migration_files, split_sql, sqlite_sql
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class SqliteConnection:
+    """The connection a transaction hands out: aiosqlite's, with the SQLite translation applied to each statement."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Any:
+        return self._conn.execute(sqlite_sql(sql), params)
+
+    async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> Any:
+        return await self._conn.executemany(sqlite_sql(sql), rows)
+
+
+class SqliteDriver:
+    backend = SQLITE
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self.label = f"SQLite {path}"
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteDriver:
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            await conn.close()  # its thread would keep the process alive
+            raise
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteConnection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on error. Takes the write lock at once."""
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteConnection(self.conn)
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            else:
+                await self.conn.execute("COMMIT")
+
+    async def fetchone(self, sql: str, params: Any = ()) -> Any:
+        async with self.conn.execute(sqlite_sql(sql), params) as cur:
+            return await cur.fetchone()
+
+    async def fetchall(self, sql: str, params: Any = ()) -> list[Any]:
+        async with self.conn.execute(sqlite_sql(sql), params) as cur:
+            return list(await cur.fetchall())
+
+    async def tables(self) -> list[str]:
+        """User tables in creation order (so a table comes after the ones it references)."""
+        rows = await self.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+        )
+        return [r["name"] for r in rows]
+
+    async def reset_sequences(self, conn: Any, table: str) -> None:
+        """Nothing to do: SQLite's AUTOINCREMENT follows the largest id inserted."""
+
+    async def migrate(self) -> list[str]:
+        """Apply every migration not yet recorded in schema_migrations, in number order. Idempotent."""
+        applied: list[str] = []
+        async with self._write_lock:
+            await self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
+            )
+        for version, file in migration_files():
+            async with self.transaction() as conn:
+                async with conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)) as cur:
+                    if await cur.fetchone():
+                        continue
+                for statement in split_sql(file.read_text()):
+                    await conn.execute(statement)
+                await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, file.name))
+                applied.append(file.name)
+                log.debug("applied migration %s", file.name)
+        return applied
