@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ROW_ORDER = ("Slack bot", "Scheduled reports", "Grafana", "Amplitude", "GitHub")
+ROW_ORDER = ("Slack bot", "Scheduled reports", "Grafana", "Amplitude", "GitHub", "Database")
 
 
 def slack_readiness(settings: Settings, identity: dict[str, Any] | None) -> Readiness:
@@ -97,7 +97,8 @@ async def reports_row(services: Services, team: Team) -> Readiness:
 
 
 async def readiness_table(services: Services, team: Team) -> list[Readiness]:
-    """All five rows, in the brief's order. Skill checks run concurrently, each bounded by a timeout."""
+    """The five integrations in the brief's order, then the database (backend, live replicas). Skill checks run
+    concurrently, each bounded by a timeout."""
     skills = await services.skills_for(team)
     skill_rows, reports = await asyncio.gather(
         asyncio.gather(*(skill_readiness(s) for s in skills)), reports_row(services, team)
@@ -123,9 +124,34 @@ async def readiness_table(services: Services, team: Team) -> list[Readiness]:
         with_action(by_name.pop("Amplitude"), "configure_amplitude"),
         github_readiness(services.settings, team),
     ]
-    return rows + list(by_name.values())
+    return [*rows, *by_name.values(), await database_readiness(services)]
 
 
 def with_action(row: Readiness, action: str) -> Readiness:
     """The row with one more Home tab button (credentials are entered in a modal)."""
     return row if action in row.actions else replace(row, actions=(*row.actions, action))
+
+
+async def database_readiness(services: Services) -> Readiness:
+    """Which database, reachable or not, and how many replicas wrote a heartbeat in the last minute."""
+    db = services.storage.db
+    try:
+        await db.ping()
+        live = await services.storage.replicas.live()
+    except Exception as exc:  # unreachable: that is the row's answer
+        return Readiness(
+            "Database",
+            ReadinessStatus.BLOCKED,
+            f"{db.label} cannot be reached ({type(exc).__name__})",
+            "Check that the database is up and that SITREP_DB points at it; sitrep retries with backoff meanwhile.",
+        )
+    replicas = f"{live} replica{'s' if live != 1 else ''} seen in the last minute"
+    if db.backend == "sqlite":
+        return Readiness(
+            "Database",
+            ReadinessStatus.READY,
+            "nothing",
+            "Nothing for one process. To run two replicas, move to PostgreSQL (docs/deploy.md).",
+            f"{db.label} · {replicas}",
+        )
+    return Readiness("Database", ReadinessStatus.READY, "nothing", "Nothing.", f"{db.label} · {replicas}")

@@ -1,4 +1,5 @@
-"""What runs beside the Slack connection: the web server and the report scheduler. Started and stopped as one."""
+"""What runs beside the Slack connection: the web server, the report scheduler and the replica heartbeat (which
+also adopts the unanswered events of a replica that died). Started and stopped as one."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.services import Services
+from bot.slack.mentions import answer_event
 from bot.web import bound_port, start_web
 from reports.post import run_scheduled_report
 from reports.scheduler import ReportScheduler
 from settings import StartupError
+from storage.db import DatabaseUnavailable
+from storage.events import OpenEvent
 from storage.jobs import Job
+from storage.replicas import DEAD_S, HEARTBEAT_S
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +29,12 @@ class Runtime:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.web: web.AppRunner | None = None
+        self.heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         settings = self.services.settings
+        await self.services.storage.replicas.beat()
+        self.heartbeat = asyncio.create_task(self._beat(), name="replica heartbeat")
         try:
             self.web = await start_web(self.services)
         except OSError as exc:
@@ -42,7 +50,44 @@ class Runtime:
     async def _run_job(self, job: Job, scheduled_for: datetime) -> str | None:
         return await run_scheduled_report(self.services, job, scheduled_for)
 
+    async def _beat(self) -> None:
+        """Every HEARTBEAT_S: say this replica is alive, and answer events a dead replica acked but never answered."""
+        replicas, events = self.services.storage.replicas, self.services.storage.events
+        ticks = 0
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                await replicas.beat()
+                for event in await events.adopt(DEAD_S):
+                    await self._answer_adopted(event)
+                ticks += 1
+                if ticks % 360 == 1:  # about hourly
+                    await events.prune()
+                    await replicas.forget_stale()
+            except DatabaseUnavailable as exc:
+                log.warning("heartbeat not written (%s); retrying in %.0f s", exc, HEARTBEAT_S)
+            except Exception:
+                log.exception("heartbeat failed")
+
+    async def _answer_adopted(self, open_event: OpenEvent) -> None:
+        body, client = open_event.body, self.services.slack
+        event = body.get("event")
+        if client is None or not isinstance(event, dict) or not event.get("channel"):
+            await self.services.storage.events.finish(open_event.event_id)
+            return
+        log.info("answering event %s, acked by a replica that stopped before answering", open_event.event_id)
+        source = "mention" if event.get("type") == "app_mention" else "dm"
+        await answer_event(self.services, client, event, body, source)
+
     async def stop(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+            await asyncio.gather(self.heartbeat, return_exceptions=True)
+            self.heartbeat = None
+            try:
+                await self.services.storage.replicas.leave()
+            except DatabaseUnavailable as exc:
+                log.warning("could not remove this replica's heartbeat row (%s)", exc)
         scheduler, self.services.scheduler = self.services.scheduler, None
         if scheduler is not None:
             await scheduler.shutdown(timeout=SCHEDULER_STOP_S)

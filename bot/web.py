@@ -62,9 +62,20 @@ async def admin_auth(request: web.Request, handler: Any) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 with the database's backend, round trip and live replicas; 503 naming the error when it is down."""
     services = request.app[SERVICES]
-    await services.storage.db.fetchone("SELECT 1")
-    return web.json_response({"ok": True, "slack": bool(services.slack_identity)})
+    storage = services.storage
+    database: dict[str, Any] = {"backend": storage.db.backend}
+    try:
+        database["ms"] = round(await storage.db.ping(), 2)
+        database["replicas"] = await storage.replicas.live()
+    except Exception as exc:  # any failure to reach it is the answer, not a 500
+        database.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
+        return web.json_response(
+            {"ok": False, "slack": bool(services.slack_identity), "database": database}, status=503
+        )
+    database["ok"] = True
+    return web.json_response({"ok": True, "slack": bool(services.slack_identity), "database": database})
 
 
 async def get_config(request: web.Request) -> web.Response:

@@ -1,4 +1,4 @@
-"""Open the storage layer as one object: database, audit log, teams, credentials."""
+"""Open the storage layer as one object: database, audit log, teams, credentials, jobs, replicas, Slack events."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from settings import Settings, StartupError
 from storage.audit import AuditLog
 from storage.credentials import CredentialStore, load_or_create_key
 from storage.db import Database, DatabaseUnavailable
+from storage.events import EventLedger
 from storage.jobs import JobStore
+from storage.replicas import ReplicaRegistry
 from storage.teams import Team, TeamStore
 
 
@@ -19,6 +21,8 @@ class Storage:
     teams: TeamStore
     credentials: CredentialStore
     jobs: JobStore
+    replicas: ReplicaRegistry
+    events: EventLedger
 
     async def close(self) -> None:
         await self.db.close()
@@ -46,7 +50,11 @@ async def open_storage(settings: Settings) -> Storage:
     except BaseException:
         await db.close()
         raise
-    return Storage(db=db, audit=audit, teams=teams, credentials=credentials, jobs=jobs)
+    replicas = ReplicaRegistry(db)
+    events = EventLedger(db, replicas.id)
+    return Storage(
+        db=db, audit=audit, teams=teams, credentials=credentials, jobs=jobs, replicas=replicas, events=events
+    )
 
 
 async def seed_report_jobs(jobs: JobStore, team: Team, settings: Settings) -> None:

@@ -5,10 +5,11 @@ from skills.base import ReadinessStatus
 from storage.teams import DEFAULT_TEAM_ID
 
 
-async def test_table_has_the_five_rows_in_order(services: Services) -> None:
+async def test_table_has_the_five_rows_in_order_then_the_database(services: Services) -> None:
     team = await services.team_for(None)
     rows = await readiness_table(services, team)
-    assert [r.integration for r in rows] == ["Slack bot", "Scheduled reports", "Grafana", "Amplitude", "GitHub"]
+    names = [r.integration for r in rows]
+    assert names == ["Slack bot", "Scheduled reports", "Grafana", "Amplitude", "GitHub", "Database"]
 
 
 async def test_rows_follow_stored_config(services: Services) -> None:

@@ -11,7 +11,7 @@ from bot.slack import commands, credentials, dedupe, feedback, home, mentions, m
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    dedupe.register(app)
+    dedupe.register(app, services)
     mentions.register(app, services)
     messages.register(app, services)
     home.register(app, services)

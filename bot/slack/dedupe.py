@@ -1,39 +1,50 @@
-"""Slack re-sends an event it thinks was not acked; each event_id is handled once."""
+"""Each Slack event_id is handled once, by one replica, and recorded before its envelope is acked.
+
+Slack re-sends an event it thinks was not acked, possibly on another Socket Mode connection (another replica).
+The ledger (storage/events.py) decides by the database: the first replica to record the event_id handles it;
+every other delivery is acked and dropped. When the database cannot be reached even after retrying, the
+envelope is left unacked (status 503 here, which the socket handler does not ack) so Slack delivers it again.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
+from bot.services import Services
+from bot.slack.messages import is_user_dm
+from storage.db import DatabaseUnavailable
+
 log = logging.getLogger(__name__)
 
-
-class SeenEvents:
-    def __init__(self, capacity: int = 2000) -> None:
-        self.capacity = capacity
-        self._seen: OrderedDict[str, None] = OrderedDict()
-
-    def first_time(self, event_id: str) -> bool:
-        if event_id in self._seen:
-            return False
-        self._seen[event_id] = None
-        if len(self._seen) > self.capacity:
-            self._seen.popitem(last=False)
-        return True
+NOT_RECORDED = 503  # the middleware's answer when the event could not be recorded: the envelope stays unacked
 
 
-def register(app: AsyncApp) -> None:
-    seen = SeenEvents()
+def gets_an_answer(body: dict) -> bool:
+    """A mention, or a user's direct message: the events sitrep answers (and adopts if their replica dies)."""
+    event = body.get("event")
+    if not isinstance(event, dict):
+        return False
+    return event.get("type") == "app_mention" or (event.get("type") == "message" and is_user_dm(event))
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    events = services.storage.events
 
     @app.middleware
     async def drop_repeated_events(body: dict, next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
         event_id = body.get("event_id") if isinstance(body, dict) else None
-        if event_id and not seen.first_time(event_id):
-            log.info("event %s seen before (a Slack retry): acked, not handled again", event_id)
-            return BoltResponse(status=200, body="")
+        if event_id:
+            try:
+                first = await events.record(event_id, body, answer=gets_an_answer(body))
+            except DatabaseUnavailable as exc:
+                log.error("event %s not recorded (%s): left unacked, Slack will deliver it again", event_id, exc)
+                return BoltResponse(status=NOT_RECORDED, body="")
+            if not first:
+                log.info("event %s already recorded (a Slack retry): acked, not handled again", event_id)
+                return BoltResponse(status=200, body="")
         await next()
         return None

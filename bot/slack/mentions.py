@@ -31,6 +31,8 @@ async def answer_event(services: Services, client: AsyncWebClient, event: dict, 
         message_ts=event.get("ts"),
     )
     await answer_in_thread(services, client, question)
+    if body.get("event_id"):
+        await services.storage.events.finish(body["event_id"])  # answered: nothing left for another replica
 
 
 def register(app: AsyncApp, services: Services) -> None:

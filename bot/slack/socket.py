@@ -14,6 +14,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import web_client
+from bot.slack.dedupe import NOT_RECORDED
 
 __all__ = ["AckingSocketModeHandler", "build_app", "web_client"]
 
@@ -31,6 +32,8 @@ class AckingSocketModeHandler(AsyncSocketModeHandler):
             log.exception("handling a %s envelope failed", req.type)
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return
+        if bolt_resp.status == NOT_RECORDED:
+            return  # the event could not be recorded: unacked, so Slack delivers it again (maybe to another replica)
         if bolt_resp.status != 200:
             log.info("no listener for a %s envelope (%s): acked and ignored", req.type, _kind(req.payload))
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))

@@ -96,11 +96,13 @@ class SocketModeMixin:
                 f"(accepted {self.connection_count}, open {len(self.connections)})"
             ) from None
 
-    def _current_ws(self) -> web.WebSocketResponse:
-        for ws in reversed(self.connections):
-            if not ws.closed:
-                return ws
-        raise RuntimeError("no open Socket Mode connection: await slack.wait_connected() first")
+    def _current_ws(self, connection: int | None = None) -> web.WebSocketResponse:
+        """The newest open websocket, or with `connection` the open one at that index (oldest first): Slack
+        hands each envelope to one of an app's connections, and a retry may go to another."""
+        open_ws = [ws for ws in self.connections if not ws.closed]
+        if not open_ws:
+            raise RuntimeError("no open Socket Mode connection: await slack.wait_connected() first")
+        return open_ws[-1] if connection is None else open_ws[connection % len(open_ws)]
 
     async def drop_connections(self, code: int = 1011) -> None:
         """Close every open websocket from the server side (what a Slack-side drop looks like to the app)."""
@@ -118,8 +120,9 @@ class SocketModeMixin:
         accepts_response_payload: bool = False,
         retry_attempt: int = 0,
         retry_reason: str = "",
+        connection: int | None = None,
     ) -> str:
-        ws = self._current_ws()
+        ws = self._current_ws(connection)
         envelope_id = envelope_id or str(uuid.uuid4())
         envelope = {
             "envelope_id": envelope_id,
@@ -210,7 +213,13 @@ class SocketModeMixin:
         return event
 
     async def send_event(
-        self, event: dict, *, event_id: str | None = None, retry_attempt: int = 0, retry_reason: str = ""
+        self,
+        event: dict,
+        *,
+        event_id: str | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        connection: int | None = None,
     ) -> str:
         """Push an ``events_api`` envelope. Message-like events are also stored for conversations.replies."""
         event = dict(event)
@@ -223,6 +232,7 @@ class SocketModeMixin:
             self.event_envelope(event, event_id=event_id),
             retry_attempt=retry_attempt,
             retry_reason=retry_reason,
+            connection=connection,
         )
 
     async def send_slash_command(

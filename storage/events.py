@@ -1,0 +1,99 @@
+"""The Slack event ledger: each event_id is handled by one replica, once, and is recorded before it is acked.
+
+`record()` is an INSERT … ON CONFLICT DO NOTHING on the event_id primary key: the replica whose insert lands
+handles the event; every other delivery of it (Slack's retries, on whichever connection) is acked and dropped.
+Events that get an answer are stored with their payload and stay 'received' until `finish()`; when their
+replica stops beating (storage/replicas.py), a live replica `adopt()`s them, so an acked mention is answered
+even if the replica that acked it was killed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from storage.db import Database
+from storage.sql import NOW
+
+RECEIVED, DONE = "received", "done"
+KEEP_HOURS = 24
+
+
+@dataclass(frozen=True)
+class OpenEvent:
+    event_id: str
+    event_type: str | None
+    body: dict[str, Any]  # the events_api payload as Slack sent it
+    attempts: int
+
+
+class EventLedger:
+    def __init__(self, db: Database, replica_id: str) -> None:
+        self.db = db
+        self.replica_id = replica_id
+
+    async def record(self, event_id: str, body: dict[str, Any], *, answer: bool) -> bool:
+        """True when this replica is the first to see `event_id` (it handles it); False for a repeat.
+
+        `answer`: the event gets an answer; its payload is kept until `finish()` so it can be adopted.
+        """
+        event = body.get("event")
+        event_type = event.get("type") if isinstance(event, dict) else None
+        result = await self.db.execute(
+            "INSERT INTO slack_events (event_id, team_id, event_type, replica, status, payload)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+            (
+                event_id,
+                body.get("team_id"),
+                event_type,
+                self.replica_id,
+                RECEIVED if answer else DONE,
+                json.dumps(body) if answer else None,
+            ),
+        )
+        return result.rowcount == 1
+
+    async def finish(self, event_id: str) -> None:
+        """The event was handled (its answer posted): nothing left to adopt."""
+        await self.db.execute(
+            f"UPDATE slack_events SET status = 'done', payload = NULL, finished_at = {NOW} WHERE event_id = ?",
+            (event_id,),
+        )
+
+    async def adopt(self, dead_after_s: int, limit: int = 20) -> list[OpenEvent]:
+        """Take over unanswered events of replicas not seen for `dead_after_s` seconds (or gone), oldest first.
+
+        Each is handed to exactly one adopter: the rows are claimed by an UPDATE of locked rows, skipping rows
+        another replica is claiming at the same moment.
+        """
+        cutoff = f"-{int(dead_after_s)} seconds"
+        rows = await self._claim(cutoff, limit)
+        return [OpenEvent(r["event_id"], r["event_type"], json.loads(r["payload"]), r["attempts"]) for r in rows]
+
+    async def _claim(self, cutoff: str, limit: int) -> list[Any]:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE slack_events SET replica = ?, attempts = attempts + 1"
+                " WHERE event_id IN (SELECT event_id FROM slack_events"
+                "  WHERE status = 'received' AND replica <> ? AND attempts < 3"
+                "  AND received_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)"
+                "  AND replica NOT IN (SELECT id FROM replicas"
+                "   WHERE seen_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?))"
+                "  ORDER BY received_at LIMIT ? FOR UPDATE SKIP LOCKED)"
+                " RETURNING event_id, event_type, payload, attempts",
+                (self.replica_id, self.replica_id, cutoff, cutoff, limit),
+            )
+            return list(await cur.fetchall())
+
+    async def open_count(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM slack_events WHERE status = 'received'")
+        return int(row["n"]) if row else 0
+
+    async def prune(self, keep_hours: int = KEEP_HOURS) -> int:
+        """Forget handled events older than Slack's retry window by far (a day by default)."""
+        result = await self.db.execute(
+            "DELETE FROM slack_events WHERE status = 'done' AND received_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)",
+            (f"-{int(keep_hours)} hours",),
+        )
+        return result.rowcount
