@@ -5,6 +5,7 @@ python app.py shell      the terminal adapter, even with tokens set
 python app.py status     the integration readiness table
 python app.py config get | config patch JSON
 python app.py report     the status report on stdout (--print, the default) or posted to the report channel (--post)
+python app.py db copy --to postgresql://…   copy every table of SITREP_DB into another, empty database
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from reports.render import report_text
 from settings import Settings, SettingsError, StartupError
 from skills.registry import default_factories
 from storage.conversations import ConversationStore
+from storage.copy import CopyError, copy_database
+from storage.db import Database, DatabaseUnavailable, safe_url
 from storage.services import open_storage
 from storage.team_config import ConfigInvalid, unwrap_patch
 from storage.teams import DEFAULT_TEAM_ID
@@ -153,6 +156,38 @@ async def cmd_report(settings: Settings, post: bool) -> int:
         await services.close()
 
 
+async def cmd_db_copy(settings: Settings, to: str) -> int:
+    """Copy every table of SITREP_DB into `to` (migrated first, must be empty); one line per table."""
+    if to == settings.database:
+        raise CommandError("--to is SITREP_DB itself: give the new database")
+    if settings.db_path is not None and not settings.db_path.exists():
+        raise CommandError(f"SITREP_DB {settings.db_path} does not exist: nothing to copy")
+    key_source = "SITREP_SECRET_KEY" if settings.secret_key else str(settings.key_file)
+    try:
+        source = await Database.open(settings.database)
+        try:
+            target = await Database.open(to)
+        except BaseException:
+            await source.close()
+            raise
+    except DatabaseUnavailable as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        print(f"copying {source.label} -> {target.label}")
+        counts = await copy_database(source, target, progress=lambda t, n: print(f"  {t}: {n} rows"))
+    except CopyError as exc:
+        raise CommandError(f"nothing copied: {exc}") from None
+    finally:
+        await source.close()
+        await target.close()
+    print(f"copied {sum(counts.values())} rows in {len(counts)} tables.")
+    print(
+        f"Credentials are copied encrypted with the key from {key_source}: give every replica that key "
+        f"(SITREP_SECRET_KEY), then set SITREP_DB={safe_url(to)}"
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python app.py",
@@ -172,13 +207,16 @@ def parser() -> argparse.ArgumentParser:
     how.add_argument("--print", dest="post", action="store_false", help="print it to stdout (the default)")
     how.add_argument("--post", dest="post", action="store_true", help="post it to the report channel")
     report.set_defaults(post=False)
+    db = sub.add_parser("db", help="database tools: copy every table into another database (SQLite -> PostgreSQL)")
+    db.add_argument("action", choices=["copy"])
+    db.add_argument("--to", required=True, metavar="URL", help="the target: postgresql://user:pass@host/db (or a path)")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = args.command or "run"
-    quiet = command in ("status", "config", "report") or (command in ("run", "shell") and _shell_mode(command))
+    quiet = command in ("status", "config", "report", "db") or (command in ("run", "shell") and _shell_mode(command))
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else (logging.WARNING if quiet else logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -196,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cmd_config(settings, args.action, args.patch))
         if command == "report":
             return asyncio.run(cmd_report(settings, post=args.post))
+        if command == "db":
+            return asyncio.run(cmd_db_copy(settings, args.to))
     except StartupError as exc:
         print(f"sitrep: {exc}", file=sys.stderr)
         return EXIT_USAGE

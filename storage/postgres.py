@@ -283,11 +283,18 @@ class PgDriver:
         return ordered
 
     async def reset_sequences(self, conn: PgConnection, table: str) -> None:
-        """After rows were copied in with their ids, the identity column continues after the largest one."""
-        row = await conn.fetchone("SELECT pg_get_serial_sequence(?, 'id') AS seq", (table,))
-        if row is not None and row["seq"]:
+        """After rows were copied in with their ids, each identity column continues after the largest one."""
+        columns = await conn.fetchall(
+            "SELECT a.attname AS name FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+            " WHERE c.relname = ? AND c.relnamespace = current_schema()::regnamespace AND a.attidentity <> ''",
+            (table,),
+        )
+        for column in columns:
+            name = column["name"]
             await conn.execute(
-                f'SELECT setval(?, COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)', (row["seq"],)
+                f'SELECT setval(pg_get_serial_sequence(?, ?), COALESCE((SELECT MAX("{name}") FROM "{table}"), 0) + 1,'
+                " false)",
+                (table, name),
             )
 
     async def migrate(self) -> list[str]:
