@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     database: str = Field("sitrep.db", validation_alias="SITREP_DB")
     secret_key: SecretStr | None = _env("SITREP_SECRET_KEY")
     secret_key_file: Path | None = _env("SITREP_KEY_FILE")
+    heartbeat_seconds: float = Field(10.0, validation_alias="SITREP_HEARTBEAT_SECONDS", gt=0, le=20)
     http_host: str = Field("127.0.0.1", validation_alias="SITREP_HTTP_HOST")
     http_port: int = Field(3000, validation_alias="SITREP_HTTP_PORT")
     public_url: str = Field("http://localhost:3000", validation_alias="SITREP_PUBLIC_URL")

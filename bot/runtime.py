@@ -18,7 +18,7 @@ from settings import StartupError
 from storage.db import DatabaseUnavailable
 from storage.events import OpenEvent
 from storage.jobs import Job
-from storage.replicas import DEAD_S, HEARTBEAT_S
+from storage.replicas import DEAD_BEATS
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +51,23 @@ class Runtime:
         return await run_scheduled_report(self.services, job, scheduled_for)
 
     async def _beat(self) -> None:
-        """Every HEARTBEAT_S: say this replica is alive, and answer events a dead replica acked but never answered."""
+        """Every SITREP_HEARTBEAT_SECONDS: say this replica is alive, and answer the events a replica silent for
+        DEAD_BEATS heartbeats acked but never answered."""
         replicas, events = self.services.storage.replicas, self.services.storage.events
+        every = self.services.settings.heartbeat_seconds
         ticks = 0
         while True:
-            await asyncio.sleep(HEARTBEAT_S)
+            await asyncio.sleep(every)
             try:
                 await replicas.beat()
-                for event in await events.adopt(DEAD_S):
+                for event in await events.adopt(max(1, round(every * DEAD_BEATS))):
                     await self._answer_adopted(event)
                 ticks += 1
-                if ticks % 360 == 1:  # about hourly
+                if ticks % max(1, round(3600 / every)) == 1:  # about hourly
                     await events.prune()
                     await replicas.forget_stale()
             except DatabaseUnavailable as exc:
-                log.warning("heartbeat not written (%s); retrying in %.0f s", exc, HEARTBEAT_S)
+                log.warning("heartbeat not written (%s); retrying in %.0f s", exc, every)
             except Exception:
                 log.exception("heartbeat failed")
 

@@ -2,9 +2,10 @@
 
 `record()` is an INSERT … ON CONFLICT DO NOTHING on the event_id primary key: the replica whose insert lands
 handles the event; every other delivery of it (Slack's retries, on whichever connection) is acked and dropped.
-Events that get an answer are stored with their payload and stay 'received' until `finish()`; when their
-replica stops beating (storage/replicas.py), a live replica `adopt()`s them, so an acked mention is answered
-even if the replica that acked it was killed.
+Events that get an answer are stored with their payload and stay 'received' until `posting()` (right before
+the answer goes to Slack) and `finish()`; when their replica stops beating (storage/replicas.py) while they are
+still 'received', a live replica `adopt()`s them, so an acked mention is answered even if the replica that acked
+it was killed, and never answered twice.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from storage.db import Database
 from storage.sql import NOW
 
-RECEIVED, DONE = "received", "done"
+RECEIVED, POSTING, DONE = "received", "posting", "done"
 KEEP_HOURS = 24
 
 
@@ -53,6 +54,11 @@ class EventLedger:
             ),
         )
         return result.rowcount == 1
+
+    async def posting(self, event_id: str) -> None:
+        """The answer is about to be posted: from now on the event is never adopted (a replica killed between
+        this and the post leaves it unanswered rather than answered twice; that window is one local step)."""
+        await self.db.execute("UPDATE slack_events SET status = 'posting' WHERE event_id = ?", (event_id,))
 
     async def finish(self, event_id: str) -> None:
         """The event was handled (its answer posted): nothing left to adopt."""

@@ -10,9 +10,8 @@ import uuid
 from storage.db import Database
 from storage.sql import NOW
 
-HEARTBEAT_S = 10.0  # how often a replica writes its row
 ALIVE_S = 60  # a replica seen within this many seconds counts as running (the readiness table's "last minute")
-DEAD_S = 30  # a replica not seen for this long is taken for dead: its unanswered events are adopted
+DEAD_BEATS = 3  # a replica silent for this many heartbeats (SITREP_HEARTBEAT_SECONDS, 10 s) is taken for dead
 
 
 def new_replica_id() -> str:

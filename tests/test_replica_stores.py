@@ -68,6 +68,8 @@ async def test_events_of_a_dead_replica_are_adopted_once(db: Database) -> None:
     await EventLedger(db, "dead").record("Ev1", mention("Ev1", "p99 of checkout?"), answer=True)
     await EventLedger(db, "dead").record("Ev2", {"event_id": "Ev2", "event": {"type": "app_home_opened"}}, answer=False)
     await EventLedger(db, "alive").record("Ev3", mention("Ev3"), answer=True)
+    await EventLedger(db, "dead").record("Ev4", mention("Ev4"), answer=True)
+    await EventLedger(db, "dead").posting("Ev4")  # died while posting: maybe answered, so never again
     adopters = [EventLedger(db, "alive"), EventLedger(db, "other")]
     assert [await a.adopt(dead_after_s=30) for a in adopters] == [[], []]  # everyone is beating
     await age(db, "replicas", "seen_at", 45)
@@ -76,7 +78,8 @@ async def test_events_of_a_dead_replica_are_adopted_once(db: Database) -> None:
     await other.beat()
     taken = await asyncio.gather(*(a.adopt(dead_after_s=30) for a in adopters))
     adopted = [event for batch in taken for event in batch]
-    assert [e.event_id for e in adopted] == ["Ev1"]  # once, by one replica; Ev2 needs no answer, Ev3's is alive
+    assert [e.event_id for e in adopted] == ["Ev1"]  # once, by one replica; Ev2 needs no answer, Ev3's replica
+    # is alive, Ev4 was being posted
     assert adopted[0].body["event"]["text"] == "p99 of checkout?" and adopted[0].attempts == 2
     assert [await a.adopt(dead_after_s=30) for a in adopters] == [[], []]
 

@@ -30,9 +30,17 @@ async def answer_event(services: Services, client: AsyncWebClient, event: dict, 
         thread_ts=thread_of(event),
         message_ts=event.get("ts"),
     )
-    await answer_in_thread(services, client, question)
-    if body.get("event_id"):
-        await services.storage.events.finish(body["event_id"])  # answered: nothing left for another replica
+    event_id = body.get("event_id")
+    if not event_id:
+        await answer_in_thread(services, client, question)
+        return
+    events = services.storage.events
+
+    async def posting() -> None:  # from here on a replica adopting this event must not answer it again
+        await events.posting(event_id)
+
+    await answer_in_thread(services, client, question, before_post=posting)
+    await events.finish(event_id)
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -72,15 +73,26 @@ async def clear_progress(client: AsyncWebClient, progress: Progress, posted: boo
         log.info("clearing progress in %s failed: %s", progress.channel, exc.response.get("error"))
 
 
-async def answer_in_thread(services: Services, client: AsyncWebClient, question: Question) -> str | None:
-    """Run the question through dispatch and post the answer in its thread; returns the message ts."""
+async def answer_in_thread(
+    services: Services,
+    client: AsyncWebClient,
+    question: Question,
+    *,
+    before_post: Callable[[], Awaitable[None]] | None = None,
+) -> str | None:
+    """Run the question through dispatch and post the answer in its thread; returns the message ts.
+
+    `before_post` runs right before chat.postMessage (the event ledger marks the event as being posted)."""
     progress = await show_progress(client, question) if needs_agent(question) else Progress("none")
     try:
         reply = await answer(services, question)
     except Exception as exc:
         log.exception("answering a %s failed", question.source)
         reply = Answer(FAILED.format(what=_what(exc)))
-    ts = await post_answer(client, question, reply, secrets=await _secrets(services))
+    secrets = await _secrets(services)
+    if before_post is not None:
+        await before_post()
+    ts = await post_answer(client, question, reply, secrets=secrets)
     await clear_progress(client, progress, posted=ts is not None)
     if ts and reply.answer_id:
         try:
