@@ -55,10 +55,16 @@ class EventLedger:
         )
         return result.rowcount == 1
 
-    async def posting(self, event_id: str) -> None:
-        """The answer is about to be posted: from now on the event is never adopted (a replica killed between
-        this and the post leaves it unanswered rather than answered twice; that window is one local step)."""
-        await self.db.execute("UPDATE slack_events SET status = 'posting' WHERE event_id = ?", (event_id,))
+    async def posting(self, event_id: str) -> bool:
+        """Take the event from 'received' to 'posting' right before its answer goes to Slack: True when this
+        replica still owns it. False when another replica adopted it meanwhile (this one was slow, not dead):
+        then this replica must not post. Once 'posting' it is never adopted; a replica killed between this and
+        the post leaves it unanswered rather than answered twice (a window of one local step)."""
+        result = await self.db.execute(
+            "UPDATE slack_events SET status = 'posting' WHERE event_id = ? AND replica = ? AND status = 'received'",
+            (event_id, self.replica_id),
+        )
+        return result.rowcount == 1
 
     async def finish(self, event_id: str) -> None:
         """The event was handled (its answer posted): nothing left to adopt."""

@@ -69,7 +69,7 @@ async def test_events_of_a_dead_replica_are_adopted_once(db: Database) -> None:
     await EventLedger(db, "dead").record("Ev2", {"event_id": "Ev2", "event": {"type": "app_home_opened"}}, answer=False)
     await EventLedger(db, "alive").record("Ev3", mention("Ev3"), answer=True)
     await EventLedger(db, "dead").record("Ev4", mention("Ev4"), answer=True)
-    await EventLedger(db, "dead").posting("Ev4")  # died while posting: maybe answered, so never again
+    assert await EventLedger(db, "dead").posting("Ev4")  # died while posting: maybe answered, so never again
     adopters = [EventLedger(db, "alive"), EventLedger(db, "other")]
     assert [await a.adopt(dead_after_s=30) for a in adopters] == [[], []]  # everyone is beating
     await age(db, "replicas", "seen_at", 45)
@@ -82,6 +82,9 @@ async def test_events_of_a_dead_replica_are_adopted_once(db: Database) -> None:
     # is alive, Ev4 was being posted
     assert adopted[0].body["event"]["text"] == "p99 of checkout?" and adopted[0].attempts == 2
     assert [await a.adopt(dead_after_s=30) for a in adopters] == [[], []]
+    owner = next(a for a, batch in zip(adopters, taken, strict=True) if batch)
+    assert not await EventLedger(db, "dead").posting("Ev1")  # the slow original owner must not post it now
+    assert await owner.posting("Ev1") and not await owner.posting("Ev1")
 
 
 async def test_prune_forgets_only_old_handled_events(db: Database) -> None:

@@ -36,8 +36,8 @@ async def answer_event(services: Services, client: AsyncWebClient, event: dict, 
         return
     events = services.storage.events
 
-    async def posting() -> None:  # from here on a replica adopting this event must not answer it again
-        await events.posting(event_id)
+    async def posting() -> bool:  # still ours? then from here on no replica may adopt it
+        return await events.posting(event_id)
 
     await answer_in_thread(services, client, question, before_post=posting)
     await events.finish(event_id)

@@ -78,11 +78,12 @@ async def answer_in_thread(
     client: AsyncWebClient,
     question: Question,
     *,
-    before_post: Callable[[], Awaitable[None]] | None = None,
+    before_post: Callable[[], Awaitable[bool]] | None = None,
 ) -> str | None:
     """Run the question through dispatch and post the answer in its thread; returns the message ts.
 
-    `before_post` runs right before chat.postMessage (the event ledger marks the event as being posted)."""
+    `before_post` runs right before chat.postMessage; when it says False (another replica took the event over),
+    nothing is posted."""
     progress = await show_progress(client, question) if needs_agent(question) else Progress("none")
     try:
         reply = await answer(services, question)
@@ -90,8 +91,10 @@ async def answer_in_thread(
         log.exception("answering a %s failed", question.source)
         reply = Answer(FAILED.format(what=_what(exc)))
     secrets = await _secrets(services)
-    if before_post is not None:
-        await before_post()
+    if before_post is not None and not await before_post():
+        log.info("%s not posted: another replica took the event over", question.source)
+        await clear_progress(client, progress, posted=False)
+        return None
     ts = await post_answer(client, question, reply, secrets=secrets)
     await clear_progress(client, progress, posted=ts is not None)
     if ts and reply.answer_id:
