@@ -27,6 +27,7 @@ WRITE_LOCK = 0x7369747265700001  # pg_advisory_xact_lock key: "one writer at a t
 MIGRATE_LOCK = 0x7369747265700002  # held while one replica migrates; the others wait, then find nothing to do
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # about 6 s in all: inside Slack's retry schedule
 POOL_SIZE = 10
+_BEGIN = f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 _T = TypeVar("_T")
 
 
@@ -206,7 +207,7 @@ class PgDriver:
                     raise
                 if conn is not None:
                     conn.terminate()  # the pool replaces it with a new connection
-                if delay is None:
+                if delay is None or self.pool.is_closing():  # closed by us: nothing to wait for
                     raise DatabaseUnavailable(f"{self.label} unreachable: {exc}") from exc
                 log.warning("database connection lost (%s); retry %d in %.2f s", exc, attempt + 1, delay)
                 await asyncio.sleep(delay)
@@ -223,32 +224,34 @@ class PgDriver:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgConnection]:
-        """BEGIN; the write lock; the body; COMMIT (ROLLBACK on error). Getting a connection is retried."""
+        """BEGIN and the write lock (one round trip); the body; COMMIT (ROLLBACK on error). Getting a connection
+        and beginning are retried."""
         if self._current.get() is not None:
             raise RuntimeError("transaction() inside a transaction of the same task")
-        conn, tx = await self._begin()
+        conn = await self._begin()
         wrapped = PgConnection(conn)
         token = self._current.set(wrapped)
         try:
             yield wrapped
         except BaseException:
-            await tx.rollback()
+            try:
+                await conn.execute("ROLLBACK")
+            except Exception:  # the connection is gone: so is the transaction
+                conn.terminate()
             raise
         else:
-            await tx.commit()
+            await conn.execute("COMMIT")
         finally:
             self._current.reset(token)
             await self.pool.release(conn)
 
-    async def _begin(self) -> tuple[asyncpg.Connection, Any]:
+    async def _begin(self) -> asyncpg.Connection:
         for attempt, delay in enumerate((*RETRY_DELAYS, None)):
             conn = None
             try:
                 conn = await self.pool.acquire()
-                tx = conn.transaction()
-                await tx.start()
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
-                return conn, tx
+                await conn.execute(_BEGIN)
+                return conn
             except Exception as exc:
                 if conn is not None:
                     if _transient(exc):
@@ -256,7 +259,7 @@ class PgDriver:
                     await self.pool.release(conn)
                 if not _transient(exc):
                     raise
-                if delay is None:
+                if delay is None or self.pool.is_closing():
                     raise DatabaseUnavailable(f"{self.label} unreachable: {exc}") from exc
                 log.warning("database connection lost (%s); retry %d in %.2f s", exc, attempt + 1, delay)
                 await asyncio.sleep(delay)
