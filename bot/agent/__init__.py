@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from anthropic import AsyncAnthropic
-
 from bot.agent.formatting import evidence_digest, sources_line, to_mrkdwn
 from bot.agent.history import MAX_CHARS, MAX_TURNS, as_messages, earlier_questions
 from bot.agent.loop import MAX_TURNS as MAX_MODEL_TURNS
@@ -29,6 +27,8 @@ from bot.agent.toolbox import Toolbox
 from storage.conversations import AnswerRecord, ConversationStore, Turn
 
 if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
+
     from bot.dispatch import Question
     from bot.services import Services
     from storage.teams import Team
@@ -65,6 +65,8 @@ class AgentReply:
 
 
 def _client(services: Services) -> AsyncAnthropic:
+    from anthropic import AsyncAnthropic  # lazy load: the SDK costs seconds of start-up and is needed only with a key
+
     s = services.settings
     return AsyncAnthropic(
         api_key=s.anthropic_api_key, base_url=s.anthropic_base_url or None, timeout=MODEL_TIMEOUT_S, max_retries=2

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
-
-import anthropic
-from anthropic import AsyncAnthropic
+from typing import TYPE_CHECKING, Any
 
 from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
+
+if TYPE_CHECKING:
+    import anthropic
+    from anthropic import AsyncAnthropic
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ def _tool_result(outcome: ToolOutcome) -> dict[str, Any]:
 
 
 async def _create(client: AsyncAnthropic, request: dict[str, Any]) -> Any:
+    import anthropic  # lazy load: the SDK costs seconds of start-up and is needed only with a key
+
     try:
         return await client.messages.create(**request)
     except anthropic.AuthenticationError:
