@@ -20,6 +20,7 @@ from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from metrics import SCHEDULER_SLOTS
 from storage.jobs import INTERRUPTED, Job, JobStore, parse_slot, slot_key
 
 log = logging.getLogger(__name__)
@@ -278,6 +279,7 @@ class ReportScheduler:
             if run_id is None:
                 log.info("%s at %s was already claimed by another sitrep; not running it", job.name, slot)
                 return None
+            SCHEDULER_SLOTS.labels(outcome="claimed").inc()
             log.info("running %s for %s (run %d)", job.name, slot, run_id)
             try:
                 message_ts = await self.run_job(job, parse_slot(slot))
@@ -324,10 +326,14 @@ class ReportScheduler:
             late = now - slot
             if late <= self.grace:
                 log.info("catching up %s for %s (%s late)", job.name, slot_key(slot), _short(late))
-                return await self.fire(job, slot) or "claimed elsewhere"
+                outcome = await self.fire(job, slot)
+                if outcome:
+                    SCHEDULER_SLOTS.labels(outcome="caught_up").inc()
+                return outcome or "claimed elsewhere"
             reason = f"sitrep was not running; {_short(late)} late is past the {_short(self.grace)} grace window"
             log.warning("%s for %s missed: %s", job.name, slot_key(slot), reason)
             await self.jobs.record_missed(job.id, slot, reason)
+            SCHEDULER_SLOTS.labels(outcome="missed").inc()
             return "missed"
         except ValueError as exc:
             log.error("%s (job %d) cannot be caught up: %s", job.name, job.id, exc)
@@ -367,6 +373,7 @@ class ReportScheduler:
             reason = "skipped: the previous run of this job was still going"
         for when in times:
             log.warning("job %s for %s missed: %s", event.job_id, slot_key(when), reason)
+            SCHEDULER_SLOTS.labels(outcome="missed").inc()
             self._spawn(self.jobs.record_missed(int(event.job_id), when, reason), "record missed slot")
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:

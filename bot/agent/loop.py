@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import metrics
 from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
 
 if TYPE_CHECKING:
@@ -63,6 +64,10 @@ async def run_loop(
         result.tokens_in += usage.input_tokens + (usage.cache_creation_input_tokens or 0)
         result.tokens_in += usage.cache_read_input_tokens or 0
         result.tokens_out += usage.output_tokens
+        metrics.count_tokens(
+            usage.input_tokens + (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0),
+            usage.output_tokens,
+        )
         text = toolbox.redact("".join(b.text for b in reply.content if b.type == "text")).strip()
         uses = [b for b in reply.content if b.type == "tool_use"]
         result.stop_reason = reply.stop_reason or "end_turn"

@@ -163,7 +163,9 @@ class AmplitudeClient:
     async def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         async with self._semaphore:
             try:
-                response = await send(self._http, "GET", path, params=params, policy=self.retry)
+                response = await send(
+                    self._http, "GET", path, params=params, policy=self.retry, integration=INTEGRATION
+                )
             except httpx.HTTPError as exc:
                 raise SkillError(
                     INTEGRATION,

@@ -91,7 +91,14 @@ class GrafanaClient:
         """One call; returns the decoded JSON body. `upstream` names a proxied backend (Prometheus, Loki)."""
         try:
             response = await send(
-                self._http, method, path, policy=self.policy, idempotent=idempotent, params=params, json=json_body
+                self._http,
+                method,
+                path,
+                policy=self.policy,
+                idempotent=idempotent,
+                integration=INTEGRATION,
+                params=params,
+                json=json_body,
             )
         except httpx.TimeoutException:
             raise SkillError(
