@@ -70,7 +70,7 @@ async def check(skill: AmplitudeSkill, timeout: float = READINESS_TIMEOUT) -> Re
 
 
 async def _probe(skill: AmplitudeSkill) -> Readiness:
-    events = visible_by_volume(await skill.client.events_list())
+    events = visible_by_volume(await skill.client.events_list(fresh=True))
     total = sum(e.totals for e in events)
     period = "this week"
     if not total and events:

@@ -12,28 +12,24 @@ tools, the rule-based plays and the status report share what it found:
     await cache.label_values("loki", "source") # the values of one label
     await cache.metric_names()                 # every Prometheus metric name
 
-Entries are kept `ttl` seconds. After that the stale value is still returned at once and a refresh runs in
-the background (stale-while-revalidate), so only a process's first lookup waits. Concurrent lookups of the
-same key share one request; a failed or empty lookup is not cached (logs that start flowing show up at once).
+Entries are kept `ttl` seconds (skills/cache.py): after that the stale value is still returned at once and a
+refresh runs in the background, so only a process's first lookup waits. Concurrent lookups of the same key
+share one request; a failed or empty lookup is not kept (logs that start flowing show up at once).
 `fresh=True` waits for a new value.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from skills.cache import SwrCache
 from skills.grafana import datasources as ds
 from skills.grafana.timeutil import TimeRange, to_ns
 
 if TYPE_CHECKING:
     from skills.grafana.client import GrafanaClient
-
-log = logging.getLogger(__name__)
 
 Kind = Literal["loki", "prometheus"]
 DEFAULT_TTL_S = 300.0
@@ -41,20 +37,12 @@ DEFAULT_SINCE = "1h"
 _UPSTREAM = {"loki": "Loki", "prometheus": "Prometheus"}
 
 
-@dataclass
-class _Entry:
-    value: Any = None
-    at: float = 0.0  # time.monotonic() of the value; 0: none yet
-    task: asyncio.Task[Any] | None = None
-
-
 class GrafanaDiscovery:
     """A TTL cache of one Grafana instance's data sources, labels and metric names, refreshed in the background."""
 
     def __init__(self, client: GrafanaClient, ttl: float = DEFAULT_TTL_S) -> None:
         self.client = client
-        self.ttl = ttl
-        self._entries: dict[tuple[Any, ...], _Entry] = {}
+        self._cache = SwrCache(ttl)
 
     # ------------------------------------------------------------------------------------------------
     # The API
@@ -109,13 +97,11 @@ class GrafanaDiscovery:
 
     async def settle(self) -> None:
         """Wait for the refreshes under way (tests and benchmarks)."""
-        tasks = [e.task for e in list(self._entries.values()) if e.task is not None and not e.task.done()]
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._cache.settle()
 
     def forget(self) -> None:
         """Drop every entry: the next lookup asks Grafana again."""
-        self._entries.clear()
+        self._cache.forget()
 
     # ------------------------------------------------------------------------------------------------
     # Loading
@@ -142,28 +128,4 @@ class GrafanaDiscovery:
         return values
 
     async def _get(self, key: tuple[Any, ...], load: Callable[[], Awaitable[Any]], fresh: bool) -> Any:
-        entry = self._entries.setdefault(key, _Entry())
-        if entry.at and not fresh:
-            if time.monotonic() - entry.at >= self.ttl:
-                self._start(key, entry, load)  # stale: answer now, refresh behind
-            return entry.value
-        return await asyncio.shield(self._start(key, entry, load))
-
-    def _start(self, key: tuple[Any, ...], entry: _Entry, load: Callable[[], Awaitable[Any]]) -> asyncio.Task[Any]:
-        if entry.task is not None and not entry.task.done():
-            return entry.task
-        task = asyncio.get_running_loop().create_task(load())
-        entry.task = task
-
-        def done(t: asyncio.Task[Any]) -> None:
-            if t.cancelled():
-                return
-            error = t.exception()
-            if error is None:
-                entry.value = t.result()
-                entry.at = time.monotonic() if entry.value else 0.0  # "nothing yet" is asked again next time
-            else:
-                log.debug("Grafana discovery of %s failed: %s", key, error)
-
-        task.add_done_callback(done)
-        return task
+        return await self._cache.get(key, load, fresh=fresh)
