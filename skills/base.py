@@ -165,6 +165,9 @@ class Skill(ABC):
         """Secret values this skill holds, so outgoing text can be checked for them."""
         return []
 
+    async def warm(self) -> None:  # noqa: B027 - optional hook
+        """Fill the skill's discovery caches (data sources, label and event names) ahead of the first question."""
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         pass
 

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from skills.base import SkillError
+from skills.base import Credential, SkillError
 from skills.grafana.client import GrafanaClient
 from skills.grafana.discovery import GrafanaDiscovery
+from skills.grafana.skill import GrafanaSkill
 from tests.fakes.grafana import LOKI_UID, PROM_UID, FakeGrafana
 
 
@@ -62,3 +63,18 @@ async def test_empty_and_failed_lookups_are_not_kept(grafana: FakeGrafana, clien
     with pytest.raises(SkillError):
         await cache.datasources()
     assert await cache.uid("loki") == LOKI_UID
+
+
+async def test_warming_fills_what_questions_and_reports_look_up(grafana: FakeGrafana) -> None:
+    grafana.add_logs({"source": "lambda"}, ["x"])
+    grafana.add_series({"__name__": "http_request_duration_seconds_bucket", "le": "1"}, [(time.time() - 10, 1)])
+    skill = GrafanaSkill(Credential(grafana.url, "GRAFANA_URL"), Credential(grafana.token, "GRAFANA_TOKEN"))
+    try:
+        await skill.warm()
+        before = len(grafana.requests)
+        assert await skill.client.discovery.label_names("loki") == ["source"]
+        assert await skill.client.discovery.label_names("loki", since="24h") == ["source"]
+        assert await skill.client.discovery.metric_names() == ["http_request_duration_seconds_bucket"]
+        assert len(grafana.requests) == before
+    finally:
+        await skill.aclose()

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 Kind = Literal["loki", "prometheus"]
 DEFAULT_TTL_S = 300.0
 DEFAULT_SINCE = "1h"
+WARM_WINDOWS = (DEFAULT_SINCE, "24h")  # a question's default window, and the status report's two 12 h windows
 _UPSTREAM = {"loki": "Loki", "prometheus": "Prometheus"}
 
 
@@ -87,11 +88,12 @@ class GrafanaDiscovery:
         path = "api/v1/label/__name__/values"
         return list(await self._get(key, lambda: self._strings("prometheus", ds_uid, path, None), fresh))
 
-    def warm(self, since: str = DEFAULT_SINCE) -> asyncio.Task[None]:
+    def warm(self, windows: tuple[str, ...] = WARM_WINDOWS) -> asyncio.Task[None]:
         """Start filling the cache in the background: data sources, then Loki labels and metric names."""
 
         async def run() -> None:
-            await asyncio.gather(self.label_names("loki", since=since), self.metric_names(), return_exceptions=True)
+            lookups = [self.label_names("loki", since=since) for since in windows]
+            await asyncio.gather(*lookups, self.metric_names(), return_exceptions=True)
 
         return asyncio.get_running_loop().create_task(run())
 
