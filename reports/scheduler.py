@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from metrics import SCHEDULER_SLOTS
+from storage import run_lease
 from storage.jobs import INTERRUPTED, Job, JobStore, parse_slot, slot_key
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,7 @@ class ReportScheduler:
         self._jobs: dict[int, Job] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._inflight: set[asyncio.Task[Any]] = set()
+        self._watchers: set[asyncio.Task[Any]] = set()  # slots another live process runs (take over if it dies)
 
     @property
     def running(self) -> bool:
@@ -233,6 +235,8 @@ class ReportScheduler:
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None and scheduler.running:
             scheduler.pause()
+        for watcher in self._watchers:
+            watcher.cancel()
         pending = {t for t in self._inflight | self._background if not t.done()}
         if pending:
             _, pending = await asyncio.wait(pending, timeout=timeout)
@@ -281,6 +285,7 @@ class ReportScheduler:
                 return None
             SCHEDULER_SLOTS.labels(outcome="claimed").inc()
             log.info("running %s for %s (run %d)", job.name, slot, run_id)
+            beating = asyncio.create_task(self._heartbeat(run_id))
             try:
                 message_ts = await self.run_job(job, parse_slot(slot))
             except asyncio.CancelledError:
@@ -291,11 +296,30 @@ class ReportScheduler:
                 log.warning("%s for %s failed: %s", job.name, slot, error)
                 await self._finish(run_id, "failed", error=error)
                 return "failed"
+            finally:
+                beating.cancel()
             await self._finish(run_id, "posted", message_ts=message_ts)
             return "posted"
         finally:
             if task is not None:
                 self._inflight.discard(task)
+
+    async def _heartbeat(self, run_id: int) -> None:
+        """Keep this process's lease on the run while it works (storage/run_lease.py)."""
+        while True:
+            await asyncio.sleep(run_lease.HEARTBEAT_S)
+            try:
+                await self.jobs.heartbeat(run_id)
+            except Exception as exc:
+                log.warning("renewing the lease of report run %d failed: %s", run_id, one_line_error(exc))
+
+    async def _watch(self, job: Job, slot: datetime) -> None:
+        """A slot another live sitrep is running: take it over if that one dies before it finishes."""
+        while True:
+            await asyncio.sleep(run_lease.HEARTBEAT_S)
+            run = await self.jobs.run_for(job.id, slot)
+            if run is None or run.status != "running" or await self.fire(job, slot):
+                return
 
     async def _finish(
         self, run_id: int, status: str, *, message_ts: str | None = None, error: str | None = None
@@ -321,15 +345,22 @@ class ReportScheduler:
             if slot is None:
                 return "no slot"
             existing = await self.jobs.run_for(job.id, slot)
-            if existing is not None:
+            if existing is not None and existing.status != "running":
                 return f"already {existing.status}"
             late = now - slot
             if late <= self.grace:
                 log.info("catching up %s for %s (%s late)", job.name, slot_key(slot), _short(late))
-                outcome = await self.fire(job, slot)
+                outcome = await self.fire(job, slot)  # a run left by a dead process is taken over
                 if outcome:
                     SCHEDULER_SLOTS.labels(outcome="caught_up").inc()
+                elif existing is not None:
+                    watcher = asyncio.create_task(_logged(self._watch(job, slot), f"watching {job.name}"))
+                    self._watchers.add(watcher)
+                    watcher.add_done_callback(self._watchers.discard)
+                    return "already running"
                 return outcome or "claimed elsewhere"
+            if existing is not None:
+                return "already running"
             reason = f"sitrep was not running; {_short(late)} late is past the {_short(self.grace)} grace window"
             log.warning("%s for %s missed: %s", job.name, slot_key(slot), reason)
             await self.jobs.record_missed(job.id, slot, reason)
