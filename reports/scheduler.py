@@ -337,6 +337,8 @@ class ReportScheduler:
         now = self._clock()
         jobs = await self.jobs.list(enabled_only=True)
         outcomes = await asyncio.gather(*(self._catch_up_one(job, now) for job in jobs))
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            log.info("catch-up of %s: %s", job.name, outcome)
         return {job.id: outcome for job, outcome in zip(jobs, outcomes, strict=True)}
 
     async def _catch_up_one(self, job: Job, now: datetime) -> str:
