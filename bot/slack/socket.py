@@ -41,8 +41,9 @@ class AckingSocketModeHandler(AsyncSocketModeHandler):
         start = time()
         try:
             bolt_resp = await run_async_bolt_app(self.app, req)
-        except Exception:
-            log.exception("handling a %s envelope failed", req.type)
+        except Exception as exc:  # Bolt could not parse it (our listeners' errors go to the app's error handler)
+            log.warning("a malformed %s envelope was acked and dropped (%s: %s)", req.type, type(exc).__name__, exc)
+            log.debug("the malformed envelope's error", exc_info=True)
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return
         if bolt_resp.status != 200:
