@@ -69,11 +69,24 @@ class _DropTokenNotice(logging.Filter):
         return "will be unused" not in record.getMessage()
 
 
+def _framework_logger() -> logging.Logger:
+    """Bolt's logger, never below INFO: at DEBUG it logs every raw envelope, with whatever a person typed into
+    the credentials modal or pasted into a question. (Left to itself, Bolt copies the root logger's level.)"""
+    logger = logging.getLogger("slack_bolt.AsyncApp")
+    logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
+    return logger
+
+
 def build_app(client: AsyncWebClient) -> AsyncApp:
     bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
     notice = _DropTokenNotice()
     bolt_logger.addFilter(notice)
     try:
-        return AsyncApp(client=client, ignoring_self_events_enabled=True, request_verification_enabled=False)
+        return AsyncApp(
+            client=client,
+            logger=_framework_logger(),
+            ignoring_self_events_enabled=True,
+            request_verification_enabled=False,
+        )
     finally:
         bolt_logger.removeFilter(notice)
