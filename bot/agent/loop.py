@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import metrics
 from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
+from storage.conversations import Usage
 
 if TYPE_CHECKING:
     import anthropic
@@ -32,6 +33,9 @@ class LoopResult:
     tokens_in: int = 0
     tokens_out: int = 0
     outcomes: list[ToolOutcome] = field(default_factory=list)
+
+    def usage(self) -> Usage:
+        return Usage(model=self.model, tokens_in=self.tokens_in, tokens_out=self.tokens_out, model_turns=self.turns)
 
 
 async def run_loop(

@@ -22,14 +22,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from skills.cache import SwrCache
 from skills.grafana import datasources as ds
 from skills.grafana.timeutil import TimeRange, to_ns
-
-if TYPE_CHECKING:
-    from skills.grafana.client import GrafanaClient
 
 Kind = Literal["loki", "prometheus"]
 DEFAULT_TTL_S = 300.0
@@ -38,10 +35,21 @@ WARM_WINDOWS = (DEFAULT_SINCE, "24h")  # a question's default window, and the st
 _UPSTREAM = {"loki": "Loki", "prometheus": "Prometheus"}
 
 
+class Upstream(Protocol):
+    """What discovery needs of the Grafana client (skills/grafana/client.py)."""
+
+    loki_override: str | None
+    prometheus_override: str | None
+
+    async def request(self, method: str, path: str) -> Any: ...
+
+    async def proxy(self, uid: str, path: str, params: Any, *, upstream: str) -> Any: ...
+
+
 class GrafanaDiscovery:
     """A TTL cache of one Grafana instance's data sources, labels and metric names, refreshed in the background."""
 
-    def __init__(self, client: GrafanaClient, ttl: float = DEFAULT_TTL_S) -> None:
+    def __init__(self, client: Upstream, ttl: float = DEFAULT_TTL_S) -> None:
         self.client = client
         self._cache = SwrCache(ttl)
 
