@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -12,8 +13,15 @@ import metrics
 from bot.web import bound_port, start_web
 from reports.builder import ReportOptions, build_report
 from reports.post import build_and_post
+from reports.scheduler import ReportScheduler
+from storage.audit import AuditLog
+from storage.db import Database
+from storage.jobs import Job, JobStore
+from storage.teams import DEFAULT_TEAM_ID, TeamStore
 from tests.agent_world import mention, world
 from tests.fakes.anthropic import text
+
+SLOT_OUTCOMES = ("claimed", "caught_up", "missed")
 
 
 def samples(body: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -81,3 +89,22 @@ async def test_rate_limits_and_failed_sections_are_counted(tmp_path: Path) -> No
     assert moved("sitrep_upstream_rate_limited_total", integration="Amplitude") == moved(
         "sitrep_upstream_requests_total", integration="Amplitude", status="429"
     )
+
+
+async def test_scheduler_slots_are_counted_claimed_caught_up_and_missed(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "slots.db")
+    try:
+        await TeamStore(db, AuditLog(db)).ensure_default()
+        store = JobStore(db)
+        await store.seed_defaults(DEFAULT_TEAM_ID, "C0ADZHLL76V", "America/Los_Angeles")
+
+        async def run_job(job: Job, scheduled_for: datetime) -> str:
+            return "1773068400.000001"
+
+        now = datetime(2026, 3, 10, 16, 30, tzinfo=UTC)  # the morning slot 90 min ago (caught up), evening 13.5 h
+        before = {o: metrics.value("sitrep_scheduler_slots_total", {"outcome": o}) for o in SLOT_OUTCOMES}
+        await ReportScheduler(store, run_job, clock=lambda: now).catch_up()
+        after = {o: metrics.value("sitrep_scheduler_slots_total", {"outcome": o}) for o in SLOT_OUTCOMES}
+    finally:
+        await db.close()
+    assert {o: after[o] - before[o] for o in SLOT_OUTCOMES} == {"claimed": 1, "caught_up": 1, "missed": 1}
