@@ -124,3 +124,10 @@ def validate_config(document: object) -> TeamConfig:
 def _printable(key: str) -> str:
     """A key as it can be shown in one line of an error: control characters escaped, as Python would."""
     return key if key.isprintable() else repr(key)[1:-1]
+
+
+def unwrap_patch(body: object) -> object:
+    """The merge patch inside the admin API's envelope ({"config": {...}}, as GET returns it), or `body` itself."""
+    if isinstance(body, dict) and set(body) == {"config"}:
+        return body["config"]
+    return body

@@ -11,7 +11,6 @@ import io
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 import app
 from bot.services import Services
@@ -82,7 +82,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     settings_ = Settings.from_env(
         {"SITREP_DB": str(tmp / "sitrep.db"), "SITREP_SECRET_KEY": Fernet.generate_key().decode()}
     )
-    settings_ = replace(settings_, admin_token=TOKEN, http_port=0)
+    settings_ = settings_.model_copy(update={"admin_token": SecretStr(TOKEN), "http_port": 0})
     services = Services(settings=settings_, storage=loop.run(open_storage(settings_)))
     runner = loop.run(start_web(services))
     try:

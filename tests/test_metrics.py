@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,7 +39,7 @@ def total(found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str,
 async def test_counters_move_after_a_mention_and_a_report(tmp_path: Path) -> None:
     async with world(tmp_path, key=True) as w:
         w.model.script(lambda req: text("All quiet: 0 errors."))
-        w.services.settings = replace(w.services.settings, http_port=0)
+        w.services.settings = w.services.settings.model_copy(update={"http_port": 0})
         runner = await start_web(w.services)
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}") as http:

@@ -10,7 +10,6 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -19,6 +18,7 @@ import app
 from bot.slack.credentials import FORMS
 from bot.web import bound_port, start_web
 from reports.post import build_and_post
+from settings import Settings
 from tests.agent_world import World, mention, world
 from tests.fakes.anthropic import text, tool_calls
 from tests.test_secrets_never_leak import AMPLITUDE_API_KEY, AMPLITUDE_SECRET, AUTH_HEADERS, GRAFANA_TOKEN, planted
@@ -64,7 +64,7 @@ def secrets_of(w: World) -> dict[str, str]:
         "anthropic key": w.model.api_key,
         "slack bot token": w.slack.bot_token,
         "slack app token": w.slack.app_token,
-        "sitrep secret key": w.settings.secret_key or "",
+        "sitrep secret key": Settings.reveal(w.settings.secret_key) or "",
         "admin token": ADMIN_TOKEN,
     }
 
@@ -115,7 +115,7 @@ async def test_no_secret_anywhere_after_configure_mention_and_report(tmp_path: P
             await configure_grafana_in_slack(w)
             assert (await w.services.credentials.get_all("default", "grafana"))["token"] == STORED_GRAFANA_TOKEN
 
-            w.services.settings = replace(w.services.settings, http_port=0)
+            w.services.settings = w.services.settings.model_copy(update={"http_port": 0})
             runner = await start_web(w.services)
             try:
                 async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}") as http:
