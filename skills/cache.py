@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ class SwrCache:
         self.ttl = ttl
         self._entries: dict[Hashable, _Entry] = {}
 
-    async def get(self, key: Hashable, load: Callable[[], Awaitable[Any]], *, fresh: bool = False) -> Any:
+    async def get(self, key: Hashable, load: Callable[[], Coroutine[Any, Any, Any]], *, fresh: bool = False) -> Any:
         entry = self._entries.setdefault(key, _Entry())
         if entry.at and not fresh:
             if time.monotonic() - entry.at >= self.ttl:
@@ -46,10 +46,10 @@ class SwrCache:
     def forget(self) -> None:
         self._entries.clear()
 
-    def _start(self, key: Hashable, entry: _Entry, load: Callable[[], Awaitable[Any]]) -> asyncio.Task[Any]:
+    def _start(self, key: Hashable, entry: _Entry, load: Callable[[], Coroutine[Any, Any, Any]]) -> asyncio.Task[Any]:
         if entry.task is not None and not entry.task.done():
             return entry.task
-        task = asyncio.get_running_loop().create_task(load())  # type: ignore[arg-type]
+        task = asyncio.get_running_loop().create_task(load())
         entry.task = task
 
         def done(t: asyncio.Task[Any]) -> None:

@@ -1,6 +1,6 @@
 """Fault tests of I/O: SQLite held busy by another writer, Slack's websocket dropped mid-answer, Grafana hanging.
 
-Each runs against real local servers and is bounded in time.
+Each runs against real local servers and is bounded in time; the first starts `python app.py` (e2e).
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from tests.app_process import AppProcess, app_env
 from tests.fakes.grafana import FakeGrafana
 from tests.fakes.slack import FakeSlack
 
-pytestmark = pytest.mark.e2e
-
 LOCK_S = 3.0
 ADMIN = "admin-token-for-fault-tests"
 
@@ -53,6 +51,7 @@ def hold_write_lock(path: str, seconds: float, locked: asyncio.Event, loop: asyn
         conn.close()
 
 
+@pytest.mark.e2e
 async def test_sqlite_busy_loses_no_write_and_drops_no_event(
     tmp_path: Path, slack: FakeSlack, grafana: FakeGrafana
 ) -> None:

@@ -28,8 +28,6 @@ from storage.services import open_storage
 from tests.conftest import _APP_VARS
 from tests.loop_thread import LoopThread
 
-pytestmark = pytest.mark.e2e
-
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOKEN = "admin-token-for-the-config-fuzz"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -26,8 +26,6 @@ from tests.agent_world import World, mention, world
 from tests.conftest import ROOT
 from tests.loop_thread import LoopThread
 
-pytestmark = pytest.mark.e2e
-
 FUZZ = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )

@@ -44,7 +44,8 @@ async def discover(client: GrafanaClient, since: str, *, fresh: bool = False) ->
     cache = client.discovery
     if client.loki_override and client.prometheus_override:
         raw: list[dict[str, Any]] = []
-        loki_uid, prom_uid = client.loki_override, client.prometheus_override
+        loki_uid: str | None = client.loki_override
+        prom_uid: str | None = client.prometheus_override
     else:
         raw = await cache.datasources(fresh=fresh)
         loki_uid = client.loki_override or datasources.pick(raw, "loki")

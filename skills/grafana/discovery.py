@@ -21,7 +21,7 @@ share one request; a failed or empty lookup is not kept (logs that start flowing
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Literal, Protocol
 
 from skills.cache import SwrCache
@@ -137,5 +137,5 @@ class GrafanaDiscovery:
             values = sorted(values)
         return values
 
-    async def _get(self, key: tuple[Any, ...], load: Callable[[], Awaitable[Any]], fresh: bool) -> Any:
+    async def _get(self, key: tuple[Any, ...], load: Callable[[], Coroutine[Any, Any, Any]], fresh: bool) -> Any:
         return await self._cache.get(key, load, fresh=fresh)
