@@ -18,6 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.services import Services
+from bot.slack.run import serve
 from bot.slack.socket import web_client
 from reports.builder import ReportOptions, build_report
 from reports.post import post_report
@@ -169,3 +170,38 @@ async def test_a_hanging_grafana_does_not_hold_the_report_past_its_section_timeo
     assert len(held) >= 1  # Grafana was reached, and it hung
     [post] = slack.calls_to("chat.postMessage")
     assert "did not answer" in post.args["text"] or "did not answer" in str(post.args.get("blocks"))
+
+
+async def test_a_shutdown_lets_the_answers_under_way_post_and_record(tmp_path: Path, slack: FakeSlack) -> None:
+    async with FakeGrafana() as grafana:
+        grafana.add_logs({"source": "lambda"}, ["GET /api 200", "error: upstream timed out"])
+        grafana.delay = 0.5  # the answer is still being worked on when the stop comes
+        settings = Settings.from_env(
+            {
+                "SITREP_DB": str(tmp_path / "sitrep.db"),
+                "SITREP_SECRET_KEY": Fernet.generate_key().decode(),
+                "SLACK_BOT_TOKEN": slack.bot_token,
+                "SLACK_APP_TOKEN": slack.app_token,
+                "SLACK_API_URL": slack.api_url,
+                "GRAFANA_URL": grafana.url,
+                "GRAFANA_TOKEN": grafana.token,
+            }
+        )
+        services = Services(
+            settings=settings, storage=await open_storage(settings), skill_factories=rd.report_factories()
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(services, stop=stop))
+        try:
+            await slack.wait_connected()
+            event = slack.message_event("what's the error rate?")
+            await slack.wait_ack(await slack.send_event(event))
+            stop.set()  # SIGTERM while the answer waits on Grafana
+            await asyncio.wait_for(task, 15)
+            rows = await services.storage.db.fetchall("SELECT message_ts FROM answers")
+        finally:
+            stop.set()
+            await services.close()
+    answers = [c for c in slack.calls_to("chat.postMessage") if c.args.get("thread_ts") == event["ts"]]
+    assert len(answers) == 1 and "50.0%" in answers[0].args["text"]
+    assert len(rows) == 1 and rows[0]["message_ts"]  # the answer's record was finished before the database closed
