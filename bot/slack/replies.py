@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,16 +88,24 @@ async def finish_answers(timeout: float) -> int:
     return len(pending)
 
 
+@contextmanager
+def answering() -> Iterator[None]:
+    """Mark the current task as answering a question until the block ends (listeners enter it first thing)."""
+    task = asyncio.current_task()
+    if task is None or task in _ANSWERING:
+        yield
+        return
+    _ANSWERING.add(task)
+    try:
+        yield
+    finally:
+        _ANSWERING.discard(task)
+
+
 async def answer_in_thread(services: Services, client: AsyncWebClient, question: Question) -> str | None:
     """Run the question through dispatch and post the answer in its thread; returns the message ts."""
-    task = asyncio.current_task()
-    if task is not None:
-        _ANSWERING.add(task)
-    try:
+    with answering():
         return await _answer_in_thread(services, client, question)
-    finally:
-        if task is not None:
-            _ANSWERING.discard(task)
 
 
 async def _answer_in_thread(services: Services, client: AsyncWebClient, question: Question) -> str | None:
