@@ -48,6 +48,11 @@ class Settings:
     github_app_slug: str | None = None
     github_webhook_secret: str | None = None
     github_api_url: str = "https://api.github.com"
+    vercel_drain_secret: str | None = field(default=None, repr=False)
+    vercel_drain_verify: str | None = field(default=None, repr=False)
+    loki_push_url: str | None = None
+    loki_push_user: str | None = None
+    loki_push_token: str | None = field(default=None, repr=False)
     extra: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -117,4 +122,9 @@ class Settings:
             github_app_slug=get("GITHUB_APP_SLUG"),
             github_webhook_secret=get("GITHUB_WEBHOOK_SECRET"),
             github_api_url=(get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+            vercel_drain_secret=get("VERCEL_DRAIN_SECRET"),
+            vercel_drain_verify=get("VERCEL_DRAIN_VERIFY"),
+            loki_push_url=get("LOKI_PUSH_URL"),
+            loki_push_user=get("LOKI_PUSH_USER"),
+            loki_push_token=get("LOKI_PUSH_TOKEN"),
         )

@@ -26,6 +26,7 @@ class Services:
     skill_factories: Sequence[SkillFactory] = ()
     slack_identity: dict[str, Any] | None = None
     scheduler: Any = None
+    drain: Any = None  # the Vercel drain relay (skills/vercel_drain), while the web server runs
     _skills: dict[str, tuple[str, list[Skill]]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -89,6 +90,9 @@ class Services:
                 s.amplitude_secret_key,
                 s.github_app_private_key,
                 s.github_webhook_secret,
+                s.vercel_drain_secret,
+                s.vercel_drain_verify,
+                s.loki_push_token,
             )
             if v
         ]

@@ -25,7 +25,7 @@ from tests.fakes.grafana import FakeGrafana  # noqa: E402
 _APP_VARS = [
     name
     for name in os.environ
-    if name.startswith(("SLACK_", "SITREP_", "GRAFANA_", "AMPLITUDE_", "GITHUB_", "ANTHROPIC_"))
+    if name.startswith(("SLACK_", "SITREP_", "GRAFANA_", "AMPLITUDE_", "GITHUB_", "ANTHROPIC_", "VERCEL_", "LOKI_"))
 ]
 
 

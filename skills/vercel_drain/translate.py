@@ -1,0 +1,137 @@
+"""A Vercel drain body -> Loki lines. One line per entry: the entry's JSON, so `| json` works in LogQL.
+
+Labels are few and low-cardinality: service_name="vercel", source, level, environment, project (name, else id).
+Request ids, paths and hosts stay in the line, never in the labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+SERVICE = "vercel"
+SOURCES = frozenset({"build", "static", "lambda", "edge", "external", "firewall", "redirect"})
+LEVELS = {"debug": "debug", "info": "info", "warn": "warning", "warning": "warning", "error": "error"}
+LEVELS |= {"fatal": "fatal", "critical": "fatal"}
+MAX_LABEL_VALUE = 64
+Labels = tuple[tuple[str, str], ...]
+
+
+@dataclass(slots=True)
+class Line:
+    labels: Labels  # sorted (name, value) pairs: the stream
+    ns: int  # the entry's time, ns since the epoch
+    literal: str  # the line as a JSON string literal, ready for the push body
+    received: float  # time.monotonic() at receipt, for the relay's latency
+
+    @property
+    def size(self) -> int:
+        return len(self.literal) + 26  # ["<19 digits>",<literal>],
+
+
+def signature_ok(secret: str, raw: bytes, given: str | None) -> bool:
+    """x-vercel-signature: hex HMAC-SHA1 of the raw body keyed with the drain secret; compared in constant time."""
+    if not given:
+        return False
+    expected = hmac.new(secret.encode(), raw, hashlib.sha1).hexdigest().encode()
+    return hmac.compare_digest(expected, given.strip().lower().encode("utf-8", "replace"))
+
+
+def parse_body(raw: bytes) -> tuple[list[dict[str, Any]], int]:
+    """(entries, malformed count) of a JSON array, a single JSON object, or NDJSON."""
+    body = raw.strip()
+    if not body:
+        return [], 0
+    if body[:1] in (b"[", b"{"):
+        try:
+            whole = json.loads(body)
+        except ValueError:
+            whole = None
+            if body[:1] == b"[":
+                return [], 1  # a broken array has no lines to save
+        if isinstance(whole, list):
+            entries = [e for e in whole if isinstance(e, dict)]
+            return entries, len(whole) - len(entries)
+        if isinstance(whole, dict):
+            return [whole], 0
+    entries, malformed = [], 0
+    for chunk in body.split(b"\n"):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        try:
+            entry = json.loads(chunk)
+        except ValueError:
+            malformed += 1
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+        else:
+            malformed += 1
+    return entries, malformed
+
+
+def _label(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value.strip()[:MAX_LABEL_VALUE]
+    return None
+
+
+def labels_of(entry: dict[str, Any]) -> Labels:
+    labels = {"service_name": SERVICE}
+    source = _label(entry.get("source"))
+    if source:
+        labels["source"] = source if source in SOURCES else "other"
+    level = LEVELS.get(str(entry.get("level") or "").lower())
+    labels["level"] = level or ("error" if entry.get("type") == "stderr" else "info")
+    environment = _label(entry.get("environment"))
+    if environment:
+        labels["environment"] = environment
+    project = _label(entry.get("projectName")) or _label(entry.get("projectId"))
+    if project:
+        labels["project"] = project
+    return tuple(sorted(labels.items()))
+
+
+def timestamp_ns(entry: dict[str, Any], fallback_ns: int) -> int:
+    """Vercel's `timestamp` (ms since the epoch) in ns; the receipt time when it is missing or not a number."""
+    value = entry.get("timestamp")
+    if isinstance(value, bool):
+        return fallback_ns
+    if isinstance(value, int):
+        return value * 1_000_000
+    if isinstance(value, float):
+        return int(value * 1_000_000)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip()) * 1_000_000
+    return fallback_ns
+
+
+def to_lines(entries: list[dict[str, Any]]) -> list[Line]:
+    received, now_ns = time.monotonic(), time.time_ns()
+    return [
+        Line(
+            labels_of(entry),
+            timestamp_ns(entry, now_ns),
+            json.dumps(json.dumps(entry, ensure_ascii=False, separators=(",", ":"))),
+            received,
+        )
+        for entry in entries
+    ]
+
+
+def push_body(lines: list[Line]) -> bytes:
+    """Loki's push JSON: {"streams":[{"stream":{labels},"values":[["<ns>","<line>"],...]}]}, each stream sorted."""
+    streams: dict[Labels, list[Line]] = {}
+    for line in lines:
+        streams.setdefault(line.labels, []).append(line)
+    parts = []
+    for labels, members in streams.items():
+        members.sort(key=lambda m: m.ns)
+        values = ",".join(f'["{m.ns}",{m.literal}]' for m in members)
+        parts.append(f'{{"stream":{json.dumps(dict(labels))},"values":[{values}]}}')
+    return ('{"streams":[' + ",".join(parts) + "]}").encode()
