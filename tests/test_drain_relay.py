@@ -211,7 +211,7 @@ async def test_stopping_spills_what_is_queued_and_the_next_start_pushes_it(servi
     services.settings = replace(services.settings, **{k.lower(): v for k, v in _settings(loki).items()})
     slow = replace(FAST, batch_wait=30.0)  # nothing would be pushed before the stop
     relay = await start_relay(services, slow)
-    assert relay.offer(to_lines([entry(1)]))
+    assert relay.offer(to_lines([(entry(1), None)]))
     await relay.stop()
     assert loki.lines() == [] and (await DrainStore(services.storage.db).backlog())[1] == 1
     again = await start_relay(services, FAST)

@@ -91,6 +91,7 @@ class Relay:
         self._saved_at = 0.0
         self._carry: Line | None = None
         self._changed = asyncio.Condition()
+        self._db = asyncio.Lock()  # held around every database write, so stop() never cancels one midway
         self._collecting: list[Line] = []
         self._pending: Batch | None = None
 
@@ -140,11 +141,12 @@ class Relay:
 
     async def stop(self) -> None:
         """Stop at once: what is queued or not yet pushed is spilled, to be pushed at the next start."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError):
-                await task
+        async with self._db:
+            for task in self._tasks:
+                task.cancel()
+            for task in self._tasks:
+                with suppress(asyncio.CancelledError):
+                    await task
         self._tasks = []
         leftovers: list[Batch] = [self._inflight] if self._inflight else []
         while not self._batches.empty():
@@ -267,7 +269,8 @@ class Relay:
             if outcome.spill:
                 self._schedule_retry(failed=True)
                 return
-            await self.store.remove(head.id)
+            async with self._db:
+                await self.store.remove(head.id)
             self._spilled -= 1
             self.status.backlog_lines = max(0, self.status.backlog_lines - head.lines)
             await self._notify()
@@ -281,9 +284,10 @@ class Relay:
             self._spill_backoff = self.limits.backoff
 
     async def _spill(self, batch: Batch) -> None:
-        dropped_batches, dropped_lines = await self.store.spill(
-            batch.body, batch.lines, max_bytes=self.limits.spill_bytes
-        )
+        async with self._db:
+            dropped_batches, dropped_lines = await self.store.spill(
+                batch.body, batch.lines, max_bytes=self.limits.spill_bytes
+            )
         self._spilled += 1 - dropped_batches
         self.status.spilled_lines += batch.lines
         self.status.backlog_lines += batch.lines - dropped_lines
@@ -339,7 +343,8 @@ class Relay:
         now = time.monotonic()
         if force or now - self._saved_at >= self.limits.status_every:
             self._saved_at = now
-            await self.store.save_status(self.status.to_document())
+            async with self._db:
+                await self.store.save_status(self.status.to_document())
 
     async def flush_status(self) -> None:
         await self._save_status(force=True)

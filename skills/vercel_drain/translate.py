@@ -11,6 +11,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _literal  # type: ignore[attr-defined]
 from typing import Any
 
 SERVICE = "vercel"
@@ -41,25 +42,32 @@ def signature_ok(secret: str, raw: bytes, given: str | None) -> bool:
     return hmac.compare_digest(expected, given.strip().lower().encode("utf-8", "replace"))
 
 
-def parse_body(raw: bytes) -> tuple[list[dict[str, Any]], int]:
-    """(entries, malformed count) of a JSON array, a single JSON object, or NDJSON."""
-    body = raw.strip()
-    if not body:
+def parse_body(raw: bytes) -> tuple[list[tuple[dict[str, Any], str | None]], int]:
+    """(entries, malformed count) of a JSON array, a single JSON object, or NDJSON.
+
+    Each entry comes with its NDJSON line as sent (None for an array or a single object), so the Loki line can
+    be Vercel's own text rather than a re-encoding.
+    """
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", "replace").strip()
+    if not text:
         return [], 0
-    if body[:1] in (b"[", b"{"):
+    if text[0] in "[{":
         try:
-            whole = json.loads(body)
+            whole = json.loads(text)
         except ValueError:
             whole = None
-            if body[:1] == b"[":
+            if text[0] == "[":
                 return [], 1  # a broken array has no lines to save
         if isinstance(whole, list):
-            entries = [e for e in whole if isinstance(e, dict)]
+            entries = [(e, None) for e in whole if isinstance(e, dict)]
             return entries, len(whole) - len(entries)
         if isinstance(whole, dict):
-            return [whole], 0
+            return [(whole, None)], 0
     entries, malformed = [], 0
-    for chunk in body.split(b"\n"):
+    for chunk in text.split("\n"):
         chunk = chunk.strip()
         if not chunk:
             continue
@@ -69,7 +77,7 @@ def parse_body(raw: bytes) -> tuple[list[dict[str, Any]], int]:
             malformed += 1
             continue
         if isinstance(entry, dict):
-            entries.append(entry)
+            entries.append((entry, chunk))
         else:
             malformed += 1
     return entries, malformed
@@ -82,6 +90,11 @@ def _label(value: Any) -> str | None:
 
 
 def labels_of(entry: dict[str, Any]) -> Labels:
+    key = tuple(entry.get(k) for k in ("source", "level", "type", "environment", "projectName", "projectId"))
+    try:
+        return _LABELS_CACHE[key]
+    except (KeyError, TypeError):  # TypeError: an unhashable value; computed, not cached
+        pass
     labels = {"service_name": SERVICE}
     source = _label(entry.get("source"))
     if source:
@@ -94,7 +107,16 @@ def labels_of(entry: dict[str, Any]) -> Labels:
     project = _label(entry.get("projectName")) or _label(entry.get("projectId"))
     if project:
         labels["project"] = project
-    return tuple(sorted(labels.items()))
+    result = tuple(sorted(labels.items()))
+    try:
+        if len(_LABELS_CACHE) < 10_000:
+            _LABELS_CACHE[key] = result
+    except TypeError:
+        pass
+    return result
+
+
+_LABELS_CACHE: dict[tuple[Any, ...], Labels] = {}
 
 
 def timestamp_ns(entry: dict[str, Any], fallback_ns: int) -> int:
@@ -111,16 +133,17 @@ def timestamp_ns(entry: dict[str, Any], fallback_ns: int) -> int:
     return fallback_ns
 
 
-def to_lines(entries: list[dict[str, Any]]) -> list[Line]:
+def to_lines(entries: list[tuple[dict[str, Any], str | None]]) -> list[Line]:
+    """Loki lines of parsed entries: the NDJSON line as sent, else the entry re-encoded as compact JSON."""
     received, now_ns = time.monotonic(), time.time_ns()
     return [
         Line(
             labels_of(entry),
             timestamp_ns(entry, now_ns),
-            json.dumps(json.dumps(entry, ensure_ascii=False, separators=(",", ":"))),
+            _literal(sent if sent is not None else json.dumps(entry, ensure_ascii=False, separators=(",", ":"))),
             received,
         )
-        for entry in entries
+        for entry, sent in entries
     ]
 
 

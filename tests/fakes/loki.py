@@ -45,9 +45,11 @@ class FakeLoki:
     pushes: list[Push] = field(default_factory=list)
     status: int | None = None  # answer every push with this status (503: down, 429: rate-limited); None: up
     retry_after: str | None = None
+    taken: int = 0  # lines taken so far
     url: str = ""
     _runner: web.AppRunner | None = None
     _pushed: asyncio.Condition | None = None
+    _newest: dict[tuple[tuple[str, str], ...], int] = field(default_factory=dict)
 
     async def __aenter__(self) -> FakeLoki:
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -82,7 +84,7 @@ class FakeLoki:
         """Until at least `count` lines have been taken."""
         assert self._pushed is not None
         async with self._pushed:
-            await asyncio.wait_for(self._pushed.wait_for(lambda: len(self.lines()) >= count), timeout)
+            await asyncio.wait_for(self._pushed.wait_for(lambda: self.taken >= count), timeout)
 
     def _authorized(self, request: web.Request) -> bool:
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
@@ -123,7 +125,8 @@ class FakeLoki:
         now = time.time_ns()
         for labels, values in streams:
             target = self._stream(labels)
-            newest = max((int(ts) for ts, _ in target["values"]), default=0)
+            key = tuple(sorted(labels.items()))
+            newest = self._newest.get(key, 0)
             for ns, line in values:
                 if ns < now - TOO_OLD_NS:
                     errors.append(f"entry for stream '{_selector(labels)}' has timestamp too old: {ns}")
@@ -135,6 +138,8 @@ class FakeLoki:
                     target["values"].append([str(ns), line])
                     newest = max(newest, ns)
                     record.lines += 1
+            self._newest[key] = newest
+        self.taken += record.lines
         if errors:
             return web.Response(status=400, text=f"{len(errors)} errors like: {errors[0]}\n")
         return web.Response(status=204)
