@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 ROUTE = "/drains/vercel"
 MAX_DRAIN_BODY = 8 * 1024 * 1024
 RelayLookup = Callable[[web.Request], "Relay | None"]
-RELAY_LOOKUP = web.AppKey("drain_relay_lookup", RelayLookup)
 
 
 def _answer(status: int, headers: dict[str, str], **body: Any) -> web.Response:
@@ -41,8 +40,7 @@ async def _read(request: web.Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-async def verify(request: web.Request) -> web.Response:
-    relay = request.app[RELAY_LOOKUP](request)
+async def verify(relay: Relay | None) -> web.Response:
     if relay is None:
         return _answer(503, {}, error="the drain relay is not running")
     config = await relay.config()
@@ -51,8 +49,7 @@ async def verify(request: web.Request) -> web.Response:
     return _answer(200, {"x-vercel-verify": config.verify.value}, ok=True, verify=True)
 
 
-async def receive(request: web.Request) -> web.Response:
-    relay = request.app[RELAY_LOOKUP](request)
+async def receive(request: web.Request, relay: Relay | None) -> web.Response:
     if relay is None:
         return _answer(503, {"Retry-After": "5"}, error="the drain relay is not running")
     config = await relay.config()
@@ -70,6 +67,8 @@ async def receive(request: web.Request) -> web.Response:
         await relay.note_request(signed=False)
         return _answer(403, headers, error="missing or wrong x-vercel-signature")
     entries, malformed = parse_body(raw)
+    if len(entries) > relay.queue.maxsize:
+        return _answer(413, headers, error=f"more than {relay.queue.maxsize} lines in one request")
     lines = to_lines(entries)
     if not relay.offer(lines):
         return _answer(503, {**headers, "Retry-After": "1"}, error="the relay queue is full; retry")
@@ -81,6 +80,12 @@ async def receive(request: web.Request) -> web.Response:
 
 def register(app: web.Application, lookup: RelayLookup) -> None:
     """Add the route; `lookup(request)` returns the running relay or None."""
-    app[RELAY_LOOKUP] = lookup
-    app.router.add_post(ROUTE, receive)
-    app.router.add_get(ROUTE, verify)  # also answers HEAD
+
+    async def on_post(request: web.Request) -> web.Response:
+        return await receive(request, lookup(request))
+
+    async def on_get(request: web.Request) -> web.Response:
+        return await verify(lookup(request))
+
+    app.router.add_post(ROUTE, on_post)
+    app.router.add_get(ROUTE, on_get)  # also answers HEAD

@@ -33,10 +33,13 @@ class DrainStore:
                 "INSERT INTO drain_spill (lines, bytes, body) VALUES (?, ?, ?)", (lines, len(body), body)
             )
             async with conn.execute("SELECT COALESCE(SUM(bytes), 0) FROM drain_spill") as cur:
-                total = (await cur.fetchone())[0]
+                row = await cur.fetchone()
+            total = int(row[0]) if row else 0
             while total > max_bytes:
                 async with conn.execute("SELECT id, lines, bytes FROM drain_spill ORDER BY id LIMIT 1") as cur:
                     oldest = await cur.fetchone()
+                if oldest is None:
+                    break
                 await conn.execute("DELETE FROM drain_spill WHERE id = ?", (oldest["id"],))
                 total -= oldest["bytes"]
                 dropped_batches += 1

@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from functools import partial
 
 import httpx
 import pytest
@@ -15,8 +16,10 @@ from bot import drain as drain_route
 from bot.runtime import start_relay
 from bot.services import Services
 from bot.web import bound_port, start_web
+from settings import Settings
 from skills.base import SkillContext
-from skills.vercel_drain import Relay, RelayLimits, load_config
+from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
+from skills.vercel_drain.status import RelayStatus
 from skills.vercel_drain.translate import to_lines
 from storage.drain import DrainStore
 from tests.drain_support import DRAIN_SECRET, DRAIN_VERIFY, entry, ndjson, sign
@@ -67,18 +70,15 @@ async def serve(services: Services, relay: Relay, loki: FakeLoki) -> AsyncIterat
 
 
 @pytest.fixture
-async def drain(services: Services, loki: FakeLoki) -> AsyncIterator[Drain]:
-    services.settings = replace(services.settings, http_port=0, **{k.lower(): v for k, v in _settings(loki).items()})
+async def drain(services: Services, loki: FakeLoki, env: dict[str, str]) -> AsyncIterator[Drain]:
+    services.settings = Settings.from_env({**env, **drain_env(loki), "SITREP_HTTP_PORT": "0"})
     relay = await start_relay(services, FAST)
     async for d in serve(services, relay, loki):
         yield d
 
 
-def _settings(loki: FakeLoki) -> dict[str, str]:
-    names = {"VERCEL_DRAIN_SECRET": "vercel_drain_secret", "VERCEL_DRAIN_VERIFY": "vercel_drain_verify"}
-    names |= {"LOKI_PUSH_URL": "loki_push_url", "LOKI_PUSH_USER": "loki_push_user"}
-    names |= {"LOKI_PUSH_TOKEN": "loki_push_token", "SITREP_PUBLIC_URL": "public_url"}
-    return {names[k].upper(): v for k, v in drain_env(loki).items()}
+def spilled_at_least(n: int, status: RelayStatus) -> bool:
+    return status.spilled_lines >= n
 
 
 def ids(loki: FakeLoki) -> Counter[str]:
@@ -150,13 +150,19 @@ async def test_a_full_queue_answers_503_and_queues_nothing_of_that_request(servi
     services.settings = replace(services.settings, http_port=0, vercel_drain_secret=DRAIN_SECRET)
     team = await services.team_for(None)
     ctx = SkillContext(settings=services.settings, team=team, credentials=services.credentials)
-    relay = Relay(lambda: load_config(ctx), DrainStore(services.storage.db), RelayLimits(queue_lines=3))
+
+    async def loader() -> DrainConfig:
+        return await load_config(ctx)
+
+    relay = Relay(loader, DrainStore(services.storage.db), RelayLimits(queue_lines=3))
     async for d in serve(services, relay, loki):  # not started: nothing drains the queue
         first = await d.post(ndjson([entry(1), entry(2)]))
         second = await d.post(ndjson([entry(3), entry(4)]))
         assert (first.status_code, second.status_code) == (200, 503)
         assert second.headers["Retry-After"] == "1"
         assert relay.queue.qsize() == 2 and relay.status.refused_requests == 1
+        never = await d.post(ndjson([entry(i) for i in range(4)]))  # more than the queue could ever hold
+        assert never.status_code == 413 and relay.queue.qsize() == 2
 
 
 async def test_loki_down_then_back_every_accepted_line_arrives_exactly_once(drain: Drain) -> None:
@@ -164,7 +170,7 @@ async def test_loki_down_then_back_every_accepted_line_arrives_exactly_once(drai
     for start in (0, 10):
         response = await drain.post(ndjson([entry(i) for i in range(start, start + 10)]))
         assert response.status_code == 200
-        await drain.relay.wait_until(lambda s, n=start + 10: s.spilled_lines >= n)
+        await drain.relay.wait_until(partial(spilled_at_least, start + 10))
     assert drain.loki.lines() == [] and (await DrainStore(drain.services.storage.db).backlog())[1] == 20
     drain.loki.up()
     assert (await drain.post(ndjson([entry(i) for i in range(20, 25)]))).status_code == 200
@@ -207,8 +213,10 @@ async def test_wrong_push_credentials_spill_until_they_are_fixed(drain: Drain) -
     assert ids(drain.loki) == Counter(["log-1"])
 
 
-async def test_stopping_spills_what_is_queued_and_the_next_start_pushes_it(services: Services, loki: FakeLoki) -> None:
-    services.settings = replace(services.settings, **{k.lower(): v for k, v in _settings(loki).items()})
+async def test_stopping_spills_what_is_queued_and_the_next_start_pushes_it(
+    services: Services, loki: FakeLoki, env: dict[str, str]
+) -> None:
+    services.settings = Settings.from_env({**env, **drain_env(loki)})
     slow = replace(FAST, batch_wait=30.0)  # nothing would be pushed before the stop
     relay = await start_relay(services, slow)
     assert relay.offer(to_lines([(entry(1), None)]))

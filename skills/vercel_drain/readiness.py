@@ -71,19 +71,19 @@ def assess(
             step = VERCEL_STEP.format(url=drain_url(config.public_url) or "$SITREP_PUBLIC_URL/drains/vercel")
         missing = ", ".join(config.missing())
         return DrainState(NOT_CONFIGURED, f"the Vercel drain relay is not configured ({missing} not set)", step)
-    url = drain_url(config.public_url)
-    if url is None:
+    public = drain_url(config.public_url)
+    if public is None:
         return DrainState(NO_PUBLIC_URL, "no public URL: Vercel cannot reach sitrep", PUBLIC_URL_STEP)
     last = status.last_request_at
     if last is None or now - last > RECEIVING_WINDOW_S:
-        summary = f"the drain at {url} received no request in the last hour"
+        summary = f"the drain at {public} received no request in the last hour"
         bad = status.last_bad_signature_at
         if bad is not None and now - bad <= RECEIVING_WINDOW_S:
             summary = (
-                f"requests reach {url} but their signature does not match (last at {_when(bad)}): "
+                f"requests reach {public} but their signature does not match (last at {_when(bad)}): "
                 "the drain secret differs from Vercel's"
             )
-        return DrainState(NOT_RECEIVING, summary, VERCEL_STEP.format(url=url))
+        return DrainState(NOT_RECEIVING, summary, VERCEL_STEP.format(url=public))
     failing = status.last_error_at is not None and (
         status.last_push_ok_at is None or status.last_error_at > status.last_push_ok_at
     )

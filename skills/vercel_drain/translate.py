@@ -62,11 +62,12 @@ def parse_body(raw: bytes) -> tuple[list[tuple[dict[str, Any], str | None]], int
             if text[0] == "[":
                 return [], 1  # a broken array has no lines to save
         if isinstance(whole, list):
-            entries = [(e, None) for e in whole if isinstance(e, dict)]
-            return entries, len(whole) - len(entries)
+            items: list[tuple[dict[str, Any], str | None]] = [(e, None) for e in whole if isinstance(e, dict)]
+            return items, len(whole) - len(items)
         if isinstance(whole, dict):
             return [(whole, None)], 0
-    entries, malformed = [], 0
+    entries: list[tuple[dict[str, Any], str | None]] = []
+    malformed = 0
     for chunk in text.split("\n"):
         chunk = chunk.strip()
         if not chunk:
