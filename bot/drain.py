@@ -1,7 +1,8 @@
 """POST /drains/vercel: Vercel's log drain. Signature checked on the raw body before anything is parsed.
 
-GET, HEAD and an empty unsigned POST are Vercel's endpoint verification: the answer carries
-`x-vercel-verify: <VERCEL_DRAIN_VERIFY>` (every answer does). A signed body (JSON array, single object or
+Vercel's endpoint verification is a POST that Vercel does not sign, with no entries (`{}`, `[]` or nothing): it gets
+200 and `x-vercel-verify: <VERCEL_DRAIN_VERIFY>` (every answer carries that header; GET and HEAD answer it too),
+and nothing is queued. A signed body (JSON array, single object or
 NDJSON) is translated and queued whole, or refused whole with 503 so Vercel retries.
 """
 
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 ROUTE = "/drains/vercel"
 MAX_DRAIN_BODY = 8 * 1024 * 1024
+# Vercel's endpoint verification is an unsigned POST with no entries; its answer must be 200 with x-vercel-verify.
+VERIFICATION_BODIES = frozenset({b"", b"[]", b"{}"})
 RelayLookup = Callable[[web.Request], "Relay | None"]
 
 
@@ -57,9 +60,9 @@ async def receive(request: web.Request, relay: Relay | None) -> web.Response:
     raw = await _read(request, MAX_DRAIN_BODY)
     if raw is None:
         return _answer(413, headers, error=f"the body is larger than {MAX_DRAIN_BODY} bytes")
+    if raw.strip() in VERIFICATION_BODIES:  # compared as bytes: nothing is parsed before the signature check
+        return _answer(200, headers, ok=True, accepted=0)
     signature = request.headers.get("x-vercel-signature")
-    if not signature and not raw.strip():
-        return _answer(200, headers, ok=True, accepted=0)  # the endpoint verification
     if not config.secret.value:
         await relay.note_request(signed=False)
         return _answer(403, headers, error="VERCEL_DRAIN_SECRET is not set: the drain's signature cannot be checked")

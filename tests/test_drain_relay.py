@@ -130,13 +130,19 @@ async def test_a_bad_or_missing_signature_changes_nothing(drain: Drain) -> None:
 
 
 async def test_vercels_verification_request(drain: Drain) -> None:
+    # Vercel does not sign it: a POST with no entries, whose answer must be 200 with x-vercel-verify.
+    for body in (b"{}", b"[]", b"", b"{}\n"):
+        answer = await drain.http.post("/drains/vercel", content=body, headers={"Content-Type": "application/json"})
+        assert answer.status_code == 200 and answer.headers["x-vercel-verify"] == DRAIN_VERIFY, body
+    signed = await drain.post(b"{}")
+    assert signed.status_code == 200 and signed.json()["accepted"] == 0
     got = await drain.http.get("/drains/vercel")
     assert got.status_code == 200 and got.headers["x-vercel-verify"] == DRAIN_VERIFY
     head = await drain.http.head("/drains/vercel")
     assert head.status_code == 200 and head.headers["x-vercel-verify"] == DRAIN_VERIFY
-    empty = await drain.http.post("/drains/vercel", content=b"")
-    assert empty.status_code == 200 and empty.headers["x-vercel-verify"] == DRAIN_VERIFY
-    assert drain.relay.status.accepted_lines == 0 and drain.loki.pushes == []
+    assert drain.relay.status.accepted_lines == 0 and drain.relay.queue.qsize() == 0 and drain.loki.pushes == []
+    unsigned = await drain.post(json.dumps([entry(1)]).encode(), {})  # entries without a signature: refused
+    assert unsigned.status_code == 403 and drain.relay.status.accepted_lines == 0
 
 
 async def test_a_body_over_the_limit_is_413(drain: Drain, monkeypatch: pytest.MonkeyPatch) -> None:
