@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from skills.base import Credential, ReadinessStatus
+from bot.slack.credentials import rejected
+from skills.base import Credential, Readiness, ReadinessStatus
 from skills.grafana.skill import GrafanaSkill
 from skills.vercel_drain.config import DrainConfig
 from skills.vercel_drain.readiness import (
@@ -98,3 +99,18 @@ async def test_the_grafana_row_shows_the_drain_step_when_loki_has_no_lines(grafa
         assert row.ready and "Vercel drain: flowing: 10 lines/min" in row.detail
     finally:
         await skill.aclose()
+
+
+def test_no_drain_state_reads_as_a_rejected_grafana_token() -> None:
+    """Configure Grafana refuses to save when the row says the token was rejected; the drain's states never do."""
+    status = RelayStatus(last_request_at=NOW - 10)
+    status.failed(None, "no connection to https://logs-prod-021.grafana.net/loki/api/v1/push (ConnectError)", NOW)
+    states = [
+        assess(config(push_token=True), RelayStatus(), now=NOW),
+        assess(config(None), RelayStatus(), now=NOW),
+        assess(config(), RelayStatus(last_bad_signature_at=NOW), now=NOW),
+        assess(config(), status, now=NOW),
+    ]
+    for state in states:
+        row = Readiness("Grafana", ReadinessStatus.BLOCKED, f"no log lines in the last hour: {state.summary}", "")
+        assert not rejected(row), state.summary

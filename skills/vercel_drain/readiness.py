@@ -73,7 +73,7 @@ def assess(
         return DrainState(NOT_CONFIGURED, f"the Vercel drain relay is not configured ({missing} not set)", step)
     public = drain_url(config.public_url)
     if public is None:
-        return DrainState(NO_PUBLIC_URL, "no public URL: Vercel cannot reach sitrep", PUBLIC_URL_STEP)
+        return DrainState(NO_PUBLIC_URL, "no public URL: Vercel has no address to send the drain to", PUBLIC_URL_STEP)
     last = status.last_request_at
     if last is None or now - last > RECEIVING_WINDOW_S:
         summary = f"the drain at {public} received no request in the last hour"

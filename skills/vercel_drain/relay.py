@@ -317,7 +317,7 @@ class Relay:
             try:
                 response = await client.post(config.endpoint or "", content=body, headers=JSON)
             except httpx.HTTPError as exc:
-                outcome = PushOutcome(False, None, f"cannot reach {config.endpoint}: {type(exc).__name__}")
+                outcome = PushOutcome(False, None, f"no connection to {config.endpoint} ({type(exc).__name__})")
             else:
                 if response.is_success:
                     return PushOutcome(True, response.status_code)
