@@ -235,3 +235,24 @@ async def test_stopping_spills_what_is_queued_and_the_next_start_pushes_it(
         assert ids(loki) == Counter(["log-1"])
     finally:
         await again.stop()
+
+
+async def test_the_spill_table_is_bounded_dropping_the_oldest_and_counting_them(
+    services: Services, loki: FakeLoki, env: dict[str, str]
+) -> None:
+    services.settings = Settings.from_env({**env, **drain_env(loki), "SITREP_HTTP_PORT": "0"})
+    relay = await start_relay(services, replace(FAST, spill_bytes=12_000))  # room for about two batches
+    loki.down(503)
+    async for d in serve(services, relay, loki):
+        for n in range(6):
+            body = ndjson([entry(10 * n + i, message="x" * 400) for i in range(10)])
+            assert (await d.post(body)).status_code == 200
+            await relay.wait_until(partial(spilled_at_least, 10 * (n + 1)))
+        _, lines, size = await DrainStore(services.storage.db).backlog()
+        assert size <= 12_000 and relay.status.dropped_lines == 60 - lines > 0
+        loki.up()
+        await relay.wait_until(lambda s: s.backlog_lines == 0)
+        await loki.wait_lines(lines)
+        assert set(ids(loki).values()) == {1}
+        newest = sorted(ids(loki), key=lambda i: int(i.split("-")[1]))
+        assert newest == [f"log-{i}" for i in range(60 - lines, 60)]  # the oldest were dropped, the rest kept
