@@ -8,14 +8,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError
+from skills.base import SkillError, bounded
 from skills.grafana import loki
 from skills.grafana.explore import explore_url
-from skills.grafana.results import bounded, clip
+from skills.grafana.results import clip
 from skills.grafana.timeutil import TimeRange, from_ns, iso
 
 if TYPE_CHECKING:
-    from skills.grafana.client import GrafanaClient
+    from skills.grafana.api import GrafanaAPI
 
 # A 5xx status as a word of its own: JSON lines carry ms timestamps, whose digits hold "5dd" almost always.
 ERROR_FILTER = '|~ "(?i)(error|exception|fail|timeout|\\\\b5\\\\d\\\\d\\\\b)"'
@@ -122,7 +122,7 @@ def error_query(selector_or_query: str) -> str:
 
 
 async def error_patterns(
-    client: GrafanaClient,
+    client: GrafanaAPI,
     selector_or_query: str | None,
     since: str = "12h",
     *,
