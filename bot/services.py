@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.readiness import readiness_table
+from settings import Settings
 from skills.services import Services as CoreServices
 
 __all__ = ["Services", "web_client"]
@@ -40,5 +41,6 @@ class Services(CoreServices):
     def __post_init__(self) -> None:
         if self.readiness_table is None:
             self.readiness_table = partial(readiness_table, self)
-        if self.slack is None and self.settings.slack_bot_token:
-            self.slack = web_client(self.settings.slack_bot_token, self.settings.slack_api_url)
+        token = Settings.reveal(self.settings.slack_bot_token)
+        if self.slack is None and token:
+            self.slack = web_client(token, self.settings.slack_api_url)

@@ -114,11 +114,14 @@ class Tool:
 class Credential:
     """A credential value and where it came from, so an error can name what to fix."""
 
-    value: str | None
+    value: str | None = field(repr=False)
     source: str
 
     def __bool__(self) -> bool:
         return bool(self.value)
+
+    def __repr__(self) -> str:
+        return f"Credential(source={self.source!r}, {'set' if self.value else 'not set'})"
 
 
 @dataclass
@@ -139,8 +142,7 @@ class SkillContext:
         stored = (await self.stored(integration)).get(name)
         if stored:
             return Credential(stored, f"the {integration} {name} stored in sitrep (Home tab)")
-        value = getattr(self.settings, env_name.lower(), None)
-        return Credential(value, env_name)
+        return Credential(self.settings.env_value(env_name), env_name)
 
 
 class Skill(ABC):

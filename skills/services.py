@@ -86,28 +86,7 @@ class Services:
 
     async def secrets(self) -> list[str]:
         """Every secret value sitrep holds (stored and bootstrap), for redaction and for tests that hunt leaks."""
-        values = list(await self.storage.credentials.all_values())
-        s = self.settings
-        values += [
-            v
-            for v in (
-                s.slack_bot_token,
-                s.slack_app_token,
-                s.secret_key,
-                s.admin_token,
-                s.anthropic_api_key,
-                s.grafana_token,
-                s.amplitude_api_key,
-                s.amplitude_secret_key,
-                s.github_app_private_key,
-                s.github_webhook_secret,
-                s.vercel_drain_secret,
-                s.vercel_drain_verify,
-                s.loki_push_token,
-            )
-            if v
-        ]
-        return values
+        return list(await self.storage.credentials.all_values()) + self.settings.secret_values()
 
     async def _version(self, team: Team) -> str:
         row = await self.storage.db.fetchone(

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from bot.agent import summarize
+from settings import Settings
 from storage.conversations import AnswerRecord, ConversationStore, Usage
 from tests.agent_world import MODEL, mention, world
 from tests.conftest import ROOT, subprocess_env
@@ -25,7 +26,7 @@ async def test_tokens_are_summed_over_turns_and_shown_by_status(tmp_path: Path) 
         row = await w.services.storage.db.fetchone("SELECT * FROM answers")
         assert (row["planner"], row["model"], row["tokens_in"], row["tokens_out"]) == ("claude", MODEL, 2700, 100)
         assert (row["model_turns"], row["tool_calls"], row["source"]) == (2, 1, "mention")
-        env = {"SITREP_DB": str(w.settings.db_path), "SITREP_SECRET_KEY": w.settings.secret_key or ""}
+        env = {"SITREP_DB": str(w.settings.db_path), "SITREP_SECRET_KEY": Settings.reveal(w.settings.secret_key) or ""}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(ROOT / "app.py"),

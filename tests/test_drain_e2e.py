@@ -48,6 +48,7 @@ async def test_vercel_lines_reach_loki_and_sitrep_finds_their_errors(tmp_path: P
                     loki.down(503)  # an outage in the middle
                     await post([entry(i) for i in range(5, 9)] + [entry(9, level="error", message=TIMEOUT)])
                     relay = w.services.drain
+                    assert relay is not None
                     await relay.wait_until(lambda s: s.spilled_lines >= 5)
                     loki.up()
                     await loki.wait_lines(10)

@@ -152,8 +152,10 @@ async def test_a_body_over_the_limit_is_413(drain: Drain, monkeypatch: pytest.Mo
     assert response.status_code == 413 and drain.relay.status.accepted_lines == 0
 
 
-async def test_a_full_queue_answers_503_and_queues_nothing_of_that_request(services: Services, loki: FakeLoki) -> None:
-    services.settings = replace(services.settings, http_port=0, vercel_drain_secret=DRAIN_SECRET)
+async def test_a_full_queue_answers_503_and_queues_nothing_of_that_request(
+    services: Services, loki: FakeLoki, env: dict[str, str]
+) -> None:
+    services.settings = Settings.from_env({**env, "SITREP_HTTP_PORT": "0", "VERCEL_DRAIN_SECRET": DRAIN_SECRET})
     team = await services.team_for(None)
     ctx = SkillContext(settings=services.settings, team=team, credentials=services.credentials)
 

@@ -26,6 +26,7 @@ from bot.agent.prompt import integrations, system_prompt, team_now
 from bot.agent.rulebook import answer_with_rules
 from bot.agent.rules import asks_to_create, plan
 from bot.agent.toolbox import Toolbox
+from settings import Settings
 from storage.conversations import AnswerRecord, ConversationStore, Turn, Usage
 
 if TYPE_CHECKING:
@@ -63,7 +64,10 @@ class AgentReply:
 def _client(services: Services) -> AsyncAnthropic:
     s = services.settings
     return AsyncAnthropic(
-        api_key=s.anthropic_api_key, base_url=s.anthropic_base_url or None, timeout=MODEL_TIMEOUT_S, max_retries=2
+        api_key=Settings.reveal(s.anthropic_api_key),
+        base_url=s.anthropic_base_url or None,
+        timeout=MODEL_TIMEOUT_S,
+        max_retries=2,
     )
 
 
