@@ -11,7 +11,7 @@ from skills.base import Readiness, ReadinessStatus, SkillError
 from skills.grafana import datasources, loki
 from skills.grafana.timeutil import TimeRange, from_ns, human_age, now
 from skills.vercel_drain.config import DrainConfig
-from skills.vercel_drain.readiness import DrainState, assess
+from skills.vercel_drain.readiness import NOT_CONFIGURED, DrainState, assess
 from skills.vercel_drain.status import RelayStatus
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ async def _diagnose(client: GrafanaClient, drain: DrainProbe) -> Readiness:
             step,
             detail=f"{where}; Loki data source {loki_ds.get('name')} ({loki_uid})",
         )
-    relayed = f"; Vercel drain: {relay.summary}" if relay.state != "not configured" else ""
+    relayed = f"; Vercel drain: {relay.summary}" if relay.state != NOT_CONFIGURED else ""
     return Readiness(
         NAME,
         ReadinessStatus.READY,
