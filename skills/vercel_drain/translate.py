@@ -11,7 +11,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from json.encoder import encode_basestring_ascii as _literal  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii as _literal
 from typing import Any
 
 SERVICE = "vercel"
