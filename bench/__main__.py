@@ -9,10 +9,15 @@ Exit status 1 when a target is missed or a bench fails.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
+import inspect
+import io
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -28,11 +33,21 @@ async def collect(names: list[str]) -> list[tuple[str, list[Row], float]]:
         print(f"running bench.{name} ...", file=sys.stderr, flush=True)
         try:
             module = importlib.import_module(f"bench.{name}")
-            rows = list(await module.rows())
+            rows = list(await module.rows()) if hasattr(module, "rows") else await printed_rows(module.main)
         except Exception as exc:  # one broken bench must not hide the others
             rows = [Row(name, "failed", ok=False, note=f"{type(exc).__name__}: {exc}"[:200])]
         out.append((name, rows, time.monotonic() - started))
     return out
+
+
+async def printed_rows(main: Callable[[], Any]) -> list[Row]:
+    """A bench that prints its figures from main() (0: target met): each printed line becomes a row."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        result = main()
+        code = await result if inspect.isawaitable(result) else result
+    lines = [line.strip() for line in out.getvalue().splitlines() if line.strip()]
+    return [Row(line, "") for line in lines] + [Row("its targets", "", "main() returns 0", code == 0)]
 
 
 def table(results: list[tuple[str, list[Row], float]]) -> str:

@@ -1,4 +1,5 @@
-"""The web server: /healthz, /metrics (Prometheus) and the admin config API (GET/PATCH /api/v1/config/me)."""
+"""The web server: /healthz, /metrics (Prometheus), the admin config API (GET/PATCH /api/v1/config/me) and the
+Vercel drain."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 import metrics
+from bot import drain
 from bot.services import Services
 from settings import Settings
 from storage.team_config import ConfigInvalid, unwrap_patch
@@ -104,6 +106,7 @@ def build_web_app(services: Services) -> web.Application:
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/api/v1/config/me", get_config)
     app.router.add_patch("/api/v1/config/me", patch_config)
+    drain.register(app, lambda request: request.app[SERVICES].drain)
     return app
 
 
