@@ -1,5 +1,5 @@
-"""What runs beside the Slack connection: the web server, the report scheduler and the replica heartbeat (which
-also adopts the unanswered events of a replica that died). Started and stopped as one."""
+"""What runs beside the Slack connection: the web server (with the Vercel drain relay), the report scheduler and
+the replica heartbeat (which also answers the mentions a dead replica acked). Started and stopped as one."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from bot.web import bound_port, start_web
 from reports.post import run_scheduled_report
 from reports.scheduler import ReportScheduler
 from settings import StartupError
+from skills.base import SkillContext
+from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
 from storage.db import DatabaseUnavailable
+from storage.drain import DrainStore
 from storage.events import OpenEvent
 from storage.jobs import Job
 from storage.replicas import DEAD_BEATS
@@ -25,16 +28,30 @@ log = logging.getLogger(__name__)
 SCHEDULER_STOP_S = 2.0
 
 
+async def start_relay(services: Services, limits: RelayLimits | None = None) -> Relay:
+    """The drain relay of the default team (one drain URL per sitrep), reading its settings as they change."""
+
+    async def loader() -> DrainConfig:
+        team = await services.team_for(None)
+        return await load_config(SkillContext(settings=services.settings, team=team, credentials=services.credentials))
+
+    relay = Relay(loader, DrainStore(services.storage.db), limits)
+    await relay.start()
+    return relay
+
+
 class Runtime:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.web: web.AppRunner | None = None
+        self._warming: asyncio.Task[None] | None = None
         self.heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         settings = self.services.settings
         await self.services.storage.replicas.beat()
         self.heartbeat = asyncio.create_task(self._beat(), name="replica heartbeat")
+        self.services.drain = await start_relay(self.services)
         try:
             self.web = await start_web(self.services)
         except OSError as exc:
@@ -46,6 +63,16 @@ class Runtime:
         scheduler = ReportScheduler(self.services.jobs, self._run_job)
         await scheduler.start()
         self.services.scheduler = scheduler
+        self._warming = asyncio.create_task(self._warm())
+
+    async def _warm(self) -> None:
+        """Discover what the integrations have (data sources, labels, event names) while nobody waits for it."""
+        team = await self.services.team_for(None)
+        for skill in await self.services.skills_for(team):
+            try:
+                await skill.warm()
+            except Exception as exc:  # a failing integration says so when it is used; warming is best effort
+                log.info("warming %s failed: %s", skill.name, exc)
 
     async def _run_job(self, job: Job, scheduled_for: datetime) -> str | None:
         return await run_scheduled_report(self.services, job, scheduled_for)
@@ -90,6 +117,9 @@ class Runtime:
                 await self.services.storage.replicas.leave()
             except DatabaseUnavailable as exc:
                 log.warning("could not remove this replica's heartbeat row (%s)", exc)
+        if self._warming is not None and not self._warming.done():
+            self._warming.cancel()
+            await asyncio.gather(self._warming, return_exceptions=True)
         scheduler, self.services.scheduler = self.services.scheduler, None
         if scheduler is not None:
             await scheduler.shutdown(timeout=SCHEDULER_STOP_S)
@@ -99,3 +129,6 @@ class Runtime:
             except TimeoutError:
                 log.warning("the web server did not stop within 2 s")
             self.web = None
+        relay, self.services.drain = self.services.drain, None
+        if relay is not None:
+            await relay.stop()

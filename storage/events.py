@@ -40,13 +40,13 @@ class EventLedger:
         `answer`: the event gets an answer; its payload is kept until `finish()` so it can be adopted.
         """
         event = body.get("event")
-        event_type = event.get("type") if isinstance(event, dict) else None
+        event_type = _text(event.get("type")) if isinstance(event, dict) else None
         result = await self.db.execute(
             "INSERT INTO slack_events (event_id, team_id, event_type, replica, status, payload)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
             (
                 event_id,
-                body.get("team_id"),
+                _text(body.get("team_id")),
                 event_type,
                 self.replica_id,
                 RECEIVED if answer else DONE,
@@ -109,3 +109,8 @@ class EventLedger:
             (f"-{int(keep_hours)} hours",),
         )
         return result.rowcount
+
+
+def _text(value: Any) -> str | None:
+    """A field of Slack's payload as stored: text, or nothing when it is not text."""
+    return value if isinstance(value, str) else None

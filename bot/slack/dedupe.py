@@ -37,7 +37,7 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.middleware
     async def drop_repeated_events(body: dict, next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
         event_id = body.get("event_id") if isinstance(body, dict) else None
-        if event_id:
+        if isinstance(event_id, str) and event_id:
             try:
                 first = await events.record(event_id, body, answer=gets_an_answer(body))
             except DatabaseUnavailable as exc:

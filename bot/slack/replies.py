@@ -7,10 +7,13 @@ posted is redacted; a failure becomes one short line, never a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -73,6 +76,32 @@ async def clear_progress(client: AsyncWebClient, progress: Progress, posted: boo
         log.info("clearing progress in %s failed: %s", progress.channel, exc.response.get("error"))
 
 
+_ANSWERING: set[asyncio.Task[Any]] = set()  # answers under way, so a shutdown can let them finish
+
+
+async def finish_answers(timeout: float) -> int:
+    """Wait up to `timeout` seconds for the answers under way; how many were still going."""
+    me = asyncio.current_task()
+    pending = {t for t in _ANSWERING if t is not me and not t.done()}
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=timeout)
+    return len(pending)
+
+
+@contextmanager
+def answering() -> Iterator[None]:
+    """Mark the current task as answering a question until the block ends (listeners enter it first thing)."""
+    task = asyncio.current_task()
+    if task is None or task in _ANSWERING:
+        yield
+        return
+    _ANSWERING.add(task)
+    try:
+        yield
+    finally:
+        _ANSWERING.discard(task)
+
+
 async def answer_in_thread(
     services: Services,
     client: AsyncWebClient,
@@ -84,6 +113,16 @@ async def answer_in_thread(
 
     `before_post` runs right before chat.postMessage; when it says False (another replica took the event over),
     nothing is posted."""
+    with answering():
+        return await _answer_in_thread(services, client, question, before_post)
+
+
+async def _answer_in_thread(
+    services: Services,
+    client: AsyncWebClient,
+    question: Question,
+    before_post: Callable[[], Awaitable[bool]] | None = None,
+) -> str | None:
     progress = await show_progress(client, question) if needs_agent(question) else Progress("none")
     try:
         reply = await answer(services, question)
