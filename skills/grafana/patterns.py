@@ -125,15 +125,21 @@ def error_query(selector_or_query: str) -> str:
     return f"{selector} {ERROR_FILTER}" if not pipeline else f"{selector} {pipeline}"
 
 
+PATTERNS_FEATURE = "loki patterns"  # remembered by the discovery cache when the endpoint answers 404
+
+
 async def loki_patterns(client: GrafanaAPI, uid: str, selector: str, window: TimeRange) -> list[Cluster] | None:
     """Loki's own patterns of the selector's lines whose words name an error, counted over the window, most
     frequent first; None when the instance has pattern ingestion off (404)."""
+    if client.discovery.lacks(PATTERNS_FEATURE, uid):
+        return None  # known to be off: straight to the fallback, no 404 round trip first
     step = max(1, int(window.seconds / PATTERN_POINTS))
     params = {"query": selector, "start": to_ns(window.start), "end": to_ns(window.end), "step": f"{step}s"}
     try:
         body = await client.proxy(uid, "loki/api/v1/patterns", params, upstream="Loki")
     except SkillError as exc:
         if exc.status == 404:
+            client.discovery.note_lacking(PATTERNS_FEATURE, uid)
             return None
         raise
     rows = body.get("data") if isinstance(body, dict) else None
