@@ -16,9 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from drain3 import TemplateMiner
-from drain3.template_miner_config import TemplateMinerConfig
-
 from skills.base import SkillError, bounded
 from skills.grafana import loki
 from skills.grafana.explore import explore_url
@@ -26,6 +23,8 @@ from skills.grafana.results import clip
 from skills.grafana.timeutil import TimeRange, from_ns, iso, to_ns
 
 if TYPE_CHECKING:
+    from drain3 import TemplateMiner
+
     from skills.grafana.api import GrafanaAPI
 
 # A 5xx status as a word of its own: JSON lines carry ms timestamps, whose digits hold "5dd" almost always.
@@ -84,6 +83,10 @@ class Cluster:
 
 
 def _miner() -> TemplateMiner:
+    # lazy load: drain3 is needed only when Loki has no patterns endpoint, never for start-up
+    from drain3 import TemplateMiner
+    from drain3.template_miner_config import TemplateMinerConfig
+
     config = TemplateMinerConfig()  # drain3's defaults (similarity 0.4, depth 4), no masking, no persistence
     config.drain_max_clusters = MAX_CLUSTERS
     return TemplateMiner(config=config)
