@@ -4,8 +4,8 @@ PostgreSQL adds over SQLite on one replica.
 Real processes against the local Slack and a fast fake Grafana; the rule-based planner (no Anthropic key), so the
 work per mention is sitrep's own: ledger, dispatch, one Loki query, the answer record, the post.
 - Latency: mentions one after another (each waits for its answer), push -> answer posted; p50 and p99.
-- Throughput: a burst of mentions spread over the replicas' Socket Mode connections, each also retried on the
-  other connection as a Slack retry would be; mentions / (first push -> last answer).
+- Throughput: a burst of mentions spread over the replicas' Socket Mode connections, each also retried (on the
+  other connection when there are two) as a Slack retry would be; mentions / (first push -> last answer).
 The numbers are this machine's: ratios from one run, both sides measured the same way.
 """
 
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from bench import Row
 from tests.conftest import ROOT, subprocess_env
 from tests.fakes.grafana import FakeGrafana
 from tests.fakes.slack import FakeSlack
@@ -88,8 +89,7 @@ async def run(label: str, db: str, replicas: int) -> Result:
                 event = slack.message_event(QUESTION)
                 body = slack.event_envelope(event, event_id=f"EvB{i:04d}")
                 envelopes.append(await slack.send_envelope("events_api", body, connection=i % replicas))
-                if replicas > 1:
-                    await slack.send_envelope("events_api", body, connection=(i + 1) % replicas, retry_attempt=1)
+                await slack.send_envelope("events_api", body, connection=(i + 1) % replicas, retry_attempt=1)
                 events.append(event)
             for event in events:
                 await slack.wait_for_call(
@@ -108,7 +108,7 @@ async def run(label: str, db: str, replicas: int) -> Result:
     return Result(label, MENTIONS / (last - first), percentile(latencies, 0.5), percentile(latencies, 0.99), counts)
 
 
-async def main() -> int:
+async def measure() -> list[Result]:
     server = await asyncio.to_thread(PgServer)
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -125,21 +125,22 @@ async def main() -> int:
                         results.append(await run(label, url, replicas))
     finally:
         await asyncio.to_thread(server.stop)
+    return results
+
+
+async def rows() -> list[Row]:
+    results = await measure()
     sqlite, pg1, pg2 = results
-    print(
-        f"   rule-based planner, fake Slack and Grafana on loopback; latency over {SEQUENTIAL} mentions one at a time,"
-        f" throughput over a burst of {MENTIONS}"
-    )
-    for r in results:
-        print(f"   {r.label:<24} {r.per_second:7.1f} mentions/s   p50 {r.p50_ms:7.1f} ms   p99 {r.p99_ms:7.1f} ms")
-    print(f"   two replicas / one (PostgreSQL), mentions/s:   {pg2.per_second / pg1.per_second:.2f}x")
-    print(
-        f"   p99 added by PostgreSQL over SQLite (1 replica): {pg1.p99_ms - sqlite.p99_ms:+.1f} ms "
-        f"({pg1.p99_ms / sqlite.p99_ms:.2f}x)"
-    )
+    out = [
+        Row(f"{r.label}: mentions/s (burst of {MENTIONS}); p50, p99 one at a time", f"{r.per_second:.1f}/s",
+            note=f"p50 {r.p50_ms:.0f} ms, p99 {r.p99_ms:.0f} ms")
+        for r in results
+    ]  # fmt: skip
+    out.append(Row("two replicas / one on PostgreSQL, mentions/s", f"{pg2.per_second / pg1.per_second:.2f}×",
+                   note="this machine's cores are shared: two processes gain only with a free core"))  # fmt: skip
+    out.append(Row("p99 PostgreSQL adds over SQLite, one replica", f"{pg1.p99_ms - sqlite.p99_ms:+.0f} ms",
+                   note=f"{pg1.p99_ms / sqlite.p99_ms:.2f}× SQLite's p99"))  # fmt: skip
     once = all(r.answers_per_mention == {1} for r in results)
-    print(
-        "   every mention answered exactly once: "
-        + ("yes" if once else f"NO {[r.answers_per_mention for r in results]}")
-    )
-    return 0 if once else 1
+    out.append(Row("every mention answered exactly once (retries on the other replica)", "yes" if once else "no",
+                   "yes", once))  # fmt: skip
+    return out
