@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -154,9 +155,23 @@ class Settings(BaseSettings):
         return None
 
     def secret_values(self) -> list[str]:
-        """Every secret set in the environment (each SecretStr field), for redaction."""
+        """Every secret set in the environment (each SecretStr field, and the password in a PostgreSQL
+        SITREP_DB), for redaction."""
         values = (getattr(self, name) for name in type(self).model_fields)
-        return [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v.get_secret_value()]
+        secrets = [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v.get_secret_value()]
+        if self.db_backend == "postgresql":
+            password = urlsplit(self.database).password
+            if password:
+                secrets.append(password)
+        return secrets
+
+    def __repr_args__(self) -> Any:
+        """repr() never shows SITREP_DB's password."""
+        for name, value in super().__repr_args__():
+            if name == "database" and isinstance(value, str) and urlsplit(value).password:
+                parts = urlsplit(value)
+                value = value.replace(f":{parts.password}@", ":***@", 1)
+            yield name, value
 
     @staticmethod
     def reveal(secret: SecretStr | None) -> str | None:

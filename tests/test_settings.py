@@ -92,3 +92,13 @@ def test_the_environment_wins_over_dotenv(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("SITREP_MODEL", "from-env")
     s = Settings.from_env(dotenv_path=dotenv)
     assert (s.model, s.timezone, s.env_value("GRAFANA_TOKEN")) == ("from-env", "UTC", "glsa_dotenv")
+
+
+def test_a_postgresql_url_is_the_database_and_its_password_a_secret() -> None:
+    url = "postgresql://sitrep:pw-LEAKCHECK-77@db.internal:5432/sitrep"
+    s = Settings.from_env({"SITREP_DB": url, "SITREP_SECRET_KEY": "k"})
+    assert (s.db_backend, s.database, s.db_path, s.key_file) == ("postgresql", url, None, None)
+    assert "pw-LEAKCHECK-77" in s.secret_values()  # redacted wherever secrets are
+    assert "pw-LEAKCHECK-77" not in repr(s) and "sitrep:***@db.internal" in repr(s)
+    with pytest.raises(SettingsError, match="a SQLite file path or a postgresql:// URL, not a mysql:// URL"):
+        Settings.from_env({"SITREP_DB": "mysql://db/sitrep"})
