@@ -7,6 +7,7 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from bot.channels import ChannelAccess, check_access
 from reports.readiness import reports_readiness
 from skills.base import Readiness, ReadinessStatus, Skill
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SKILL_TIMEOUT_S = 10.0
+SLACK_TIMEOUT_S = 5.0
 ROW_ORDER = ("Slack bot", "Scheduled reports", "Grafana", "Amplitude", "GitHub")
 
 
@@ -113,8 +115,23 @@ async def skill_readiness(skill: Skill, limit_s: float = SKILL_TIMEOUT_S) -> Rea
         )
 
 
+async def report_channel_access(services: Services, team: Team) -> ChannelAccess | None:
+    """Whether sitrep can post in the team's report channel; None without a channel, a bot token, or an answer."""
+    channel = team.config.reports.channel or services.settings.report_channel
+    if not channel or not services.settings.slack_bot_token:
+        return None
+    from reports.post import slack_client
+
+    try:
+        return await asyncio.wait_for(check_access(slack_client(services.settings), channel), SLACK_TIMEOUT_S)
+    except Exception as exc:  # Slack unreachable: the row still renders, without the membership check
+        log.warning("could not check membership of %s: %s", channel, exc)
+        return None
+
+
 async def reports_row(services: Services, team: Team) -> Readiness:
-    return await reports_readiness(services.jobs, team, services.settings, services.scheduler)
+    membership = await report_channel_access(services, team)
+    return await reports_readiness(services.jobs, team, services.settings, services.scheduler, membership)
 
 
 async def readiness_table(services: Services, team: Team) -> list[Readiness]:

@@ -42,9 +42,9 @@ class Runtime:
         self.services.scheduler = scheduler
 
     async def _run_job(self, job: Job, scheduled_for: datetime) -> str | None:
-        from reports.post import run_scheduled_report
+        from bot.slack.report import run_scheduled
 
-        return await run_scheduled_report(self.services, job, scheduled_for)
+        return await run_scheduled(self.services, job, scheduled_for)
 
     async def stop(self) -> None:
         scheduler, self.services.scheduler = self.services.scheduler, None

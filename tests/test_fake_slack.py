@@ -259,3 +259,26 @@ async def test_dropped_connection_is_reopened_by_the_client(slack: FakeSlack, so
     await slack.drop_connections()
     await slack.wait_connected(count=2)
     assert [c.error for c in slack.calls_to("apps.connections.open")] == [None, None]
+
+
+async def test_membership_as_slack_answers_it(client: AsyncWebClient) -> None:
+    """A public channel the bot is not in: not_in_channel until conversations.join; a private one is invisible."""
+    channels = {"CPUB": {"is_member": False}, "GPRIV": {"is_member": False, "is_private": True}}
+    async with FakeSlack(channels=channels) as s:
+        c = AsyncWebClient(token=s.bot_token, base_url=s.api_url)
+        with pytest.raises(SlackApiError) as refused:
+            await c.chat_postMessage(channel="CPUB", text="hi")
+        assert refused.value.response["error"] == "not_in_channel"
+        assert (await c.conversations_info(channel="CPUB"))["channel"]["is_member"] is False
+        joined = await c.conversations_join(channel="CPUB")
+        assert joined["channel"]["is_member"] is True and "warning" not in joined.data
+        assert (await c.conversations_join(channel="CPUB"))["warning"] == "already_in_channel"
+        assert (await c.chat_postMessage(channel="CPUB", text="hi"))["ok"]
+        for call in (c.chat_postMessage(channel="GPRIV", text="hi"), c.conversations_info(channel="GPRIV")):
+            with pytest.raises(SlackApiError) as hidden:
+                await call
+            assert hidden.value.response["error"] == "channel_not_found"
+        s.channels["GIN"] = {"is_private": True}
+        with pytest.raises(SlackApiError) as private:
+            await c.conversations_join(channel="GIN")
+        assert private.value.response["error"] == "method_not_supported_for_channel_type"
