@@ -82,3 +82,13 @@ async def test_summarize_is_none_without_a_key_or_when_claude_fails(tmp_path: Pa
     async with world(tmp_path / "b", serve_slack=False, env={"ANTHROPIC_API_KEY": "sk-ant-wrong-000000"}) as w:
         assert await summarize(w.services, await w.services.team_for(None), "facts") is None
         assert w.model.requests and w.model.answered == []
+
+
+async def test_the_team_model_from_agent_settings_is_the_one_asked(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await w.services.patch_config("default", {"agents": {"model": "claude-haiku-4-5"}}, "UADMIN")
+        w.model.script(Reply(text("All quiet.").content, "end_turn", {"input_tokens": 10, "output_tokens": 5}))
+        await mention(w, "anything wrong?")
+        assert [r.body["model"] for r in w.model.requests] == ["claude-haiku-4-5"]
+        row = await w.services.storage.db.fetchone("SELECT model FROM answers")
+        assert row["model"] == "claude-haiku-4-5" != MODEL

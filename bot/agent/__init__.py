@@ -122,6 +122,11 @@ async def respond(services: Services, question: Question) -> AgentReply:
     return reply
 
 
+def team_model(services: Services, team: Team) -> str:
+    """The Claude model: the team's agents.model (set in Agent settings), else SITREP_MODEL or the default."""
+    return team.config.agents.model or services.settings.model
+
+
 async def _ask_claude(services: Services, team: Team, toolbox: Toolbox, text: str, turns: list[Turn]) -> AgentReply:
     skills = await services.skills_for(team)
     system = system_prompt(
@@ -135,7 +140,7 @@ async def _ask_claude(services: Services, team: Team, toolbox: Toolbox, text: st
     messages = as_messages(turns, text, toolbox.redact)
     async with _client(services) as client:
         result = await run_loop(
-            client, model=services.settings.model, system=toolbox.redact(system), messages=messages, toolbox=toolbox
+            client, model=team_model(services, team), system=toolbox.redact(system), messages=messages, toolbox=toolbox
         )
     return AgentReply(
         text=claude_text(result),
@@ -199,7 +204,7 @@ async def summarize(
         async with _client(services) as client:
             result = await run_loop(
                 client,
-                model=services.settings.model,
+                model=team_model(services, team),
                 system=toolbox.redact(system),
                 messages=messages,
                 toolbox=toolbox,
