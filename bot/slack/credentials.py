@@ -26,6 +26,7 @@ from bot.readiness import skill_readiness
 from bot.services import Services
 from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
+from bot.slack.modals import open_modal
 from skills.base import Readiness, SkillContext
 from skills.registry import factory_for
 from storage.audit import mask
@@ -101,9 +102,8 @@ def register(app: AsyncApp, services: Services) -> None:
     async def open_form(ack: AsyncAck, body: dict, client: AsyncWebClient, action: dict) -> None:
         await ack()
         form = FORMS[CONFIGURE_ACTIONS[action["action_id"]]]
-        # trigger_id lives 3 s: open first, then check who is asking and fill the form.
-        opened = await client.views_open(trigger_id=body["trigger_id"], view=result_modal(form.title, ["Loading…"]))
-        view_id = opened["view"]["id"]
+        # trigger_id lives 3 s: open first (on top of the Configure menu when pressed there), then check who asks.
+        view_id = await open_modal(client, body, result_modal(form.title, ["Loading…"]))
         if not await is_admin(services, client, (body.get("user") or {}).get("id")):
             await client.views_update(view_id=view_id, view=not_allowed_modal())
             return
