@@ -293,3 +293,25 @@ async def test_slash_config_opens_the_schedule_modal(world: World) -> None:
         "views.update", lambda c: c.args["view"].get("callback_id") == "schedule_submit", since=mark
     )
     assert update.error is None
+
+
+async def test_the_home_tab_shows_how_each_last_run_went(world: World) -> None:
+    jobs = world.services.jobs
+    morning, evening = await world.job("Morning report"), await world.job(EVENING_REPORT)
+    posted = await jobs.claim(morning.id, datetime(2026, 11, 30, 16, tzinfo=ZoneInfo("UTC")))
+    assert posted is not None
+    await jobs.finish(posted, "posted", message_ts="1764518400.000100", channel=REPORT)
+    failed = await jobs.claim(evening.id, datetime(2026, 11, 30, 4, tzinfo=ZoneInfo("UTC")))
+    assert failed is not None
+    await jobs.finish(failed, "failed", error="sitrep cannot post in <#C0REPORT>: the channel is archived")
+    mark = len(world.slack.calls)
+    await world.slack.send_event({"type": "app_home_opened", "user": ADMIN, "tab": "home"})
+    body = text(await home_of(world.slack, ADMIN, mark))
+    assert f"<https://fake-team.slack.com/archives/{REPORT}/p1764518400000100|posted Mon 30 Nov 08:00 PST>" in body
+    assert "failed Sun 29 Nov 20:00 PST: sitrep cannot post in <#C0REPORT>: the channel is archived" in body
+
+    await jobs.record_missed(morning.id, datetime(2026, 12, 1, 16, tzinfo=ZoneInfo("UTC")), "sitrep was not running")
+    mark = len(world.slack.calls)
+    await world.slack.send_event({"type": "app_home_opened", "user": ADMIN, "tab": "home"})
+    body = text(await home_of(world.slack, ADMIN, mark))
+    assert "missed Tue 01 Dec 08:00 PST while sitrep was down (sitrep was not running)" in body

@@ -24,6 +24,7 @@ HOME_JOBS_MAX = 10
 HISTORY_MAX = 5
 HISTORY_ACTIONS = ("config.patch", "credential.set", "credential.delete")
 _USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_MENTION = re.compile(r"&lt;#([CG][A-Z0-9]{2,})&gt;")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,11 @@ class JobStatus:
     last: LastRun | None = None
 
 
+def escape_error(text: str) -> str:
+    """A recorded error as mrkdwn: escaped, except the channel mentions sitrep itself wrote (<#C0123>)."""
+    return _CHANNEL_MENTION.sub(r"<#\1>", escape(text))
+
+
 def when(at: datetime, tz: str) -> str:
     return at.astimezone(ZoneInfo(tz)).strftime("%a %d %b %H:%M %Z")
 
@@ -60,10 +66,10 @@ def describe_last(last: LastRun, tz: str) -> str:
         return f"last: <{last.link}|posted {at}>" if last.link else f"last: posted {at}"
     if last.status == "missed":
         return f"last: :double_vertical_bar: missed {at} while sitrep was down" + (
-            f" ({escape(last.error)})" if last.error else ""
+            f" ({escape_error(last.error)})" if last.error else ""
         )
     if last.status == "failed":
-        return f"last: :warning: failed {at}: {escape(last.error or 'no reason recorded')}"
+        return f"last: :warning: failed {at}: {escape_error(last.error or 'no reason recorded')}"
     return f"last: running since {at}"
 
 
