@@ -70,15 +70,17 @@ class Job:
         minute, hour, _, _, dow = (self.cron.split() + ["*"] * 5)[:5]
         days = next((name for name, field in REPORT_DAYS.items() if field == dow), "daily")
         time = f"{int(hour):02d}:{int(minute):02d}" if hour.isdigit() and minute.isdigit() else "08:00"
-        return ReportJob(
-            name=self.name,
-            time=time,
-            days=days,  # type: ignore[arg-type]
-            timezone=None if follows_team else self.timezone,
-            channel=None if follows_team else self.channel,
-            sections=list(self.sections),  # type: ignore[arg-type]
-            window_hours=max(1, round(self.window_hours)),
-            enabled=self.enabled,
+        return ReportJob.model_validate(
+            {
+                "name": self.name,
+                "time": time,
+                "days": days,
+                "timezone": None if follows_team else self.timezone,
+                "channel": None if follows_team else self.channel,
+                "sections": list(self.sections),
+                "window_hours": max(1, round(self.window_hours)),
+                "enabled": self.enabled,
+            }
         )
 
 

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _MODEL = re.compile(r"^claude-[a-z0-9.-]{1,60}$")
-REPORT_SECTIONS = ("grafana", "amplitude")
+SectionKey = Literal["grafana", "amplitude"]
+Days = Literal["daily", "weekdays", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+REPORT_SECTIONS: tuple[SectionKey, ...] = ("grafana", "amplitude")
 # How often a report runs, as a crontab day-of-week field.
 REPORT_DAYS: dict[str, str] = {
     "daily": "*",
@@ -93,10 +95,10 @@ class ReportJob(_Strict):
 
     name: str = Field(min_length=1, max_length=60)
     time: str  # "HH:MM", 24-hour clock
-    days: Literal["daily", "weekdays", "mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "daily"
+    days: Days = "daily"
     timezone: str | None = None  # None: reports.timezone
     channel: str | None = None  # None: reports.channel
-    sections: list[Literal["grafana", "amplitude"]] = Field(default_factory=lambda: list(REPORT_SECTIONS))
+    sections: list[SectionKey] = Field(default_factory=lambda: list(REPORT_SECTIONS))
     window_hours: int = Field(default=12, ge=1, le=24 * 31)
     enabled: bool = True
 
@@ -109,7 +111,7 @@ class ReportJob(_Strict):
 
     @field_validator("sections")
     @classmethod
-    def _sections(cls, sections: list[str]) -> list[str]:
+    def _sections(cls, sections: list[SectionKey]) -> list[SectionKey]:
         if not sections:
             raise ValueError("a report needs at least one section")
         return list(dict.fromkeys(sections))

@@ -315,3 +315,14 @@ async def test_the_home_tab_shows_how_each_last_run_went(world: World) -> None:
     await world.slack.send_event({"type": "app_home_opened", "user": ADMIN, "tab": "home"})
     body = text(await home_of(world.slack, ADMIN, mark))
     assert "missed Tue 01 Dec 08:00 PST while sitrep was down (sitrep was not running)" in body
+
+
+async def test_a_forged_add_report_payload_is_refused_and_stores_nothing(world: World) -> None:
+    modal = await press(world.slack, ADMIN, ADD_REPORT_ACTION)
+    values = initial_state(modal)
+    values["days"]["value"]["selected_option"] = {"value": "someday"}
+    jobs_before = await world.services.jobs.list(DEFAULT_TEAM_ID)
+    ack = await submit(world.slack, ADMIN, modal, values)
+    assert ack["response_action"] == "errors" and "'mon'" in ack["errors"]["days"]
+    assert await world.services.jobs.list(DEFAULT_TEAM_ID) == jobs_before
+    assert (await world.services.teams.get(DEFAULT_TEAM_ID)).config.reports.jobs is None

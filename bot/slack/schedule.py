@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,6 +22,7 @@ from bot.blocks.schedule import (
     ADD_REPORT_ACTION,
     ADD_REPORT_CALLBACK,
     CHANNEL_BLOCK,
+    DAYS_BLOCK,
     JOB_CHANNEL_BLOCK,
     JOB_TZ_BLOCK,
     NAME_BLOCK,
@@ -28,6 +30,7 @@ from bot.blocks.schedule import (
     SECTIONS_BLOCK,
     TIME_BLOCK,
     TZ_BLOCK,
+    WINDOW_BLOCK,
     NewReport,
     ScheduleForm,
     add_report_modal,
@@ -130,6 +133,28 @@ def new_report_errors(report: NewReport, existing: Sequence[ReportJob]) -> dict[
     return errors
 
 
+ADD_REPORT_FIELDS = {
+    "name": NAME_BLOCK,
+    "days": DAYS_BLOCK,
+    "time": TIME_BLOCK,
+    "timezone": JOB_TZ_BLOCK,
+    "channel": JOB_CHANNEL_BLOCK,
+    "sections": SECTIONS_BLOCK,
+    "window_hours": WINDOW_BLOCK,
+}
+
+
+def invalid(exc: ValidationError, fields: dict[str, str], fallback: str) -> dict[str, str]:
+    """A report that does not validate (a payload the modal cannot produce) as errors under its fields."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        block = fields.get(field, fallback)
+        message = str(error["msg"]).removeprefix("Value error, ")
+        errors[block] = f"{errors[block]}; {message}"[:1500] if block in errors else message[:1500]
+    return errors
+
+
 def jobs_patch(jobs: Sequence[ReportJob], **team: str | None) -> dict[str, Any]:
     """The merge patch of reports.*: the whole job list (a JSON array is replaced), plus channel/timezone if given."""
     dumped = [job.model_dump(mode="json", exclude_defaults=True) for job in jobs]
@@ -215,7 +240,11 @@ def register(app: AsyncApp, services: Services) -> None:
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        jobs = apply_schedule(await current_jobs(services, team), form)
+        try:
+            jobs = apply_schedule(await current_jobs(services, team), form)
+        except ValidationError as exc:  # a payload the modal cannot produce: say so, store nothing
+            await ack(response_action="errors", errors=invalid(exc, {}, TZ_BLOCK))
+            return
         patch = jobs_patch(jobs, channel=form.channel, timezone=form.timezone)
         if await save(services, ack, team, patch, user, "Reports & schedule", TZ_BLOCK):
             await publish_home(services, client, user, slack_team_of(body))
@@ -236,15 +265,21 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_action="errors", errors=errors)
             return
         tz = team_timezone(services, team)
-        new = ReportJob(
-            name=report.name,
-            time=report.time or "09:00",
-            days=report.days,  # type: ignore[arg-type]
-            timezone=None if report.timezone == tz else report.timezone,
-            channel=report.channel,
-            sections=report.sections,  # type: ignore[arg-type]
-            window_hours=report.window_hours,
-        )
+        try:
+            new = ReportJob.model_validate(
+                {
+                    "name": report.name,
+                    "time": report.time or "09:00",
+                    "days": report.days,
+                    "timezone": None if report.timezone == tz else report.timezone,
+                    "channel": report.channel,
+                    "sections": report.sections,
+                    "window_hours": report.window_hours,
+                }
+            )
+        except ValidationError as exc:
+            await ack(response_action="errors", errors=invalid(exc, ADD_REPORT_FIELDS, NAME_BLOCK))
+            return
         patch = jobs_patch([*existing, new])
         if await save(services, ack, team, patch, user, f"Added {report.name}"[:24], NAME_BLOCK):
             await publish_home(services, client, user, slack_team_of(body))
