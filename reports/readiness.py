@@ -18,7 +18,10 @@ if TYPE_CHECKING:
 INTEGRATION = "Scheduled reports"
 RUN_NOW_STEP = "`/sitrep report` posts one now"
 RUN_NOW_ACTION = "report_run_now"  # the Home tab's "Run report now" button (bot/slack/report.py)
-SET_CHANNEL = "set SITREP_REPORT_CHANNEL to a channel id (e.g. C0ADZHLL76V) and invite @sitrep there"
+SET_CHANNEL = (
+    "pick the report channel in Reports & schedule on the Home tab (admins), or set SITREP_REPORT_CHANNEL to a "
+    "channel id (e.g. C0ADZHLL76V)"
+)
 
 
 class Membership(Protocol):
@@ -87,9 +90,9 @@ async def reports_readiness(
         )
     if not enabled:
         if any(job.channel is None for job in disabled):
-            step = "restart sitrep so the seeded jobs pick up the report channel, or enable them on the Home tab"
+            step = "turn them on in Reports & schedule on the Home tab (admins); it saves the report channel with them"
         else:
-            step = "enable them on the Home tab"
+            step = "turn them on in Reports & schedule on the Home tab (admins)"
         return Readiness(
             INTEGRATION,
             ReadinessStatus.BLOCKED,
