@@ -20,7 +20,7 @@ REPORT_DAYS: dict[str, str] = {
     **{day: day for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
 }
 MAX_REPORT_JOBS = 50
-PLANNER_PROMPT_MAX = 4000
+PLANNER_PROMPT_MAX = 20_000
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 

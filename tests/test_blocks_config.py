@@ -172,7 +172,10 @@ def test_agent_settings_modal_and_its_patch() -> None:
     model = next(b for b in view["blocks"] if b.get("block_id") == MODEL_BLOCK)["element"]
     assert model["initial_option"]["text"]["text"] == "claude-sonnet-5-5 (default)" and len(model["options"]) == 4
     prompt = next(b for b in view["blocks"] if b.get("block_id") == PROMPT_BLOCK)["element"]
-    assert prompt["multiline"] is True and prompt["max_length"] == 4000
+    assert prompt["multiline"] is True and prompt["max_length"] == 3000
+    long = agent_settings_modal(prompt="p" * 3001, coding=False, model=None, default_model="claude-sonnet-5-5")
+    assert view_violations(long) == [] and "3001 characters" in json.dumps(long)
+    assert read_agent_settings({}).prompt is None  # no prompt field: the stored prompt stays as it is
     state = {
         PROMPT_BLOCK: {"value": {"value": "Be brief. "}},
         CODING_BLOCK: {"value": {"selected_options": [{"value": "on"}]}},

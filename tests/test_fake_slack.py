@@ -282,3 +282,28 @@ async def test_membership_as_slack_answers_it(client: AsyncWebClient) -> None:
         with pytest.raises(SlackApiError) as private:
             await c.conversations_join(channel="GIN")
         assert private.value.response["error"] == "method_not_supported_for_channel_type"
+
+
+async def test_views_break_on_element_limits_as_slack_says(slack: FakeSlack, client: AsyncWebClient) -> None:
+    text_input = {"type": "plain_text_input", "action_id": "v", "max_length": 4000}
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "t"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "blocks": [
+            {"type": "input", "block_id": "a", "label": {"type": "plain_text", "text": "x"}, "element": text_input},
+            {
+                "type": "input",
+                "block_id": "b",
+                "label": {"type": "plain_text", "text": "y"},
+                "element": {"type": "timepicker", "action_id": "v", "initial_time": "8:00"},
+            },
+        ],
+    }
+    with pytest.raises(SlackApiError) as refused:
+        await client.views_open(trigger_id=slack.new_trigger_id(), view=view)
+    messages = refused.value.response["response_metadata"]["messages"]
+    assert any("max_length" in m for m in messages) and any("HH:mm" in m for m in messages)
+    text_input["max_length"] = 3000
+    view["blocks"][1]["element"]["initial_time"] = "08:00"
+    assert (await client.views_open(trigger_id=slack.new_trigger_id(), view=view))["ok"]

@@ -17,10 +17,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from storage.team_config import PLANNER_PROMPT_MAX
-
 AGENT_CALLBACK = "agent_settings_submit"
 PROMPT_BLOCK, CODING_BLOCK, MODEL_BLOCK = "planner_prompt", "coding", "model"
+PROMPT_INPUT_MAX = 3000  # the most a Slack plain_text_input holds
 # The short list offered besides the default (SITREP_MODEL or the built-in one).
 MODEL_CHOICES = ("claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5")
 
@@ -28,6 +27,30 @@ MODEL_CHOICES = ("claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5")
 def model_options(default: str) -> list[Option]:
     names = [default, *(m for m in MODEL_CHOICES if m != default)]
     return [Option(value=name, text=f"{name} (default)" if name == default else name) for name in names]
+
+
+def prompt_input(prompt: str) -> InputBlock | SectionBlock:
+    """The prompt field; a prompt longer than a Slack field holds (set with config patch) is left alone here."""
+    if len(prompt) > PROMPT_INPUT_MAX:
+        return SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*Planner: extra system prompt*: {len(prompt)} characters, more than a Slack field holds "
+                f"({PROMPT_INPUT_MAX}). It stays as it is; change it with `python app.py config patch`."
+            )
+        )
+    return InputBlock(
+        block_id=PROMPT_BLOCK,
+        label="Planner: extra system prompt",
+        element=PlainTextInputElement(
+            action_id="value",
+            multiline=True,
+            max_length=PROMPT_INPUT_MAX,
+            initial_value=prompt or None,
+            placeholder="e.g. Our services are api, web and worker; p95 above 800 ms is bad.",
+        ),
+        hint=f"At most {PROMPT_INPUT_MAX} characters.",
+        optional=True,
+    )
 
 
 def agent_settings_modal(*, prompt: str, coding: bool, model: str | None, default_model: str) -> dict:
@@ -45,19 +68,7 @@ def agent_settings_modal(*, prompt: str, coding: bool, model: str | None, defaul
                 "Never put secrets in it: it is sent to the model."
             )
         ),
-        InputBlock(
-            block_id=PROMPT_BLOCK,
-            label="Planner: extra system prompt",
-            element=PlainTextInputElement(
-                action_id="value",
-                multiline=True,
-                max_length=PLANNER_PROMPT_MAX,
-                initial_value=prompt[:PLANNER_PROMPT_MAX] or None,
-                placeholder="e.g. Our services are api, web and worker; p95 above 800 ms is bad.",
-            ),
-            hint=f"At most {PLANNER_PROMPT_MAX} characters.",
-            optional=True,
-        ),
+        prompt_input(prompt),
         InputBlock(
             block_id=CODING_BLOCK,
             label="Coding",
@@ -85,7 +96,7 @@ def agent_settings_modal(*, prompt: str, coding: bool, model: str | None, defaul
 
 @dataclass(frozen=True)
 class AgentForm:
-    prompt: str
+    prompt: str | None  # None: the modal had no prompt field (the stored prompt is too long for one)
     coding: bool
     model: str
 
@@ -96,7 +107,7 @@ def read_agent_settings(state: Mapping[str, Any]) -> AgentForm:
 
     checked: Sequence[dict] = value(CODING_BLOCK).get("selected_options") or []
     return AgentForm(
-        prompt=str(value(PROMPT_BLOCK).get("value") or "").strip(),
+        prompt=str(value(PROMPT_BLOCK).get("value") or "").strip() if PROMPT_BLOCK in state else None,
         coding=any(o.get("value") == "on" for o in checked),
         model=str((value(MODEL_BLOCK).get("selected_option") or {}).get("value") or ""),
     )
@@ -105,7 +116,7 @@ def read_agent_settings(state: Mapping[str, Any]) -> AgentForm:
 def agent_patch(form: AgentForm, *, prompt: str, coding: bool, model: str | None, default_model: str) -> dict:
     """The merge patch for what changed (empty when nothing did); the default model is stored as unset."""
     agents: dict[str, Any] = {}
-    if form.prompt != prompt:
+    if form.prompt is not None and form.prompt != prompt:
         agents["planner"] = {"prompt": {"system": form.prompt}}
     if form.coding != coding:
         agents["coding"] = {"enabled": form.coding}
