@@ -48,3 +48,13 @@ def test_the_manifest_asks_for_exactly_the_scopes_used() -> None:
         needed.add("commands")
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
     assert "conversations_join" in called_methods() and "conversations_info" in called_methods()
+
+
+def test_every_shortcut_in_the_manifest_has_a_listener() -> None:
+    from bot.blocks.config_menu import MENU_SHORTCUT
+    from bot.slack.shortcuts import GLOBAL_SHORTCUT, MESSAGE_SHORTCUT
+
+    declared = {s["callback_id"] for s in MANIFEST["features"]["shortcuts"]}
+    assert declared == {GLOBAL_SHORTCUT, MESSAGE_SHORTCUT, MENU_SHORTCUT}
+    menu = next(s for s in MANIFEST["features"]["shortcuts"] if s["callback_id"] == MENU_SHORTCUT)
+    assert menu["name"] == "Configure sitrep" and menu["type"] == "global"
