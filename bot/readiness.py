@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels import ChannelAccess, check_access
 from reports.readiness import reports_readiness
-from skills.base import Readiness, ReadinessStatus, Skill
+from skills.base import Readiness, ReadinessStatus
+from skills.readiness import skill_readiness
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from bot.services import Services
     from settings import Settings
+    from skills.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
 
-SKILL_TIMEOUT_S = 10.0
 SLACK_TIMEOUT_S = 5.0
 ROW_ORDER = ("Slack bot", "Scheduled reports", "Grafana", "Amplitude", "GitHub")
 
@@ -98,36 +98,13 @@ def github_readiness(settings: Settings, team: Team) -> Readiness:
     )
 
 
-async def skill_readiness(skill: Skill, limit_s: float = SKILL_TIMEOUT_S) -> Readiness:
-    """A skill's row; a skill that hangs or fails still yields a row that says so."""
-    try:
-        return await asyncio.wait_for(skill.readiness(), limit_s)
-    except TimeoutError:
-        return Readiness(
-            skill.title,
-            ReadinessStatus.BLOCKED,
-            f"{skill.title} did not answer within {limit_s:.0f} s",
-            f"Check that {skill.title} is reachable from this host, then refresh.",
-        )
-    except Exception as exc:  # a readiness check must never break the Home tab
-        log.exception("readiness of %s failed", skill.name)
-        return Readiness(
-            skill.title,
-            ReadinessStatus.BLOCKED,
-            f"the readiness check failed: {exc}",
-            "Refresh; if it persists, check sitrep's log.",
-        )
-
-
 async def report_channel_access(services: Services, team: Team) -> ChannelAccess | None:
-    """Whether sitrep can post in the team's report channel; None without a channel, a bot token, or an answer."""
+    """Whether sitrep can post in the team's report channel; None without a channel, a Slack client, or an answer."""
     channel = team.config.reports.channel or services.settings.report_channel
-    if not channel or not services.settings.slack_bot_token:
+    if not channel or services.slack is None:
         return None
-    from reports.post import slack_client
-
     try:
-        return await asyncio.wait_for(check_access(slack_client(services.settings), channel), SLACK_TIMEOUT_S)
+        return await asyncio.wait_for(check_access(services.slack, channel), SLACK_TIMEOUT_S)
     except Exception as exc:  # Slack unreachable: the row still renders, without the membership check
         log.warning("could not check membership of %s: %s", channel, exc)
         return None
