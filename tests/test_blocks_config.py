@@ -191,7 +191,7 @@ def test_history_masks_secrets_and_names_who_changed_what() -> None:
     entries = [
         change("credential.set", {"credential": "grafana.token", "value": "set, ends in …1234"}),
         change("config.patch", {"patch": {"agents": {"planner": {"prompt": {"system": "token glsa_abc123456"}}}}}),
-        change("config.patch", {"patch": {"reports": {"channel": "C0REPORT", "jobs": [{"name": "A"}]}}}, "api"),
+        change("config.patch", {"patch": {"reports": {"channel": "C0REPORT", "jobs": [{"name": "A"}]}}}, "admin-api"),
         change("jobs.seed", {"job": "Morning report"}, "system"),
     ]
     lines = [b["elements"][0]["text"] for b in dicts(history_blocks(entries, "UTC"))[1:]]

@@ -152,7 +152,7 @@ def describe_change(entry: AuditEntry) -> str:
 def actor_text(actor: str) -> str:
     if _USER.match(actor):
         return f"<@{actor}>"
-    return {"api": "the admin API", "cli": "the command line", "system": "sitrep"}.get(actor, escape(actor))
+    return {"admin-api": "the admin API", "cli": "the command line", "system": "sitrep"}.get(actor, escape(actor))
 
 
 def history_blocks(entries: Sequence[AuditEntry], team_tz: str, limit: int = HISTORY_MAX) -> list:
