@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from reports.builder import ReportOptions, build_report
+from reports.builder import DEFAULT_TITLE, ReportOptions, build_report
 from reports.model import Report
 from reports.render import fallback_text, report_blocks
 
@@ -96,10 +96,15 @@ async def build_and_post(
     client = client or slack_client(services)
     if before_post is not None:
         await before_post(client, channel)
-    kwargs: dict[str, Any] = {"title": title} if title else {}
-    if job is not None:
-        kwargs["options"] = ReportOptions.for_job(job.window_hours, job.sections)
-    report = await build_report(services, team, job=job.name if job else None, scheduled_for=scheduled_for, **kwargs)
+    options = ReportOptions.for_job(job.window_hours, job.sections) if job is not None else None
+    report = await build_report(
+        services,
+        team,
+        title=title or DEFAULT_TITLE,
+        job=job.name if job else None,
+        scheduled_for=scheduled_for,
+        options=options,
+    )
     ts = await post_report(client, channel, report, await services.secrets())
     return ts, report
 
