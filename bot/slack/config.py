@@ -29,7 +29,7 @@ from bot.readiness import check_connections
 from bot.services import Services
 from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
-from bot.slack.modals import open_for_admin, open_modal, redacted, slack_team_of, user_of
+from bot.slack.modals import open_for_admin, open_modal, redacted, show, slack_team_of, user_of
 from storage.team_config import ConfigInvalid
 from storage.teams import Team
 
@@ -91,4 +91,4 @@ def register(app: AsyncApp, services: Services) -> None:
         view_id = await open_modal(client, body, loading_modal("Test connections"))
         team = await services.team_for(slack_team_of(body))
         results = await check_connections(services, team, client)
-        await client.views_update(view_id=view_id, view=await redacted(services, connections_modal(results)))
+        await show(client, view_id, await redacted(services, connections_modal(results)))

@@ -24,7 +24,7 @@ from bot.blocks.credentials import (
 from bot.services import Services
 from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
-from bot.slack.modals import open_modal
+from bot.slack.modals import open_modal, show
 from skills.base import Readiness, SkillContext
 from skills.readiness import STATUS_LABEL, skill_readiness
 from skills.registry import factory_for
@@ -134,16 +134,16 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.view(SUBMIT_CALLBACK)
     async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user = (body.get("user") or {}).get("id")
-        try:
-            form = FORMS[json.loads(view.get("private_metadata") or "{}")["integration"]]
-        except (KeyError, ValueError):
+        form = _form_of(view)
+        if form is None:  # not a modal sitrep opened (or its metadata was tampered with): nothing to save
             await ack()
             return
         if not await is_admin(services, client, user):
             await ack(response_action="update", view=not_allowed_modal())
             return
         team = await services.team_for((body.get("team") or {}).get("id"))
-        values = submitted_values(form, (view.get("state") or {}).get("values") or {})
+        state = view.get("state")
+        values = submitted_values(form, _mapping(_mapping(state).get("values")))
         stored = await services.credentials.get_all(team.id, form.integration)
         errors = validate(form, values, stored)
         if errors:
@@ -158,7 +158,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 f"*Next:* {row.next_step}",
                 "Open Configure again to retry; nothing was changed.",
             ]
-            await client.views_update(view_id=view_id, view=result_modal(form.title, lines))
+            await show(client, view_id, result_modal(form.title, lines))
             return
         await save(services, team, form, values, actor=user or "slack")
         if services.drain is not None:
@@ -169,6 +169,20 @@ def register(app: AsyncApp, services: Services) -> None:
             lines.append(row.detail)
         if not row.ready:
             lines += [f"*Missing:* {row.missing}", f"*Next step:* {row.next_step}"]
-        await client.views_update(view_id=view_id, view=result_modal(form.title, lines))
+        await show(client, view_id, result_modal(form.title, lines))  # the save stands if the modal was closed
         if user:
             await publish_home(services, client, user, (body.get("team") or {}).get("id"))
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _form_of(view: Mapping[str, Any]) -> IntegrationForm | None:
+    """The form a submitted credentials modal belongs to, from its private_metadata; None when it is not one."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except (TypeError, ValueError):
+        return None
+    integration = _mapping(metadata).get("integration")
+    return FORMS.get(integration) if isinstance(integration, str) else None

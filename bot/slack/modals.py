@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.config_menu import loading_modal, not_allowed_modal
@@ -48,3 +49,13 @@ async def open_for_admin(services: Services, client: AsyncWebClient, body: dict[
 async def redacted(services: Services, view: dict) -> dict:
     """The view with every secret sitrep holds replaced: nothing set in a config field can echo a credential."""
     return json.loads(redact(json.dumps(view), await services.secrets()))
+
+
+async def show(client: AsyncWebClient, view_id: str, view: dict) -> bool:
+    """Replace an open modal's content after slow work; False when it is gone (the person closed it meanwhile)."""
+    try:
+        await client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        log.info("modal %s not updated (%s): it was closed or never existed", view_id, exc.response.get("error"))
+        return False
+    return True
