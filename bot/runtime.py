@@ -12,7 +12,6 @@ from aiohttp import web
 from bot.services import Services
 from bot.slack.mentions import answer_event
 from bot.web import bound_port, start_web
-from reports.post import run_scheduled_report
 from reports.scheduler import ReportScheduler
 from settings import StartupError
 from skills.base import SkillContext
@@ -75,7 +74,9 @@ class Runtime:
                 log.info("warming %s failed: %s", skill.name, exc)
 
     async def _run_job(self, job: Job, scheduled_for: datetime) -> str | None:
-        return await run_scheduled_report(self.services, job, scheduled_for)
+        from bot.slack.report import run_scheduled
+
+        return await run_scheduled(self.services, job, scheduled_for)
 
     async def _beat(self) -> None:
         """Every SITREP_HEARTBEAT_SECONDS: say this replica is alive, and answer the events a replica silent for
