@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from storage.sql import SQLITE, migration_files, split_sql, sqlite_sql
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+BEGIN_RETRY_DELAYS = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8)
 
 
 class SqliteConnection:
@@ -63,7 +65,7 @@ class SqliteDriver:
     async def transaction(self) -> AsyncIterator[SqliteConnection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on error. Takes the write lock at once."""
         async with self._write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            await self._begin()
             try:
                 yield SqliteConnection(self.conn)
             except BaseException:
@@ -71,6 +73,19 @@ class SqliteDriver:
                 raise
             else:
                 await self.conn.execute("COMMIT")
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE, retried with backoff while another process holds the lock past the busy timeout, or
+        SQLite answers "locked" without waiting (it does, in WAL mode, when another connection is mid-commit)."""
+        for delay in (*BEGIN_RETRY_DELAYS, None):
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if delay is None or ("locked" not in str(exc) and "busy" not in str(exc)):
+                    raise
+                log.debug("BEGIN IMMEDIATE: %s; again in %.2f s", exc, delay)
+                await asyncio.sleep(delay)
 
     async def fetchone(self, sql: str, params: Any = ()) -> Any:
         async with self.conn.execute(sqlite_sql(sql), params) as cur:

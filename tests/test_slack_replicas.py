@@ -4,6 +4,7 @@ an event that cannot be recorded is left unacked so that Slack delivers it again
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
@@ -77,8 +78,11 @@ async def test_an_event_and_its_retry_on_the_other_replica_get_one_answer(
     assert [answers_in(slack, e["ts"]) for e in events] == [1] * len(events)
 
 
+@pytest.mark.parametrize(
+    "error", [DatabaseUnavailable("connection refused"), sqlite3.OperationalError("database is locked")]
+)
 async def test_an_event_that_cannot_be_recorded_is_not_acked_and_its_redelivery_is_answered(
-    replicas: tuple[FakeSlack, list[Services]], monkeypatch: pytest.MonkeyPatch
+    replicas: tuple[FakeSlack, list[Services]], monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
     slack, services = replicas
     ledger = services[0].storage.events
@@ -88,7 +92,7 @@ async def test_an_event_that_cannot_be_recorded_is_not_acked_and_its_redelivery_
     async def unreachable(event_id: str, body: dict, *, answer: bool) -> bool:
         if event_id == "EvDown":
             refused.set()
-            raise DatabaseUnavailable("connection refused")
+            raise error
         return await record(event_id, body, answer=answer)
 
     monkeypatch.setattr(ledger, "record", unreachable)

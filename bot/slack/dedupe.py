@@ -3,7 +3,8 @@
 Slack re-sends an event it thinks was not acked, possibly on another Socket Mode connection (another replica).
 The ledger (storage/events.py) decides by the database: the first replica to record the event_id handles it;
 every other delivery is acked and dropped. When the database cannot be reached even after retrying, the
-envelope is left unacked (status 503 here, which the socket handler does not ack) so Slack delivers it again.
+envelope is left unacked (status 503 here, which the socket handler does not ack) so Slack delivers it again; so
+is one SQLite could not write within its busy timeout.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from slack_bolt.response import BoltResponse
 
 from bot.services import Services
 from bot.slack.messages import is_user_dm
-from storage.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,13 @@ def register(app: AsyncApp, services: Services) -> None:
         if isinstance(event_id, str) and event_id:
             try:
                 first = await events.record(event_id, body, answer=gets_an_answer(body))
-            except DatabaseUnavailable as exc:
-                log.error("event %s not recorded (%s): left unacked, Slack will deliver it again", event_id, exc)
+            except Exception as exc:  # unreachable, or SQLite still locked after its busy timeout: not recorded
+                log.error(
+                    "event %s not recorded (%s: %s): left unacked, Slack will deliver it again",
+                    event_id,
+                    type(exc).__name__,
+                    exc,
+                )
                 return BoltResponse(status=NOT_RECORDED, body="")
             if not first:
                 log.info("event %s already recorded (a Slack retry): acked, not handled again", event_id)
