@@ -29,7 +29,7 @@ class Settings:
     secret_key: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 3000
-    public_url: str = "http://localhost:3000"
+    public_url: str | None = None  # SITREP_PUBLIC_URL; unset -> GitHub is polled, no webhooks
     report_channel: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     admins: tuple[str, ...] = ()
@@ -48,6 +48,7 @@ class Settings:
     github_app_slug: str | None = None
     github_webhook_secret: str | None = None
     github_api_url: str = "https://api.github.com"
+    github_poll_seconds: int = 60
     extra: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -83,6 +84,13 @@ class Settings:
             port = int(port_text)
         except ValueError as exc:
             raise ValueError(f"SITREP_HTTP_PORT must be a port number, not {port_text!r}") from exc
+        poll_text = get("SITREP_GITHUB_POLL_SECONDS") or "60"
+        try:
+            poll_seconds = int(poll_text)
+        except ValueError as exc:
+            raise ValueError(f"SITREP_GITHUB_POLL_SECONDS must be a number of seconds, not {poll_text!r}") from exc
+        if poll_seconds < 10:
+            raise ValueError("SITREP_GITHUB_POLL_SECONDS must be at least 10 (GitHub's rate limit)")
         region = (get("AMPLITUDE_REGION") or "us").lower()
         if region not in ("us", "eu"):
             raise ValueError(f"AMPLITUDE_REGION must be 'us' or 'eu', not {region!r}")
@@ -98,7 +106,7 @@ class Settings:
             secret_key=get("SITREP_SECRET_KEY"),
             http_host=get("SITREP_HTTP_HOST") or "127.0.0.1",
             http_port=port,
-            public_url=get("SITREP_PUBLIC_URL") or "http://localhost:3000",
+            public_url=(get("SITREP_PUBLIC_URL") or "").rstrip("/") or None,
             report_channel=get("SITREP_REPORT_CHANNEL"),
             timezone=get("SITREP_TIMEZONE") or DEFAULT_TIMEZONE,
             admins=admins,
@@ -117,4 +125,5 @@ class Settings:
             github_app_slug=get("GITHUB_APP_SLUG"),
             github_webhook_secret=get("GITHUB_WEBHOOK_SECRET"),
             github_api_url=(get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+            github_poll_seconds=poll_seconds,
         )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from reports.readiness import reports_readiness
 from skills.base import Readiness, ReadinessStatus, Skill
+from storage.github import GitHubStore
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -58,38 +59,27 @@ def slack_readiness(settings: Settings, identity: dict[str, Any] | None) -> Read
     )
 
 
-def github_readiness(settings: Settings, team: Team) -> Readiness:
-    name = "GitHub"
-    needed = {
-        "GITHUB_APP_ID": settings.github_app_id,
-        "GITHUB_APP_PRIVATE_KEY": settings.github_app_private_key,
-        "GITHUB_WEBHOOK_SECRET": settings.github_webhook_secret,
-    }
-    missing = [k for k, v in needed.items() if not v]
-    if missing:
+async def github_row(services: Services, team: Team, row: Readiness | None) -> Readiness:
+    """The GitHub skill's row (App, installation, routed repos, mode) with the review activity of the last 7 days."""
+    if row is None:
         return Readiness(
-            name,
+            "GitHub",
             ReadinessStatus.NOT_CONFIGURED,
-            "no GitHub App: " + ", ".join(missing) + " not set",
-            "Pull-request review is not in this version of sitrep yet. To prepare: create a GitHub App "
-            "(pull requests: read & write, webhook on pull_request), then set " + ", ".join(missing) + ".",
+            "the GitHub skill is not installed in this build",
+            "Update sitrep, then set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY.",
         )
-    repos = team.config.routing.github_repos
-    if not repos:
-        return Readiness(
-            name,
-            ReadinessStatus.BLOCKED,
-            "no repository routed to this team",
-            "Install the GitHub App on the repo, then `python app.py config patch "
-            '\'{"routing":{"github_repos":["owner/repo"]}}\'`.',
-        )
-    return Readiness(
-        name,
-        ReadinessStatus.BLOCKED,
-        "pull-request review is not available in this version of sitrep",
-        "Nothing to do yet: the App and routing are in place for when review ships.",
-        detail="routed: " + ", ".join(repos),
-    )
+    try:
+        last, count = await GitHubStore(services.storage.db).activity(team.id)
+    except Exception:  # the row must still render
+        log.exception("reading the review ledger failed")
+        return row
+    if last is None:
+        activity = "no review posted yet"
+    else:
+        activity = f"last review {last.repo}#{last.number} at {last.claimed_at[:16].replace('T', ' ')} UTC"
+        activity += f" ({last.review_url})" if last.review_url else ""
+        activity += f"; {count} review{'s' if count != 1 else ''} in the last 7 days"
+    return replace(row, detail="; ".join(d for d in (row.detail, activity) if d))
 
 
 async def skill_readiness(skill: Skill, limit_s: float = SKILL_TIMEOUT_S) -> Readiness:
@@ -142,7 +132,7 @@ async def readiness_table(services: Services, team: Team) -> list[Readiness]:
         reports,
         with_action(by_name.pop("Grafana"), "configure_grafana"),
         with_action(by_name.pop("Amplitude"), "configure_amplitude"),
-        github_readiness(services.settings, team),
+        await github_row(services, team, by_name.pop("GitHub", None)),
     ]
     return rows + list(by_name.values())
 

@@ -8,9 +8,11 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.github_web import slack_notifier
 from bot.services import Services
 from bot.web import bound_port, start_web
 from reports.scheduler import ReportScheduler
+from review.intake import Poller
 from storage.jobs import Job
 
 log = logging.getLogger(__name__)
@@ -26,17 +28,25 @@ class Runtime:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.web: web.AppRunner | None = None
+        self.poller: Poller | None = None
 
     async def start(self) -> None:
         settings = self.services.settings
         try:
-            self.web = await start_web(self.services)
+            notify = slack_notifier(self.services)
+            self.web = await start_web(self.services, notify)
         except OSError as exc:
             raise StartupError(
                 f"cannot serve on {settings.http_host}:{settings.http_port} ({exc.strerror or exc}); "
                 "set SITREP_HTTP_PORT to a free port"
             ) from None
         log.info("web server on http://%s:%s", settings.http_host, bound_port(self.web))
+        if settings.public_url:
+            log.info("GitHub: webhook mode (%s/github/webhook)", settings.public_url)
+        else:
+            log.info("GitHub: no SITREP_PUBLIC_URL, routed repos are polled every %s s", settings.github_poll_seconds)
+            self.poller = Poller(self.services, notify)
+            self.poller.start()
         scheduler = ReportScheduler(self.services.jobs, self._run_job)
         await scheduler.start()
         self.services.scheduler = scheduler
@@ -47,6 +57,9 @@ class Runtime:
         return await run_scheduled_report(self.services, job, scheduled_for)
 
     async def stop(self) -> None:
+        if self.poller is not None:
+            await self.poller.stop()
+            self.poller = None
         scheduler, self.services.scheduler = self.services.scheduler, None
         if scheduler is not None:
             await scheduler.shutdown(timeout=SCHEDULER_STOP_S)

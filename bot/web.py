@@ -1,4 +1,5 @@
-"""The web server: /healthz and the admin config API (GET/PATCH /api/v1/config/me)."""
+"""The web server: /healthz, the admin config API (GET/PATCH /api/v1/config/me), and GitHub's webhook and setup
+callback (bot/github_web.py, with SITREP_PUBLIC_URL)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.github_web import add_github_routes
 from bot.services import Services
 from storage.team_config import ConfigInvalid
 from storage.teams import DEFAULT_TEAM_ID, Team, TeamNotFound
@@ -89,18 +91,19 @@ async def patch_config(request: web.Request) -> web.Response:
     return web.json_response({"org_id": updated.org_id, "team_id": updated.id, "config": updated.config_document})
 
 
-def build_web_app(services: Services) -> web.Application:
+def build_web_app(services: Services, github_notify: Any = None) -> web.Application:
     app = web.Application(middlewares=[admin_auth], client_max_size=MAX_BODY)
     app[SERVICES] = services
+    add_github_routes(app, services, github_notify)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/config/me", get_config)
     app.router.add_patch("/api/v1/config/me", patch_config)
     return app
 
 
-async def start_web(services: Services) -> web.AppRunner:
+async def start_web(services: Services, github_notify: Any = None) -> web.AppRunner:
     """Serve on SITREP_HTTP_HOST:SITREP_HTTP_PORT (port 0: any free port). The caller cleans up the runner."""
-    runner = web.AppRunner(build_web_app(services), access_log=None, shutdown_timeout=2.0)
+    runner = web.AppRunner(build_web_app(services, github_notify), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, services.settings.http_host, services.settings.http_port)
     await site.start()
