@@ -7,7 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from bot.slack import commands, credentials, dedupe, feedback, home, mentions, messages, report, shortcuts
+from bot.slack import commands, credentials, dedupe, feedback, github, home, mentions, messages, report, shortcuts
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -20,6 +20,7 @@ def register(app: AsyncApp, services: Services) -> None:
     credentials.register(app, services)
     feedback.register(app, services)
     report.register(app, services)
+    github.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:
