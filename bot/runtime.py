@@ -13,6 +13,7 @@ from bot.services import Services
 from bot.web import bound_port, start_web
 from reports.scheduler import ReportScheduler
 from review.intake import Poller
+from skills.github.skill import webhook_mode
 from storage.jobs import Job
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,10 @@ class Runtime:
                 "set SITREP_HTTP_PORT to a free port"
             ) from None
         log.info("web server on http://%s:%s", settings.http_host, bound_port(self.web))
-        if settings.public_url:
+        if webhook_mode(settings):
             log.info("GitHub: webhook mode (%s/github/webhook)", settings.public_url)
         else:
-            log.info("GitHub: no SITREP_PUBLIC_URL, routed repos are polled every %s s", settings.github_poll_seconds)
+            log.info("GitHub: no webhooks (SITREP_PUBLIC_URL and GITHUB_WEBHOOK_SECRET), polling routed repos")
             self.poller = Poller(self.services, notify)
             self.poller.start()
         scheduler = ReportScheduler(self.services.jobs, self._run_job)

@@ -89,6 +89,7 @@ class World:
     services: Services
     settings: Settings
     pem: str
+    env: dict[str, str] = field(default_factory=dict)
     notes: list[tuple[str, str]] = field(default_factory=list)
 
     async def notify(self, channel: str, text: str) -> None:
@@ -122,7 +123,8 @@ async def github_world(tmp: Path, *, link: bool = True, route: bool = True, **en
         g = await stack.enter_async_context(FakeGrafana())
         gh.add_installation(INSTALLATION, "mochacare", [REPO, "mochacare/other"])
         seed_logs(g)
-        settings = Settings.from_env(world_env(tmp, gh, g, pem, **env_extra))
+        env = world_env(tmp, gh, g, pem, **env_extra)
+        settings = Settings.from_env(env)
         services = Services(
             settings=settings,
             storage=await open_storage(settings),
@@ -139,4 +141,4 @@ async def github_world(tmp: Path, *, link: bool = True, route: bool = True, **en
             await GitHubStore(services.storage.db, services.storage.audit).link(
                 "default", INSTALLATION, "mochacare", "test"
             )
-        yield World(gh, g, services, settings, pem)
+        yield World(gh, g, services, settings, pem, env)

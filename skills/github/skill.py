@@ -18,6 +18,11 @@ log = logging.getLogger(__name__)
 APP_VARS = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY")
 
 
+def webhook_mode(settings: Settings) -> bool:
+    """Webhooks need a public URL for GitHub to reach and a secret to verify them; otherwise sitrep polls."""
+    return bool(settings.public_url and settings.github_webhook_secret)
+
+
 class GitHubSkill(Skill):
     name = "github"
     title = "GitHub"
@@ -42,7 +47,7 @@ class GitHubSkill(Skill):
 
     @property
     def webhook_mode(self) -> bool:
-        return bool(self.settings.public_url and self.settings.github_webhook_secret)
+        return webhook_mode(self.settings)
 
     def missing_variables(self) -> list[str]:
         s = self.settings
