@@ -99,8 +99,12 @@ class GitHubSkill(Skill):
         return build_tools(self)
 
     def secrets(self) -> list[str]:
+        """The App key (whole, and each line of its body: a quoted fragment is still a leak), the webhook secret,
+        and the installation tokens minted so far."""
         s = self.settings
         values = [v for v in (s.github_app_private_key, s.github_webhook_secret) if v]
+        key = (s.github_app_private_key or "").replace("\\n", "\n")
+        values += [line.strip() for line in key.splitlines() if len(line.strip()) >= 16 and "-----" not in line]
         if self._client is not None:
             values += self._client.secrets()
         return values

@@ -58,6 +58,7 @@ class FakeGitHub:
         self.rate_limited = 0
         self.diff_too_large = False
         self.delay = 0.0
+        self.next_tokens: list[str] = []  # installation tokens to hand out first (tests plant them upstream)
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._ids = 1
@@ -223,7 +224,7 @@ class FakeGitHub:
         inst_id = int(request.match_info["id"])
         if inst_id not in self.installations:
             return _err(404, "Not Found")
-        token = "ghs_" + secrets.token_urlsafe(27)
+        token = self.next_tokens.pop(0) if self.next_tokens else "ghs_" + secrets.token_urlsafe(27)
         expires = time.time() + 3600
         self.tokens[token] = (inst_id, expires)
         when = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
