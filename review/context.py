@@ -44,15 +44,20 @@ def events_for(route: Route, fp: FilePatch | None) -> list[str]:
     return found
 
 
+Discovered = tuple[str | None, tuple[str, str] | None, str]  # Loki selector, (latency metric, route label), note
+
+
 async def production_context(
-    toolbox: Toolbox, grafana: GrafanaSkill | None, files: list[FilePatch]
+    toolbox: Toolbox, grafana: GrafanaSkill | None, files: list[FilePatch], discovered: Discovered | None = None
 ) -> tuple[list[dict[str, Any]], str]:
-    """([per-route context], a note when a source was unavailable). Never raises."""
+    """([per-route context], a note when a source was unavailable). Never raises.
+
+    `discovered` is grafana_discovery's result when the caller started it early (beside reading the PR)."""
     routes = routes_for([f.path for f in files if f.status != "removed"])[:MAX_ROUTES]
     if not routes:
         return [], ""
     by_path = {f.path: f for f in files}
-    selector, latency, note = await _grafana_discovery(grafana)
+    selector, latency, note = discovered if discovered is not None else await grafana_discovery(grafana)
     amplitude_left = MAX_AMPLITUDE_CALLS if toolbox.has("amplitude_query_events") else 0
     jobs = []
     for route in routes:
@@ -64,13 +69,17 @@ async def production_context(
     return list(await asyncio.gather(*jobs)), note
 
 
-async def _grafana_discovery(grafana: GrafanaSkill | None) -> tuple[str | None, tuple[str, str] | None, str]:
+async def grafana_discovery(grafana: GrafanaSkill | None) -> Discovered:
+    """What the Loki and Prometheus queries need (cached per Grafana client); never raises."""
     if grafana is None or not grafana.configured:
         return None, None, "Grafana is not configured, so no production errors or latency"
     try:
         found, _ = await CACHE.get(grafana.client, SINCE)
     except SkillError as exc:
         return None, None, f"Grafana: {exc.message}"
+    except Exception:  # production context is a bonus: never the reason a review fails
+        log.exception("Grafana discovery for a review failed")
+        return None, None, "Grafana could not be asked (see sitrep's log)"
     if found.selector is None:
         return None, None, "Loki has no log streams in the last 24 h (is the Vercel log drain set up?)"
     latency = None

@@ -7,6 +7,7 @@ so a head is reviewed once however many deliveries, pollers or processes see it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.agent.loop import ModelError
 from bot.agent.toolbox import Toolbox
-from review.context import production_context
+from review.context import grafana_discovery, production_context
 from review.model import model_review
 from skills.base import SkillError
 from skills.github.findings import edits_of, find
@@ -135,12 +136,18 @@ async def _review(
     dry_run: bool,
 ) -> None:
     client = skill.client
-    pr = await gather(client, installation, out.repo, out.number)
+    grafana = await services.skill(team, "grafana")
+    grafana_skill = grafana if isinstance(grafana, GrafanaSkill) else None
+    discovery = asyncio.create_task(grafana_discovery(grafana_skill))  # off the critical path: beside the reads
+    try:
+        pr = await gather(client, installation, out.repo, out.number)
+    except BaseException:
+        discovery.cancel()
+        raise
     out.head_sha = pr.head_sha or out.head_sha
     toolbox = await Toolbox.for_team(services, team)
     toolbox.secrets += skill.secrets()
-    grafana = await services.skill(team, "grafana")
-    context, note = await production_context(toolbox, grafana if isinstance(grafana, GrafanaSkill) else None, pr.files)
+    context, note = await production_context(toolbox, grafana_skill, pr.files, await discovery)
     out.context = context
     findings = find(pr)
     coding = team.config.agents.coding
