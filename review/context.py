@@ -32,8 +32,9 @@ ROUTE_LABELS = ("route", "http_route", "path", "handler", "endpoint")
 _TRACK = re.compile(r"\btrack\(\s*['\"`](" + "|".join(re.escape(n) for n in EVENT_NAMES) + r")['\"`]")
 
 
-def route_glob(route: Route) -> str:
-    return re.sub(r"\[\[?(?:\.\.\.)?[^\]]+\]\]?", "*", route.path) + "*"
+def static_prefix(route: Route) -> str:
+    """The route up to its first dynamic segment: what an Amplitude `contains` filter can match."""
+    return route.path.split("[", 1)[0]
 
 
 def events_for(route: Route, fp: FilePatch | None) -> list[str]:
@@ -112,8 +113,10 @@ async def _route_context(
         calls.append(ToolCall("grafana_query_prometheus", {"expr": expr}))
     for event in events:
         args: dict[str, Any] = {"event_type": event, "days": 7}
-        if event == "API Error":
-            args["filters"] = [{"prop": "endpoint", "op": "glob match", "values": [route_glob(route)]}]
+        if event == "API Error":  # Amplitude has no regex filter: narrow with contains, match the route in code
+            args["filters"] = [{"prop": "endpoint", "op": "contains", "values": [static_prefix(route)]}]
+            args["group_by"] = ["endpoint"]
+            args["top"] = 50
         calls.append(ToolCall("amplitude_query_events", args))
     outcomes = await toolbox.run([c for c in calls if toolbox.has(c.name)])
     for o in outcomes:
@@ -138,7 +141,9 @@ async def _route_context(
                 unit = 0.001 if "milli" in latency[0] or "_ms" in latency[0] else 1.0  # type: ignore[index]
                 out["p95"] = {"seconds": value * unit, "link": data.get("explore_url")}
         else:
-            out["events"].append(
-                {"event": o.call.args["event_type"], "total": int(data.get("total") or 0), "link": data.get("link")}
-            )
+            total = int(data.get("total") or 0)
+            if o.call.args.get("group_by"):
+                rows = data.get("series") or []
+                total = sum(int(r.get("total") or 0) for r in rows if route.matches(str(r.get("label") or "") + " "))
+            out["events"].append({"event": o.call.args["event_type"], "total": total, "link": data.get("link")})
     return out

@@ -14,6 +14,8 @@ from storage.audit import AuditLog
 from storage.db import Database
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+MAX_ATTEMPTS = 3
+STALE_MINUTES = 30
 
 
 @dataclass(frozen=True)
@@ -113,15 +115,29 @@ class GitHubStore:
     async def claim_review(
         self, team_id: str, repo: str, number: int, head_sha: str, source: str, forced_by: str = ""
     ) -> int | None:
-        """The new ledger row id, or None when this head (with this forced_by) is already claimed."""
+        """The ledger row id to review under, or None when this head (with this forced_by) is taken.
+
+        A head whose review failed, or whose reviewer died (running for STALE_MINUTES), is claimed again, up to
+        MAX_ATTEMPTS in all; the conflict rule decides, so this holds across processes.
+        """
+        key = (repo.lower(), number, head_sha, forced_by)
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO github_reviews (team_id, repo, number, head_sha, forced_by, source, status)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'running')"
-                " ON CONFLICT (repo, number, head_sha, forced_by) DO NOTHING",
-                (team_id, repo.lower(), number, head_sha, forced_by, source),
+                " ON CONFLICT (repo, number, head_sha, forced_by) DO UPDATE SET status = 'running',"
+                f" attempts = github_reviews.attempts + 1, claimed_at = {_NOW}, error = NULL, source = excluded.source"
+                " WHERE github_reviews.attempts < ? AND (github_reviews.status = 'failed' OR"
+                " (github_reviews.status = 'running' AND github_reviews.claimed_at < ?))",
+                (team_id, *key, source, MAX_ATTEMPTS, iso(datetime.now(UTC) - timedelta(minutes=STALE_MINUTES))),
             )
-            return cur.lastrowid if cur.rowcount == 1 else None
+            if cur.rowcount != 1:
+                return None
+            async with conn.execute(
+                "SELECT id FROM github_reviews WHERE repo = ? AND number = ? AND head_sha = ? AND forced_by = ?", key
+            ) as c:
+                row = await c.fetchone()
+            return int(row["id"]) if row else None
 
     async def finish_review(
         self,

@@ -19,8 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.services import Services
 from settings import Settings
+from skills import amplitude as amplitude_skill
 from skills import github, grafana
 from storage.services import open_storage
+from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github_repo import PullFile, added_patch
 from tests.fakes.grafana import FakeGrafana
@@ -116,19 +118,27 @@ def world_env(tmp: Path, gh: FakeGitHub, g: FakeGrafana, pem: str, **extra: str)
 
 
 @asynccontextmanager
-async def github_world(tmp: Path, *, link: bool = True, route: bool = True, **env_extra: str) -> AsyncIterator[World]:
+async def github_world(
+    tmp: Path, *, link: bool = True, route: bool = True, amplitude: FakeAmplitude | None = None, **env_extra: str
+) -> AsyncIterator[World]:
     key, pem = new_key()
     async with AsyncExitStack() as stack:
         gh = await stack.enter_async_context(FakeGitHub(APP_ID, key.public_key(), slug=SLUG))
         g = await stack.enter_async_context(FakeGrafana())
         gh.add_installation(INSTALLATION, "mochacare", [REPO, "mochacare/other"])
         seed_logs(g)
+        if amplitude is not None:
+            env_extra.update(
+                AMPLITUDE_API_URL=amplitude.url,
+                AMPLITUDE_API_KEY=amplitude.api_key,
+                AMPLITUDE_SECRET_KEY=amplitude.secret_key,
+            )
         env = world_env(tmp, gh, g, pem, **env_extra)
         settings = Settings.from_env(env)
         services = Services(
             settings=settings,
             storage=await open_storage(settings),
-            skill_factories=[grafana.open_skill, github.open_skill],
+            skill_factories=[grafana.open_skill, amplitude_skill.open_skill, github.open_skill],
         )
         stack.push_async_callback(services.close)
         if route:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from review.pipeline import review_pull
+from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.github_repo import PullFile, added_patch
 from tests.github_world import INSTALLATION, REPO, ROUTE_FILE, TIMEOUTS, github_world, route_pull_files
 
@@ -25,6 +26,19 @@ async def test_rule_based_review_cites_production_errors_with_links(tmp_path: Pa
         assert "emits none of the tracking plan's events" in body
         assert out.planner == "rules"
         assert w.notes and w.notes[0][0] == "C0PRNOTES" and review["html_url"] in w.notes[0][1]
+
+
+async def test_review_cites_amplitude_api_errors_of_the_touched_route(tmp_path: Path) -> None:
+    async with FakeAmplitude() as amp:
+        for i, n in enumerate((4, 3)):
+            amp.add_events("API Error", amp.today, n, endpoint=f"/api/agents/agent-{i}/run", status_code=500)
+        amp.add_events("API Error", amp.today, 9, endpoint="/api/agents/list", status_code=500)
+        async with github_world(tmp_path, amplitude=amp) as w:
+            pr = w.github.add_pull(REPO, 16, route_pull_files())
+            out = await review_pull(w.services, await w.team(), REPO, 16, head_sha=pr.head_sha)
+            assert out.status == "posted", out.reason
+            body = w.github.repo(REPO).reviews[0]["body"]
+            assert "Amplitude `API Error`: 7 in 7 days ([Amplitude](https://" in body
 
 
 async def test_a_head_is_reviewed_once_and_forced_review_runs_again(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 -- GitHub: the App installation linked to each team, the review ledger (one review per pull-request head,
 -- claimed with an INSERT so two processes on one database review a head once), webhook deliveries seen
 -- (de-duplicated on X-GitHub-Delivery), polling state (the last ETag and default-branch commit per repo),
--- changes pushed to routed repos' default branches, and the signed single-use states of the install link.
+-- changes pushed to routed repos' default branches (a failed review, or one whose process died, may be
+-- claimed again a few times), and the signed single-use states of the install link.
 CREATE TABLE github_installations (
     team_id TEXT PRIMARY KEY REFERENCES teams (id) ON DELETE CASCADE,
     installation_id INTEGER NOT NULL,
@@ -26,6 +27,7 @@ CREATE TABLE github_reviews (
     planner TEXT,
     tokens_in INTEGER NOT NULL DEFAULT 0,
     error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1,
     claimed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
     finished_at TEXT,
     UNIQUE (repo, number, head_sha, forced_by)
