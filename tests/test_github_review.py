@@ -142,3 +142,21 @@ async def test_installation_token_is_minted_once_and_reused(tmp_path: Path) -> N
 
 def test_added_patch_helper_numbers_lines() -> None:
     assert added_patch("a\nb\n") == "@@ -0,0 +1,2 @@\n+a\n+b"
+
+
+async def test_commit_mode_skips_when_the_head_moved_meanwhile(tmp_path: Path) -> None:
+    async with github_world(tmp_path) as w:
+        await w.services.patch_config("default", {"agents": {"coding": {"enabled": True, "mode": "commit"}}}, "t")
+        pr = w.github.add_pull(REPO, 17, route_pull_files())
+        head = pr.head_sha
+        moved: list[str] = []
+
+        def push_after_diff(seen: object) -> None:  # after the PR was read: the default-branch lookup
+            if not moved and getattr(seen, "path", "") == f"/repos/{REPO}":
+                moved.append(w.github.push_to_pull(REPO, 17))
+
+        w.github.hooks.append(push_after_diff)
+        out = await review_pull(w.services, await w.team(), REPO, 17, head_sha=head)
+        assert moved and out.status == "posted" and out.pushed is None
+        assert "moved since this review started" in w.github.repo(REPO).reviews[0]["body"]
+        assert not w.github.seen("POST", "/git/blobs")

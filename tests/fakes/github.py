@@ -14,6 +14,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +60,7 @@ class FakeGitHub(GitDataMixin):
         self.rate_limited = 0
         self.diff_too_large = False
         self.delay = 0.0
+        self.hooks: list[Callable[[Seen], None]] = []  # run after each answer (e.g. a push in between two calls)
         self.next_tokens: list[str] = []  # installation tokens to hand out first (tests plant them upstream)
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -199,6 +201,8 @@ class FakeGitHub(GitDataMixin):
                 }
             )
         seen.status = response.status
+        for hook in self.hooks:
+            hook(seen)
         return response
 
     # -- the App -------------------------------------------------------------------------------------------
