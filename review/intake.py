@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from review.pipeline import Notify, ReviewOutcome, github_skill, is_routed, review_pull
 from skills.base import SkillError
 from skills.github.webhook import InstallationEvent, Intake, PushEvent, ReviewRequest
-from storage.github import Change, GitHubStore
+from storage.github import Change, GitHubStore, utc
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -155,7 +155,8 @@ class Poller:
             changes.append(Change(repo, str(c.get("sha")), branch, author, message, when, c.get("html_url"), "poll"))
         if changes:
             await self.store.record_changes(changes)
-            await self.store.save_poll_state(repo, last_commit_at=max(c.committed_at for c in changes))
+            latest = max(changes, key=lambda c: utc(c.committed_at)).committed_at
+            await self.store.save_poll_state(repo, last_commit_at=latest)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="github-poller")

@@ -57,6 +57,15 @@ def iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def utc(timestamp: str) -> str:
+    """GitHub's timestamps (push events carry the committer's offset, -08:00) as UTC, so they sort as text."""
+    try:
+        when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return timestamp
+    return iso(when if when.tzinfo else when.replace(tzinfo=UTC))
+
+
 class GitHubStore:
     def __init__(self, db: Database, audit: AuditLog | None = None) -> None:
         self.db = db
@@ -209,7 +218,7 @@ class GitHubStore:
                 cur = await conn.execute(
                     "INSERT INTO github_changes (repo, sha, branch, author, message, committed_at, url, source)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (c.repo.lower(), c.sha, c.branch, c.author, c.message[:500], c.committed_at, c.url, c.source),
+                    (c.repo.lower(), c.sha, c.branch, c.author, c.message[:500], utc(c.committed_at), c.url, c.source),
                 )
                 new += cur.rowcount
         return new

@@ -134,7 +134,7 @@ async def test_push_to_default_branch_records_changes(tmp_path: Path) -> None:
                 {
                     "id": "b" * 40,
                     "message": "Raise the agent timeout\n\nbody",
-                    "timestamp": "2026-11-30T09:46:00Z",
+                    "timestamp": "2026-11-30T01:46:00-08:00",
                     "author": {"name": "Dev", "username": "dev"},
                     "url": f"https://github.com/{REPO}/commit/{'b' * 40}",
                 }
@@ -145,7 +145,9 @@ async def test_push_to_default_branch_records_changes(tmp_path: Path) -> None:
         await deliver(http, "push", other_branch)
         await running_tasks(app)
         rows = await w.services.storage.db.fetchall("SELECT * FROM github_changes")
-        assert [(r["sha"], r["author"], r["message"]) for r in rows] == [("b" * 40, "dev", "Raise the agent timeout")]
+        assert [(r["sha"], r["author"], r["message"], r["committed_at"]) for r in rows] == [
+            ("b" * 40, "dev", "Raise the agent timeout", "2026-11-30T09:46:00.000Z")
+        ]
 
 
 async def test_installation_deleted_unlinks(tmp_path: Path) -> None:
@@ -184,3 +186,19 @@ def test_parse_event_skips_bots_and_plain_comments() -> None:
     issue = dict(base, issue={"number": 1}, comment={"id": 3, "body": "@sitrep review", "user": {"type": "User"}})
     for payload in (plain, bot, issue):
         assert parse_event("issue_comment", json.dumps(payload).encode()) is None
+
+
+async def test_recorded_changes_are_a_tool_for_answers(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from storage.github import Change
+
+    async with github_world(tmp_path) as w:
+        when = (datetime.now(UTC) - timedelta(minutes=14)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        change = Change(REPO, "e" * 40, "main", "dev", "Raise the agent timeout", when, "https://x/commit/e", "poll")
+        await GitHubStore(w.services.storage.db).record_changes([change])
+        skill = next(s for s in await w.services.skills_for(await w.team()) if s.name == "github")
+        tool = next(t for t in skill.tools() if t.name == "recent_changes")
+        result = await tool.call({"hours": 1})
+        assert result["count"] == 1 and result["changes"][0]["message"] == "Raise the agent timeout"
+        assert (await tool.call({"hours": 1}))["changes"][0]["sha"] == "eeeeeee"

@@ -11,7 +11,7 @@ from skills.github.client import INTEGRATION, GitHubClient
 
 if TYPE_CHECKING:
     from settings import Settings
-    from storage.github import InstallationLink
+    from storage.github import GitHubStore, InstallationLink
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +33,11 @@ class GitHubSkill(Skill):
         *,
         repos: list[str] | None = None,
         link: InstallationLink | None = None,
+        store: GitHubStore | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
+        self.store = store  # recorded changes, for the recent_changes tool
         self.repos = list(repos or [])
         self.link = link
         self._retry = retry
@@ -117,9 +119,10 @@ class GitHubSkill(Skill):
 
 async def open_skill(ctx: SkillContext, *, retry: RetryPolicy | None = None) -> GitHubSkill:
     """The GitHub skill for a team: App from the environment, installation link from storage, repos from config."""
-    link = None
+    link = store = None
     if ctx.credentials is not None:
         from storage.github import GitHubStore
 
-        link = await GitHubStore(ctx.credentials.db).installation(ctx.team.id)
-    return GitHubSkill(ctx.settings, repos=ctx.team.config.routing.github_repos, link=link, retry=retry)
+        store = GitHubStore(ctx.credentials.db)
+        link = await store.installation(ctx.team.id)
+    return GitHubSkill(ctx.settings, repos=ctx.team.config.routing.github_repos, link=link, store=store, retry=retry)
