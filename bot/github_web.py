@@ -18,6 +18,7 @@ import html
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 
@@ -32,8 +33,8 @@ log = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=30)
 MAX_PAYLOAD = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
-TASKS = web.AppKey("github_tasks", set)
-NOTIFY = web.AppKey("github_notify", object)
+TASKS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("github_tasks")
+NOTIFY: web.AppKey[Any] = web.AppKey("github_notify")
 SERVICES_KEY = web.AppKey("github_services", Services)
 
 
@@ -145,18 +146,18 @@ def add_github_routes(app: web.Application, services: Services, notify: Notify |
     app.router.add_get("/github/setup", setup)
 
     async def drain(app: web.Application) -> None:
-        pending = list(app[TASKS])
-        if pending:
-            await asyncio.wait(pending, timeout=5.0)
+        tasks = app[TASKS]
+        if tasks:
+            await asyncio.wait(set(tasks), timeout=5.0)
 
     app.on_cleanup.append(drain)
 
 
 async def running_tasks(app: web.Application) -> None:
     """Wait for the background work of the deliveries answered so far (tests, shutdown)."""
-    pending = list(app[TASKS])
-    if pending:
-        await asyncio.gather(*pending)
+    tasks = app[TASKS]
+    if tasks:
+        await asyncio.gather(*set(tasks))
 
 
 def slack_notifier(services: Services) -> Notify | None:

@@ -137,8 +137,8 @@ async def _route_context(
         elif o.call.name == "grafana_query_prometheus":
             series = data.get("series") or []
             value = series[0].get("value") if series else None
-            if isinstance(value, (int, float)):
-                unit = 0.001 if "milli" in latency[0] or "_ms" in latency[0] else 1.0  # type: ignore[index]
+            if isinstance(value, (int, float)) and latency is not None:
+                unit = 0.001 if "milli" in latency[0] or "_ms" in latency[0] else 1.0
                 out["p95"] = {"seconds": value * unit, "link": data.get("explore_url")}
         else:
             total = int(data.get("total") or 0)

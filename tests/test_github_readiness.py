@@ -9,13 +9,13 @@ from pathlib import Path
 from bot.readiness import readiness_table
 from review.pipeline import review_pull
 from settings import Settings
-from skills.base import ReadinessStatus
+from skills.base import Readiness, ReadinessStatus
 from skills.github.skill import GitHubSkill
 from storage.github import GitHubStore
-from tests.github_world import INSTALLATION, REPO, github_world, route_pull_files
+from tests.github_world import INSTALLATION, REPO, World, github_world, route_pull_files
 
 
-async def row_of(w) -> object:  # type: ignore[no-untyped-def]
+async def row_of(w: World) -> Readiness:
     return {r.integration: r for r in await readiness_table(w.services, await w.team())}["GitHub"]
 
 

@@ -46,7 +46,8 @@ def test_nextjs_file_paths_map_to_routes() -> None:
     assert route_for("lib/agents.ts") is None
     run = route_for("app/api/agents/[id]/run/route.ts")
     assert run is not None and run.matches('"path":"/api/agents/8f3k2/run"') and not run.matches("/api/agents/run")
-    assert route_for("pages/api/files/[...path].ts").matches("/api/files/a/b/c ")  # type: ignore[union-attr]
+    catch_all = route_for("pages/api/files/[...path].ts")
+    assert catch_all is not None and catch_all.matches("/api/files/a/b/c ")
 
 
 def test_diff_hunks_give_commentable_lines() -> None:

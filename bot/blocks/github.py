@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
     StaticMultiSelectElement,
     StaticSelectElement,
 )
-from slack_sdk.models.blocks.block_elements import ConversationSelectElement
+from slack_sdk.models.blocks.block_elements import ConversationFilter, ConversationSelectElement
 from slack_sdk.models.views import View
 
 LINK_ACTION = "link_github"
@@ -120,7 +120,7 @@ def link_modal(
                     element=ConversationSelectElement(
                         action_id="channel",
                         initial_conversation=channel,
-                        filter={"include": ["public", "private"], "exclude_bot_users": True},
+                        filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
                     ),
                 )
             )

@@ -11,7 +11,8 @@ import argparse
 import asyncio
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from skills.base import SkillError, redact
 from skills.cli_support import cli_context, print_json, print_table
@@ -20,7 +21,7 @@ from skills.github.skill import GitHubSkill, open_skill
 
 PROG = "python -m skills.github"
 # The review needs the agent and the other skills (layers above this one): __main__ passes it in.
-ReviewRunner = Callable[[argparse.Namespace], Awaitable[int]]
+ReviewRunner = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -107,10 +107,10 @@ def _route_findings(fp: FilePatch, lines: dict[int, str]) -> list[Finding]:
 def _agent_findings(fp: FilePatch, lines: dict[int, str]) -> list[Finding]:
     if _TRACKED.search(fp.added_text):
         return []
-    call = next(((n, t) for n, t in sorted(lines.items()) if _AGENT_CALL.search(t)), None)
+    call = next(((n, t, m) for n, t in sorted(lines.items()) if (m := _AGENT_CALL.search(t))), None)
     if call is None:
         return []
-    n, text = call
+    n, text, match = call
     ind = _indent(text)
     agent_id = "agentId" if "agentId" in fp.added_text else "params.id"
     started = f"{ind}track('Agent Started', {{ agent_id: {agent_id} }}, {SERVER_IDS});"
@@ -118,7 +118,7 @@ def _agent_findings(fp: FilePatch, lines: dict[int, str]) -> list[Finding]:
     if (imp := _import_edit(fp, lines)) is not None and imp.line != n:
         edits.insert(0, imp)
     message = (
-        f"Agent invocation `{_AGENT_CALL.search(text).group(1)}(...)` emits none of the tracking plan's events: "  # type: ignore[union-attr]
+        f"Agent invocation `{match.group(1)}(...)` emits none of the tracking plan's events: "
         "Agent Started / Completed / Failed / Timeout would show its runs and failures in Amplitude."
     )
     return [Finding("tracking", fp.path, n, message, tuple(edits))]

@@ -115,7 +115,7 @@ async def push_commit(
     )
     if update.status == 422:
         return None, "the head branch moved while the commit was made (not a fast-forward): nothing was pushed"
-    files = [t["path"] for t in tree]
+    files = [str(t["path"]) for t in tree]
     return Pushed(sha, files, pr.head_ref), f"pushed {sha[:7]} to `{pr.head_ref}`: " + ", ".join(
         f"`{f}`" for f in files
     )
