@@ -16,30 +16,33 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from slack_sdk.errors import SlackApiError
+
+from bot.agent.formatting import usage_text
 from bot.blocks.readiness import readiness_table_text
 from bot.readiness import readiness_table
-from bot.services import Services
+from bot.services import Services, web_client
 from bot.shell import run_shell
-from settings import Settings
+from reports.builder import build_report
+from reports.post import NO_CHANNEL, NO_TOKEN, ReportError, build_and_post, report_channel
+from reports.render import report_text
+from settings import Settings, SettingsError, StartupError
 from skills.registry import default_factories
-from storage.credentials import SecretKeyError
+from storage.conversations import ConversationStore
 from storage.services import open_storage
-from storage.team_config import ConfigInvalid
+from storage.team_config import ConfigInvalid, unwrap_patch
 from storage.teams import DEFAULT_TEAM_ID
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 
 
-class Fatal(Exception):
-    """A start-up problem: printed as one line, exit status 2."""
+class CommandError(StartupError):
+    """A command cannot run as asked (a patch that is not JSON or not valid): one line, exit status 2."""
 
 
 async def open_services(settings: Settings) -> Services:
-    try:
-        storage = await open_storage(settings)
-    except SecretKeyError as exc:
-        raise Fatal(str(exc)) from None
+    storage = await open_storage(settings)
     return Services(settings=settings, storage=storage, skill_factories=default_factories())
 
 
@@ -51,7 +54,7 @@ async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.E
             if settings.slack_bot_token
             else ("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN")
         )
-        raise Fatal(
+        raise StartupError(
             f"{missing} is not set but {have} is: set both to connect to Slack (README, Slack app setup), "
             "or neither to use the terminal shell"
         )
@@ -59,15 +62,13 @@ async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.E
     try:
         if mode == "shell":
             return await run_shell(services)
+        # lazy: Bolt, Socket Mode and the web server load only when connecting to Slack, not for the shell
         from bot.runtime import Runtime
-        from bot.runtime import StartupError as RuntimeStartupError
-        from bot.slack.run import StartupError, serve
+        from bot.slack.run import serve
 
         runtime = Runtime(services)
         try:
             return await serve(services, stop=stop, on_connected=runtime.start)
-        except (StartupError, RuntimeStartupError) as exc:
-            raise Fatal(str(exc)) from None
         finally:
             await runtime.stop()
     finally:
@@ -81,9 +82,6 @@ async def cmd_status(settings: Settings) -> int:
             services.slack_identity = await _verify_slack(settings)
         team = await services.team_for(None)
         print(readiness_table_text(await readiness_table(services, team)))
-        from bot.agent.formatting import usage_text
-        from storage.conversations import ConversationStore
-
         print("\n" + usage_text(await ConversationStore(services.storage.db).usage(24)))
         return 0
     finally:
@@ -91,13 +89,10 @@ async def cmd_status(settings: Settings) -> int:
 
 
 async def _verify_slack(settings: Settings) -> dict | None:
-    from slack_sdk.errors import SlackApiError
-
-    from bot.slack.socket import web_client
-
-    assert settings.slack_bot_token
+    token = Settings.reveal(settings.slack_bot_token)
+    assert token, "checked by the caller"
     try:
-        return dict((await web_client(settings.slack_bot_token, settings.slack_api_url).auth_test()).data)
+        return dict((await web_client(token, settings.slack_api_url).auth_test()).data)
     except (SlackApiError, OSError) as exc:
         print(f"note: Slack did not accept SLACK_BOT_TOKEN ({exc})", file=sys.stderr)
         return None
@@ -113,13 +108,14 @@ async def cmd_config(settings: Settings, action: str, patch_text: str | None) ->
             try:
                 patch = json.loads(raw or "")
             except json.JSONDecodeError as exc:
-                raise Fatal(f"the patch is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
-            if isinstance(patch, dict) and set(patch) == {"config"}:
-                patch = patch["config"]  # the admin API's envelope, accepted here too
+                raise CommandError(
+                    f"the patch is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+                ) from None
+            patch = unwrap_patch(patch)  # the admin API's envelope is accepted here too
             try:
                 team = await services.patch_config(DEFAULT_TEAM_ID, patch, actor="cli")
             except ConfigInvalid as exc:
-                raise Fatal(f"config not changed: {exc}") from None
+                raise CommandError(f"config not changed: {exc}") from None
         print(json.dumps(team.config_document, indent=2, sort_keys=True))
         return 0
     finally:
@@ -128,10 +124,6 @@ async def cmd_config(settings: Settings, action: str, patch_text: str | None) ->
 
 async def cmd_report(settings: Settings, post: bool) -> int:
     """Build the default team's report: print it (exit 0 even when sections fail), or post it (exit 1 if it cannot)."""
-    from reports.builder import build_report
-    from reports.post import NO_CHANNEL, NO_TOKEN, ReportError, build_and_post, report_channel
-    from reports.render import report_text
-
     services = await open_services(settings)
     try:
         team = await services.team_for(None)
@@ -199,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cmd_config(settings, args.action, args.patch))
         if command == "report":
             return asyncio.run(cmd_report(settings, post=args.post))
-    except (Fatal, ValueError) as exc:
+    except StartupError as exc:
         print(f"sitrep: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -212,7 +204,7 @@ def _shell_mode(command: str) -> bool:
         return True
     try:
         return Settings.from_env().slack_mode == "shell"
-    except ValueError:
+    except SettingsError:
         return False
 
 

@@ -25,6 +25,7 @@ from aiohttp import web
 from bot.services import Services
 from review.intake import handle_event
 from review.pipeline import Notify, github_skill
+from settings import Settings
 from skills.base import SkillError
 from skills.github.webhook import MalformedEvent, parse_event, verify_signature
 from storage.github import GitHubStore
@@ -44,7 +45,7 @@ def _state_signature(key: str, nonce: str) -> str:
 
 async def new_state(services: Services, team_id: str, slack_user: str) -> str:
     """A signed, single-use state for the install link, valid STATE_TTL, bound to the Slack admin."""
-    key = services.settings.github_webhook_secret or ""
+    key = Settings.reveal(services.settings.github_webhook_secret) or ""
     nonce = secrets.token_urlsafe(18)
     await GitHubStore(services.storage.db).save_state(nonce, team_id, slack_user, datetime.now(UTC) + STATE_TTL)
     return f"{nonce}.{_state_signature(key, nonce)}"
@@ -61,7 +62,7 @@ def _page(title: str, message: str, status: int = 200) -> web.Response:
 
 async def webhook(request: web.Request) -> web.Response:
     services = request.app[SERVICES_KEY]
-    secret = services.settings.github_webhook_secret
+    secret = Settings.reveal(services.settings.github_webhook_secret)
     if not secret:
         return web.json_response({"error": "GITHUB_WEBHOOK_SECRET is not set on this sitrep"}, status=503)
     body = await request.content.read(MAX_PAYLOAD + 1)
@@ -96,7 +97,7 @@ async def setup(request: web.Request) -> web.Response:
     q = request.query
     state = q.get("state", "")
     nonce, _, signature = state.partition(".")
-    key = services.settings.github_webhook_secret or ""
+    key = Settings.reveal(services.settings.github_webhook_secret) or ""
     if not nonce or not key or not hmac.compare_digest(signature.encode(), _state_signature(key, nonce).encode()):
         log.warning("GitHub setup callback with a missing or forged state refused")
         return _page("Link refused", "This link is not one sitrep made. Start again from Link GitHub in Slack.", 400)
@@ -162,12 +163,9 @@ async def running_tasks(app: web.Application) -> None:
 
 def slack_notifier(services: Services) -> Notify | None:
     """chat.postMessage to a channel or a user id (a DM), or None without a bot token."""
-    token = services.settings.slack_bot_token
-    if not token:
+    client = services.slack
+    if client is None:
         return None
-    from bot.slack.socket import web_client
-
-    client = web_client(token, services.settings.slack_api_url)
 
     async def notify(channel: str, text: str) -> None:
         redacted = text

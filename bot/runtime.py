@@ -11,18 +11,16 @@ from aiohttp import web
 from bot.github_web import slack_notifier
 from bot.services import Services
 from bot.web import bound_port, start_web
+from reports.post import run_scheduled_report
 from reports.scheduler import ReportScheduler
 from review.intake import Poller
+from settings import StartupError
 from skills.github.skill import webhook_mode
 from storage.jobs import Job
 
 log = logging.getLogger(__name__)
 
 SCHEDULER_STOP_S = 2.0
-
-
-class StartupError(Exception):
-    """One line for the terminal: what is wrong and what to do. Exit status 2."""
 
 
 class Runtime:
@@ -53,8 +51,6 @@ class Runtime:
         self.services.scheduler = scheduler
 
     async def _run_job(self, job: Job, scheduled_for: datetime) -> str | None:
-        from reports.post import run_scheduled_report
-
         return await run_scheduled_report(self.services, job, scheduled_for)
 
     async def stop(self) -> None:

@@ -12,10 +12,10 @@ from skills.github.gather import parse_pr_url
 
 
 async def run_review(args: argparse.Namespace) -> int:
-    from bot.services import Services
     from review.pipeline import review_pull
     from settings import Settings
     from skills.registry import default_factories
+    from skills.services import Services
     from storage.services import open_storage
 
     found = parse_pr_url(args.url)

@@ -18,7 +18,7 @@ from skills.github.webhook import InstallationEvent, Intake, PushEvent, ReviewRe
 from storage.github import Change, GitHubStore, utc
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from skills.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,12 @@ from anthropic import AsyncAnthropic
 from bot.agent.loop import MAX_TURNS, run_loop
 from bot.agent.prompt import system_prompt, team_now
 from bot.agent.toolbox import Toolbox
+from settings import Settings
 from skills.github.findings import Finding
 from skills.github.gather import Budgeted, PullRequestData, patches_text
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from skills.services import Services
     from storage.teams import Team
 
 MODEL_TIMEOUT_S = 120.0
@@ -69,7 +70,10 @@ async def model_review(
     )
     message = toolbox.redact(review_message(pr, budget, context, findings, note))
     async with AsyncAnthropic(
-        api_key=s.anthropic_api_key, base_url=s.anthropic_base_url or None, timeout=MODEL_TIMEOUT_S, max_retries=2
+        api_key=Settings.reveal(s.anthropic_api_key),
+        base_url=s.anthropic_base_url or None,
+        timeout=MODEL_TIMEOUT_S,
+        max_retries=2,
     ) as client:
         result = await run_loop(
             client,

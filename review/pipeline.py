@@ -27,7 +27,7 @@ from skills.grafana.skill import GrafanaSkill
 from storage.github import GitHubStore
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from skills.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)

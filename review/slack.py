@@ -9,7 +9,7 @@ from review.pipeline import review_pull
 from skills.github.gather import parse_pr_url
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from skills.services import Services
     from storage.teams import Team
 
 

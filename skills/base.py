@@ -114,11 +114,14 @@ class Tool:
 class Credential:
     """A credential value and where it came from, so an error can name what to fix."""
 
-    value: str | None
+    value: str | None = field(repr=False)
     source: str
 
     def __bool__(self) -> bool:
         return bool(self.value)
+
+    def __repr__(self) -> str:
+        return f"Credential(source={self.source!r}, {'set' if self.value else 'not set'})"
 
 
 @dataclass
@@ -139,8 +142,7 @@ class SkillContext:
         stored = (await self.stored(integration)).get(name)
         if stored:
             return Credential(stored, f"the {integration} {name} stored in sitrep (Home tab)")
-        value = getattr(self.settings, env_name.lower(), None)
-        return Credential(value, env_name)
+        return Credential(self.settings.env_value(env_name), env_name)
 
 
 class Skill(ABC):
@@ -279,6 +281,35 @@ def fit_rows(rows: Sequence[Any], budget_bytes: int) -> tuple[list[Any], bool]:
         kept.append(row)
         used += size
     return kept, False
+
+
+def bounded(
+    envelope: dict[str, Any],
+    key: str,
+    rows: Sequence[Any],
+    *,
+    hint: str,
+    total: int | None = None,
+    budget: int = RESULT_BUDGET_BYTES,
+) -> dict[str, Any]:
+    """`envelope` with `key` set to the longest prefix of `rows` that keeps the whole under `budget` bytes.
+
+    Sets "truncated" (also true when the envelope already said so, or when `rows` are the first of `total`) and,
+    when cut, "shown" and "hint" ("showing 50 of 80; <hint>").
+    """
+    result = dict(envelope)
+    result[key] = []
+    result.setdefault("truncated", False)
+    total = len(rows) if total is None else total
+    note = f"showing {total} of {total}; {hint}"
+    overhead = serialized_size(result) + len(note.encode()) + 40
+    kept, cut = fit_rows(rows, max(0, budget - overhead))
+    result[key] = kept
+    if cut or len(kept) < total:
+        result["truncated"] = True
+        result["shown"] = len(kept)
+        result["hint"] = f"showing {len(kept)} of {total}; {hint}"
+    return result
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:

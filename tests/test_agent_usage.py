@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from bot.agent import summarize
-from storage.conversations import AnswerRecord, ConversationStore
+from settings import Settings
+from storage.conversations import AnswerRecord, ConversationStore, Usage
 from tests.agent_world import MODEL, mention, world
 from tests.conftest import ROOT, subprocess_env
 from tests.fakes.anthropic import Reply, text, tool_calls
@@ -25,7 +26,7 @@ async def test_tokens_are_summed_over_turns_and_shown_by_status(tmp_path: Path) 
         row = await w.services.storage.db.fetchone("SELECT * FROM answers")
         assert (row["planner"], row["model"], row["tokens_in"], row["tokens_out"]) == ("claude", MODEL, 2700, 100)
         assert (row["model_turns"], row["tool_calls"], row["source"]) == (2, 1, "mention")
-        env = {"SITREP_DB": str(w.settings.db_path), "SITREP_SECRET_KEY": w.settings.secret_key or ""}
+        env = {"SITREP_DB": str(w.settings.db_path), "SITREP_SECRET_KEY": Settings.reveal(w.settings.secret_key) or ""}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(ROOT / "app.py"),
@@ -45,8 +46,8 @@ async def test_tokens_are_summed_over_turns_and_shown_by_status(tmp_path: Path) 
 async def test_usage_covers_only_the_last_24_hours(services) -> None:
     store = ConversationStore(services.storage.db)
     team = await services.team_for(None)
-    old = await store.record(AnswerRecord(team.id, "mention", "q", "a", "claude", "m", 100, 10))
-    await store.record(AnswerRecord(team.id, "mention", "q", "a", "claude", "m", 7, 3))
+    old = await store.record(AnswerRecord(team.id, "mention", "q", "a", "claude", Usage("m", 100, 10)))
+    await store.record(AnswerRecord(team.id, "mention", "q", "a", "claude", Usage("m", 7, 3)))
     await store.record(AnswerRecord(team.id, "dm", "q", "a", "rules"))
     async with services.storage.db.transaction() as conn:
         await conn.execute(

@@ -3,8 +3,9 @@ blocked it names the missing piece and the next step; it says webhook or polling
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
+
+from pydantic import SecretStr
 
 from bot.readiness import readiness_table
 from review.pipeline import review_pull
@@ -43,7 +44,7 @@ async def test_wrong_key_is_blocked_with_the_variable_to_fix(tmp_path: Path) -> 
     async with github_world(tmp_path) as w:
         from tests.github_world import new_key
 
-        w.services.settings = replace(w.services.settings, github_app_private_key=new_key()[1])
+        w.services.settings = w.services.settings.model_copy(update={"github_app_private_key": SecretStr(new_key()[1])})
         row = await GitHubSkill(w.services.settings, repos=[REPO]).readiness()
         assert row.status is ReadinessStatus.BLOCKED and "401" in row.missing
         assert "GITHUB_APP_PRIVATE_KEY" in row.next_step

@@ -7,7 +7,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ def pr_payload(number: int, head: str, action: str = "opened", draft: bool = Fal
 @asynccontextmanager
 async def served(tmp: Path, **kw: Any) -> AsyncIterator[tuple[World, httpx.AsyncClient, Any]]:
     async with github_world(tmp, SITREP_PUBLIC_URL="https://sitrep.example.com", SITREP_HTTP_PORT="0", **kw) as w:
-        w.services.settings = replace(w.services.settings, http_port=0)
+        w.services.settings = w.services.settings.model_copy(update={"http_port": 0})
         runner = await start_web(w.services, w.notify)
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}") as http:
@@ -170,7 +169,7 @@ async def test_unrouted_repo_event_is_ignored(tmp_path: Path) -> None:
 
 async def test_no_public_url_no_webhook_route(tmp_path: Path) -> None:
     async with github_world(tmp_path) as w:
-        w.services.settings = replace(w.services.settings, http_port=0)
+        w.services.settings = w.services.settings.model_copy(update={"http_port": 0})
         runner = await start_web(w.services)
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}") as http:

@@ -13,7 +13,7 @@ from bot.agent.rules import Plan
 from bot.agent.toolbox import Toolbox
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from skills.services import Services
     from storage.teams import Team
 
 Play = Callable[[PlayContext], Awaitable[Section]]

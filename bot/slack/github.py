@@ -18,6 +18,7 @@ from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
 from review.pipeline import github_skill, note_channel
 from skills.base import SkillError
+from skills.github.skill import webhook_mode
 from storage.github import GitHubStore
 from storage.team_config import ConfigInvalid
 from storage.teams import Team
@@ -36,7 +37,7 @@ async def modal_for(services: Services, team: Team, user: str, picked: int | Non
                 "setup URL), then set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_SLUG and restart sitrep."
             ],
         )
-    with_state = bool(services.settings.public_url and services.settings.github_webhook_secret)
+    with_state = webhook_mode(services.settings)
     state = await new_state(services, team.id, user) if with_state else None
     try:
         installations = await skill.client.installations()

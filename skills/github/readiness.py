@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 from skills.base import Readiness, ReadinessStatus, SkillError
 
 if TYPE_CHECKING:
-    from skills.github.skill import GitHubSkill
+    from skills.github.api import GitHubApp
 
 INTEGRATION = "GitHub"
 READINESS_TIMEOUT = 8.0
 LINK_ACTION = "link_github"
 
 
-def mode_line(skill: GitHubSkill) -> str:
+def mode_line(skill: GitHubApp) -> str:
     s = skill.settings
     if skill.webhook_mode:
         return f"webhook mode: GitHub sends events to {s.public_url}/github/webhook"
@@ -35,7 +35,7 @@ def _row(status: ReadinessStatus, missing: str, next_step: str, detail: str) -> 
     return Readiness(INTEGRATION, status, missing, next_step, detail, actions=(LINK_ACTION,))
 
 
-async def check(skill: GitHubSkill, timeout: float = READINESS_TIMEOUT) -> Readiness:
+async def check(skill: GitHubApp, timeout: float = READINESS_TIMEOUT) -> Readiness:
     """The row, within `timeout` seconds; never raises."""
     mode = mode_line(skill)
     if not skill.configured:

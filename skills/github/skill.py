@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from settings import Settings
 from skills.base import Readiness, RetryPolicy, Skill, SkillContext, SkillError, Tool
 from skills.github.auth import AppJwt, PrivateKeyError, load_private_key
 from skills.github.client import INTEGRATION, GitHubClient
+from skills.github.readiness import check
+from skills.github.tools import build_tools
 
 if TYPE_CHECKING:
-    from settings import Settings
     from storage.github import GitHubStore, InstallationLink
 
 log = logging.getLogger(__name__)
@@ -20,7 +22,7 @@ APP_VARS = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY")
 
 def webhook_mode(settings: Settings) -> bool:
     """Webhooks need a public URL for GitHub to reach and a secret to verify them; otherwise sitrep polls."""
-    return bool(settings.public_url and settings.github_webhook_secret)
+    return bool(settings.public_url and Settings.reveal(settings.github_webhook_secret))
 
 
 class GitHubSkill(Skill):
@@ -68,7 +70,7 @@ class GitHubSkill(Skill):
             )
         if self._client is None:
             try:
-                key = load_private_key(self.settings.github_app_private_key or "")
+                key = load_private_key(Settings.reveal(self.settings.github_app_private_key) or "")
             except PrivateKeyError as exc:
                 raise SkillError(INTEGRATION, str(exc), "Download a new private key from the App's settings") from None
             jwt = AppJwt(self.settings.github_app_id or "", key)
@@ -91,21 +93,18 @@ class GitHubSkill(Skill):
         return f"{url}?state={state}" if state else url
 
     async def readiness(self) -> Readiness:
-        from skills.github.readiness import check
-
         return await check(self)
 
     def tools(self) -> list[Tool]:
-        from skills.github.tools import build_tools
-
         return build_tools(self)
 
     def secrets(self) -> list[str]:
         """The App key (whole, and each line of its body: a quoted fragment is still a leak), the webhook secret,
         and the installation tokens minted so far."""
         s = self.settings
-        values = [v for v in (s.github_app_private_key, s.github_webhook_secret) if v]
-        key = (s.github_app_private_key or "").replace("\\n", "\n")
+        pem = Settings.reveal(s.github_app_private_key) or ""
+        values = [v for v in (pem, Settings.reveal(s.github_webhook_secret)) if v]
+        key = pem.replace("\\n", "\n")
         values += [line.strip() for line in key.splitlines() if len(line.strip()) >= 16 and "-----" not in line]
         if self._client is not None:
             values += self._client.secrets()

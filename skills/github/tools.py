@@ -12,7 +12,7 @@ from skills.github.client import INTEGRATION
 from skills.github.diff import from_files_api
 
 if TYPE_CHECKING:
-    from skills.github.skill import GitHubSkill
+    from skills.github.api import GitHubApp
 
 FILE_CHARS = 12_000
 
@@ -36,7 +36,7 @@ class RecentChanges(_Params):
     hours: int = Field(24, ge=1, le=24 * 14, description="How far back, in hours")
 
 
-def build_tools(skill: GitHubSkill) -> list[Tool]:
+def build_tools(skill: GitHubApp) -> list[Tool]:
     def routed(repo: str) -> str:
         if repo.lower() not in {r.lower() for r in skill.repos}:
             raise SkillError(INTEGRATION, f"{repo} is not routed to this team", "Routed: " + ", ".join(skill.repos))

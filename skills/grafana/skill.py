@@ -8,6 +8,7 @@ from typing import Any
 from skills.base import Credential, Readiness, RetryPolicy, Skill, SkillContext, SkillError, Tool
 from skills.grafana import readiness as readiness_mod
 from skills.grafana.client import INTEGRATION, GrafanaClient
+from skills.grafana.tools import build_tools
 
 
 class GrafanaSkill(Skill):
@@ -58,14 +59,14 @@ class GrafanaSkill(Skill):
         client = self._client
         out: dict[str, Any] = {"url": client.public_url, "readiness": readiness_dict(row)}
         try:
-            health, user, sources = await asyncio.gather(client.health(), client.whoami(), client.datasources())
+            health, user, sources = await asyncio.gather(client.health(), client.identity(), client.datasources())
         except SkillError as exc:
             out["error"] = exc.one_line()
             return out
         out.update(
             version=health.get("version"),
             database=health.get("database"),
-            user={k: user.get(k) for k in ("login", "name", "email", "orgId") if user.get(k) is not None},
+            user=user,
             datasources=[{k: d[k] for k in ("name", "type", "uid", "default")} for d in sources][:30],
             loki_uid=await client.loki_uid(),
             prometheus_uid=await client.prometheus_uid(),
@@ -73,8 +74,6 @@ class GrafanaSkill(Skill):
         return out
 
     def tools(self) -> list[Tool]:
-        from skills.grafana.tools import build_tools
-
         return build_tools(self)
 
     def secrets(self) -> list[str]:
