@@ -116,7 +116,7 @@ async def review_pull(
     if claim is not None:
         await store.finish_review(
             claim,
-            "posted" if out.status == "posted" else "failed",
+            out.status if out.status in ("posted", "skipped") else "failed",
             review_url=out.url,
             inline_comments=out.inline,
             planner=out.planner,
@@ -144,6 +144,10 @@ async def _review(
     except BaseException:
         discovery.cancel()
         raise
+    if out.head_sha and pr.head_sha and pr.head_sha != out.head_sha and not dry_run:
+        discovery.cancel()  # a newer push arrived: its own event (or the next poll) reviews that head
+        out.status, out.reason = "skipped", f"the head moved from {out.head_sha[:7]} to {pr.head_sha[:7]}"
+        return
     out.head_sha = pr.head_sha or out.head_sha
     toolbox = await Toolbox.for_team(services, team)
     toolbox.secrets += skill.secrets()

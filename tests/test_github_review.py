@@ -160,3 +160,16 @@ async def test_commit_mode_skips_when_the_head_moved_meanwhile(tmp_path: Path) -
         assert moved and out.status == "posted" and out.pushed is None
         assert "moved since this review started" in w.github.repo(REPO).reviews[0]["body"]
         assert not w.github.seen("POST", "/git/blobs")
+
+
+async def test_an_event_for_a_head_that_already_moved_is_skipped(tmp_path: Path) -> None:
+    async with github_world(tmp_path) as w:
+        pr = w.github.add_pull(REPO, 18, route_pull_files())
+        old = pr.head_sha
+        new = w.github.push_to_pull(REPO, 18)
+        team = await w.team()
+        stale = await review_pull(w.services, team, REPO, 18, head_sha=old)
+        assert stale.status == "skipped" and "moved" in stale.reason
+        fresh = await review_pull(w.services, team, REPO, 18, head_sha=new)
+        assert fresh.status == "posted"
+        assert [r["commit_id"] for r in w.github.repo(REPO).reviews] == [new]

@@ -21,7 +21,7 @@ CREATE TABLE github_reviews (
     -- '' for the automatic review of a head; a forced review ("@sitrep review") carries its own key
     forced_by TEXT NOT NULL DEFAULT '',
     source TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('running', 'posted', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('running', 'posted', 'failed', 'skipped')),
     review_url TEXT,
     inline_comments INTEGER NOT NULL DEFAULT 0,
     planner TEXT,
