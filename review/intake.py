@@ -82,11 +82,23 @@ async def _handle(services: Services, intake: Intake, notify: Notify | None) -> 
         elif intake.action in ("suspend", "unsuspend"):
             await store.set_suspended(intake.installation_id, intake.action == "suspend")
         elif intake.repos_removed:
-            log.info(
-                "GitHub installation %s lost access to %s", intake.installation_id, ", ".join(intake.repos_removed)
-            )
+            await _unroute(services, store, intake.installation_id, intake.repos_removed)
         log.info("GitHub installation %s (%s): %s", intake.installation_id, intake.account, intake.action)
     return []
+
+
+async def _unroute(services: Services, store: GitHubStore, installation_id: int, removed: tuple[str, ...]) -> None:
+    """The installation lost access to some repos: they leave the routing of the teams linked to it (audited)."""
+    gone = {r.lower() for r in removed}
+    for team_id in await store.teams_of_installation(installation_id):
+        team = await services.teams.get(team_id)
+        repos = team.config.routing.github_repos
+        kept = [r for r in repos if r.lower() not in gone]
+        if kept != repos:
+            await services.patch_config(team_id, {"routing": {"github_repos": kept}}, "github-webhook")
+            log.info(
+                "GitHub installation %s lost %s: no longer routed to %s", installation_id, ", ".join(removed), team_id
+            )
 
 
 class Poller:

@@ -201,3 +201,18 @@ async def test_recorded_changes_are_a_tool_for_answers(tmp_path: Path) -> None:
         result = await tool.call({"hours": 1})
         assert result["count"] == 1 and result["changes"][0]["message"] == "Raise the agent timeout"
         assert (await tool.call({"hours": 1}))["changes"][0]["sha"] == "eeeeeee"
+
+
+async def test_repositories_removed_from_the_installation_leave_the_routing(tmp_path: Path) -> None:
+    async with served(tmp_path) as (w, http, app):
+        event = {
+            "action": "removed",
+            "installation": {"id": INSTALLATION, "account": {"login": "mochacare"}},
+            "repositories_added": [],
+            "repositories_removed": [{"full_name": REPO}],
+        }
+        assert (await deliver(http, "installation_repositories", event)).status_code == 202
+        await running_tasks(app)
+        team = await w.team()
+        assert team.config.routing.github_repos == []
+        assert "config.patch" in [e.action for e in await w.services.storage.audit.recent(team.id)]
