@@ -16,6 +16,7 @@ from storage.db import Database
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 MAX_ATTEMPTS = 3
 STALE_MINUTES = 30
+DELIVERY_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,13 @@ class GitHubStore:
                 "INSERT INTO github_deliveries (delivery_id, event) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (delivery_id, event),
             )
-            return cur.rowcount == 1
+            new = cur.rowcount == 1
+            # GitHub redelivers within days, not weeks: older ids need not be kept
+            await conn.execute(
+                "DELETE FROM github_deliveries WHERE received_at < ?",
+                (iso(datetime.now(UTC) - timedelta(days=DELIVERY_DAYS)),),
+            )
+            return new
 
     async def poll_state(self, repo: str) -> tuple[str | None, str | None]:
         row = await self.db.fetchone("SELECT * FROM github_poll_state WHERE repo = ?", (repo.lower(),))
@@ -242,6 +249,9 @@ class GitHubStore:
             await conn.execute(
                 "INSERT INTO github_setup_states (nonce, team_id, slack_user, expires_at) VALUES (?, ?, ?, ?)",
                 (nonce, team_id, slack_user, iso(expires_at)),
+            )
+            await conn.execute(
+                "DELETE FROM github_setup_states WHERE expires_at < ?", (iso(datetime.now(UTC) - timedelta(days=1)),)
             )
 
     async def use_state(self, nonce: str) -> tuple[str, str] | None:
