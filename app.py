@@ -16,6 +16,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.agent.formatting import usage_text
@@ -42,8 +43,12 @@ class CommandError(StartupError):
 
 
 async def open_services(settings: Settings) -> Services:
+    """Storage, the skills, and the long-lived clients: one Slack Web API client (one connection pool for the
+    listeners and the reports) and, at first use, one Anthropic client. `Services.close()` closes them."""
     storage = await open_storage(settings)
-    return Services(settings=settings, storage=storage, skill_factories=default_factories())
+    token = Settings.reveal(settings.slack_bot_token)
+    slack = web_client(token, settings.slack_api_url, session=aiohttp.ClientSession()) if token else None
+    return Services(settings=settings, storage=storage, skill_factories=default_factories(), slack=slack)
 
 
 async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.Event | None = None) -> int:
@@ -79,7 +84,7 @@ async def cmd_status(settings: Settings) -> int:
     services = await open_services(settings)
     try:
         if settings.slack_mode == "socket":
-            services.slack_identity = await _verify_slack(settings)
+            services.slack_identity = await _verify_slack(services)
         team = await services.team_for(None)
         print(readiness_table_text(await readiness_table(services, team)))
         print("\n" + usage_text(await ConversationStore(services.storage.db).usage(24)))
@@ -88,11 +93,11 @@ async def cmd_status(settings: Settings) -> int:
         await services.close()
 
 
-async def _verify_slack(settings: Settings) -> dict | None:
-    token = Settings.reveal(settings.slack_bot_token)
-    assert token, "checked by the caller"
+async def _verify_slack(services: Services) -> dict | None:
+    assert services.slack is not None, "built whenever SLACK_BOT_TOKEN is set"
     try:
-        return dict((await web_client(token, settings.slack_api_url).auth_test()).data)
+        data = (await services.slack.auth_test()).data
+        return dict(data) if isinstance(data, dict) else None
     except (SlackApiError, OSError) as exc:
         print(f"note: Slack did not accept SLACK_BOT_TOKEN ({exc})", file=sys.stderr)
         return None

@@ -141,7 +141,7 @@ class Settings(BaseSettings):
         """
         try:
             if environ is None:
-                return cls(_env_file=dotenv_path if Path(dotenv_path).is_file() else None)  # type: ignore[call-arg]  # pydantic-settings' init-only option
+                return cls(_env_file=dotenv_path if Path(dotenv_path).is_file() else None)
             return cls.model_validate(dict(environ))
         except ValidationError as exc:
             raise SettingsError.from_validation(exc) from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -23,11 +24,15 @@ from skills.services import Services as CoreServices
 __all__ = ["Services", "web_client"]
 
 
-def web_client(token: str, base_url: str) -> AsyncWebClient:
-    """The Web API client: SLACK_API_URL as base, with retries on 429 (Retry-After), 5xx and connection errors."""
+def web_client(token: str, base_url: str, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL as base, with retries on 429 (Retry-After), 5xx and connection errors.
+
+    With `session`, every call shares its connection pool (whoever holds the client closes it); without, each call
+    opens its own."""
     return AsyncWebClient(
         token=token,
         base_url=base_url,
+        session=session,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),

@@ -101,7 +101,7 @@ async def build_report(
     grafana = await services.skill(team, "grafana")
     amplitude = await services.skill(team, "amplitude")
     window = Window(end, options.grafana_hours, options.buckets)
-    sections = await asyncio.gather(
+    gathered = await asyncio.gather(
         within_timeout(
             GRAFANA_KEY,
             GRAFANA_TITLE,
@@ -119,7 +119,7 @@ async def build_report(
             options.section_timeout,
         ),
     )
-    sections = list(sections)
+    sections = list(gathered)
     await add_changes(services, team, sections, window, tz)
     report = Report(
         title=title,

@@ -12,14 +12,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 if TYPE_CHECKING:
     from settings import Settings
-    from storage.credentials import CredentialStore
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
@@ -124,13 +123,20 @@ class Credential:
         return f"Credential(source={self.source!r}, {'set' if self.value else 'not set'})"
 
 
+class CredentialSource(Protocol):
+    """Where a skill's stored credentials come from: CredentialStore, or the Configure modal's overlay of the
+    values being checked on top of the stored ones."""
+
+    async def get_all(self, team_id: str, integration: str) -> dict[str, str]: ...
+
+
 @dataclass
 class SkillContext:
     """What a skill needs to find its credentials and settings for one team."""
 
     settings: Settings
     team: Team
-    credentials: CredentialStore | None = None
+    credentials: CredentialSource | None = None
 
     async def stored(self, integration: str) -> dict[str, str]:
         if self.credentials is None:

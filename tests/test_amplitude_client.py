@@ -294,10 +294,3 @@ async def test_two_events_in_one_call(amp: FakeAmplitude) -> None:
     assert (completed.event_type, completed.total, completed.rows[0].values) == ("Agent Completed", 5, [5, 0])
     (req,) = amp.requests_to("/api/2/events/segmentation")
     assert req.e == {"event_type": "Agent Started"} and req.query["e2"] == '{"event_type":"Agent Completed"}'
-
-
-def test_the_limits_comment_says_what_amplitude_documents() -> None:
-    from skills.amplitude import client
-
-    source = open(client.__file__).read()
-    assert "concurrent cost" in source and "108,000" in source and "1,000 per 5 minutes" not in source

@@ -5,7 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, subprocess_env
+
+pytestmark = pytest.mark.e2e  # starts processes: `pytest -m "not e2e"` skips it
 
 
 def run_app(args: list[str], env: dict[str, str], stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess:

@@ -6,8 +6,12 @@ import asyncio
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import subprocess_env
 from tests.github_world import INSTALLATION, REPO, github_world, route_pull_files
+
+pytestmark = pytest.mark.e2e  # starts processes: `pytest -m "not e2e"` skips it
 
 
 async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:

@@ -16,6 +16,8 @@ from storage.teams import DEFAULT_TEAM_ID
 from tests.conftest import subprocess_env
 from tests.fakes.grafana import LOKI_UID, FakeGrafana
 
+pytestmark = pytest.mark.e2e  # starts processes: `pytest -m "not e2e"` skips it
+
 
 @pytest.fixture
 def cli_env(grafana: FakeGrafana, tmp_path: Path) -> dict[str, str]:

@@ -86,11 +86,6 @@ async def test_slow_grafana_is_bounded(grafana: FakeGrafana) -> None:
     assert grafana.url in row.next_step
 
 
-def test_default_timeout_is_eight_seconds() -> None:
-    skill = skill_for(None, None)
-    assert skill.readiness_timeout == 8.0
-
-
 async def test_unreachable_grafana_is_blocked_naming_the_url() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from anthropic import AsyncAnthropic
-
 from bot.agent.formatting import evidence_digest, sources_line, to_mrkdwn
 from bot.agent.history import MAX_CHARS, MAX_TURNS, as_messages, earlier_questions
 from bot.agent.loop import MAX_TURNS as MAX_MODEL_TURNS
@@ -26,7 +24,6 @@ from bot.agent.prompt import integrations, system_prompt, team_now
 from bot.agent.rulebook import answer_with_rules
 from bot.agent.rules import asks_to_create, plan
 from bot.agent.toolbox import Toolbox
-from settings import Settings
 from storage.conversations import AnswerRecord, ConversationStore, Turn, Usage
 
 if TYPE_CHECKING:
@@ -38,7 +35,6 @@ __all__ = ["AgentReply", "respond", "summarize"]
 
 log = logging.getLogger(__name__)
 
-MODEL_TIMEOUT_S = 120.0
 SUMMARY_MAX_TOKENS = 400
 
 
@@ -59,16 +55,6 @@ class AgentReply:
             return f"{u.model} · {calls} · {u.tokens_in:,} tokens in / {u.tokens_out:,} out"
         why = "Claude unavailable" if self.error else "no ANTHROPIC_API_KEY"
         return f"built-in planner ({why}) · {calls}"
-
-
-def _client(services: Services) -> AsyncAnthropic:
-    s = services.settings
-    return AsyncAnthropic(
-        api_key=Settings.reveal(s.anthropic_api_key),
-        base_url=s.anthropic_base_url or None,
-        timeout=MODEL_TIMEOUT_S,
-        max_retries=2,
-    )
 
 
 async def respond(services: Services, question: Question) -> AgentReply:
@@ -128,10 +114,13 @@ async def _ask_claude(services: Services, team: Team, toolbox: Toolbox, text: st
         max_turns=MAX_MODEL_TURNS,
     )
     messages = as_messages(turns, text, toolbox.redact)
-    async with _client(services) as client:
-        result = await run_loop(
-            client, model=services.settings.model, system=toolbox.redact(system), messages=messages, toolbox=toolbox
-        )
+    result = await run_loop(
+        services.anthropic(),
+        model=services.settings.model,
+        system=toolbox.redact(system),
+        messages=messages,
+        toolbox=toolbox,
+    )
     return AgentReply(text=claude_text(result), planner="claude", usage=result.usage())
 
 
@@ -184,16 +173,15 @@ async def summarize(
     )
     messages = [{"role": "user", "content": toolbox.redact(facts_text) or "(no facts)"}]
     try:
-        async with _client(services) as client:
-            result = await run_loop(
-                client,
-                model=services.settings.model,
-                system=toolbox.redact(system),
-                messages=messages,
-                toolbox=toolbox,
-                max_turns=1,
-                max_tokens=SUMMARY_MAX_TOKENS,
-            )
+        result = await run_loop(
+            services.anthropic(),
+            model=services.settings.model,
+            system=toolbox.redact(system),
+            messages=messages,
+            toolbox=toolbox,
+            max_turns=1,
+            max_tokens=SUMMARY_MAX_TOKENS,
+        )
     except ModelError as exc:
         log.warning("the report summary fell back to the template: %s", exc)
         return None

@@ -78,8 +78,8 @@ def credentials_modal(form: IntegrationForm, current: Mapping[str, str], *, chan
         if field.options:
             options = [Option(value=v, text=label) for v, label in field.options]
             initial = next((o for o in options if o.value == shown), options[0])
-            element = StaticSelectElement(action_id="value", options=options, initial_option=initial)
-            blocks.append(InputBlock(block_id=field.block_id, label=field.label, element=element))
+            select = StaticSelectElement(action_id="value", options=options, initial_option=initial)
+            blocks.append(InputBlock(block_id=field.block_id, label=field.label, element=select))
             continue
         # A stored value longer than the input takes cannot be its initial value (Slack refuses the view).
         too_long = bool(shown) and not field.secret and len(shown or "") > field.max_length

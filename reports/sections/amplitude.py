@@ -56,10 +56,10 @@ class DayWindow:
         return f"{span} vs {before} (days in the project's time zone)"
 
 
-def calls(client: AmplitudeClient, window: DayWindow) -> dict[str, Any]:
+def calls(client: AmplitudeClient, window: DayWindow) -> dict[Any, Any]:
     """The section's requests, as coroutines keyed by name: started together, queued by the client's semaphore."""
     first, last = window.previous_start, window.today
-    out: dict[str, Any] = {
+    out: dict[Any, Any] = {
         pair: client.segmentation_pair(*pair, first, last, interval=1, metric="totals") for pair in EVENT_PAIRS
     }
     out["error_type"] = client.segmentation(
@@ -87,7 +87,7 @@ async def amplitude_section(skill: AmplitudeSkill | None, days: int = 7, today: 
     window = DayWindow(today or skill.today(), days)
     pending = calls(skill.client, window)
     values = await asyncio.gather(*pending.values(), return_exceptions=True)
-    results = dict(zip(pending, values, strict=True))
+    results: dict[Any, Any] = dict(zip(pending, values, strict=True))
     for pair in EVENT_PAIRS:
         if isinstance(results[pair], BaseException):
             exc = _as_skill_error(results[pair])

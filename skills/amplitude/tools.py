@@ -84,7 +84,7 @@ def _compare(
     previous_window: dict[str, Any],
 ) -> dict[str, Any]:
     before = {r.label: r.total for r in previous.rows}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in current.rows:
         prev = before.get(r.label, 0)
         rows.append(
