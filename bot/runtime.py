@@ -1,4 +1,5 @@
-"""What runs beside the Slack connection: the web server and the report scheduler. Started and stopped as one."""
+"""What runs beside the Slack connection: the web server (with the Vercel drain relay) and the report scheduler.
+Started and stopped as one."""
 
 from __future__ import annotations
 
@@ -15,12 +16,27 @@ from reports.post import run_scheduled_report
 from reports.scheduler import ReportScheduler
 from review.intake import Poller
 from settings import StartupError
+from skills.base import SkillContext
 from skills.github.skill import webhook_mode
+from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
+from storage.drain import DrainStore
 from storage.jobs import Job
 
 log = logging.getLogger(__name__)
 
 SCHEDULER_STOP_S = 2.0
+
+
+async def start_relay(services: Services, limits: RelayLimits | None = None) -> Relay:
+    """The drain relay of the default team (one drain URL per sitrep), reading its settings as they change."""
+
+    async def loader() -> DrainConfig:
+        team = await services.team_for(None)
+        return await load_config(SkillContext(settings=services.settings, team=team, credentials=services.credentials))
+
+    relay = Relay(loader, DrainStore(services.storage.db), limits)
+    await relay.start()
+    return relay
 
 
 class Runtime:
@@ -31,6 +47,7 @@ class Runtime:
 
     async def start(self) -> None:
         settings = self.services.settings
+        self.services.drain = await start_relay(self.services)
         try:
             notify = slack_notifier(self.services)
             self.web = await start_web(self.services, notify)
@@ -66,3 +83,6 @@ class Runtime:
             except TimeoutError:
                 log.warning("the web server did not stop within 2 s")
             self.web = None
+        relay, self.services.drain = self.services.drain, None
+        if relay is not None:
+            await relay.stop()

@@ -1,5 +1,5 @@
-"""The web server: /healthz, the admin config API (GET/PATCH /api/v1/config/me), and GitHub's webhook and setup
-callback (bot/github_web.py, with SITREP_PUBLIC_URL)."""
+"""The web server: /healthz, the admin config API (GET/PATCH /api/v1/config/me), the Vercel drain, and GitHub's
+webhook and setup callback (bot/github_web.py, with SITREP_PUBLIC_URL)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import drain
 from bot.github_web import add_github_routes
 from bot.services import Services
 from settings import Settings
@@ -99,6 +100,7 @@ def build_web_app(services: Services, github_notify: Any = None) -> web.Applicat
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/config/me", get_config)
     app.router.add_patch("/api/v1/config/me", patch_config)
+    drain.register(app, lambda request: request.app[SERVICES].drain)
     return app
 
 

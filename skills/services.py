@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from settings import Settings
 from skills.base import Readiness, Skill, SkillContext, SkillFactory
+from skills.vercel_drain import Relay
 from storage.credentials import CredentialStore
 from storage.jobs import JobStore
 from storage.services import Storage, seed_report_jobs
@@ -40,6 +41,7 @@ class Services:
     skill_factories: Sequence[SkillFactory] = ()
     slack_identity: dict[str, Any] | None = None  # auth.test's answer once connected to Slack
     scheduler: Any = None  # the report scheduler while it runs (reports/scheduler.py)
+    drain: Relay | None = None  # the Vercel drain relay while the web server runs (bot/runtime.py)
     # Wired from above (bot/services.py): the readiness table's five rows, and the Slack client reports post with.
     readiness_table: Callable[[Team], Awaitable[list[Readiness]]] | None = None
     slack: AsyncWebClient | None = None

@@ -59,7 +59,8 @@ def test_cluster_counts_sorts_and_keeps_the_newest_example() -> None:
 
 
 def test_error_query_adds_the_filter_only_to_a_bare_selector() -> None:
-    assert error_query('{source="lambda"}') == '{source="lambda"} |~ "(?i)(error|exception|fail|timeout|5\\\\d\\\\d)"'
+    expected = '{source="lambda"} |~ "(?i)(error|exception|fail|timeout|\\\\b5\\\\d\\\\d\\\\b)"'
+    assert error_query('{source="lambda"}') == expected
     assert error_query('{a="}"} |= "panic"') == '{a="}"} |= "panic"'
     with pytest.raises(SkillError) as caught:
         error_query("sum(rate(x[5m]))")

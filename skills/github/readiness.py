@@ -23,11 +23,13 @@ def mode_line(skill: GitHubApp) -> str:
     s = skill.settings
     if skill.webhook_mode:
         return f"webhook mode: GitHub sends events to {s.public_url}/github/webhook"
-    if s.public_url:
+    if s.public_url and not s.github_webhook_secret:
         return (
             f"polling every {s.github_poll_seconds} s: SITREP_PUBLIC_URL is set but GITHUB_WEBHOOK_SECRET is not, "
             "so webhooks cannot be verified"
         )
+    if s.public_url:
+        return f"polling every {s.github_poll_seconds} s: SITREP_PUBLIC_URL ({s.public_url}) is a loopback address"
     return f"polling every {s.github_poll_seconds} s: no SITREP_PUBLIC_URL, so GitHub cannot send webhooks here"
 
 

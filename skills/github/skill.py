@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 from settings import Settings
 from skills.base import Readiness, RetryPolicy, Skill, SkillContext, SkillError, Tool
@@ -20,9 +21,14 @@ log = logging.getLogger(__name__)
 APP_VARS = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY")
 
 
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+
+
 def webhook_mode(settings: Settings) -> bool:
-    """Webhooks need a public URL for GitHub to reach and a secret to verify them; otherwise sitrep polls."""
-    return bool(settings.public_url and Settings.reveal(settings.github_webhook_secret))
+    """Webhooks need a public URL GitHub can reach (not a loopback host) and a secret to verify them; otherwise
+    sitrep polls."""
+    host = urlparse(settings.public_url or "").hostname or ""
+    return bool(host and host not in LOOPBACK and Settings.reveal(settings.github_webhook_secret))
 
 
 class GitHubSkill(Skill):

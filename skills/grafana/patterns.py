@@ -17,7 +17,8 @@ from skills.grafana.timeutil import TimeRange, from_ns, iso
 if TYPE_CHECKING:
     from skills.grafana.api import GrafanaAPI
 
-ERROR_FILTER = '|~ "(?i)(error|exception|fail|timeout|5\\\\d\\\\d)"'
+# A 5xx status as a word of its own: JSON lines carry ms timestamps, whose digits hold "5dd" almost always.
+ERROR_FILTER = '|~ "(?i)(error|exception|fail|timeout|\\\\b5\\\\d\\\\d\\\\b)"'
 DEFAULT_SCAN = 2000
 DEFAULT_TOP = 20
 WILDCARD = "<*>"
