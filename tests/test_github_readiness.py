@@ -66,3 +66,13 @@ async def test_public_url_without_secret_polls_and_says_why(tmp_path: Path) -> N
     settings = Settings.from_env({"SITREP_PUBLIC_URL": "https://x.example.com/", "GITHUB_APP_ID": "1"})
     row = await GitHubSkill(settings).readiness()
     assert "GITHUB_WEBHOOK_SECRET is not" in row.detail and settings.public_url == "https://x.example.com"
+
+
+async def test_a_loopback_public_url_polls() -> None:
+    from skills.github.skill import webhook_mode
+
+    env = {"SITREP_PUBLIC_URL": "http://localhost:3000", "GITHUB_WEBHOOK_SECRET": "s3cret-value"}
+    settings = Settings.from_env(env)
+    assert not webhook_mode(settings)
+    assert "loopback" in (await GitHubSkill(settings).readiness()).detail
+    assert webhook_mode(Settings.from_env({**env, "SITREP_PUBLIC_URL": "https://sitrep.example.com"}))
