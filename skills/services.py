@@ -111,7 +111,8 @@ class Services:
         """The one Anthropic client (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL): its connection pool serves every
         question and report summary. Built at first use; callers ask only when a key is set."""
         if self._anthropic is None:
-            # lazy: the SDK is loaded only when the model is asked, never without ANTHROPIC_API_KEY
+            # lazy load: the SDK is imported where its one client is built, at first use (bot/agent/loop.py still
+            # imports it for its error types; with that import made lazy too, start-up never loads it)
             from anthropic import AsyncAnthropic
 
             s = self.settings
