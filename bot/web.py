@@ -1,5 +1,5 @@
-"""The web server: /healthz, the admin config API (GET/PATCH /api/v1/config/me), the Vercel drain, and GitHub's
-webhook and setup callback (bot/github_web.py, with SITREP_PUBLIC_URL)."""
+"""The web server: /healthz, /metrics (Prometheus), the admin config API (GET/PATCH /api/v1/config/me), the Vercel
+drain, and GitHub's webhook and setup callback (bot/github_web.py, with SITREP_PUBLIC_URL)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+import metrics
 from bot import drain
 from bot.github_web import add_github_routes
 from bot.services import Services
@@ -70,6 +71,12 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "slack": bool(services.slack_identity)})
 
 
+async def metrics_page(request: web.Request) -> web.Response:
+    """sitrep's own metrics in the Prometheus text format (docs/metrics.md)."""
+    body, content_type = metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 async def get_config(request: web.Request) -> web.Response:
     team = await _team(request)
     return web.json_response({"org_id": team.org_id, "team_id": team.id, "config": team.config_document})
@@ -98,6 +105,7 @@ def build_web_app(services: Services, github_notify: Any = None) -> web.Applicat
     app[SERVICES] = services
     add_github_routes(app, services, github_notify)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/api/v1/config/me", get_config)
     app.router.add_patch("/api/v1/config/me", patch_config)
     drain.register(app, lambda request: request.app[SERVICES].drain)
