@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Awaitable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from bot.channels import ChannelAccess, check_access
 from reports.readiness import reports_readiness
-from skills.base import Readiness, ReadinessStatus
+from skills.base import Readiness, ReadinessStatus, Skill
 from skills.readiness import skill_readiness
 from storage.github import GitHubStore
 
 if TYPE_CHECKING:
+    from slack_sdk.web.async_client import AsyncWebClient
+
     from settings import Settings
     from skills.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
 
+SLACK_TIMEOUT_S = 5.0
 ROW_ORDER = ("Slack bot", "Scheduled reports", "Grafana", "Amplitude", "GitHub")
 
 
@@ -82,8 +88,21 @@ async def github_row(services: Services, team: Team, row: Readiness | None) -> R
     return replace(row, detail="; ".join(d for d in (row.detail, activity) if d))
 
 
+async def report_channel_access(services: Services, team: Team) -> ChannelAccess | None:
+    """Whether sitrep can post in the team's report channel; None without a channel, a Slack client, or an answer."""
+    channel = team.config.reports.channel or services.settings.report_channel
+    if not channel or services.slack is None:
+        return None
+    try:
+        return await asyncio.wait_for(check_access(services.slack, channel), SLACK_TIMEOUT_S)
+    except Exception as exc:  # Slack unreachable: the row still renders, without the membership check
+        log.warning("could not check membership of %s: %s", channel, exc)
+        return None
+
+
 async def reports_row(services: Services, team: Team) -> Readiness:
-    return await reports_readiness(services.jobs, team, services.settings, services.scheduler)
+    membership = await report_channel_access(services, team)
+    return await reports_readiness(services.jobs, team, services.settings, services.scheduler, membership)
 
 
 async def readiness_table(services: Services, team: Team) -> list[Readiness]:
@@ -119,3 +138,43 @@ async def readiness_table(services: Services, team: Team) -> list[Readiness]:
 def with_action(row: Readiness, action: str) -> Readiness:
     """The row with one more Home tab button (credentials are entered in a modal)."""
     return row if action in row.actions else replace(row, actions=(*row.actions, action))
+
+
+async def _timed(check: Awaitable[Readiness]) -> tuple[Readiness, float]:
+    started = time.monotonic()
+    row = await check
+    return row, time.monotonic() - started
+
+
+async def _slack_row(services: Services, client: AsyncWebClient) -> Readiness:
+    """The Slack row from a fresh auth.test, not the identity remembered at start-up."""
+    try:
+        identity = await asyncio.wait_for(client.auth_test(), SLACK_TIMEOUT_S)
+    except Exception as exc:
+        return Readiness(
+            "Slack bot",
+            ReadinessStatus.BLOCKED,
+            f"auth.test failed: {getattr(exc, 'response', {}).get('error') or type(exc).__name__}",
+            "Check SLACK_BOT_TOKEN and that Slack is reachable from this host.",
+        )
+    services.slack_identity = dict(identity.data) if isinstance(identity.data, dict) else services.slack_identity
+    return slack_readiness(services.settings, services.slack_identity)
+
+
+async def _github_row(services: Services, team: Team, skills: list[Skill]) -> Readiness:
+    """The GitHub skill's check with the review activity; the not-installed row when this build has no skill."""
+    skill = next((s for s in skills if s.name == "github"), None)
+    return await github_row(services, team, await skill_readiness(skill) if skill is not None else None)
+
+
+async def check_connections(services: Services, team: Team, client: AsyncWebClient) -> list[tuple[Readiness, float]]:
+    """Every readiness check, run now and at once, each with the seconds it took (the Test connections button)."""
+    skills = await services.skills_for(team)
+    results = await asyncio.gather(
+        _timed(_slack_row(services, client)),
+        _timed(reports_row(services, team)),
+        *(_timed(skill_readiness(skill)) for skill in skills if skill.name != "github"),
+        _timed(_github_row(services, team, skills)),
+    )
+    order = {name: i for i, name in enumerate(ROW_ORDER)}
+    return sorted(results, key=lambda pair: order.get(pair[0].integration, len(order)))

@@ -7,7 +7,20 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from bot.slack import commands, credentials, dedupe, feedback, github, home, mentions, messages, report, shortcuts
+from bot.slack import (
+    commands,
+    config,
+    credentials,
+    dedupe,
+    feedback,
+    github,
+    home,
+    mentions,
+    messages,
+    report,
+    schedule,
+    shortcuts,
+)
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -20,6 +33,8 @@ def register(app: AsyncApp, services: Services) -> None:
     credentials.register(app, services)
     feedback.register(app, services)
     report.register(app, services)
+    schedule.register(app, services)
+    config.register(app, services)
     github.register(app, services)
 
     @app.error
