@@ -70,6 +70,8 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.action(LINK_ACTION)
     async def open_link(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         await ack()
+        if not body.get("trigger_id"):
+            return
         opened = await client.views_open(trigger_id=body["trigger_id"], view=result_modal("Link GitHub", ["Loading…"]))
         view_id = opened["view"]["id"]
         user = (body.get("user") or {}).get("id") or ""
@@ -94,9 +96,11 @@ def register(app: AsyncApp, services: Services) -> None:
         except ValueError:
             return
         team = await services.team_for((body.get("team") or {}).get("id"))
-        view = body.get("view") or {}
+        view = body.get("view")
+        if not isinstance(view, dict) or not view.get("id"):
+            return
         await client.views_update(
-            view_id=view.get("id"), hash=view.get("hash"), view=await modal_for(services, team, user, picked)
+            view_id=view["id"], hash=view.get("hash"), view=await modal_for(services, team, user, picked)
         )
 
     @app.view(SUBMIT_CALLBACK)
