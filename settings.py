@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(10.0, validation_alias="SITREP_HEARTBEAT_SECONDS", gt=0, le=20)
     http_host: str = Field("127.0.0.1", validation_alias="SITREP_HTTP_HOST")
     http_port: int = Field(3000, validation_alias="SITREP_HTTP_PORT")
-    public_url: str = Field("http://localhost:3000", validation_alias="SITREP_PUBLIC_URL")
+    # unset: GitHub cannot reach this host, so routed repos are polled instead of sending webhooks
+    public_url: str | None = _env("SITREP_PUBLIC_URL")
     report_channel: str | None = _env("SITREP_REPORT_CHANNEL")
     timezone: str = Field(DEFAULT_TIMEZONE, validation_alias="SITREP_TIMEZONE")
     admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="SITREP_ADMINS")
@@ -75,6 +76,7 @@ class Settings(BaseSettings):
     github_app_slug: str | None = _env("GITHUB_APP_SLUG")
     github_webhook_secret: SecretStr | None = _env("GITHUB_WEBHOOK_SECRET")
     github_api_url: str = Field(DEFAULT_GITHUB_API_URL, validation_alias="GITHUB_API_URL")
+    github_poll_seconds: int = Field(60, validation_alias="SITREP_GITHUB_POLL_SECONDS")
     vercel_drain_secret: SecretStr | None = _env("VERCEL_DRAIN_SECRET")
     vercel_drain_verify: SecretStr | None = _env("VERCEL_DRAIN_VERIFY")
     loki_push_url: str | None = _env("LOKI_PUSH_URL")
@@ -130,6 +132,22 @@ class Settings(BaseSettings):
     @classmethod
     def _github_url(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        return value.rstrip("/") or None if value else None
+
+    @field_validator("github_poll_seconds", mode="before")
+    @classmethod
+    def _poll(cls, value: Any) -> Any:
+        try:
+            seconds = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"SITREP_GITHUB_POLL_SECONDS must be a number of seconds, not {value!r}") from None
+        if seconds < 10:
+            raise ValueError("SITREP_GITHUB_POLL_SECONDS must be at least 10 (GitHub's rate limit)")
+        return seconds
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> Settings:

@@ -17,6 +17,7 @@ BENCHES = [
     "report_critical_path",
     "agent_concurrency",
     "drain_relay",
+    "pr_review",
     "replicas",
 ]
 

@@ -62,6 +62,14 @@ async def report_answer(services: Services, team: Team) -> Answer:
     return Answer(fallback_text(report, secrets), report_blocks(report, secrets), terminal=report_text(report, secrets))
 
 
+async def review_answer(services: Services, question: Question) -> Answer | None:
+    """`review <pull request URL>`: review it now (a forced review) and answer with the link; None if no URL."""
+    from review.slack import review_on_demand
+
+    text = await review_on_demand(services, question.team, clean_question(question.text), question.user or "shell")
+    return None if text is None else Answer(text, answer_blocks(text))
+
+
 async def answer(services: Services, question: Question) -> Answer:
     """Help and status here; every other question goes to the agent (Claude, or the rule-based planner)."""
     words = _words(question.text)
@@ -75,6 +83,8 @@ async def answer(services: Services, question: Question) -> Answer:
     if words in REPORT_WORDS:
         return await report_answer(services, question.team)
     started = time.monotonic()
+    if words.startswith("review ") and (review := await review_answer(services, question)) is not None:
+        return review
     reply = await respond(services, replace(question, text=clean_question(question.text)))
     metrics.count_question(question.source, reply.planner, time.monotonic() - started)
     blocks = answer_blocks(reply.text, answer_id=reply.answer_id, footer=reply.footer)

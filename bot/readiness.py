@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels import ChannelAccess, check_access
 from reports.readiness import reports_readiness
-from skills.base import Readiness, ReadinessStatus
+from skills.base import Readiness, ReadinessStatus, Skill
 from skills.readiness import skill_readiness
+from storage.github import GitHubStore
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
@@ -64,38 +65,27 @@ def slack_readiness(settings: Settings, identity: dict[str, Any] | None) -> Read
     )
 
 
-def github_readiness(settings: Settings, team: Team) -> Readiness:
-    name = "GitHub"
-    needed = {
-        "GITHUB_APP_ID": settings.github_app_id,
-        "GITHUB_APP_PRIVATE_KEY": settings.github_app_private_key,
-        "GITHUB_WEBHOOK_SECRET": settings.github_webhook_secret,
-    }
-    missing = [k for k, v in needed.items() if not v]
-    if missing:
+async def github_row(services: Services, team: Team, row: Readiness | None) -> Readiness:
+    """The GitHub skill's row (App, installation, routed repos, mode) with the review activity of the last 7 days."""
+    if row is None:
         return Readiness(
-            name,
+            "GitHub",
             ReadinessStatus.NOT_CONFIGURED,
-            "no GitHub App: " + ", ".join(missing) + " not set",
-            "Pull-request review is not in this version of sitrep yet. To prepare: create a GitHub App "
-            "(pull requests: read & write, webhook on pull_request), then set " + ", ".join(missing) + ".",
+            "the GitHub skill is not installed in this build",
+            "Update sitrep, then set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY.",
         )
-    repos = team.config.routing.github_repos
-    if not repos:
-        return Readiness(
-            name,
-            ReadinessStatus.BLOCKED,
-            "no repository routed to this team",
-            "Install the GitHub App on the repo, then `python app.py config patch "
-            '\'{"routing":{"github_repos":["owner/repo"]}}\'`.',
-        )
-    return Readiness(
-        name,
-        ReadinessStatus.BLOCKED,
-        "pull-request review is not available in this version of sitrep",
-        "Nothing to do yet: the App and routing are in place for when review ships.",
-        detail="routed: " + ", ".join(repos),
-    )
+    try:
+        last, count = await GitHubStore(services.storage.db).activity(team.id)
+    except Exception:  # the row must still render
+        log.exception("reading the review ledger failed")
+        return row
+    if last is None:
+        activity = "no review posted yet"
+    else:
+        activity = f"last review {last.repo}#{last.number} at {last.claimed_at[:16].replace('T', ' ')} UTC"
+        activity += f" ({last.review_url})" if last.review_url else ""
+        activity += f"; {count} review{'s' if count != 1 else ''} in the last 7 days"
+    return replace(row, detail="; ".join(d for d in (row.detail, activity) if d))
 
 
 async def report_channel_access(services: Services, team: Team) -> ChannelAccess | None:
@@ -141,7 +131,7 @@ async def readiness_table(services: Services, team: Team) -> list[Readiness]:
         reports,
         with_action(by_name.pop("Grafana"), "configure_grafana"),
         with_action(by_name.pop("Amplitude"), "configure_amplitude"),
-        github_readiness(services.settings, team),
+        await github_row(services, team, by_name.pop("GitHub", None)),
     ]
     return [*rows, *by_name.values(), await database_readiness(services)]
 
@@ -172,8 +162,10 @@ async def _slack_row(services: Services, client: AsyncWebClient) -> Readiness:
     return slack_readiness(services.settings, services.slack_identity)
 
 
-async def _github_row(services: Services, team: Team) -> Readiness:
-    return github_readiness(services.settings, team)
+async def _github_row(services: Services, team: Team, skills: list[Skill]) -> Readiness:
+    """The GitHub skill's check with the review activity; the not-installed row when this build has no skill."""
+    skill = next((s for s in skills if s.name == "github"), None)
+    return await github_row(services, team, await skill_readiness(skill) if skill is not None else None)
 
 
 async def check_connections(services: Services, team: Team, client: AsyncWebClient) -> list[tuple[Readiness, float]]:
@@ -182,8 +174,8 @@ async def check_connections(services: Services, team: Team, client: AsyncWebClie
     results = await asyncio.gather(
         _timed(_slack_row(services, client)),
         _timed(reports_row(services, team)),
-        *(_timed(skill_readiness(skill)) for skill in skills),
-        _timed(_github_row(services, team)),
+        *(_timed(skill_readiness(skill)) for skill in skills if skill.name != "github"),
+        _timed(_github_row(services, team, skills)),
     )
     order = {name: i for i, name in enumerate(ROW_ORDER)}
     return sorted(results, key=lambda pair: order.get(pair[0].integration, len(order)))

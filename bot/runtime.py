@@ -9,12 +9,15 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.github_web import slack_notifier
 from bot.services import Services
 from bot.slack.mentions import answer_event
 from bot.web import bound_port, start_web
 from reports.scheduler import ReportScheduler
+from review.intake import Poller
 from settings import StartupError
 from skills.base import SkillContext
+from skills.github.skill import webhook_mode
 from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
 from storage.db import DatabaseUnavailable
 from storage.drain import DrainStore
@@ -45,6 +48,7 @@ class Runtime:
         self.web: web.AppRunner | None = None
         self._warming: asyncio.Task[None] | None = None
         self.heartbeat: asyncio.Task[None] | None = None
+        self.poller: Poller | None = None
 
     async def start(self) -> None:
         settings = self.services.settings
@@ -52,13 +56,20 @@ class Runtime:
         self.heartbeat = asyncio.create_task(self._beat(), name="replica heartbeat")
         self.services.drain = await start_relay(self.services)
         try:
-            self.web = await start_web(self.services)
+            notify = slack_notifier(self.services)
+            self.web = await start_web(self.services, notify)
         except OSError as exc:
             raise StartupError(
                 f"cannot serve on {settings.http_host}:{settings.http_port} ({exc.strerror or exc}); "
                 "set SITREP_HTTP_PORT to a free port"
             ) from None
         log.info("web server on http://%s:%s", settings.http_host, bound_port(self.web))
+        if webhook_mode(settings):
+            log.info("GitHub: webhook mode (%s/github/webhook)", settings.public_url)
+        else:
+            log.info("GitHub: no webhooks (SITREP_PUBLIC_URL and GITHUB_WEBHOOK_SECRET), polling routed repos")
+            self.poller = Poller(self.services, notify)
+            self.poller.start()
         scheduler = ReportScheduler(self.services.jobs, self._run_job)
         await scheduler.start()
         self.services.scheduler = scheduler
@@ -121,6 +132,9 @@ class Runtime:
         if self._warming is not None and not self._warming.done():
             self._warming.cancel()
             await asyncio.gather(self._warming, return_exceptions=True)
+        if self.poller is not None:
+            await self.poller.stop()
+            self.poller = None
         scheduler, self.services.scheduler = self.services.scheduler, None
         if scheduler is not None:
             await scheduler.shutdown(timeout=SCHEDULER_STOP_S)

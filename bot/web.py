@@ -1,5 +1,5 @@
-"""The web server: /healthz, /metrics (Prometheus), the admin config API (GET/PATCH /api/v1/config/me) and the
-Vercel drain."""
+"""The web server: /healthz, /metrics (Prometheus), the admin config API (GET/PATCH /api/v1/config/me), the Vercel
+drain, and GitHub's webhook and setup callback (bot/github_web.py, with SITREP_PUBLIC_URL)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from aiohttp import web
 
 import metrics
 from bot import drain
+from bot.github_web import add_github_routes
 from bot.services import Services
 from settings import Settings
 from storage.team_config import ConfigInvalid, unwrap_patch
@@ -110,9 +111,10 @@ async def patch_config(request: web.Request) -> web.Response:
     return web.json_response({"org_id": updated.org_id, "team_id": updated.id, "config": updated.config_document})
 
 
-def build_web_app(services: Services) -> web.Application:
+def build_web_app(services: Services, github_notify: Any = None) -> web.Application:
     app = web.Application(middlewares=[admin_auth], client_max_size=MAX_BODY)
     app[SERVICES] = services
+    add_github_routes(app, services, github_notify)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/api/v1/config/me", get_config)
@@ -121,9 +123,9 @@ def build_web_app(services: Services) -> web.Application:
     return app
 
 
-async def start_web(services: Services) -> web.AppRunner:
+async def start_web(services: Services, github_notify: Any = None) -> web.AppRunner:
     """Serve on SITREP_HTTP_HOST:SITREP_HTTP_PORT (port 0: any free port). The caller cleans up the runner."""
-    runner = web.AppRunner(build_web_app(services), access_log=None, shutdown_timeout=2.0)
+    runner = web.AppRunner(build_web_app(services, github_notify), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, services.settings.http_host, services.settings.http_port)
     await site.start()

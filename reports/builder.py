@@ -20,6 +20,7 @@ from reports.model import FAILED, Report, Section, failed
 from reports.sections.amplitude import KEY as AMPLITUDE_KEY
 from reports.sections.amplitude import TITLE as AMPLITUDE_TITLE
 from reports.sections.amplitude import amplitude_section
+from reports.sections.changes import changes_listing
 from reports.sections.grafana import KEY as GRAFANA_KEY
 from reports.sections.grafana import TITLE as GRAFANA_TITLE
 from reports.sections.grafana import Window, grafana_section
@@ -79,6 +80,20 @@ async def within_timeout(key: str, title: str, work: Awaitable[Section], timeout
         return failed(key, title, f"the section failed ({type(exc).__name__})", "check sitrep's log")
 
 
+async def add_changes(services: Services, team: Team, sections: list[Section], window: Window, tz: str) -> None:
+    """Deploys of the window beside the error numbers (the Grafana section), when GitHub recorded any."""
+    grafana = next((s for s in sections if s.key == GRAFANA_KEY and s.ok), None)
+    if grafana is None:
+        return
+    try:
+        listing = await changes_listing(services, team, window.current.start, window.current.end, tz)
+    except Exception:  # the report goes out without them
+        log.exception("reading recorded changes failed")
+        return
+    if listing is not None:
+        grafana.listings.append(listing)
+
+
 async def build_report(
     services: Services,
     team: Team,
@@ -121,12 +136,13 @@ async def build_report(
                 options.section_timeout,
             )
         )
-    sections = await asyncio.gather(*work)
+    sections = list(await asyncio.gather(*work))
+    await add_changes(services, team, sections, window, tz)
     report = Report(
         title=title,
         generated_at=end.astimezone(ZoneInfo(tz)),
         timezone=tz,
-        sections=list(sections),
+        sections=sections,
         job=job,
         scheduled_for=scheduled_for.astimezone(ZoneInfo(tz)) if scheduled_for else None,
     )

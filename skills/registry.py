@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from skills import amplitude, grafana
+from skills import amplitude, github, grafana
 from skills.base import SkillFactory
 
-FACTORIES: dict[str, SkillFactory] = {"grafana": grafana.open_skill, "amplitude": amplitude.open_skill}
+FACTORIES: dict[str, SkillFactory] = {
+    "grafana": grafana.open_skill,
+    "amplitude": amplitude.open_skill,
+    "github": github.open_skill,
+}
 
 
 def default_factories() -> list[SkillFactory]:

@@ -99,10 +99,12 @@ class Services:
     async def _version(self, team: Team) -> str:
         row = await self.storage.db.fetchone(
             "SELECT (SELECT COUNT(*) || COALESCE(MAX(updated_at), '') FROM credentials WHERE team_id = ?) AS creds,"
-            " (SELECT updated_at FROM teams WHERE id = ?) AS config",
-            (team.id, team.id),
+            " (SELECT updated_at FROM teams WHERE id = ?) AS config,"
+            " (SELECT COUNT(*) || COALESCE(MAX(linked_at), '') || COALESCE(SUM(suspended), '') || COALESCE("
+            "MAX(installation_id), '') FROM github_installations WHERE team_id = ?) AS github",
+            (team.id, team.id, team.id),
         )
-        raw = f"{row['creds']}|{row['config']}" if row else ""
+        raw = f"{row['creds']}|{row['config']}|{row['github']}" if row else ""
         return hashlib.sha256(raw.encode()).hexdigest()
 
     def anthropic(self) -> AsyncAnthropic:

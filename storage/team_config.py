@@ -75,6 +75,8 @@ class Planner(_Strict):
 
 class Coding(_Strict):
     enabled: bool = False
+    # suggest: GitHub suggestion blocks in the review; commit: one commit pushed to the PR's head branch
+    mode: Literal["suggest", "commit"] = "suggest"
 
 
 class Agents(_Strict):

@@ -1,4 +1,4 @@
-from bot.readiness import github_readiness, readiness_table, slack_readiness
+from bot.readiness import readiness_table, slack_readiness
 from bot.services import Services
 from settings import Settings
 from skills.base import ReadinessStatus
@@ -31,11 +31,3 @@ def test_slack_row_by_token_state() -> None:
     assert partial.status is ReadinessStatus.BLOCKED and "SLACK_APP_TOKEN" in partial.missing
     ready = slack_readiness(Settings.from_env({}), {"user": "sitrep", "team": "MochaCare"})
     assert ready.ready and "MochaCare" in ready.detail
-
-
-async def test_github_row_needs_app_and_routing(services: Services) -> None:
-    team = await services.team_for(None)
-    app = {"GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY": "pem", "GITHUB_WEBHOOK_SECRET": "s"}
-    assert "GITHUB_APP_ID" in github_readiness(Settings.from_env({}), team).missing
-    row = github_readiness(Settings.from_env(app), team)
-    assert row.status is ReadinessStatus.BLOCKED and "no repository" in row.missing

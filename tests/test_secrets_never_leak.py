@@ -129,6 +129,55 @@ async def test_no_secret_in_any_request_to_the_model_or_slack(tmp_path: Path, ke
         assert leaks([await stored_text(w)], secrets) == []
 
 
+INSTALLATION_TOKEN = "ghs_LEAKCHECKinstallationtoken0123456789"
+
+
+@pytest.mark.parametrize("key", [True, False], ids=["claude", "rules"])
+async def test_no_github_secret_in_logs_slack_model_or_review(
+    tmp_path: Path, key: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The App key, the installation token and the webhook secret, planted in the pull request and the logs, reach
+    neither the review GitHub receives, nor the Slack note, the model, the database or the log."""
+    from review.pipeline import review_pull
+    from tests.fakes.anthropic import FakeAnthropic
+    from tests.fakes.github_repo import PullFile, added_patch
+    from tests.github_world import REPO, ROUTE_FILE, ROUTE_TS, WEBHOOK_SECRET, github_world
+
+    caplog.set_level("DEBUG")
+    async with FakeAnthropic() as model:
+        env = {"ANTHROPIC_API_KEY": model.api_key, "ANTHROPIC_BASE_URL": model.url} if key else {}
+        async with github_world(tmp_path, SITREP_MODEL="claude-sonnet-5-5", **env) as w:
+            pem_line = w.pem.splitlines()[2]  # a line of the App's private key
+            w.github.next_tokens.append(INSTALLATION_TOKEN)
+            leaky = f"// token {INSTALLATION_TOKEN} secret {WEBHOOK_SECRET}\n// {pem_line}\n" + ROUTE_TS
+            pr = w.github.add_pull(REPO, 71, [PullFile(ROUTE_FILE, added_patch(leaky), content=leaky)])
+            pr.body = f"webhook secret is {WEBHOOK_SECRET}; key line {pem_line}"
+            w.grafana.add_logs({"source": "lambda"}, [f"Error: /api/agents/x/run auth Bearer {INSTALLATION_TOKEN}"])
+            model.script(
+                tool_calls(("github_get_file", {"repo": REPO, "path": ROUTE_FILE, "ref": pr.head_sha})),
+                lambda req: text(
+                    "Everything I saw:\n"
+                    + "\n".join(str(r["content"]) for r in req.tool_results())
+                    + f"\n{INSTALLATION_TOKEN} {WEBHOOK_SECRET} {pem_line}"
+                ),
+            )
+            out = await review_pull(w.services, await w.team(), REPO, 71, head_sha=pr.head_sha, notify=w.notify)
+            assert out.status == "posted", out.reason
+            assert out.planner == ("claude" if key else "rules")
+            # the secrets were on the path: GitHub was called with the token, and the key signed the JWTs
+            assert any(INSTALLATION_TOKEN in s.headers.get("Authorization", "") for s in w.github.requests)
+            secrets = {"installation token": INSTALLATION_TOKEN, "webhook secret": WEBHOOK_SECRET, "app key": pem_line}
+            review_traffic = [s.body.decode() for s in w.github.requests if s.method == "POST" and s.body]
+            if key:  # the careless model quoted them: the review shows where they were cut out
+                assert "[redacted]" in "".join(review_traffic)
+            assert leaks(review_traffic, secrets) == []
+            assert leaks([json.dumps(w.notes)], secrets) == []
+            assert leaks([r.raw.decode("utf-8", "replace") for r in model.requests], secrets) == []
+            rows = await w.services.storage.db.fetchall("SELECT * FROM github_reviews")
+            assert leaks([json.dumps([dict(r) for r in rows])], secrets) == []
+            assert leaks([caplog.text], secrets) == []
+
+
 async def test_no_secret_on_the_home_tab_or_in_the_config_modals(tmp_path: Path) -> None:
     """Credentials stored, and an admin pasted a token into the planner prompt: the Home tab's history, Agent
     settings and Test connections show that things are set, never the values."""

@@ -30,6 +30,7 @@ ROW_BUTTONS: dict[str, str] = {
     "report_run_now": "Run report now",
     "configure_grafana": "Configure Grafana",
     "configure_amplitude": "Configure Amplitude",
+    "link_github": "Link GitHub",
 }
 
 

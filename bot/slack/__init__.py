@@ -13,6 +13,7 @@ from bot.slack import (
     credentials,
     dedupe,
     feedback,
+    github,
     home,
     mentions,
     messages,
@@ -34,6 +35,7 @@ def register(app: AsyncApp, services: Services) -> None:
     report.register(app, services)
     schedule.register(app, services)
     config.register(app, services)
+    github.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:

@@ -1,0 +1,1 @@
+"""Pull-request review: intake (webhooks, polling, Slack, CLI), production context, the review itself."""

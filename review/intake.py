@@ -1,0 +1,194 @@
+"""What sitrep does with a verified GitHub event, and polling when GitHub cannot reach this host.
+
+Webhooks (SITREP_PUBLIC_URL set): bot/github_web.py verifies and de-duplicates the delivery, answers 202 and
+hands the parsed event to `handle_event` in a background task. Polling (no public URL): `Poller` lists each
+routed repo's open pull requests every SITREP_GITHUB_POLL_SECONDS with If-None-Match (a 304 costs no rate
+limit), reviews heads the ledger has not seen, and records the default branch's new commits as changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from review.pipeline import Notify, ReviewOutcome, github_skill, is_routed, review_pull
+from skills.base import SkillError
+from skills.github.webhook import InstallationEvent, Intake, PushEvent, ReviewRequest
+from storage.github import Change, GitHubStore, utc
+
+if TYPE_CHECKING:
+    from skills.services import Services
+    from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+
+async def all_teams(services: Services) -> list[Team]:
+    rows = await services.storage.db.fetchall("SELECT id FROM teams ORDER BY id")
+    return [await services.teams.get(r["id"]) for r in rows]
+
+
+async def teams_routing(services: Services, repo: str) -> list[Team]:
+    teams = [t for t in await all_teams(services) if is_routed(t, repo)]
+    if not teams:
+        log.info("GitHub: %s is not routed to any team (routing.github_repos): event ignored", repo)
+    return teams
+
+
+async def handle_event(services: Services, intake: Intake, notify: Notify | None = None) -> list[ReviewOutcome]:
+    """Act on one verified event. Never raises (a background task has nobody to raise to)."""
+    try:
+        return await _handle(services, intake, notify)
+    except Exception:
+        log.exception("handling a GitHub event failed")
+        return []
+
+
+async def _handle(services: Services, intake: Intake, notify: Notify | None) -> list[ReviewOutcome]:
+    store = GitHubStore(services.storage.db, services.storage.audit)
+    if isinstance(intake, ReviewRequest):
+        outcomes = []
+        for team in await teams_routing(services, intake.repo):
+            outcomes.append(
+                await review_pull(
+                    services,
+                    team,
+                    intake.repo,
+                    intake.number,
+                    head_sha=intake.head_sha,
+                    source=intake.source,
+                    forced_by=intake.forced_by,
+                    installation_id=intake.installation_id,
+                    notify=notify,
+                )
+            )
+        for o in outcomes:
+            log.info("GitHub review of %s#%s: %s %s", o.repo, o.number, o.status, o.reason or o.url or "")
+        return outcomes
+    if isinstance(intake, PushEvent):
+        if intake.branch != intake.default_branch or not await teams_routing(services, intake.repo):
+            return []
+        changes = [
+            Change(intake.repo, c.sha, intake.branch, c.author, c.message, c.timestamp, c.url, "webhook")
+            for c in intake.commits
+        ]
+        new = await store.record_changes(changes)
+        log.info("GitHub: %d change(s) recorded on %s@%s", new, intake.repo, intake.branch)
+        return []
+    if isinstance(intake, InstallationEvent):
+        if intake.action == "deleted":
+            await store.unlink_installation(intake.installation_id, "github-webhook")
+        elif intake.action in ("suspend", "unsuspend"):
+            await store.set_suspended(intake.installation_id, intake.action == "suspend")
+        elif intake.repos_removed:
+            await _unroute(services, store, intake.installation_id, intake.repos_removed)
+        log.info("GitHub installation %s (%s): %s", intake.installation_id, intake.account, intake.action)
+    return []
+
+
+async def _unroute(services: Services, store: GitHubStore, installation_id: int, removed: tuple[str, ...]) -> None:
+    """The installation lost access to some repos: they leave the routing of the teams linked to it (audited)."""
+    gone = {r.lower() for r in removed}
+    for team_id in await store.teams_of_installation(installation_id):
+        team = await services.teams.get(team_id)
+        repos = team.config.routing.github_repos
+        kept = [r for r in repos if r.lower() not in gone]
+        if kept != repos:
+            await services.patch_config(team_id, {"routing": {"github_repos": kept}}, "github-webhook")
+            log.info(
+                "GitHub installation %s lost %s: no longer routed to %s", installation_id, ", ".join(removed), team_id
+            )
+
+
+class Poller:
+    """Polls routed repos while there is no public URL. `poll_once` is one round; `run` repeats it until stopped."""
+
+    def __init__(self, services: Services, notify: Notify | None = None, interval: float | None = None) -> None:
+        self.services = services
+        self.notify = notify
+        self.interval = interval or services.settings.github_poll_seconds
+        self.store = GitHubStore(services.storage.db, services.storage.audit)
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    async def poll_once(self) -> list[ReviewOutcome]:
+        outcomes: list[ReviewOutcome] = []
+        for team in await all_teams(self.services):
+            skill = await github_skill(self.services, team)
+            if skill is None or not skill.configured or skill.link is None:
+                continue
+            for repo in team.config.routing.github_repos:
+                try:
+                    outcomes += await self._poll_repo(team, skill.link.installation_id, repo)
+                except SkillError as exc:
+                    log.warning("polling %s failed: %s", repo, exc.one_line())
+        return outcomes
+
+    async def _poll_repo(self, team: Team, installation: int, repo: str) -> list[ReviewOutcome]:
+        skill = await github_skill(self.services, team)
+        assert skill is not None
+        etag, last_commit_at = await self.store.poll_state(repo)
+        pulls, new_etag = await skill.client.open_pulls(installation, repo, etag)
+        await self.store.save_poll_state(repo, etag=new_etag)
+        outcomes = []
+        for pull in pulls or []:
+            if pull.get("draft"):
+                continue
+            sha = str((pull.get("head") or {}).get("sha") or "")
+            outcomes.append(
+                await review_pull(
+                    self.services,
+                    team,
+                    repo,
+                    int(pull["number"]),
+                    head_sha=sha,
+                    source="poll",
+                    installation_id=installation,
+                    notify=self.notify,
+                )
+            )
+        await self._changes(skill.client, installation, repo, last_commit_at)
+        return [o for o in outcomes if o.status != "skipped"]
+
+    async def _changes(self, client: object, installation: int, repo: str, since: str | None) -> None:
+        from skills.github.client import GitHubClient
+
+        assert isinstance(client, GitHubClient)
+        info = await client.repo(installation, repo)
+        branch = str(info.get("default_branch") or "main")
+        rows = await client.commits(installation, repo, branch, since)
+        changes = []
+        for c in rows:
+            commit = c.get("commit") or {}
+            when = str((commit.get("committer") or commit.get("author") or {}).get("date") or "")
+            author = str((c.get("author") or {}).get("login") or (commit.get("author") or {}).get("name") or "")
+            message = str(commit.get("message") or "").split("\n", 1)[0]
+            changes.append(Change(repo, str(c.get("sha")), branch, author, message, when, c.get("html_url"), "poll"))
+        if changes:
+            await self.store.record_changes(changes)
+            latest = max(changes, key=lambda c: utc(c.committed_at)).committed_at
+            await self.store.save_poll_state(repo, last_commit_at=latest)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="github-poller")
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.poll_once()
+            except Exception:
+                log.exception("a GitHub poll round failed")
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+            except TimeoutError:
+                pass
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, 5.0)
+            except TimeoutError:
+                self._task.cancel()
+            self._task = None
