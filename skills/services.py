@@ -100,8 +100,9 @@ class Services:
         row = await self.storage.db.fetchone(
             "SELECT (SELECT COUNT(*) || COALESCE(MAX(updated_at), '') FROM credentials WHERE team_id = ?) AS creds,"
             " (SELECT updated_at FROM teams WHERE id = ?) AS config,"
-            " (SELECT COUNT(*) || COALESCE(MAX(linked_at), '') || COALESCE(SUM(suspended), '') || COALESCE("
-            "MAX(installation_id), '') FROM github_installations WHERE team_id = ?) AS github",
+            " (SELECT COUNT(*) || COALESCE(MAX(linked_at), '') || COALESCE(CAST(SUM(suspended) AS TEXT), '')"
+            " || COALESCE(CAST(MAX(installation_id) AS TEXT), '') FROM github_installations WHERE team_id = ?)"
+            " AS github",
             (team.id, team.id, team.id),
         )
         raw = f"{row['creds']}|{row['config']}|{row['github']}" if row else ""

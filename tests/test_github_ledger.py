@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from settings import Settings
+from skills.services import Services
 from storage.db import Database
 from storage.github import MAX_ATTEMPTS, Change, GitHubStore
 from storage.services import Storage
@@ -81,3 +82,11 @@ async def test_installations_poll_state_and_changes_read_back(storage: Storage) 
     assert await store.record_changes([change, change]) == 1
     got = await store.changes(["mochacare/web"], datetime(2026, 3, 9, tzinfo=UTC))
     assert [(c.sha, c.committed_at) for c in got] == [("abc", "2026-03-09T15:00:00.000Z")]
+
+
+async def test_the_skills_follow_a_linked_installation(storage: Storage, settings: Settings) -> None:
+    services = Services(settings=settings, storage=storage)
+    team = await services.team_for(None)
+    before = await services._version(team)  # read on both backends (numbers and text joined as text)
+    await GitHubStore(storage.db, storage.audit).link("default", 42, "mochacare", "U1")
+    assert await services._version(team) != before

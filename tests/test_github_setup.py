@@ -47,7 +47,7 @@ async def test_expired_state_and_unknown_installation_link_nothing(tmp_path: Pat
         store = GitHubStore(w.services.storage.db)
         state = await new_state(w.services, "default", "U0ADMIN")
         nonce = state.split(".")[0]
-        await w.services.storage.db.conn.execute(
+        await w.services.storage.db.execute(
             "UPDATE github_setup_states SET expires_at = ? WHERE nonce = ?",
             ((datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"), nonce),
         )
