@@ -177,6 +177,15 @@ async def _label_names(client: GrafanaClient, uid: str, window: TimeRange) -> li
     return sorted(n for n in _strings(body) if not n.startswith("__"))
 
 
+label_names = _label_names
+
+
+async def values_of(client: GrafanaClient, uid: str, label: str, window: TimeRange) -> list[str]:
+    """The values of one label in the window (GET /loki/api/v1/label/<name>/values)."""
+    body = await client.proxy(uid, f"loki/api/v1/label/{label}/values", _window_params(window), upstream="Loki")
+    return sorted(_strings(body))
+
+
 def _window_params(window: TimeRange) -> dict[str, Any]:
     return {"start": str(to_ns(window.start)), "end": str(to_ns(window.end))}
 
