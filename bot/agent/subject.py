@@ -61,7 +61,10 @@ STOP = set(
     failing request requests traffic page pages checkout-page new old current recent latest top most usage
     cpu memory disk network lag queue queues connections restarts throughput p95 p99 p50 5xx 4xx http https
     deploy deployed deployment deployments release releases pod pods namespace namespaces container job jobs
-    sitrep grafana loki prometheus amplitude slack github vercel aws gcp azure lambda time times rate
+    sitrep grafana loki prometheus amplitude slack github vercel aws gcp azure time times rate agent agents
+    user users dashboard dashboards overnight lately recently something anything show list find grep get give
+    display graph plot tell search count check see look many much more less high low big small bad weird odd
+    whats what's recent other same last next first new these latest troubleshoot investigate debug
     """.split()
 )
 _NAME = r"([a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]{2,})"
@@ -73,9 +76,9 @@ _NAME_PATTERNS = [
     re.compile(rf"\b(?P<kind>{_KIND_WORD})\s+(?:named\s+|called\s+)?[\"'`]?{_NAME}"),
     # "issues with the scheduler", "problems in checkout", "logs of checkout", "errors from payments"
     re.compile(
-        rf"\b(?:issues?|problems?|trouble|errors?|logs?|latency|failures?|outage|incidents?|wrong|going on|"
-        rf"happening|5xx|4xx|\d{{3}}s?|status codes?|restarts?|memory|cpu)\s+"
-        rf"(?:with|in|on|of|for|from|at)\s+(?:the\s+|my\s+|our\s+)?{_NAME}"
+        rf"\b(?:issues?|problems?|trouble|errors?|logs?|latency|failures?|failing|outage|incidents?|wrong|going on|"
+        rf"happening|happened|cause|5xx|4xx|\d{{3}}s?|status codes?|restarts?|memory|cpu|health|off|up)\s+"
+        rf"(?:with|in|on|of|for|from|at|to)\s+(?:the\s+|my\s+|our\s+)?{_NAME}"
     ),
     # "why did the front-end stop", "is the scheduler down", "was checkout slow"
     re.compile(
@@ -86,6 +89,10 @@ _NAME_PATTERNS = [
     ),
     # "checkout had problems", "api-server has issues", "payments is throwing 500s"
     re.compile(rf"^(?:so\s+|hey\s+|ok\s+)?(?:the\s+|my\s+|our\s+)?{_NAME}\s+(?:had|has|have|is|was|keeps|seems)\b"),
+    # "troubleshoot the scheduler", "investigate checkout", "look into payments-api"
+    re.compile(rf"\b(?:troubleshoot|investigate|debug|check on|look at|look into|diagnose)\s+(?:the\s+)?{_NAME}"),
+    # "checkout errors", "api-server logs", "frontend latency"
+    re.compile(rf"\b{_NAME}\s+(?:errors?|logs?|latency|5xx|4xx|alerts?|restarts?|outage|incident)\b"),
     # "memory usage of robusta-runner", "cpu of api"
     re.compile(rf"\b(?:usage|consumption|utili[sz]ation)\s+(?:of|for|by|in)\s+(?:the\s+)?{_NAME}"),
 ]

@@ -1,0 +1,229 @@
+"""Plain trouble wording ("why did the front-end stop working?"), HTTP status codes of a path, and systems sitrep
+cannot see ("my AWS Lambda has high latency").
+
+Triage: the error rate and its change against the window before, the top error patterns, the firing alerts and
+the slowest endpoint, all scoped to the subject when it matched (else overall, and the scope line says so).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections import Counter
+from typing import Any
+
+from bot.agent import plays
+from bot.agent.formatting import Section, code, link, num, pct
+from bot.agent.plays import PlayContext, count_queries, totals_by
+from bot.agent.toolbox import ToolCall, ToolOutcome
+from bot.blocks.text import escape
+
+ENDPOINT_LABELS = ("route", "handler", "path", "endpoint", "uri", "url", "operation", "method")
+CODE_LINES = 1000
+VISIBLE_HOW = {
+    "AWS": "send its CloudWatch metrics to Prometheus (YACE or the CloudWatch exporter) or add Grafana's "
+    "CloudWatch data source, and ship its logs to Loki (a Lambda extension or Firehose)",
+    "GCP": "add Grafana's Google Cloud Monitoring data source or export its metrics to Prometheus, and ship its "
+    "logs to Loki",
+    "Azure": "add Grafana's Azure Monitor data source or export its metrics to Prometheus, and ship its logs to Loki",
+}
+
+
+async def triage(ctx: PlayContext) -> Section:
+    section = Section(f"Triage ({ctx.when})")
+    rate, alerts, slow = await asyncio.gather(plays.errors(ctx), _alerts(ctx), _slowest(ctx))
+    change = await _change(ctx)
+    if rate.headline and change:
+        rate.headline = f"{rate.headline} {change}"
+    for part in (rate, alerts, slow):
+        section.failures += part.failures
+    section.headline = " ".join(p.headline for p in (rate, alerts, slow) if p.headline) or None
+    section.lines = rate.lines + alerts.lines + slow.lines
+    return section
+
+
+async def _change(ctx: PlayContext) -> str:
+    """ "Before: 0.4% (2 of 510)." from the same counts over the window just before this one."""
+    previous = ctx.plan.window.previous_args()
+    found = await ctx.selector()
+    if previous is None or not isinstance(found, tuple):
+        return ""
+    label, selector = found
+    total_q, errors_q = count_queries(ctx, label, selector)
+    total, errs = await ctx.toolbox.run(
+        [
+            ToolCall("grafana_query_loki", {"query": total_q, **previous}),
+            ToolCall("grafana_query_loki", {"query": errors_q, **previous}),
+        ]
+    )
+    if not (total.ok and errs.ok):
+        return ""
+    n_total, n_err = sum(totals_by(total, label).values()), sum(totals_by(errs, label).values())
+    if not n_total:
+        return "The window before had no log lines."
+    before = link(errs.data.get("explore_url"), pct(n_err, n_total))
+    return f"The window before: {before} ({num(n_err)} of {num(n_total)})."
+
+
+async def _alerts(ctx: PlayContext) -> Section:
+    section = await plays.alerts(ctx)
+    scope = ctx.scope
+    if not scope or not scope.names:
+        return section
+    o = next((x for x in ctx.toolbox.outcomes if x.call.name == "grafana_get_alerts" and x.ok), None)
+    if o is None:
+        return section
+    words = {w.lower() for w in (*scope.names, *scope.values)}
+    about = [a for a in o.data.get("alerts") or [] if isinstance(a, dict) and _mentions(a, words)]
+    firing = o.data.get("firing", 0)
+    if not about and firing:
+        section.headline = f"No firing alert mentions {escape(scope.name)} ({num(firing)} firing elsewhere)."
+    elif about:
+        section.headline = f"*{num(len(about))} alert{'s' if len(about) != 1 else ''} about {escape(scope.name)}*."
+    return section
+
+
+def _mentions(alert: dict[str, Any], words: set[str]) -> bool:
+    text = json.dumps({k: alert.get(k) for k in ("rule", "labels", "summary")}, default=str).lower()
+    return any(re.search(rf"(?<![\w-]){re.escape(w)}(?![\w])", text) for w in words if w)
+
+
+async def _slowest(ctx: PlayContext) -> Section:
+    """The endpoint with the highest p95 (a histogram) or 0.95 quantile (a summary), scoped when possible."""
+    section = Section("Slowest endpoint")
+    found = await ctx.toolbox.run(
+        [
+            ToolCall("grafana_list_metric_names", {"search": "duration"}),
+            ToolCall("grafana_list_metric_names", {"search": "latency"}),
+        ]
+    )
+    names = sorted({n for o in found if o.ok for n in o.data.get("names") or [] if isinstance(n, str)})
+    if not names:
+        return section
+    metric, _, _ = plays.latency_query(names)
+    labels = await ctx.call("grafana_list_label_values", match=metric)
+    have = set(labels.data.get("values") or []) if labels.ok else set()
+    endpoint = next((lbl for lbl in ENDPOINT_LABELS if lbl in have), None)
+    if endpoint is None:
+        return section
+    matcher = ctx.scope.prom_matcher if ctx.scope else None
+    inner = ", ".join(p for p in (matcher,) if p)
+    if metric.endswith("_bucket"):
+        expr = f"histogram_quantile(0.95, sum by (le, {endpoint}) (rate({metric}{{{inner}}}[5m])))"
+    elif "quantile" in have:
+        sel = ", ".join(p for p in ('quantile="0.95"', matcher) if p)
+        expr = f"max by ({endpoint}) ({metric}{{{sel}}})"
+    else:
+        expr = f"max by ({endpoint}) ({metric}{{{inner}}})" if inner else f"max by ({endpoint}) ({metric})"
+    o = await ctx.call("grafana_query_prometheus", expr=expr, **ctx.range)
+    if not o.ok:
+        section.failures.append(o.error or "")
+        return section
+    rows = [r for r in o.data.get("series") or [] if isinstance(r, dict) and isinstance(r.get("max"), (int, float))]
+    if not rows:
+        return section
+    rows.sort(key=lambda r: -r["max"])
+    top = rows[0]
+    where = escape(str((top.get("labels") or {}).get(endpoint, "?")))
+    section.headline = (
+        f"Slowest endpoint: *{where}* (p95 up to {plays.duration(top.get('max'), metric)}, now "
+        f"{plays.duration(top.get('last'), metric)})."
+    )
+    section.lines.append(f"• {link(o.data.get('explore_url'), f'p95 by {endpoint}')}:")
+    for r in rows[:5]:
+        lbl = escape(str((r.get("labels") or {}).get(endpoint, "?")))
+        section.lines.append(
+            f"    ◦ {lbl}: max {plays.duration(r.get('max'), metric)}, now {plays.duration(r.get('last'), metric)}"
+        )
+    return section
+
+
+async def codes(ctx: PlayContext) -> Section:
+    """HTTP status codes in the (scoped, filtered) log lines: a tally of the newest lines."""
+    section = Section(f"Status codes ({ctx.when})")
+    found = await ctx.selector()
+    if isinstance(found, ToolOutcome):
+        section.failures.append(found.error or "")
+        return section
+    if found is None:
+        section.headline = f"No log lines in Loki {ctx.within}: {plays.NO_LOGS}."
+        return section
+    query = " ".join(p for p in (found[1], ctx.base_filters) if p)
+    o = await ctx.call("grafana_query_loki", query=query, **ctx.range, limit=CODE_LINES)
+    if not o.ok:
+        section.failures.append(o.error or "")
+        return section
+    lines = [r for r in o.data.get("lines") or [] if isinstance(r, dict)]
+    tally = Counter(c for r in lines if (c := status_code(str(r.get("line", "")))))
+    url = o.data.get("explore_url")
+    what = f"for {escape(', '.join(ctx.plan.subject.paths))} " if ctx.plan.subject.paths else ""
+    if not tally:
+        section.headline = f"No status codes in {num(len(lines))} log lines {what}{ctx.within}."
+        section.lines.append(f"• {link(url, 'Open the query in Explore')}")
+        return section
+    newest = f"the newest {num(len(lines))}" if o.data.get("truncated") else f"{num(len(lines))}"
+    parts = [f"*{c}* ×{num(n)}" for c, n in sorted(tally.items())]
+    section.headline = f"Status codes {what}{ctx.within}: " + ", ".join(parts) + "."
+    section.lines.append(f"• From {link(url, f'{newest} log lines')} with a status code.")
+    return section
+
+
+def status_code(line: str) -> str | None:
+    """The HTTP status of a log line: statusCode/status/proxy.statusCode of a JSON line, else a 3-digit word."""
+    text = line.strip()
+    if text.startswith("{"):
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            proxy = obj.get("proxy") if isinstance(obj.get("proxy"), dict) else {}
+            for value in (obj.get("statusCode"), obj.get("status"), obj.get("status_code"), proxy.get("statusCode")):
+                if isinstance(value, (int, str)) and re.fullmatch(r"[1-5]\d\d", str(value)):
+                    return str(value)
+            text = str(obj.get("message") or "")
+    m = re.search(r"(?<![\w.:/-])([1-5]\d\d)(?![\w.%])", text)
+    return m.group(1) if m else None
+
+
+async def external(ctx: PlayContext) -> tuple[Section, bool]:
+    """(the answer about a system no integration covers, whether any data about it was found)."""
+    name = str(ctx.plan.subject.external)
+    vendor = name.split()[0]
+    words = {"AWS": ("aws", "cloudwatch"), "GCP": ("gcp", "stackdriver"), "Azure": ("azure",)}.get(
+        vendor, (name.lower().split()[0],)
+    )
+    calls = [ToolCall("grafana_find_metrics", {"keyword": w, "limit": 10}) for w in words]
+    calls += [ToolCall("grafana_resolve_subject", {"name": w, "since": "24h"}) for w in words]
+    product = name.split()[-1].lower()
+    if ctx.toolbox.has("amplitude_list_events"):
+        calls.append(ToolCall("amplitude_list_events", {"name_contains": product}))
+    outcomes = await ctx.toolbox.run([c for c in calls if ctx.toolbox.has(c.name)])
+    seen: list[str] = []
+    for o in outcomes:
+        if not o.ok:
+            continue
+        d = o.data
+        seen += [f"Prometheus metric {code(m['name'])}" for m in d.get("metrics") or [] if isinstance(m, dict)][:3]
+        seen += [
+            f"Loki/Prometheus label {escape(m['label'])}={escape(', '.join(m['values'][:3]))}"
+            for m in d.get("matches") or []
+        ][:3]
+        seen += [
+            f"Amplitude event {code(e['name'])}"
+            for e in d.get("event_types") or []
+            if isinstance(e, dict) and e.get("name")
+        ][:3]
+    section = Section(escape(name))
+    if seen:
+        section.headline = f"sitrep has some data about {escape(name)}: " + "; ".join(seen[:5]) + "."
+        return section, True
+    how = VISIBLE_HOW.get(vendor, "send its metrics to Prometheus or its logs to Loki in this Grafana")
+    section.headline = (
+        f"I can't see {escape(name)}: no Prometheus metric, Loki stream or Amplitude event mentions "
+        f"{escape(' or '.join(words))}, so I won't show another system's numbers for it. To make it visible, {how}; "
+        "then ask again."
+    )
+    section.failures += [o.error or "" for o in outcomes if not o.ok]
+    return section, False
