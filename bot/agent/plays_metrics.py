@@ -49,7 +49,7 @@ def metric_names_in(expr: str) -> list[str]:
     """The metric names a PromQL expression reads (label matchers, ranges, grouping labels and strings left out)."""
     text = re.sub(r'"(?:[^"\\]|\\.)*"|\{[^}]*\}|\[[^\]]*\]', " ", expr)
     text = re.sub(r"\b(?:by|without|on|ignoring)\s*\([^)]*\)", " ", text)
-    names = re.findall(r"(?<![\w:.])([A-Za-z_:][A-Za-z0-9_:]*)(?!\s*\()", text)
+    names = re.findall(r"(?<![\w:.])([A-Za-z_:][A-Za-z0-9_:]*)(?![\w:])(?!\s*\()", text)
     return list(dict.fromkeys(n for n in names if n.lower() not in PROMQL_WORDS))
 
 

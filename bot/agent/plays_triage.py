@@ -21,6 +21,7 @@ from bot.blocks.text import escape
 
 ENDPOINT_LABELS = ("route", "handler", "path", "endpoint", "uri", "url", "operation", "method")
 CODE_LINES = 1000
+STATUS_FIELDS = ("statusCode", "status", "status_code", "proxy_statusCode")
 VISIBLE_HOW = {
     "AWS": "send its CloudWatch metrics to Prometheus (YACE or the CloudWatch exporter) or add Grafana's "
     "CloudWatch data source, and ship its logs to Loki (a Lambda extension or Firehose)",
@@ -108,14 +109,14 @@ async def _slowest(ctx: PlayContext) -> Section:
     if endpoint is None:
         return section
     matcher = ctx.scope.prom_matcher if ctx.scope else None
-    inner = ", ".join(p for p in (matcher,) if p)
+    where = f"{{{matcher}}}" if matcher else ""
     if metric.endswith("_bucket"):
-        expr = f"histogram_quantile(0.95, sum by (le, {endpoint}) (rate({metric}{{{inner}}}[5m])))"
+        expr = f"histogram_quantile(0.95, sum by (le, {endpoint}) (rate({metric}{where}[5m])))"
     elif "quantile" in have:
         sel = ", ".join(p for p in ('quantile="0.95"', matcher) if p)
         expr = f"max by ({endpoint}) ({metric}{{{sel}}})"
     else:
-        expr = f"max by ({endpoint}) ({metric}{{{inner}}})" if inner else f"max by ({endpoint}) ({metric})"
+        expr = f"max by ({endpoint}) ({metric}{where})"
     o = await ctx.call("grafana_query_prometheus", expr=expr, **ctx.range)
     if not o.ok:
         section.failures.append(o.error or "")
@@ -149,22 +150,43 @@ async def codes(ctx: PlayContext) -> Section:
     if found is None:
         section.headline = f"No log lines in Loki {ctx.within}: {plays.NO_LOGS}."
         return section
-    query = " ".join(p for p in (found[1], ctx.base_filters) if p)
-    o = await ctx.call("grafana_query_loki", query=query, **ctx.range, limit=CODE_LINES)
-    if not o.ok:
-        section.failures.append(o.error or "")
-        return section
-    lines = [r for r in o.data.get("lines") or [] if isinstance(r, dict)]
-    tally = Counter(c for r in lines if (c := status_code(str(r.get("line", "")))))
-    url = o.data.get("explore_url")
+    selector = found[1]
+    base = " ".join(p for p in (selector, ctx.base_filters) if p)
+    by = ", ".join(STATUS_FIELDS)
+    counted_q = f'sum by ({by}) (count_over_time({base} | json | __error__="" [{ctx.step}s]))'
+    counted, sample = await ctx.toolbox.run(
+        [
+            ToolCall("grafana_query_loki", {"query": counted_q, **ctx.range}),
+            ToolCall("grafana_query_loki", {"query": base, **ctx.range, "limit": CODE_LINES}),
+        ]
+    )
     what = f"for {escape(', '.join(ctx.plan.subject.paths))} " if ctx.plan.subject.paths else ""
+    tally: Counter[str] = Counter()
+    if counted.ok:
+        for row in counted.data.get("series") or []:
+            labels = row.get("labels") or {}
+            code_ = next((str(labels[f]) for f in STATUS_FIELDS if labels.get(f)), None)
+            if code_ and re.fullmatch(r"[1-5]\d\d", code_):
+                tally[code_] += int(plays.series_total(row))
+    if tally:
+        parts = [f"*{c}* ×{num(n)}" for c, n in sorted(tally.items())]
+        section.headline = f"Status codes {what}{ctx.within}: " + ", ".join(parts) + "."
+        url = counted.data.get("explore_url")
+        section.lines.append(f"• {link(url, f'{num(sum(tally.values()))} JSON log lines')} with a status field.")
+        return section
+    if not sample.ok:
+        section.failures += [o.error or "" for o in (counted, sample) if not o.ok]
+        return section
+    lines = [r for r in sample.data.get("lines") or [] if isinstance(r, dict)]
+    tally = Counter(c for r in lines if (c := status_code(str(r.get("line", "")))))
+    url = sample.data.get("explore_url")
     if not tally:
         section.headline = f"No status codes in {num(len(lines))} log lines {what}{ctx.within}."
         section.lines.append(f"• {link(url, 'Open the query in Explore')}")
         return section
-    newest = f"the newest {num(len(lines))}" if o.data.get("truncated") else f"{num(len(lines))}"
+    newest = f"the newest {num(len(lines))}" if sample.data.get("truncated") else f"{num(len(lines))}"
     parts = [f"*{c}* ×{num(n)}" for c, n in sorted(tally.items())]
-    section.headline = f"Status codes {what}{ctx.within}: " + ", ".join(parts) + "."
+    section.headline = f"Status codes {what}{ctx.within} (in {newest} lines): " + ", ".join(parts) + "."
     section.lines.append(f"• From {link(url, f'{newest} log lines')} with a status code.")
     return section
 

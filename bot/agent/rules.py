@@ -202,7 +202,7 @@ def plan(text: str, now: datetime, history: Sequence[str] = ()) -> Plan:
     """A question (and the thread's earlier questions, oldest first) -> intents, subject, window and parameters."""
     norm = normalize(text)
     intents = intents_of(norm)
-    reading = parse_time(norm, now)
+    reading = parse_time(_QUOTED.sub(" ", norm), now)  # "[5m]" in backticked PromQL is not a window
     window = reading.window
     subject = subject_of(_MAILTO.sub(r"\1", text))
     follow = _FOLLOW_NAME.match(norm)

@@ -10,13 +10,12 @@ showing all logs with 503".
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from bot.agent.rules import Plan
 from bot.agent.subject import describe_filters
-from bot.agent.timeparse import rfc3339
 from bot.agent.toolbox import Toolbox, ToolCall
 from bot.blocks.text import escape
 
@@ -76,17 +75,12 @@ class Scope:
 
 
 def resolve_range(plan: Plan) -> dict[str, str]:
-    """The range names are looked up in: the plan's window, widened to a day when it ends now."""
+    """The range names are looked up in: the plan's window through now, and at least the last day."""
     w = plan.window
-    if w.ends_now and w.hours < 24:
-        return {"since": RESOLVE_SINCE}
     if w.ends_now:
-        return {"since": w.since}
-    assert w.start is not None and w.end is not None
-    args = w.range_args()
-    if w.end - w.start < timedelta(hours=24):
-        return {"start": rfc3339(w.end - timedelta(hours=24)), "end": args["end"]}
-    return args
+        return {"since": RESOLVE_SINCE if w.hours < 24 else w.since}
+    assert w.start is not None
+    return {"since": RESOLVE_SINCE} if w.hours < 24 else {"since": f"{math.ceil(w.hours)}h"}
 
 
 async def resolve_scope(toolbox: Toolbox, plan: Plan) -> Scope:

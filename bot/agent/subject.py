@@ -54,8 +54,8 @@ STOP = set(
     having can could should would will may might must not no yes and or but if then than so too very just
     also only still again now ever error errors logs log latency alerts alert metrics metric status code codes
     problems problem issues issue trouble incident outage things everything something anything prod production
-    site website system systems app application service services stack platform server servers backend
-    frontend infra infrastructure cluster k8s kubernetes data today yesterday morning afternoon evening night
+    site website system systems app application service services stack platform server servers
+    infra infrastructure cluster k8s kubernetes data today yesterday morning afternoon evening night
     week day hour minute last past since between around about at on in of for with from to by per over
     going happening happened wrong down up slow broken working work fine ok okay stop stopped fail failed
     failing request requests traffic page pages checkout-page new old current recent latest top most usage
@@ -65,6 +65,8 @@ STOP = set(
     user users dashboard dashboards overnight lately recently something anything show list find grep get give
     display graph plot tell search count check see look many much more less high low big small bad weird odd
     whats what's recent other same last next first new these latest troubleshoot investigate debug
+    january february march april may june july august september october november december monday tuesday
+    wednesday thursday friday saturday sunday noon midnight tonight week weekend hours minutes days weeks
     """.split()
 )
 _NAME = r"([a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]{2,})"
@@ -76,8 +78,9 @@ _NAME_PATTERNS = [
     re.compile(rf"\b(?P<kind>{_KIND_WORD})\s+(?:named\s+|called\s+)?[\"'`]?{_NAME}"),
     # "issues with the scheduler", "problems in checkout", "logs of checkout", "errors from payments"
     re.compile(
-        rf"\b(?:issues?|problems?|trouble|errors?|logs?|latency|failures?|failing|outage|incidents?|wrong|going on|"
-        rf"happening|happened|cause|5xx|4xx|\d{{3}}s?|status codes?|restarts?|memory|cpu|health|off|up)\s+"
+        rf"\b(?:issues?|problems?|trouble|errors?|logs?|lines?|latency|failures?|failing|outage|incidents?|wrong|"
+        rf"going on|happening|happened|cause|5xx|4xx|\d{{3}}s?|status codes?|restarts?|memory|cpu|health|off|up|"
+        rf"connections?|lag|queue|traffic|throughput|requests|usage|metrics?)\s+"
         rf"(?:with|in|on|of|for|from|at|to)\s+(?:the\s+|my\s+|our\s+)?{_NAME}"
     ),
     # "why did the front-end stop", "is the scheduler down", "was checkout slow"
@@ -93,6 +96,8 @@ _NAME_PATTERNS = [
     re.compile(rf"\b(?:troubleshoot|investigate|debug|check on|look at|look into|diagnose)\s+(?:the\s+)?{_NAME}"),
     # "checkout errors", "api-server logs", "frontend latency"
     re.compile(rf"\b{_NAME}\s+(?:errors?|logs?|latency|5xx|4xx|alerts?|restarts?|outage|incident)\b"),
+    # "error rate for the frontend", "log lines with 'payment declined' from checkout" (a name ending the question)
+    re.compile(rf"\b(?:from|for|of|in|on|with|about)\s+(?:the\s+|my\s+|our\s+)?{_NAME}\s*[?.!]*$"),
     # "memory usage of robusta-runner", "cpu of api"
     re.compile(rf"\b(?:usage|consumption|utili[sz]ation)\s+(?:of|for|by|in)\s+(?:the\s+)?{_NAME}"),
 ]

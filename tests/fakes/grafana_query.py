@@ -116,11 +116,41 @@ def _keep(line: str, filters: list[tuple[str, str]]) -> bool:
 def _log_entries(streams: list[dict[str, Any]], query: str, start: int, end: int) -> list[tuple[dict, int, str]]:
     matchers, rest = parse_selector(query)
     filters = parse_pipeline(rest)
+    parse_json = re.search(r"\|\s*json\s*(?:\||$)", rest) is not None
+    drop_errors = re.search(r'\|\s*__error__\s*=\s*""', rest) is not None
     out = []
     for stream in _select(streams, matchers):
         for ts, line in stream["values"]:
             if start <= int(ts) < end and _keep(line, filters):
-                out.append((stream["stream"], int(ts), line))
+                labels = stream["stream"]
+                if parse_json:
+                    fields = _json_labels(line)
+                    if fields is None and drop_errors:
+                        continue
+                    labels = {**labels, **(fields if fields is not None else {"__error__": "JSONParserErr"})}
+                out.append((labels, int(ts), line))
+    return out
+
+
+def _json_labels(line: str) -> dict[str, str] | None:
+    """The `| json` parser: every field as a label, nested keys joined with _ (None: not a JSON object)."""
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    out: dict[str, str] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}_{k}" if prefix else str(k), v)
+        elif not isinstance(value, list):
+            key = re.sub(r"[^A-Za-z0-9_]", "_", prefix)
+            out[key] = json.dumps(value) if isinstance(value, bool) else str(value)
+
+    walk("", obj)
     return out
 
 
