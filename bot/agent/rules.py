@@ -120,6 +120,7 @@ class Plan:
     unreadable_time: str | None = None  # a time phrase that could not be read (the default window was used)
     metric_keyword: str | None = None  # "cpu", "memory": what to look for among the metric names
     list_metrics: bool = False  # "what CPU metrics do we collect": the names, not a graph
+    window_asked: bool = False  # the window comes from the question (or the thread), not the default
 
     @property
     def empty(self) -> bool:
@@ -223,6 +224,7 @@ def plan(text: str, now: datetime, history: Sequence[str] = ()) -> Plan:
             if subject.empty:  # the earlier topic only when this one names none of its own
                 subject = subject_of(_MAILTO.sub(r"\1", earlier))
             break
+    window_asked = window is not None
     window = window or default_window(intents, now)
     create = None
     if "dashboards" in intents and _CREATE.search(norm):
@@ -241,6 +243,7 @@ def plan(text: str, now: datetime, history: Sequence[str] = ()) -> Plan:
         unreadable_time=reading.unreadable if reading.window is None else None,
         metric_keyword=metric_keyword(_QUOTED.sub(" ", norm)),
         list_metrics="metrics" in intents and bool(_LIST_METRICS.search(norm)),
+        window_asked=window_asked,
     )
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from bot.agent.rules import Plan
-from bot.agent.subject import describe_filters
+from bot.agent.rules import Plan, plan
+from bot.agent.subject import describe_filters, line_filters
 from bot.agent.toolbox import Toolbox, ToolCall
 from bot.blocks.text import escape
 
@@ -106,6 +107,22 @@ async def resolve_scope(toolbox: Toolbox, plan: Plan) -> Scope:
     if scope.found is not None:
         scope.failures = []
     return scope
+
+
+def question_hints(text: str, now: datetime) -> dict[str, Any]:
+    """What the rule planner's readers make of a question, for Claude's system prompt: the window (as tool arguments),
+    a time phrase it could not read, and the names, codes, paths and terms to scope with."""
+    p = plan(text, now)
+    sub = p.subject
+    window = {"label": p.window.label, "args": p.window.range_args()} if p.window_asked else None
+    return {
+        "question_window": window,
+        "question_unreadable_time": p.unreadable_time,
+        "question_names": list(sub.names),
+        "question_filters": line_filters(sub),
+        "question_external": sub.external,
+        "question_group_by": sub.group_by,
+    }
 
 
 def scope_line(plan: Plan, scope: Scope | None) -> str:
