@@ -70,6 +70,14 @@ WORD_CASES: list[Case] = [
     ),
     c("what happened to the frontend?", "triage", intents=("triage",), calls=[(Q, {"query": '{app="frontend"}'})]),
     c("debug checkout", "triage", intents=("triage",), calls=[(PAT, {"query": CHECKOUT})]),
+    c(
+        "what is the status of checkout?",
+        "triage",
+        intents=("triage",),
+        calls=[(Q, {"query": CHECKOUT})],
+        forbid=["integrations are ready"],
+    ),
+    c("how is the api-server doing?", "triage", intents=("triage",), calls=[(Q, {"query": API})]),
     # -- 4. times ---------------------------------------------------------------------------------------------
     c(
         "error rate since last Thursday",
@@ -181,6 +189,13 @@ WORD_CASES: list[Case] = [
         forbid=['app="api-server"'],
     ),
     c("agent status", "senses", intents=("agents",)),
+    c(
+        "which pods restarted the most today?",
+        "senses",
+        intents=("metrics",),
+        calls=[(P, {"expr": "kube_pod_container_status_restarts_total"})],
+    ),
+    c("give me a summary of the last 24 hours", "basics", intents=("errors", "alerts"), calls=[(Q, {"since": "=24h"})]),
     # -- 6. systems sitrep cannot see -------------------------------------------------------------------------
     c("my AWS Lambda has high latency", "external", claims=["I can't see AWS Lambda", "CloudWatch"], absent=[P, Q]),
     c("is our RDS database slow?", "external", claims=["I can't see AWS RDS"], absent=[P, Q]),

@@ -46,6 +46,8 @@ METRIC_WORDS = (
     "connection",
     "restarts",
     "restart",
+    "restarted",
+    "restarting",
     "throughput",
     "goroutines",
     "threads",
@@ -140,6 +142,7 @@ def normalize(text: str) -> str:
 
 _OVERVIEW = re.compile(
     r"\boverview\b|\bhow(?:'s| is| are) (?:prod|production|things|everything|it going)|\bon fire\b|\bsitrep\b"
+    r"|\bsummar(?:y|ise|ize)\b|\brecap\b"
 )
 
 
@@ -224,6 +227,8 @@ def plan(text: str, now: datetime, history: Sequence[str] = ()) -> Plan:
             if subject.empty:  # the earlier topic only when this one names none of its own
                 subject = subject_of(_MAILTO.sub(r"\1", earlier))
             break
+    if not intents and subject.names and not subject.external:
+        intents = ["triage"]  # "how is the api-server doing?", "status of checkout": its health
     window_asked = window is not None
     window = window or default_window(intents, now)
     create = None

@@ -67,6 +67,7 @@ STOP = set(
     whats what's recent other same last next first new these latest troubleshoot investigate debug
     january february march april may june july august september october november december monday tuesday
     wednesday thursday friday saturday sunday noon midnight tonight week weekend hours minutes days weeks
+    level severity summary
     """.split()
 )
 _NAME = r"([a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]{2,})"
@@ -88,7 +89,7 @@ _NAME_PATTERNS = [
         rf"\b(?:did|does|do|is|was|were|are|has|had|have|why|'s)\s+(?:the\s+|my\s+|our\s+)?{_NAME}\s+"
         r"(?:stop|stopped|fail|failed|failing|break|broke|broken|crash|crashed|crashing|go down|went down|down|"
         r"slow|error|erroring|have|had|has|having|working|misbehav|flak|restart|time out|timing out|throw|"
-        r"return|hav)"
+        r"return|hav|use|uses|using|consume|need|look|doing)"
     ),
     # "checkout had problems", "api-server has issues", "payments is throwing 500s"
     re.compile(rf"^(?:so\s+|hey\s+|ok\s+)?(?:the\s+|my\s+|our\s+)?{_NAME}\s+(?:had|has|have|is|was|keeps|seems)\b"),
@@ -109,7 +110,7 @@ _CODE = re.compile(
 _PATH = re.compile(r"(?:(?<=\s)|^|(?<=[(\"'`]))(/[A-Za-z0-9_\-.~%{}:/]*[A-Za-z0-9_\-~%}])")
 _QUOTED = re.compile(r"\"([^\"]{2,80})\"|“([^”]{2,80})”|(?<![\w'])'([^']{2,80})'(?![\w'])|`([^`]{1,300})`")
 _GROUP = re.compile(
-    rf"\b(?:per|by|for each|each|across|broken down by|grouped by|split by)\s+({'|'.join(GROUP_LABELS)})(?:e?s)?\b"
+    rf"\b(?:per|by|for each|each|across|which|broken down by|grouped by|split by)\s+({'|'.join(GROUP_LABELS)})(?:e?s)?\b"
 )
 _METRIC_NAME = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:]*$")
 _PROMQL_HINT = re.compile(r"[({\[]|\b(?:rate|sum|avg|max|min|histogram_quantile|increase|irate|topk|count)\b")
@@ -199,6 +200,7 @@ def _is_name(name: str) -> bool:
         and name not in STOP
         and not re.fullmatch(r"\d+(?:\.\d+)?[a-z]{0,3}|[1-5]xx|\d{1,2}:\d{2}", name)
         and name.rstrip("s") not in STOP
+        and not (name.endswith("ed") and "-" not in name and len(name) > 4)
     )
 
 

@@ -31,6 +31,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "connection": ("connection", "conns", "_conn"),
     "restarts": ("restart",),
     "restart": ("restart",),
+    "restarted": ("restart",),
+    "restarting": ("restart",),
     "requests": ("requests", "request_total", "http_requests"),
     "throughput": ("requests", "request_total", "ops", "throughput"),
     "latency": ("duration", "latency", "response_time"),
