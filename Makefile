@@ -23,6 +23,8 @@ run: $(VENV)/.deps
 
 test: $(VENV)/.dev-deps
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
 bench: $(VENV)/.dev-deps

@@ -16,12 +16,19 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from slack_sdk.errors import SlackApiError
+
+from bot.agent.formatting import usage_text
 from bot.blocks.readiness import readiness_table_text
 from bot.readiness import readiness_table
-from bot.services import Services
+from bot.services import Services, web_client
 from bot.shell import run_shell
+from reports.builder import build_report
+from reports.post import NO_CHANNEL, NO_TOKEN, ReportError, build_and_post, report_channel
+from reports.render import report_text
 from settings import Settings
 from skills.registry import default_factories
+from storage.conversations import ConversationStore
 from storage.credentials import SecretKeyError
 from storage.services import open_storage
 from storage.team_config import ConfigInvalid
@@ -59,6 +66,7 @@ async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.E
     try:
         if mode == "shell":
             return await run_shell(services)
+        # lazy: Bolt, Socket Mode and the web server load only when connecting to Slack, not for the shell
         from bot.runtime import Runtime
         from bot.runtime import StartupError as RuntimeStartupError
         from bot.slack.run import StartupError, serve
@@ -81,9 +89,6 @@ async def cmd_status(settings: Settings) -> int:
             services.slack_identity = await _verify_slack(settings)
         team = await services.team_for(None)
         print(readiness_table_text(await readiness_table(services, team)))
-        from bot.agent.formatting import usage_text
-        from storage.conversations import ConversationStore
-
         print("\n" + usage_text(await ConversationStore(services.storage.db).usage(24)))
         return 0
     finally:
@@ -91,10 +96,6 @@ async def cmd_status(settings: Settings) -> int:
 
 
 async def _verify_slack(settings: Settings) -> dict | None:
-    from slack_sdk.errors import SlackApiError
-
-    from bot.slack.socket import web_client
-
     assert settings.slack_bot_token
     try:
         return dict((await web_client(settings.slack_bot_token, settings.slack_api_url).auth_test()).data)
@@ -128,10 +129,6 @@ async def cmd_config(settings: Settings, action: str, patch_text: str | None) ->
 
 async def cmd_report(settings: Settings, post: bool) -> int:
     """Build the default team's report: print it (exit 0 even when sections fail), or post it (exit 1 if it cannot)."""
-    from reports.builder import build_report
-    from reports.post import NO_CHANNEL, NO_TOKEN, ReportError, build_and_post, report_channel
-    from reports.render import report_text
-
     services = await open_services(settings)
     try:
         team = await services.team_for(None)

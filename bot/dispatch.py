@@ -8,14 +8,19 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from bot.agent import respond
+from bot.agent.question import Question
 from bot.blocks.answer import answer_blocks
 from bot.blocks.help import help_text
 from bot.blocks.readiness import readiness_table_text
 from bot.readiness import readiness_table
+from reports.builder import build_report
+from reports.render import fallback_text, report_blocks, report_text
 
 if TYPE_CHECKING:
     from bot.services import Services
     from storage.teams import Team
+
+__all__ = ["Answer", "Question", "answer", "clean_question", "needs_agent", "report_answer"]
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +28,6 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 HELP_WORDS = {"", "help", "?", "hi", "hello", "what can you do", "what can you do?"}
 STATUS_WORDS = {"status", "readiness", "integrations"}
 REPORT_WORDS = {"report", "status report", "run report", "report now", "run the report"}
-
-
-@dataclass(frozen=True)
-class Question:
-    text: str
-    team: Team
-    source: str  # mention | dm | command | shortcut | shell
-    user: str | None = None
-    channel: str | None = None
-    thread_ts: str | None = None
-    message_ts: str | None = None  # the message asked (mention, DM) or investigated (shortcut)
 
 
 @dataclass
@@ -61,9 +55,6 @@ def needs_agent(question: Question) -> bool:
 
 async def report_answer(services: Services, team: Team) -> Answer:
     """The status report, built now, as an answer in the thread (Slack) or printed (shell)."""
-    from reports.builder import build_report
-    from reports.render import fallback_text, report_blocks, report_text
-
     report = await build_report(services, team)
     secrets = await services.secrets()
     return Answer(fallback_text(report, secrets), report_blocks(report, secrets), terminal=report_text(report, secrets))

@@ -8,16 +8,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from reports.readiness import reports_readiness
-from skills.base import Readiness, ReadinessStatus, Skill
+from skills.base import Readiness, ReadinessStatus
+from skills.readiness import skill_readiness
 
 if TYPE_CHECKING:
-    from bot.services import Services
     from settings import Settings
+    from skills.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
 
-SKILL_TIMEOUT_S = 10.0
 ROW_ORDER = ("Slack bot", "Scheduled reports", "Grafana", "Amplitude", "GitHub")
 
 
@@ -90,27 +90,6 @@ def github_readiness(settings: Settings, team: Team) -> Readiness:
         "Nothing to do yet: the App and routing are in place for when review ships.",
         detail="routed: " + ", ".join(repos),
     )
-
-
-async def skill_readiness(skill: Skill, limit_s: float = SKILL_TIMEOUT_S) -> Readiness:
-    """A skill's row; a skill that hangs or fails still yields a row that says so."""
-    try:
-        return await asyncio.wait_for(skill.readiness(), limit_s)
-    except TimeoutError:
-        return Readiness(
-            skill.title,
-            ReadinessStatus.BLOCKED,
-            f"{skill.title} did not answer within {limit_s:.0f} s",
-            f"Check that {skill.title} is reachable from this host, then refresh.",
-        )
-    except Exception as exc:  # a readiness check must never break the Home tab
-        log.exception("readiness of %s failed", skill.name)
-        return Readiness(
-            skill.title,
-            ReadinessStatus.BLOCKED,
-            f"the readiness check failed: {exc}",
-            "Refresh; if it persists, check sitrep's log.",
-        )
 
 
 async def reports_row(services: Services, team: Team) -> Readiness:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.services import Services
 from bot.web import bound_port, start_web
+from reports.post import run_scheduled_report
 from reports.scheduler import ReportScheduler
 from storage.jobs import Job
 
@@ -42,8 +43,6 @@ class Runtime:
         self.services.scheduler = scheduler
 
     async def _run_job(self, job: Job, scheduled_for: datetime) -> str | None:
-        from reports.post import run_scheduled_report
-
         return await run_scheduled_report(self.services, job, scheduled_for)
 
     async def stop(self) -> None:

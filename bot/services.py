@@ -1,118 +1,44 @@
-"""The services object built once in app.py and handed to every listener, the shell and the scheduler."""
+"""The services as the Slack app runs them: skills/services.py's Services with the upper layers plugged in.
+
+The agent and the reports take `skills.services.Services`; what they call upward is handed to them here: the
+readiness table (it has the Slack and scheduled-report rows) and the Slack Web API client reports post with.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from functools import partial
 
-from settings import Settings
-from skills.base import Skill, SkillContext, SkillFactory
-from storage.credentials import CredentialStore
-from storage.jobs import JobStore
-from storage.services import Storage, seed_report_jobs
-from storage.teams import Team, TeamStore
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
 
-log = logging.getLogger(__name__)
+from bot.readiness import readiness_table
+from skills.services import Services as CoreServices
+
+__all__ = ["Services", "web_client"]
+
+
+def web_client(token: str, base_url: str) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL as base, with retries on 429 (Retry-After), 5xx and connection errors."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
 
 
 @dataclass
-class Services:
-    settings: Settings
-    storage: Storage
-    skill_factories: Sequence[SkillFactory] = ()
-    slack_identity: dict[str, Any] | None = None
-    scheduler: Any = None
-    _skills: dict[str, tuple[str, list[Skill]]] = field(default_factory=dict)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @property
-    def teams(self) -> TeamStore:
-        return self.storage.teams
-
-    @property
-    def credentials(self) -> CredentialStore:
-        return self.storage.credentials
-
-    @property
-    def jobs(self) -> JobStore:
-        return self.storage.jobs
-
-    async def patch_config(self, team_id: str, patch: object, actor: str) -> Team:
-        """Change a team's config; the report jobs follow its reports.channel and reports.timezone at once."""
-        team = await self.storage.teams.patch_config(team_id, patch, actor)
-        await seed_report_jobs(self.storage.jobs, team, self.settings)
-        if self.scheduler is not None:
-            await self.scheduler.resync()
-        return team
-
-    async def team_for(self, slack_team_id: str | None) -> Team:
-        return await self.storage.teams.for_slack_team(slack_team_id)
-
-    async def skills_for(self, team: Team) -> list[Skill]:
-        """The team's skills, rebuilt when its credentials or config change (one httpx client each)."""
-        key = await self._version(team)
-        async with self._lock:
-            cached = self._skills.get(team.id)
-            if cached and cached[0] == key:
-                return cached[1]
-            ctx = SkillContext(settings=self.settings, team=team, credentials=self.storage.credentials)
-            skills = [await factory(ctx) for factory in self.skill_factories]
-            if cached:
-                await _close_all(cached[1])
-            self._skills[team.id] = (key, skills)
-            return skills
-
-    async def skill(self, team: Team, name: str) -> Skill | None:
-        for skill in await self.skills_for(team):
-            if skill.name == name:
-                return skill
-        return None
-
-    async def secrets(self) -> list[str]:
-        """Every secret value sitrep holds (stored and bootstrap), for redaction and for tests that hunt leaks."""
-        values = list(await self.storage.credentials.all_values())
-        s = self.settings
-        values += [
-            v
-            for v in (
-                s.slack_bot_token,
-                s.slack_app_token,
-                s.secret_key,
-                s.admin_token,
-                s.anthropic_api_key,
-                s.grafana_token,
-                s.amplitude_api_key,
-                s.amplitude_secret_key,
-                s.github_app_private_key,
-                s.github_webhook_secret,
-            )
-            if v
-        ]
-        return values
-
-    async def _version(self, team: Team) -> str:
-        row = await self.storage.db.fetchone(
-            "SELECT (SELECT COUNT(*) || COALESCE(MAX(updated_at), '') FROM credentials WHERE team_id = ?) AS creds,"
-            " (SELECT updated_at FROM teams WHERE id = ?) AS config",
-            (team.id, team.id),
-        )
-        raw = f"{row['creds']}|{row['config']}" if row else ""
-        return hashlib.sha256(raw.encode()).hexdigest()
-
-    async def close(self) -> None:
-        for _, skills in self._skills.values():
-            await _close_all(skills)
-        self._skills.clear()
-        await self.storage.close()
-
-
-async def _close_all(skills: list[Skill]) -> None:
-    for skill in skills:
-        try:
-            await skill.aclose()
-        except Exception:  # pragma: no cover - closing must not fail shutdown
-            log.exception("closing skill %s failed", skill.name)
+class Services(CoreServices):
+    def __post_init__(self) -> None:
+        if self.readiness_table is None:
+            self.readiness_table = partial(readiness_table, self)
+        if self.slack is None and self.settings.slack_bot_token:
+            self.slack = web_client(self.settings.slack_bot_token, self.settings.slack_api_url)

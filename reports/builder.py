@@ -27,14 +27,14 @@ from skills.amplitude.skill import AmplitudeSkill
 from skills.grafana.skill import GrafanaSkill
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from skills.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TITLE = "Status report"
 
-__all__ = ["DEFAULT_TITLE", "Report", "ReportOptions", "bounded", "build_report", "report_timezone"]
+__all__ = ["DEFAULT_TITLE", "Report", "ReportOptions", "build_report", "report_timezone"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def report_timezone(services: Services, team: Team) -> str:
     return team.config.reports.timezone or services.settings.timezone
 
 
-async def bounded(key: str, title: str, work: Awaitable[Section], timeout: float) -> Section:
+async def within_timeout(key: str, title: str, work: Awaitable[Section], timeout: float) -> Section:
     """A section within `timeout` seconds; a timeout or a bug becomes a failed section, never an exception."""
     try:
         async with asyncio.timeout(timeout):
@@ -87,13 +87,13 @@ async def build_report(
     amplitude = await services.skill(team, "amplitude")
     window = Window(end, options.grafana_hours, options.buckets)
     sections = await asyncio.gather(
-        bounded(
+        within_timeout(
             GRAFANA_KEY,
             GRAFANA_TITLE,
             grafana_section(grafana if isinstance(grafana, GrafanaSkill) else None, window),
             options.section_timeout,
         ),
-        bounded(
+        within_timeout(
             AMPLITUDE_KEY,
             AMPLITUDE_TITLE,
             amplitude_section(

@@ -14,8 +14,8 @@ from reports.model import Report
 from reports.render import fallback_text, report_blocks
 
 if TYPE_CHECKING:
-    from bot.services import Services
     from settings import Settings
+    from skills.services import Services
     from storage.jobs import Job
     from storage.teams import Team
 
@@ -43,13 +43,11 @@ def report_channel(settings: Settings, team: Team, job: Job | None = None) -> st
     return (job.channel if job is not None else None) or team.config.reports.channel or settings.report_channel
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
-    """A Web API client for posting (SLACK_API_URL as base, with retries); ReportError without a bot token."""
-    if not settings.slack_bot_token:
+def slack_client(services: Services) -> AsyncWebClient:
+    """The Web API client reports post with (built once, handed in through Services); ReportError without one."""
+    if services.slack is None:
         raise ReportError(NO_TOKEN)
-    from bot.slack.socket import web_client
-
-    return web_client(settings.slack_bot_token, settings.slack_api_url)
+    return services.slack
 
 
 async def post_report(client: AsyncWebClient, channel: str, report: Report, secrets: list[str] | None = None) -> str:
@@ -85,7 +83,7 @@ async def build_and_post(
     scheduled_for: datetime | None = None,
 ) -> tuple[str, Report]:
     """Build the team's report and post it to `channel`: (message ts, report)."""
-    client = client or slack_client(services.settings)
+    client = client or slack_client(services)
     kwargs = {"title": title} if title else {}
     report = await build_report(services, team, job=job.name if job else None, scheduled_for=scheduled_for, **kwargs)
     ts = await post_report(client, channel, report, await services.secrets())

@@ -6,7 +6,6 @@ here, once, so the summary check in reports/summary.py compares like with like.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,18 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.blocks.text import HEADER_TEXT_MAX, SECTION_TEXT_MAX, escape, plain, split_mrkdwn, truncate
+from bot.agent.mrkdwn import (
+    HEADER_TEXT_MAX,
+    SECTION_TEXT_MAX,
+    code,
+    esc,
+    link,
+    num,
+    plain,
+    quantity,
+    split_mrkdwn,
+    truncate,
+)
 from reports.model import NO_DATA, OK, Figure, Report, Section
 from skills.base import redact
 
@@ -28,33 +38,12 @@ STATUS_WORD = {NO_DATA: "no data", "failed": "failed"}
 TERMINAL_EMOJI = {":large_green_circle:": "🟢", ":large_yellow_circle:": "🟡", ":red_circle:": "🔴"}
 
 
-# -- number formatting --------------------------------------------------------------------------------------
-
-
-def num(value: float | int | None) -> str:
-    """1,234 for counts; up to two decimals, trailing zeros dropped, for the rest; 'n/a' for nothing."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    if isinstance(value, int) or float(value).is_integer():
-        return f"{int(value):,}"
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return text if text not in ("0", "-0") else f"{value:.2g}"
-
-
 def plain_value(value: float | int | None, unit: str = "") -> str:
-    if value is None:
-        return "n/a"
-    if unit == "%":
-        return f"{num(value)}%"
-    if unit == "s":
-        return f"{num(round(value * 1000))} ms" if value < 1 else f"{num(round(value, 2))} s"
-    if unit == "ms":
-        return f"{num(round(value))} ms"
-    return num(value)
+    return quantity(value, unit)
 
 
 def figure_value(figure: Figure) -> str:
-    return plain_value(figure.value, figure.unit)
+    return quantity(figure.value, figure.unit)
 
 
 def trend(figure: Figure) -> str:
@@ -65,25 +54,6 @@ def trend(figure: Figure) -> str:
     if figure.change_pct is None:
         return f"{arrow} new" if figure.direction == "up" else arrow
     return f"{arrow} {num(abs(figure.change_pct))}%"
-
-
-# -- mrkdwn helpers -----------------------------------------------------------------------------------------
-
-
-def esc(text: Any) -> str:
-    """Untrusted text for mrkdwn: &, <, > escaped (no <!channel> or fake links), on one line."""
-    return escape(" ".join(str(text).split()))
-
-
-def code(text: Any) -> str:
-    return esc(text).replace("`", "ˋ")
-
-
-def link(url: str | None, label: str) -> str:
-    if not url:
-        return esc(label)
-    safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
-    return f"<{safe}|{esc(label)}>"
 
 
 def problem(section: Section) -> str:

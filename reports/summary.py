@@ -14,13 +14,14 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from bot.blocks.text import plain
+from bot.agent import summarize as agent_summarize
+from bot.agent.mrkdwn import plain
 from reports.model import Report
 from reports.render import esc, section_mrkdwn, template_summary
 from skills.base import redact
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from skills.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,6 @@ def facts_of(report: Report, secrets: Sequence[str] = ()) -> str:
 
 async def model_summary(services: Services, team: Team, report: Report, secrets: Sequence[str] = ()) -> str | None:
     """The model's paragraph when every number in it is one of the report's; None otherwise (or on any error)."""
-    from bot.agent import summarize as agent_summarize
-
     facts = facts_of(report, secrets)
     windows = "; ".join(f"{s.title}: {s.window}" for s in report.sections if s.window)
     try:

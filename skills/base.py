@@ -281,6 +281,35 @@ def fit_rows(rows: Sequence[Any], budget_bytes: int) -> tuple[list[Any], bool]:
     return kept, False
 
 
+def bounded(
+    envelope: dict[str, Any],
+    key: str,
+    rows: Sequence[Any],
+    *,
+    hint: str,
+    total: int | None = None,
+    budget: int = RESULT_BUDGET_BYTES,
+) -> dict[str, Any]:
+    """`envelope` with `key` set to the longest prefix of `rows` that keeps the whole under `budget` bytes.
+
+    Sets "truncated" (also true when the envelope already said so, or when `rows` are the first of `total`) and,
+    when cut, "shown" and "hint" ("showing 50 of 80; <hint>").
+    """
+    result = dict(envelope)
+    result[key] = []
+    result.setdefault("truncated", False)
+    total = len(rows) if total is None else total
+    note = f"showing {total} of {total}; {hint}"
+    overhead = serialized_size(result) + len(note.encode()) + 40
+    kept, cut = fit_rows(rows, max(0, budget - overhead))
+    result[key] = kept
+    if cut or len(kept) < total:
+        result["truncated"] = True
+        result["shown"] = len(kept)
+        result["hint"] = f"showing {len(kept)} of {total}; {hint}"
+    return result
+
+
 def redact(text: str, secrets: Sequence[str]) -> str:
     """Replace every occurrence of a secret value (at least 6 characters long) in text."""
     for secret in sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True):

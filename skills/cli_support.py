@@ -10,6 +10,7 @@ from typing import Any
 
 from settings import Settings
 from skills.base import SkillContext
+from storage.services import open_storage
 from storage.team_config import TeamConfig
 from storage.teams import DEFAULT_TEAM_ID, Team
 
@@ -22,8 +23,6 @@ async def cli_context(settings: Settings | None = None) -> AsyncIterator[SkillCo
         team = Team(DEFAULT_TEAM_ID, "default", "Default team", None, TeamConfig())
         yield SkillContext(settings=settings, team=team, credentials=None)
         return
-    from storage.services import open_storage
-
     storage = await open_storage(settings)
     try:
         team = await storage.teams.ensure_default()

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from storage.db import Database
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 VOTES = ("up", "down")
+
+
+@dataclass
+class Usage:
+    """What an answer cost: the model that wrote it, its tokens in and out, model turns and tool calls."""
+
+    model: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    model_turns: int = 0
+    tool_calls: int = 0
+    tool_errors: int = 0
 
 
 @dataclass(frozen=True)
@@ -19,12 +31,7 @@ class AnswerRecord:
     question: str
     answer: str
     planner: str  # claude | rules
-    model: str | None = None
-    tokens_in: int = 0
-    tokens_out: int = 0
-    model_turns: int = 0
-    tool_calls: int = 0
-    tool_errors: int = 0
+    usage: Usage = field(default_factory=Usage)
     duration_ms: int = 0
     user_id: str | None = None
     channel: str | None = None
@@ -69,12 +76,12 @@ class ConversationStore:
                     rec.question,
                     rec.answer,
                     rec.planner,
-                    rec.model,
-                    rec.tokens_in,
-                    rec.tokens_out,
-                    rec.model_turns,
-                    rec.tool_calls,
-                    rec.tool_errors,
+                    rec.usage.model,
+                    rec.usage.tokens_in,
+                    rec.usage.tokens_out,
+                    rec.usage.model_turns,
+                    rec.usage.tool_calls,
+                    rec.usage.tool_errors,
                     rec.duration_ms,
                     rec.error,
                 ),

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bot.agent import summarize
-from storage.conversations import AnswerRecord, ConversationStore
+from storage.conversations import AnswerRecord, ConversationStore, Usage
 from tests.agent_world import MODEL, mention, world
 from tests.conftest import ROOT, subprocess_env
 from tests.fakes.anthropic import Reply, text, tool_calls
@@ -45,8 +45,8 @@ async def test_tokens_are_summed_over_turns_and_shown_by_status(tmp_path: Path) 
 async def test_usage_covers_only_the_last_24_hours(services) -> None:
     store = ConversationStore(services.storage.db)
     team = await services.team_for(None)
-    old = await store.record(AnswerRecord(team.id, "mention", "q", "a", "claude", "m", 100, 10))
-    await store.record(AnswerRecord(team.id, "mention", "q", "a", "claude", "m", 7, 3))
+    old = await store.record(AnswerRecord(team.id, "mention", "q", "a", "claude", Usage("m", 100, 10)))
+    await store.record(AnswerRecord(team.id, "mention", "q", "a", "claude", Usage("m", 7, 3)))
     await store.record(AnswerRecord(team.id, "dm", "q", "a", "rules"))
     async with services.storage.db.transaction() as conn:
         await conn.execute(

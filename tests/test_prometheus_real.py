@@ -6,6 +6,7 @@ skipped, except when CI=true, where a missing binary is a failure.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -13,13 +14,16 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from reports.sections.grafana import Window, _histogram, duration
 from skills.base import RetryPolicy, SkillError
 from skills.grafana.client import GrafanaClient
+from skills.grafana.latency import p95_query
 from tests.fakes.grafana import PROM_UID, FakeGrafana
 
 BINARY = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -145,3 +149,26 @@ async def test_real_error_text_is_carried(client: tuple[GrafanaClient, FakeGrafa
     assert caught.value.status == 400
     assert caught.value.message.startswith("Prometheus error: ")
     assert "parse error" in caught.value.message
+
+
+async def test_the_reports_p95_is_what_its_explore_query_gives(client: tuple[GrafanaClient, FakeGrafana]) -> None:
+    """The report computes p95 from the raw buckets; its Explore link's query, run at the window's end, agrees."""
+    c, _ = client
+    metric = "prometheus_http_request_duration_seconds_bucket"  # Prometheus's own HTTP latency histogram
+
+    async def samples() -> float:
+        body = await c.proxy(PROM_UID, "api/v1/query", {"query": "count_over_time(up[30s])"}, upstream="Prometheus")
+        return float(body["data"]["result"][0]["value"][1])
+
+    deadline = time.monotonic() + START_DEADLINE_S
+    while await samples() < 10:  # two windows of 4 s need ~9 scrapes; Prometheus has no event to await
+        assert time.monotonic() < deadline, "Prometheus did not scrape 10 samples in time"
+        await asyncio.sleep(0.5)
+    end = datetime.fromtimestamp(int(time.time()) - 1, UTC)
+    window = Window(end, hours=4 / 3600, buckets=2)
+    latency = await _histogram(c, PROM_UID, metric, window)
+    assert latency.current is not None and latency.observations > 0
+    expr = p95_query(metric, duration(window.step_s * window.buckets))
+    body = await c.proxy(PROM_UID, "api/v1/query", {"query": expr, "time": end.timestamp()}, upstream="Prometheus")
+    (row,) = body["data"]["result"]
+    assert latency.current == pytest.approx(float(row["value"][1]), rel=0.02)

@@ -18,6 +18,7 @@ from reports.sections.discovery import CACHE
 from reports.sparkline import sparkline
 from settings import Settings
 from skills.amplitude.readiness import INSTRUMENT_STEP
+from skills.grafana.latency import p95_query
 from storage.services import open_storage
 from tests import report_data as rd
 from tests.fakes.amplitude import FakeAmplitude
@@ -110,6 +111,11 @@ async def test_figures_are_the_numbers_the_fakes_hold(make, grafana: FakeGrafana
     assert loki_pane["datasource"] == LOKI_UID and "count_over_time" in loki_pane["queries"][0]["expr"]
     assert (
         pane(p95.link)["datasource"] == PROM_UID and "histogram_quantile(0.95" in pane(p95.link)["queries"][0]["expr"]
+    )
+    # the link is the query whose value at the window's end is the figure (one instant, over the whole window)
+    assert pane(p95.link)["queries"][0]["expr"] == p95_query(rd.LATENCY_METRIC, "12h")
+    assert pane(p95.link)["queries"][0]["instant"] is True and pane(p95.link)["range"]["to"] == str(
+        int(end.timestamp() * 1000)
     )
 
     a = report.section("amplitude")

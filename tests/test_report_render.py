@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot.agent.formatting import num as agent_num
+from bot.agent.plays import duration
 from bot.blocks.limits import violations
-from reports.model import Figure, Item, Listing, Report, Section, failed, no_data
-from reports.render import CUT, fallback_text, report_blocks, report_text, section_mrkdwn, template_summary
+from reports.model import OK, Figure, Item, Listing, Report, Section, failed, no_data
+from reports.render import (
+    CUT,
+    fallback_text,
+    figure_value,
+    report_blocks,
+    report_text,
+    section_mrkdwn,
+    template_summary,
+)
 
 LA = "America/Los_Angeles"
 EXPLORE = "https://mochacare.grafana.net/explore?schemaVersion=1&panes=%7B%22a%22%7D&orgId=1"
@@ -99,3 +109,12 @@ def test_plain_text_for_a_terminal() -> None:
     assert "<http" not in text
     assert "🟡 *Amplitude* (no data): no events. Next: send them." in text
     assert "`TimeoutError: upstream <*> timed out #0`: 100" in text
+
+
+def test_a_number_reads_the_same_in_a_report_and_in_an_answer() -> None:
+    for value in (1234.5, 1500.4, 566.67, 12.5, 0.12345, 7):
+        line = section_mrkdwn(Section("x", "X", OK, window="w", figures=[Figure("Requests", value)]))
+        assert f"*Requests*: *{agent_num(value)}*" in line
+    p95 = figure_value(Figure("p95", 0.4567, unit="s"))
+    assert p95 == duration(0.4567, "http_request_duration_seconds") == "457 ms"
+    assert agent_num(1234.5) == "1,234" and agent_num(None) == "n/a"

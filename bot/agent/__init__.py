@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from anthropic import AsyncAnthropic
@@ -27,11 +27,11 @@ from bot.agent.rulebook import answer_with_rules
 from bot.agent.rules import asks_to_create, plan
 from bot.agent.scope import question_hints
 from bot.agent.toolbox import Toolbox
-from storage.conversations import AnswerRecord, ConversationStore, Turn
+from storage.conversations import AnswerRecord, ConversationStore, Turn, Usage
 
 if TYPE_CHECKING:
-    from bot.dispatch import Question
-    from bot.services import Services
+    from bot.agent.question import Question
+    from skills.services import Services
     from storage.teams import Team
 
 __all__ = ["AgentReply", "respond", "summarize"]
@@ -46,21 +46,17 @@ SUMMARY_MAX_TOKENS = 400
 class AgentReply:
     text: str  # Slack mrkdwn, redacted
     planner: str  # claude | rules
-    model: str | None = None
-    tokens_in: int = 0
-    tokens_out: int = 0
-    model_turns: int = 0
-    tool_calls: int = 0
-    tool_errors: int = 0
+    usage: Usage = field(default_factory=Usage)  # the same record the answers table keeps
     error: str | None = None  # why Claude did not answer, when the rules stood in
     answer_id: int | None = None
 
     @property
     def footer(self) -> str:
         """One line on how the answer was made, for the context block under it."""
-        calls = f"{self.tool_calls} tool call{'s' if self.tool_calls != 1 else ''}"
+        u = self.usage
+        calls = f"{u.tool_calls} tool call{'s' if u.tool_calls != 1 else ''}"
         if self.planner == "claude":
-            return f"{self.model} · {calls} · {self.tokens_in:,} tokens in / {self.tokens_out:,} out"
+            return f"{u.model} · {calls} · {u.tokens_in:,} tokens in / {u.tokens_out:,} out"
         why = "Claude unavailable" if self.error else "no ANTHROPIC_API_KEY"
         return f"built-in planner ({why}) · {calls}"
 
@@ -96,20 +92,15 @@ async def respond(services: Services, question: Question) -> AgentReply:
         toolbox = await Toolbox.for_team(services, team, include_unconfigured=True, allow_write=True)
         reply = await _ask_rules(services, team, toolbox, question.text, turns)
     reply.text = toolbox.redact(reply.text)
-    reply.tool_calls = toolbox.executed
-    reply.tool_errors = sum(1 for o in toolbox.outcomes if not o.ok and not o.repeated)
+    reply.usage.tool_calls = toolbox.executed
+    reply.usage.tool_errors = sum(1 for o in toolbox.outcomes if not o.ok and not o.repeated)
     record = AnswerRecord(
         team_id=team.id,
         source=question.source,
         question=toolbox.redact(question.text),
         answer=reply.text,
         planner=reply.planner,
-        model=reply.model,
-        tokens_in=reply.tokens_in,
-        tokens_out=reply.tokens_out,
-        model_turns=reply.model_turns,
-        tool_calls=reply.tool_calls,
-        tool_errors=reply.tool_errors,
+        usage=reply.usage,
         duration_ms=int((time.monotonic() - started) * 1000),
         user_id=question.user,
         channel=question.channel,
@@ -140,14 +131,7 @@ async def _ask_claude(services: Services, team: Team, toolbox: Toolbox, text: st
         result = await run_loop(
             client, model=services.settings.model, system=toolbox.redact(system), messages=messages, toolbox=toolbox
         )
-    return AgentReply(
-        text=claude_text(result),
-        planner="claude",
-        model=result.model,
-        tokens_in=result.tokens_in,
-        tokens_out=result.tokens_out,
-        model_turns=result.turns,
-    )
+    return AgentReply(text=claude_text(result), planner="claude", usage=result.usage())
 
 
 def claude_text(result: LoopResult) -> str:
@@ -219,10 +203,7 @@ async def summarize(
         question=f"({prompt_name} summary)",
         answer=text or "",
         planner="claude",
-        model=result.model,
-        tokens_in=result.tokens_in,
-        tokens_out=result.tokens_out,
-        model_turns=result.turns,
+        usage=result.usage(),
         duration_ms=int((time.monotonic() - started) * 1000),
     )
     try:

@@ -7,10 +7,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.agent.mrkdwn import change, code, escape, link, num, pct
 from bot.agent.toolbox import ToolOutcome
-from bot.blocks.text import escape
 
 MAX_SOURCES = 8
+
+__all__ = [
+    "Section",
+    "change",
+    "code",
+    "evidence_digest",
+    "labels_text",
+    "link",
+    "num",
+    "pct",
+    "render",
+    "sources_line",
+    "to_mrkdwn",
+    "usage_text",
+]
 
 
 @dataclass
@@ -36,46 +51,6 @@ def render(sections: Sequence[Section], *, preface: str = "") -> str:
     if failures:
         parts.append("*Could not check*\n" + "\n".join(dict.fromkeys(failures)))
     return "\n\n".join(parts).strip()
-
-
-def link(url: str | None, label: str) -> str:
-    """A Slack link <url|label>; just the label when there is no URL."""
-    label = escape(label).replace("|", "¦")
-    return f"<{url}|{label}>" if url else label
-
-
-def code(text: str, limit: int = 160) -> str:
-    """Inline code for a log line or pattern: one line, clipped, no backticks inside."""
-    flat = " ".join(str(text).split()).replace("`", "'")
-    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
-    return f"`{escape(flat)}`"
-
-
-def num(value: Any) -> str:
-    """1234 -> '1,234'; 0.12345 -> '0.123'; 12.5 -> '12.5'; other values as text."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return escape(str(value))
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) >= 1:
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{value:.3g}"
-
-
-def pct(part: float, whole: float) -> str:
-    if not whole:
-        return "n/a"
-    value = 100.0 * part / whole
-    return f"{value:.1f}%" if value >= 0.1 or value == 0 else f"{value:.2f}%"
-
-
-def change(value: Any) -> str:
-    """A change in percent as '+12%' / '-3%', or '' when unknown."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return ""
-    return f"{value:+.0f}%"
 
 
 def failure_line(outcome: ToolOutcome) -> str:

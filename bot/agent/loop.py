@@ -10,6 +10,7 @@ import anthropic
 from anthropic import AsyncAnthropic
 
 from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
+from storage.conversations import Usage
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ class LoopResult:
     tokens_in: int = 0
     tokens_out: int = 0
     outcomes: list[ToolOutcome] = field(default_factory=list)
+
+    def usage(self) -> Usage:
+        return Usage(model=self.model, tokens_in=self.tokens_in, tokens_out=self.tokens_out, model_turns=self.turns)
 
 
 async def run_loop(

@@ -10,18 +10,19 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.agent.formatting import Section, code, labels_text, link, num, pct
+from bot.agent.formatting import Section, labels_text
+from bot.agent.mrkdwn import code, escape, link, num, pct, quantity
 from bot.agent.rules import Plan
 from bot.agent.scope import Scope
 from bot.agent.subject import line_filters
 from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
-from bot.blocks.text import escape
+from skills.grafana.latency import p95_query, pick_metric
 from skills.grafana.loki import SELECTOR_LABELS
 from skills.grafana.patterns import ERROR_FILTER
 from skills.grafana.timeutil import TimeRange
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from skills.services import Services
     from storage.teams import Team
 
 TOP_PATTERNS = 5
@@ -287,10 +288,9 @@ async def latency(ctx: PlayContext) -> Section:
 def latency_query(names: list[str], matcher: str | None = None) -> tuple[str, str, str]:
     """(metric, PromQL, quantile label): p95 from a histogram when there is one, else the metric itself."""
     where = f"{{{matcher}}}" if matcher else ""
-    buckets = [n for n in names if n.endswith("_bucket")]
-    if buckets:
-        name = sorted(buckets, key=lambda n: ("request" not in n, "http" not in n, len(n)))[0]
-        return name, f"histogram_quantile(0.95, sum by (le) (rate({name}{where}[5m])))", "p95"
+    histogram = pick_metric(names)
+    if histogram:
+        return histogram, p95_query(histogram, "5m", matcher), "p95"
     plain = [n for n in names if not n.endswith(("_count", "_sum", "_created"))] or names
     name = sorted(plain, key=lambda n: ("request" not in n, "http" not in n, len(n)))[0]
     return name, f"{name}{where}", ""
@@ -308,9 +308,9 @@ def duration(value: Any, metric: str) -> str:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return "n/a"
     if "second" in metric or metric.endswith("_s"):
-        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+        return quantity(value, "s")
     if "milli" in metric or metric.endswith("_ms"):
-        return f"{value:.0f} ms"
+        return quantity(value, "ms")
     return num(value)
 
 

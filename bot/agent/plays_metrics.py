@@ -11,10 +11,10 @@ import math
 import re
 from typing import Any
 
-from bot.agent.formatting import Section, code, labels_text, link, num
+from bot.agent.formatting import Section, labels_text
+from bot.agent.mrkdwn import code, escape, link, num
 from bot.agent.plays import PlayContext
 from bot.agent.toolbox import ToolCall, ToolOutcome
-from bot.blocks.text import escape
 
 POINTS = 23
 SERIES_SHOWN = 8

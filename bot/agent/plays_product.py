@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.agent.formatting import Section, change, code, link, num
+from bot.agent.formatting import Section
+from bot.agent.mrkdwn import change, code, escape, link, num
 from bot.agent.plays import PlayContext
 from bot.agent.toolbox import ToolCall, ToolOutcome
-from bot.blocks.readiness import STATUS_LABEL
-from bot.blocks.text import escape
+from skills.readiness import STATUS_LABEL
 
 FAILURE_NAME = re.compile(r"fail|error|timeout|timed out|crash|exception", re.IGNORECASE)
 MAX_EVENT_QUERIES = 3
@@ -144,12 +144,10 @@ async def releases(ctx: PlayContext) -> Section:
 
 async def status(ctx: PlayContext) -> Section:
     """The readiness table (no tools): which integration is ready, and the next step for the others."""
-    from bot.readiness import readiness_table
-
     section = Section("Integrations")
-    if ctx.services is None or ctx.team is None:
+    if ctx.services is None or ctx.team is None or ctx.services.readiness_table is None:
         return section
-    rows = await readiness_table(ctx.services, ctx.team)
+    rows = await ctx.services.readiness_table(ctx.team)
     ready = [r.integration for r in rows if r.ready]
     section.headline = f"{len(ready)} of {len(rows)} integrations are ready" + (
         f" ({', '.join(ready)})." if ready else "."

@@ -14,10 +14,10 @@ from collections import Counter
 from typing import Any
 
 from bot.agent import plays
-from bot.agent.formatting import Section, code, link, num, pct
+from bot.agent.formatting import Section
+from bot.agent.mrkdwn import code, escape, link, num, pct
 from bot.agent.plays import PlayContext, count_queries, totals_by
 from bot.agent.toolbox import ToolCall, ToolOutcome
-from bot.blocks.text import escape
 
 ENDPOINT_LABELS = ("route", "handler", "path", "endpoint", "uri", "url", "operation", "method")
 CODE_LINES = 1000

@@ -11,12 +11,11 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.blocks.readiness import STATUS_LABEL
-from bot.readiness import skill_readiness
+from skills.readiness import STATUS_LABEL, skill_readiness
 
 if TYPE_CHECKING:
-    from bot.services import Services
     from skills.base import Skill
+    from skills.services import Services
     from storage.teams import Team
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"

@@ -14,7 +14,7 @@ from bot.agent.scope import resolve_scope, scope_line
 from bot.agent.toolbox import Toolbox
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from skills.services import Services
     from storage.teams import Team
 
 Play = Callable[[PlayContext], Awaitable[Section]]

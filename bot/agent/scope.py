@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.agent.mrkdwn import escape
 from bot.agent.rules import Plan, plan
 from bot.agent.subject import describe_filters, line_filters
 from bot.agent.toolbox import Toolbox, ToolCall
-from bot.blocks.text import escape
 
 KINDS = ("service", "app", "pod", "namespace", "container", "job")
 RESOLVE_SINCE = "24h"  # a name is looked up over at least a day: a quiet hour must not hide a service

@@ -110,7 +110,8 @@ _CODE = re.compile(
 _PATH = re.compile(r"(?:(?<=\s)|^|(?<=[(\"'`]))(/[A-Za-z0-9_\-.~%{}:/]*[A-Za-z0-9_\-~%}])")
 _QUOTED = re.compile(r"\"([^\"]{2,80})\"|“([^”]{2,80})”|(?<![\w'])'([^']{2,80})'(?![\w'])|`([^`]{1,300})`")
 _GROUP = re.compile(
-    rf"\b(?:per|by|for each|each|across|which|broken down by|grouped by|split by)\s+({'|'.join(GROUP_LABELS)})(?:e?s)?\b"
+    r"\b(?:per|by|for each|each|across|which|broken down by|grouped by|split by)\s+"
+    rf"({'|'.join(GROUP_LABELS)})(?:e?s)?\b"
 )
 _METRIC_NAME = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:]*$")
 _PROMQL_HINT = re.compile(r"[({\[]|\b(?:rate|sum|avg|max|min|histogram_quantile|increase|irate|topk|count)\b")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from skills.base import SkillError, Tool, ToolInputError, redact
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from skills.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)

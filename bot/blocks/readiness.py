@@ -8,16 +8,12 @@ from slack_sdk.models.blocks import SectionBlock
 
 from bot.blocks.text import FIELD_TEXT_MAX, escape, truncate
 from skills.base import Readiness, ReadinessStatus
+from skills.readiness import STATUS_LABEL
 
 STATUS_EMOJI = {
     ReadinessStatus.READY: ":white_check_mark:",
     ReadinessStatus.BLOCKED: ":no_entry:",
     ReadinessStatus.NOT_CONFIGURED: ":white_circle:",
-}
-STATUS_LABEL = {
-    ReadinessStatus.READY: "Ready",
-    ReadinessStatus.BLOCKED: "Blocked",
-    ReadinessStatus.NOT_CONFIGURED: "Not configured",
 }
 
 

@@ -21,12 +21,11 @@ from bot.blocks.credentials import (
     result_modal,
     submitted_values,
 )
-from bot.blocks.readiness import STATUS_LABEL
-from bot.readiness import skill_readiness
 from bot.services import Services
 from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
 from skills.base import Readiness, SkillContext
+from skills.readiness import STATUS_LABEL, skill_readiness
 from skills.registry import factory_for
 from storage.audit import mask
 from storage.teams import Team

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from reports.sections.latency import pick_metric
 from skills.base import SkillError
 from skills.grafana import datasources, loki, prometheus
 from skills.grafana.client import GrafanaClient
+from skills.grafana.latency import pick_metric
 
 log = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from skills.grafana import loki, patterns
 from skills.grafana import readiness as grafana_readiness
 from skills.grafana.client import GrafanaClient
 from skills.grafana.explore import explore_url
+from skills.grafana.latency import p95_query
 from skills.grafana.skill import GrafanaSkill
 from skills.grafana.timeutil import TimeRange
 
@@ -283,8 +284,7 @@ def _latency(section: Section, client: GrafanaClient, found: Discovery, window: 
     if not isinstance(result, Latency) or result.current is None:
         section.lines.append(f"p95 latency: no requests observed by {found.latency_metric} in the window")
         return
-    base = found.latency_metric.removesuffix("_bucket")
-    expr = f"histogram_quantile(0.95, sum by (le) (rate({base}_bucket[{duration(window.step_s)}])))"
+    expr = p95_query(found.latency_metric, duration(window.step_s * window.buckets))
     section.figures.append(
         Figure(
             "p95 latency",
@@ -292,7 +292,7 @@ def _latency(section: Section, client: GrafanaClient, found: Discovery, window: 
             round(result.previous, 3) if result.previous is not None else None,
             unit=result.unit,
             sparkline=sparkline(result.per_step),
-            link=explore_url(client.public_url, found.prometheus_uid, "prometheus", expr, window.current),
+            link=explore_url(client.public_url, found.prometheus_uid, "prometheus", expr, window.current, instant=True),
             link_label="Explore",
             note=f"from {found.latency_metric}",
         )

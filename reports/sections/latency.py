@@ -2,44 +2,23 @@
 
 One range query of the bucket series over both windows gives the counters at each step; the increase per step
 (counter resets handled as Prometheus does) summed by `le` is a histogram per step, and the quantile is
-interpolated inside the bucket that holds the rank, as PromQL's histogram_quantile does.
+interpolated inside the bucket that holds the rank, as PromQL's histogram_quantile does. The window's number is
+therefore what skills/grafana/latency.py's `p95_query(metric, <window>)` gives at the window's end (the report
+links that query), and one query yields both windows and the sparkline. The metric is picked there too.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from skills.grafana.latency import QUANTILE, pick_metric, unit_of
+
 Histogram = dict[float, float]  # upper bound (le) -> cumulative count
 
-_PREFERRED = (
-    re.compile(r"http.*(request|server).*duration.*_bucket$"),
-    re.compile(r"(duration|latency).*seconds_bucket$"),
-    re.compile(r"(duration|latency).*(milliseconds|_ms)_bucket$"),
-)
-
-
-def pick_metric(names: Sequence[str]) -> str | None:
-    """The latency histogram to use: HTTP request durations first, then any duration/latency histogram in s or ms."""
-    usable = [n for n in names if n.endswith("_bucket") and unit_of(n)]
-    for pattern in _PREFERRED:
-        hits = sorted(n for n in usable if pattern.search(n.lower()))
-        if hits:
-            return hits[0]
-    return None
-
-
-def unit_of(metric: str) -> str | None:
-    """'s' or 'ms' from the metric name; None when the unit cannot be told (then it is not used)."""
-    name = metric.lower()
-    if "milliseconds" in name or "_ms_" in name:
-        return "ms"
-    if "seconds" in name:
-        return "s"
-    return None
+__all__ = ["Histogram", "Latency", "merge", "p95", "pick_metric", "quantile", "step_histograms", "unit_of"]
 
 
 def _le(labels: dict[str, Any]) -> float | None:
@@ -126,8 +105,8 @@ def p95(result: list[dict[str, Any]], metric: str, start: float, step: float, bu
     return Latency(
         metric=metric,
         unit=unit_of(metric) or "s",
-        current=quantile(0.95, merged),
-        previous=quantile(0.95, merge(previous)),
-        per_step=[quantile(0.95, h) for h in current],
+        current=quantile(QUANTILE, merged),
+        previous=quantile(QUANTILE, merge(previous)),
+        per_step=[quantile(QUANTILE, h) for h in current],
         observations=merged.get(math.inf, 0.0),
     )

@@ -17,7 +17,7 @@ from skills.amplitude.snippet import EVENT_NAMES
 from skills.base import Readiness, ReadinessStatus, SkillError
 
 if TYPE_CHECKING:
-    from skills.amplitude.skill import AmplitudeSkill
+    from skills.amplitude.api import AmplitudeProject
 
 INTEGRATION = "Amplitude"
 READINESS_TIMEOUT = 8.0
@@ -38,7 +38,7 @@ def _row(
     return row
 
 
-async def check(skill: AmplitudeSkill, timeout: float = READINESS_TIMEOUT) -> Readiness:
+async def check(skill: AmplitudeProject, timeout: float = READINESS_TIMEOUT) -> Readiness:
     """The readiness row, within `timeout` seconds; never raises."""
     if not skill.configured:
         unset = skill.missing_variables()
@@ -69,7 +69,7 @@ async def check(skill: AmplitudeSkill, timeout: float = READINESS_TIMEOUT) -> Re
         return _row(ReadinessStatus.BLOCKED, exc.message, exc.hint or "Try again later")
 
 
-async def _probe(skill: AmplitudeSkill) -> Readiness:
+async def _probe(skill: AmplitudeProject) -> Readiness:
     events = visible_by_volume(await skill.client.events_list())
     total = sum(e.totals for e in events)
     period = "this week"

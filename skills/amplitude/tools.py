@@ -10,10 +10,10 @@ from skills.amplitude.links import analytics_home
 from skills.amplitude.params import AnnotationsParams, ListEventsParams, QueryEventsParams, UserActivityParams
 from skills.amplitude.segmentation import change_pct, number
 from skills.amplitude.users import best_match
-from skills.base import RESULT_BUDGET_BYTES, Tool, fit_rows, serialized_size
+from skills.base import RESULT_BUDGET_BYTES, Tool, bounded, fit_rows, serialized_size
 
 if TYPE_CHECKING:
-    from skills.amplitude.skill import AmplitudeSkill
+    from skills.amplitude.api import AmplitudeProject
 
 UNIQUES_NOTE = "uniques per bucket; window totals add the buckets up, so a user seen on two days counts twice"
 
@@ -22,20 +22,7 @@ def _window(start: date, end: date) -> dict[str, Any]:
     return {"start": start.isoformat(), "end": end.isoformat(), "days": (end - start).days + 1}
 
 
-def _fit(result: dict[str, Any], key: str, rows: list[Any], hint: str, total: int | None = None) -> dict[str, Any]:
-    """Put as many rows under `key` as the budget allows; mark the result truncated with a hint when cut."""
-    result[key] = []
-    budget = RESULT_BUDGET_BYTES - serialized_size(result) - 200
-    kept, cut = fit_rows(rows, budget)
-    result[key] = kept
-    total = len(rows) if total is None else total
-    if cut or len(kept) < total:
-        result["truncated"] = True
-        result["hint"] = f"showing {len(kept)} of {total}; {hint}"
-    return result
-
-
-async def query_events(skill: AmplitudeSkill, p: QueryEventsParams) -> dict[str, Any]:
+async def query_events(skill: AmplitudeProject, p: QueryEventsParams) -> dict[str, Any]:
     start, end = p.dates(skill.today())
     previous, current, (prev_start, prev_end) = await skill.client.segmentation_vs_previous(
         p.event_type,
@@ -112,7 +99,7 @@ def _fit_series(result: dict[str, Any], rows: list[dict[str, Any]], top: int) ->
     return result
 
 
-async def get_user_activity(skill: AmplitudeSkill, p: UserActivityParams) -> dict[str, Any]:
+async def get_user_activity(skill: AmplitudeProject, p: UserActivityParams) -> dict[str, Any]:
     link = analytics_home(skill.region)
     matches = await skill.client.user_search(p.user_id)
     match = best_match(matches, p.user_id)
@@ -135,10 +122,10 @@ async def get_user_activity(skill: AmplitudeSkill, p: UserActivityParams) -> dic
         "link": link,
     }
     events = [e.to_dict() for e in activity.events]
-    return _fit(result, "events", events, "ask for a smaller limit")
+    return bounded(result, "events", events, hint="ask for a smaller limit")
 
 
-async def get_chart_annotations(skill: AmplitudeSkill, p: AnnotationsParams) -> dict[str, Any]:
+async def get_chart_annotations(skill: AmplitudeProject, p: AnnotationsParams) -> dict[str, Any]:
     start, end = p.dates(skill.today())
     rows, source = await skill.client.annotations(start, end)
     result: dict[str, Any] = {
@@ -149,10 +136,10 @@ async def get_chart_annotations(skill: AmplitudeSkill, p: AnnotationsParams) -> 
     }
     if not rows:
         result["hint"] = "no releases or annotations in this window; a longer window may find older ones"
-    return _fit(result, "annotations", [r.to_dict() for r in rows], "use a shorter window")
+    return bounded(result, "annotations", [r.to_dict() for r in rows], hint="use a shorter window")
 
 
-async def list_events(skill: AmplitudeSkill, p: ListEventsParams) -> dict[str, Any]:
+async def list_events(skill: AmplitudeProject, p: ListEventsParams) -> dict[str, Any]:
     events = await skill.client.events_list()
     visible = visible_by_volume(events)
     if p.name_contains:
@@ -168,10 +155,10 @@ async def list_events(skill: AmplitudeSkill, p: ListEventsParams) -> dict[str, A
     if not week_total:
         result["hint"] = "no events this week: the app may not send events yet (see readiness and the tracking snippet)"
     rows = [e.to_dict() for e in visible]
-    return _fit(result, "event_types", rows[: p.limit], "use name_contains to narrow", total=len(rows))
+    return bounded(result, "event_types", rows[: p.limit], hint="use name_contains to narrow", total=len(rows))
 
 
-def build_tools(skill: AmplitudeSkill) -> list[Tool]:
+def build_tools(skill: AmplitudeProject) -> list[Tool]:
     """The four read-only tools, bound to one skill (its client, region and clock)."""
 
     def bind(fn: Any) -> Any:

@@ -6,13 +6,13 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError
+from skills.base import SkillError, bounded
 from skills.grafana.explore import explore_url
-from skills.grafana.results import bounded, clip
+from skills.grafana.results import clip
 from skills.grafana.timeutil import TimeRange
 
 if TYPE_CHECKING:
-    from skills.grafana.client import GrafanaClient
+    from skills.grafana.api import GrafanaAPI
 
 RULES_PATH = "/api/prometheus/grafana/api/v1/rules"
 ALERTMANAGER_PATH = "/api/alertmanager/grafana/api/v2/alerts"
@@ -20,7 +20,7 @@ ACTIVE = ("firing", "pending")
 MAX_INSTANCES = 5
 
 
-async def active(client: GrafanaClient) -> dict[str, Any]:
+async def active(client: GrafanaAPI) -> dict[str, Any]:
     """{firing, pending, rules_total, alerts: [{rule, state, ...}], silenced_total}, firing first."""
     rules_body, am_alerts = await asyncio.gather(
         client.request("GET", RULES_PATH, not_found="this Grafana has no unified alerting API"),
@@ -60,7 +60,7 @@ async def active(client: GrafanaClient) -> dict[str, Any]:
     return bounded(envelope, "alerts", rows, hint="too many active alerts to show: open alerting_url for all")
 
 
-async def _alertmanager(client: GrafanaClient) -> list[dict[str, Any]] | None:
+async def _alertmanager(client: GrafanaAPI) -> list[dict[str, Any]] | None:
     """Active alerts from Grafana's Alertmanager, or None when that API is unavailable (it only adds silences)."""
     try:
         body = await client.request("GET", ALERTMANAGER_PATH, params={"active": "true"})
@@ -97,7 +97,7 @@ def _rule_state(rule: dict[str, Any]) -> str:
 
 
 def _row(
-    client: GrafanaClient,
+    client: GrafanaAPI,
     group: dict[str, Any],
     rule: dict[str, Any],
     state: str,

@@ -9,12 +9,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError
+from skills.base import SkillError, bounded
 from skills.grafana import datasources, loki
-from skills.grafana.results import bounded, clip
+from skills.grafana.results import clip
 
 if TYPE_CHECKING:
-    from skills.grafana.client import GrafanaClient
+    from skills.grafana.api import GrafanaAPI
 
 TEMPLATES = Path(__file__).with_name("templates")
 PLACEHOLDER = re.compile(r"\$\{(DS_[A-Za-z0-9_]+)\}")
@@ -22,7 +22,7 @@ PLACEHOLDER = re.compile(r"\$\{(DS_[A-Za-z0-9_]+)\}")
 KNOWN_PLACEHOLDERS = {"DS_LOKI": "loki", "DS_PROMETHEUS": "prometheus", "DS_PROM": "prometheus"}
 
 
-async def search(client: GrafanaClient, query: str = "", limit: int = 50) -> dict[str, Any]:
+async def search(client: GrafanaAPI, query: str = "", limit: int = 50) -> dict[str, Any]:
     params = {"type": "dash-db", "query": query, "limit": str(max(1, min(limit, 5000)))}
     body = await client.request("GET", "/api/search", params=params)
     hits = [h for h in body if isinstance(h, dict)] if isinstance(body, list) else []
@@ -51,7 +51,7 @@ async def search(client: GrafanaClient, query: str = "", limit: int = 50) -> dic
     return result
 
 
-async def summary(client: GrafanaClient, uid: str) -> dict[str, Any]:
+async def summary(client: GrafanaAPI, uid: str) -> dict[str, Any]:
     body = await client.request(
         "GET", f"/api/dashboards/uid/{uid}", not_found=f"No dashboard has uid {uid!r}; search_dashboards lists them"
     )
@@ -122,7 +122,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _absolute(client: GrafanaClient, path: Any) -> str | None:
+def _absolute(client: GrafanaAPI, path: Any) -> str | None:
     if not path:
         return None
     text = str(path)
@@ -187,7 +187,7 @@ def fill(node: Any, uids: dict[str, tuple[str, str]]) -> Any:
     return node
 
 
-async def _resolve_uid(client: GrafanaClient, family: str, explicit: str | None) -> str:
+async def _resolve_uid(client: GrafanaAPI, family: str, explicit: str | None) -> str:
     raw = await client.datasources_raw()
     name = "Loki" if family == "loki" else "Prometheus"
     uid = explicit or (client.loki_override if family == "loki" else client.prometheus_override)
@@ -212,7 +212,7 @@ async def _resolve_uid(client: GrafanaClient, family: str, explicit: str | None)
 
 
 async def create_from_template(
-    client: GrafanaClient,
+    client: GrafanaAPI,
     title: str,
     template: str = "vercel-overview.json",
     *,
@@ -261,7 +261,7 @@ async def create_from_template(
     }
 
 
-async def _same_title(client: GrafanaClient, title: str, folder_uid: str | None) -> dict[str, Any] | None:
+async def _same_title(client: GrafanaAPI, title: str, folder_uid: str | None) -> dict[str, Any] | None:
     body = await client.request("GET", "/api/search", params={"type": "dash-db", "query": title, "limit": "100"})
     hits = [h for h in body if isinstance(h, dict)] if isinstance(body, list) else []
     same = [h for h in hits if str(h.get("title") or "").casefold() == title.casefold() and h.get("uid")]
@@ -292,7 +292,7 @@ def _set_variable(dashboard: dict[str, Any], name: str, value: str) -> None:
     raise SkillError("Grafana", f"the template has no {name!r} variable to set")
 
 
-async def _discovered_selector(client: GrafanaClient, uid: str) -> str | None:
+async def _discovered_selector(client: GrafanaAPI, uid: str) -> str | None:
     """A selector over the streams Loki has now (so panels work at once), or None to keep the template's."""
     try:
         return await loki.default_selector(client, uid, "24h")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError
+from skills.base import SkillError, bounded
 from skills.grafana.explore import explore_url
 from skills.grafana.prometheus import summarize
-from skills.grafana.results import bounded, clip
+from skills.grafana.results import clip
 from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, iso, to_ns
 
 if TYPE_CHECKING:
-    from skills.grafana.client import GrafanaClient
+    from skills.grafana.api import GrafanaAPI
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 5000
@@ -21,7 +21,7 @@ SELECTOR_LABELS = ("service_name", "source", "app", "job", "project", "host", "s
 
 
 async def query(
-    client: GrafanaClient,
+    client: GrafanaAPI,
     expr: str,
     *,
     since: str | None = "1h",
@@ -49,7 +49,7 @@ async def query(
 
 
 async def fetch(
-    client: GrafanaClient,
+    client: GrafanaAPI,
     uid: str,
     expr: str,
     window: TimeRange,
@@ -134,7 +134,7 @@ def _common_labels(label_sets: list[dict[str, str]]) -> dict[str, str]:
     return common
 
 
-async def labels(client: GrafanaClient, since: str = "1h", *, uid: str | None = None) -> dict[str, Any]:
+async def labels(client: GrafanaAPI, since: str = "1h", *, uid: str | None = None) -> dict[str, Any]:
     ds_uid = await client.require_uid("loki", uid)
     window = TimeRange.resolve(since)
     names = await _label_names(client, ds_uid, window)
@@ -146,7 +146,7 @@ async def labels(client: GrafanaClient, since: str = "1h", *, uid: str | None = 
 
 
 async def label_values(
-    client: GrafanaClient, label: str, since: str = "1h", selector: str | None = None, *, uid: str | None = None
+    client: GrafanaAPI, label: str, since: str = "1h", selector: str | None = None, *, uid: str | None = None
 ) -> dict[str, Any]:
     ds_uid = await client.require_uid("loki", uid)
     window = TimeRange.resolve(since)
@@ -163,7 +163,7 @@ async def label_values(
     return bounded(envelope, "values", values, hint=hint)
 
 
-async def default_selector(client: GrafanaClient, uid: str, since: str = "1h") -> str | None:
+async def default_selector(client: GrafanaAPI, uid: str, since: str = "1h") -> str | None:
     """A stream selector that matches every stream of the most telling label; None when Loki has no streams."""
     names = await _label_names(client, uid, TimeRange.resolve(since))
     if not names:
@@ -172,7 +172,7 @@ async def default_selector(client: GrafanaClient, uid: str, since: str = "1h") -
     return f'{{{label}=~".+"}}'
 
 
-async def _label_names(client: GrafanaClient, uid: str, window: TimeRange) -> list[str]:
+async def _label_names(client: GrafanaAPI, uid: str, window: TimeRange) -> list[str]:
     body = await client.proxy(uid, "loki/api/v1/labels", _window_params(window), upstream="Loki")
     return sorted(n for n in _strings(body) if not n.startswith("__"))
 
@@ -180,7 +180,7 @@ async def _label_names(client: GrafanaClient, uid: str, window: TimeRange) -> li
 label_names = _label_names
 
 
-async def values_of(client: GrafanaClient, uid: str, label: str, window: TimeRange) -> list[str]:
+async def values_of(client: GrafanaAPI, uid: str, label: str, window: TimeRange) -> list[str]:
     """The values of one label in the window (GET /loki/api/v1/label/<name>/values)."""
     body = await client.proxy(uid, f"loki/api/v1/label/{label}/values", _window_params(window), upstream="Loki")
     return sorted(_strings(body))

@@ -13,10 +13,10 @@ import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
-from skills.grafana.results import bounded
+from skills.base import bounded
 
 if TYPE_CHECKING:
-    from skills.grafana.client import GrafanaClient
+    from skills.grafana.api import GrafanaAPI
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "cpu": ("cpu",),
@@ -65,7 +65,7 @@ def base_name(name: str, metadata: dict[str, Any]) -> str:
     return name
 
 
-async def find(client: GrafanaClient, keyword: str, *, limit: int = 30, uid: str | None = None) -> dict[str, Any]:
+async def find(client: GrafanaAPI, keyword: str, *, limit: int = 30, uid: str | None = None) -> dict[str, Any]:
     """Metrics whose name or help text contains the keyword (or a usual spelling of it), best first."""
     ds_uid = await client.require_uid("prometheus", uid)
     names_body, meta_body = await asyncio.gather(

@@ -8,14 +8,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError
+from skills.base import SkillError, bounded
 from skills.grafana import loki
 from skills.grafana.explore import explore_url
-from skills.grafana.results import bounded, clip
+from skills.grafana.results import clip
 from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, iso
 
 if TYPE_CHECKING:
-    from skills.grafana.client import GrafanaClient
+    from skills.grafana.api import GrafanaAPI
 
 ERROR_FILTER = '|~ "(?i)(error|exception|fail|timeout|5\\\\d\\\\d)"'
 DEFAULT_SCAN = 2000
@@ -121,7 +121,7 @@ def error_query(selector_or_query: str) -> str:
 
 
 async def error_patterns(
-    client: GrafanaClient,
+    client: GrafanaAPI,
     selector_or_query: str | None,
     since: str = "12h",
     *,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError
+from skills.base import SkillError, bounded
 from skills.grafana.explore import explore_url
-from skills.grafana.results import bounded, finite, number
+from skills.grafana.results import finite, number
 from skills.grafana.timeutil import TimeLike, TimeRange, iso, now, to_datetime
 
 if TYPE_CHECKING:
-    from skills.grafana.client import GrafanaClient
+    from skills.grafana.api import GrafanaAPI
 
 VALUES_UP_TO = 24  # a series with at most this many points also lists its values
 NARROW_HINT = (
@@ -25,7 +25,7 @@ EMPTY_HINT = (
 
 
 async def query(
-    client: GrafanaClient,
+    client: GrafanaAPI,
     expr: str,
     *,
     start: TimeLike | None = None,
@@ -125,7 +125,7 @@ def _sort_key(row: dict[str, Any]) -> float:
     return float(value) if isinstance(value, (int, float)) else float("-inf")
 
 
-async def metric_names(client: GrafanaClient, search: str | None = None, *, uid: str | None = None) -> dict[str, Any]:
+async def metric_names(client: GrafanaAPI, search: str | None = None, *, uid: str | None = None) -> dict[str, Any]:
     """Metric names, filtered by a case-insensitive substring or regex."""
     ds_uid = await client.require_uid("prometheus", uid)
     body = await client.proxy(ds_uid, "api/v1/label/__name__/values", None, upstream="Prometheus")
@@ -144,7 +144,7 @@ async def metric_names(client: GrafanaClient, search: str | None = None, *, uid:
 
 
 async def label_values(
-    client: GrafanaClient, label: str | None = None, match: str | None = None, *, uid: str | None = None
+    client: GrafanaAPI, label: str | None = None, match: str | None = None, *, uid: str | None = None
 ) -> dict[str, Any]:
     """Values of one label (optionally only on series matching `match`), or the label names when label is None."""
     ds_uid = await client.require_uid("prometheus", uid)

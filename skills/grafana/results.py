@@ -6,34 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from skills.base import RESULT_BUDGET_BYTES, fit_rows, serialized_size
-
 MAX_LINE_CHARS = 500
-
-
-def bounded(
-    envelope: dict[str, Any],
-    key: str,
-    rows: Sequence[Any],
-    *,
-    hint: str,
-    budget: int = RESULT_BUDGET_BYTES,
-) -> dict[str, Any]:
-    """`envelope` with `key` set to the longest prefix of `rows` that keeps the whole under `budget` bytes.
-
-    Sets "truncated" (also true when the envelope already said so) and, when cut, "shown" and "hint".
-    """
-    result = dict(envelope)
-    result[key] = []
-    result.setdefault("truncated", False)
-    overhead = serialized_size(result) + len(hint.encode()) + 40
-    kept, cut = fit_rows(rows, max(0, budget - overhead))
-    result[key] = kept
-    if cut:
-        result["truncated"] = True
-        result["shown"] = len(kept)
-        result["hint"] = hint
-    return result
 
 
 def number(text: Any) -> float | str | None:

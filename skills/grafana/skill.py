@@ -8,6 +8,7 @@ from typing import Any
 from skills.base import Credential, Readiness, RetryPolicy, Skill, SkillContext, SkillError, Tool
 from skills.grafana import readiness as readiness_mod
 from skills.grafana.client import INTEGRATION, GrafanaClient
+from skills.grafana.tools import build_tools
 
 
 class GrafanaSkill(Skill):
@@ -73,8 +74,6 @@ class GrafanaSkill(Skill):
         return out
 
     def tools(self) -> list[Tool]:
-        from skills.grafana.tools import build_tools
-
         return build_tools(self)
 
     def secrets(self) -> list[str]:

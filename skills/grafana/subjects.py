@@ -20,7 +20,7 @@ from skills.grafana import loki
 from skills.grafana.timeutil import TimeLike, TimeRange
 
 if TYPE_CHECKING:
-    from skills.grafana.client import GrafanaClient
+    from skills.grafana.api import GrafanaAPI
 
 # Labels that name a workload, in the order a selector prefers them.
 SUBJECT_LABELS = ("service_name", "app", "job", "namespace", "pod", "container", "source", "service")
@@ -66,7 +66,7 @@ def match_values(name: str, values: list[str]) -> tuple[str, list[str]] | None:
 
 
 async def discover_values(
-    client: GrafanaClient, window: TimeRange, labels: tuple[str, ...] = SUBJECT_LABELS
+    client: GrafanaAPI, window: TimeRange, labels: tuple[str, ...] = SUBJECT_LABELS
 ) -> dict[str, dict[str, list[str]]]:
     """{"loki": {label: values}, "prometheus": {label: values}} for the workload labels each backend has.
 
@@ -106,7 +106,7 @@ async def discover_values(
 
 
 async def resolve(
-    client: GrafanaClient,
+    client: GrafanaAPI,
     name: str,
     *,
     since: str | None = "24h",

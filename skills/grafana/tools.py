@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from skills.base import Tool
+from skills.base import Tool, bounded
 from skills.grafana import metric_search, subjects
 from skills.grafana.loki import DEFAULT_LIMIT
-from skills.grafana.results import bounded
 from skills.grafana.timeutil import check_duration, to_datetime
 
 if TYPE_CHECKING:
     from skills.grafana.client import GrafanaClient
-    from skills.grafana.skill import GrafanaSkill
 
 KINDS = {
     "service": ("service_name", "app", "job"),
@@ -146,7 +144,16 @@ class CreateDashboard(_Params):
     selector: str | None = Field(None, description="Loki stream selector for the panels; omit to discover one")
 
 
-def build_tools(skill: GrafanaSkill) -> list[Tool]:
+class ToolHost(Protocol):
+    """What the tools need of GrafanaSkill (skill.py builds them, so they do not import it back)."""
+
+    @property
+    def client(self) -> GrafanaClient: ...
+
+    async def check(self) -> dict[str, Any]: ...
+
+
+def build_tools(skill: ToolHost) -> list[Tool]:
     def c() -> GrafanaClient:
         return skill.client
 

@@ -1,0 +1,39 @@
+"""What every skill's readiness row shares: the status labels, and a check bounded by a timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from skills.base import Readiness, ReadinessStatus, Skill
+
+log = logging.getLogger(__name__)
+
+SKILL_TIMEOUT_S = 10.0
+
+STATUS_LABEL = {
+    ReadinessStatus.READY: "Ready",
+    ReadinessStatus.BLOCKED: "Blocked",
+    ReadinessStatus.NOT_CONFIGURED: "Not configured",
+}
+
+
+async def skill_readiness(skill: Skill, limit_s: float = SKILL_TIMEOUT_S) -> Readiness:
+    """A skill's row; a skill that hangs or fails still yields a row that says so."""
+    try:
+        return await asyncio.wait_for(skill.readiness(), limit_s)
+    except TimeoutError:
+        return Readiness(
+            skill.title,
+            ReadinessStatus.BLOCKED,
+            f"{skill.title} did not answer within {limit_s:.0f} s",
+            f"Check that {skill.title} is reachable from this host, then refresh.",
+        )
+    except Exception as exc:  # a readiness check must never break the Home tab
+        log.exception("readiness of %s failed", skill.name)
+        return Readiness(
+            skill.title,
+            ReadinessStatus.BLOCKED,
+            f"the readiness check failed: {exc}",
+            "Refresh; if it persists, check sitrep's log.",
+        )
