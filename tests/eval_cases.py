@@ -108,7 +108,7 @@ SUBJECT_CASES: list[Case] = [
         "503 errors in the billing service",
         "scope",
         calls=[(R, {"name": "=billing"}), (Q, {"query": r"\b503\b"})],
-        first="no stream or series labelled billing; showing all logs lines with 503",
+        first="no stream or series labelled billing; showing all log lines with 503",
         forbid=['app="billing"'],
     ),
     c(

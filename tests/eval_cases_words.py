@@ -78,6 +78,13 @@ WORD_CASES: list[Case] = [
         forbid=["integrations are ready"],
     ),
     c("how is the api-server doing?", "triage", intents=("triage",), calls=[(Q, {"query": API})]),
+    c(
+        "were there issues with etl-worker?",
+        "triage",
+        intents=("triage",),
+        first="etl-worker (Prometheus label job)",
+        claims=["No Loki stream is labelled etl-worker: these log numbers cover every stream"],
+    ),
     # -- 4. times ---------------------------------------------------------------------------------------------
     c(
         "error rate since last Thursday",

@@ -122,6 +122,7 @@ def _metrics(g: FakeGrafana) -> None:
             [(t, lag + k % 10) for k, t in enumerate(times)],
         )
     g.add_series({"__name__": "job_queue_depth", "job": "scheduler"}, [(t, 3 + k % 4) for k, t in enumerate(times)])
+    g.add_series({"__name__": "job_queue_depth", "job": "etl-worker"}, [(t, 40 + k % 7) for k, t in enumerate(times)])
     g.add_series({"__name__": "db_connections_open", "app": "checkout"}, [(t, 20 + k % 3) for k, t in enumerate(times)])
     g.add_series({"__name__": "db_connections_open", "app": "api-server"}, [(t, 45) for t in times])
     for ns, pod, app in pods[:2]:

@@ -84,6 +84,14 @@ class PlayContext:
     async def call(self, name: str, **args: Any) -> ToolOutcome:
         return await self.toolbox.call(ToolCall(name, args))
 
+    def log_note(self, section: Section) -> None:
+        """Say so when the subject matched only Prometheus series: the log numbers are then of every stream."""
+        scope = self.scope
+        if scope and scope.found and not scope.loki_selector:
+            note = f"• No Loki stream is labelled {escape(scope.name)}: these log numbers cover every stream."
+            if note not in section.lines:
+                section.lines.insert(0, note)
+
     async def selector(self) -> tuple[str, str] | ToolOutcome | None:
         """(label, stream selector): the subject's, else one from the labels Loki has; the failed outcome; or None
         when Loki has no streams."""
@@ -118,6 +126,7 @@ def totals_by(outcome: ToolOutcome, label: str) -> dict[str, float]:
 async def errors(ctx: PlayContext) -> Section:
     """Error rate from Loki (error lines / all lines, per source) and the most frequent error patterns."""
     section = Section(f"Error rate ({ctx.when})")
+    ctx.log_note(section)
     patterns, counts = await asyncio.gather(error_patterns(ctx), _error_counts(ctx))
     if isinstance(counts, ToolOutcome):
         section.failures.append(counts.error or "Grafana: the error count failed")
@@ -209,6 +218,7 @@ def _patterns_lines(section: Section, patterns: ToolOutcome) -> None:
 async def logs(ctx: PlayContext) -> Section:
     kind = "Error log lines" if ctx.plan.error_logs else "Log lines"
     section = Section(f"{kind} ({ctx.when})")
+    ctx.log_note(section)
     found = await ctx.selector()
     if isinstance(found, ToolOutcome):
         section.failures.append(found.error or "")

@@ -143,6 +143,7 @@ async def _slowest(ctx: PlayContext) -> Section:
 async def codes(ctx: PlayContext) -> Section:
     """HTTP status codes in the (scoped, filtered) log lines: a tally of the newest lines."""
     section = Section(f"Status codes ({ctx.when})")
+    ctx.log_note(section)
     found = await ctx.selector()
     if isinstance(found, ToolOutcome):
         section.failures.append(found.error or "")

@@ -133,7 +133,7 @@ def scope_line(plan: Plan, scope: Scope | None) -> str:
         what = scope.where()
     elif scope and scope.missing:
         names = " or ".join(escape(n) for n in scope.names)
-        showing = f"all logs {filters}" if filters else "everything"
+        showing = f"all log {filters}" if filters else "everything"
         what = f"no stream or series labelled {names}; showing {showing}"
         filters = ""
     elif scope and scope.failures:

@@ -68,12 +68,7 @@ def base_name(name: str, metadata: dict[str, Any]) -> str:
 async def find(client: GrafanaAPI, keyword: str, *, limit: int = 30, uid: str | None = None) -> dict[str, Any]:
     """Metrics whose name or help text contains the keyword (or a usual spelling of it), best first."""
     ds_uid = await client.require_uid("prometheus", uid)
-    names_body, meta_body = await asyncio.gather(
-        client.proxy(ds_uid, "api/v1/label/__name__/values", None, upstream="Prometheus"),
-        client.proxy(ds_uid, "api/v1/metadata", None, upstream="Prometheus"),
-    )
-    names = _strings(names_body)
-    metadata = _metadata(meta_body)
+    names, metadata = await catalog(client, ds_uid)
     wanted = needles(keyword)
     rows: dict[str, dict[str, Any]] = {}
     for name in names:
@@ -113,6 +108,15 @@ async def find(client: GrafanaAPI, keyword: str, *, limit: int = 30, uid: str | 
         )
         return dict(envelope, metrics=[], truncated=False, empty=True, hint=hint)
     return bounded(envelope, "metrics", ranked[:limit], hint="too many metrics: use a more specific keyword")
+
+
+async def catalog(client: GrafanaAPI, uid: str) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """Every metric name and its metadata, asked at once: the one place this module lists them."""
+    names_body, meta_body = await asyncio.gather(
+        client.proxy(uid, "api/v1/label/__name__/values", None, upstream="Prometheus"),
+        client.proxy(uid, "api/v1/metadata", None, upstream="Prometheus"),
+    )
+    return _strings(names_body), _metadata(meta_body)
 
 
 def _guess_type(name: str) -> str:
