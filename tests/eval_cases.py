@@ -163,6 +163,12 @@ SUBJECT_CASES: list[Case] = [
         calls=[(PAT, {"query": '{app="scheduler"}'})],
         claims=["job sync failed: timeout"],
     ),
+    c(
+        "what are the top 5 error messages in namespace prod today?",
+        "scope",
+        calls=[(PAT, {"query": '{namespace="prod"}'})],
+        first="Scope: prod (label namespace)",
+    ),
     # -- 2. general metrics questions -------------------------------------------------------------------------
     c(
         "Show me CPU per namespace",

@@ -85,6 +85,7 @@ WORD_CASES: list[Case] = [
         first="etl-worker (Prometheus label job)",
         claims=["No Loki stream is labelled etl-worker: these log numbers cover every stream"],
     ),
+    c("Why is the scheduler crashlooping?", "triage", intents=("triage",), calls=[(Q, {"query": '{app="scheduler"}'})]),
     # -- 4. times ---------------------------------------------------------------------------------------------
     c(
         "error rate since last Thursday",
@@ -196,6 +197,12 @@ WORD_CASES: list[Case] = [
         forbid=['app="api-server"'],
     ),
     c("agent status", "senses", intents=("agents",)),
+    c(
+        "Are any alerts firing for checkout?",
+        "senses",
+        intents=("alerts",),
+        claims=["No firing alert mentions checkout (2 firing elsewhere)"],
+    ),
     c(
         "which pods restarted the most today?",
         "senses",

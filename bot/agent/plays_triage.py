@@ -33,7 +33,7 @@ VISIBLE_HOW = {
 
 async def triage(ctx: PlayContext) -> Section:
     section = Section(f"Triage ({ctx.when})")
-    rate, alerts, slow = await asyncio.gather(plays.errors(ctx), _alerts(ctx), _slowest(ctx))
+    rate, alerts, slow = await asyncio.gather(plays.errors(ctx), scoped_alerts(ctx), _slowest(ctx))
     change = await _change(ctx)
     if rate.headline and change:
         rate.headline = f"{rate.headline} {change}"
@@ -67,7 +67,8 @@ async def _change(ctx: PlayContext) -> str:
     return f"The window before: {before} ({num(n_err)} of {num(n_total)})."
 
 
-async def _alerts(ctx: PlayContext) -> Section:
+async def scoped_alerts(ctx: PlayContext) -> Section:
+    """The alerts, and which of them mention the subject when the question names one."""
     section = await plays.alerts(ctx)
     scope = ctx.scope
     if not scope or not scope.names:

@@ -27,7 +27,7 @@ PLAYBOOK: dict[str, Play] = {
     "metrics": plays_metrics.metrics,
     "logs": plays.logs,
     "latency": plays.latency,
-    "alerts": plays.alerts,
+    "alerts": plays_triage.scoped_alerts,
     "dashboards": plays.dashboards,
     "agents": plays_product.agents,
     "user": plays_product.user,

@@ -88,6 +88,10 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"|\bhad (?:a )?(?:bad|rough)\b"
     ),
 }
+_WHY_BROKEN = re.compile(
+    r"\bwhy (?:is|are|was|were|does|do|did)\b.*\b(?:down|fail\w*|crash\w*|broken|erroring|restarting|flapping|"
+    r"timing out|unhealthy|stuck|oom\w*)"
+)
 _LIST_METRICS = re.compile(
     r"\b(?:what|which)\s+(?:\w+\s+){0,2}metrics\b|\bmetrics (?:do we|are there|exist)"
     r"|\blist (?:the |all )?(?:\w+ )?metrics|\bdo we (?:collect|have|scrape)\b"
@@ -229,6 +233,8 @@ def plan(text: str, now: datetime, history: Sequence[str] = ()) -> Plan:
             break
     if not intents and subject.names and not subject.external:
         intents = ["triage"]  # "how is the api-server doing?", "status of checkout": its health
+    elif subject.names and _WHY_BROKEN.search(norm) and "triage" not in intents:
+        intents = ["triage"] + [i for i in intents if i not in ("errors", "alerts", "latency")]
     window_asked = window is not None
     window = window or default_window(intents, now)
     create = None

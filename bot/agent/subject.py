@@ -53,7 +53,7 @@ STOP = set(
     each what which who whom why how when where is are was were be been being do does did done has have had
     having can could should would will may might must not no yes and or but if then than so too very just
     also only still again now ever error errors logs log latency alerts alert metrics metric status code codes
-    problems problem issues issue trouble incident outage things everything something anything prod production
+    problems problem issues issue trouble incident outage things everything something anything
     site website system systems app application service services stack platform server servers
     infra infrastructure cluster k8s kubernetes data today yesterday morning afternoon evening night
     week day hour minute last past since between around about at on in of for with from to by per over
