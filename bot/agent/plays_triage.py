@@ -109,15 +109,7 @@ async def _slowest(ctx: PlayContext) -> Section:
     endpoint = next((lbl for lbl in ENDPOINT_LABELS if lbl in have), None)
     if endpoint is None:
         return section
-    matcher = ctx.scope.prom_matcher if ctx.scope else None
-    where = f"{{{matcher}}}" if matcher else ""
-    if metric.endswith("_bucket"):
-        expr = f"histogram_quantile(0.95, sum by (le, {endpoint}) (rate({metric}{where}[5m])))"
-    elif "quantile" in have:
-        sel = ", ".join(p for p in ('quantile="0.95"', matcher) if p)
-        expr = f"max by ({endpoint}) ({metric}{{{sel}}})"
-    else:
-        expr = f"max by ({endpoint}) ({metric}{where})"
+    expr = slowest_query(metric, endpoint, ctx.scope.prom_matcher if ctx.scope else None, "quantile" in have)
     o = await ctx.call("grafana_query_prometheus", expr=expr, **ctx.range)
     if not o.ok:
         section.failures.append(o.error or "")
@@ -139,6 +131,17 @@ async def _slowest(ctx: PlayContext) -> Section:
             f"    ◦ {lbl}: max {plays.duration(r.get('max'), metric)}, now {plays.duration(r.get('last'), metric)}"
         )
     return section
+
+
+def slowest_query(metric: str, endpoint: str, matcher: str | None, summary: bool) -> str:
+    """PromQL of the p95 per endpoint: from a histogram's buckets, a summary's 0.95 quantile, or the metric itself."""
+    where = f"{{{matcher}}}" if matcher else ""
+    if metric.endswith("_bucket"):
+        return f"histogram_quantile(0.95, sum by (le, {endpoint}) (rate({metric}{where}[5m])))"
+    if summary:
+        sel = ", ".join(p for p in ('quantile="0.95"', matcher) if p)
+        return f"max by ({endpoint}) ({metric}{{{sel}}})"
+    return f"max by ({endpoint}) ({metric}{where})"
 
 
 async def codes(ctx: PlayContext) -> Section:
