@@ -49,7 +49,7 @@ SUBJECT_CASES: list[Case] = [
         intents=("triage",),
         calls=[(R, {"name": "=api-server"}), (Q, {"query": API}), (Q, {"query": r"\b503\b"})],
         first="Scope: api-server (label app)",
-        claims=["lines with 503", "Error rate"],
+        claims=["; with 503", "Error rate"],
     ),
     c(
         "Find 'query failed' in the logs of checkout",
@@ -73,7 +73,7 @@ SUBJECT_CASES: list[Case] = [
         calls=[(Q, {"query": "|= `/orders`"}), (Q, {"query": r"\b5\d\d\b"})],
         absent=[R],
         first="Scope: all services",
-        claims=["lines with 5xx and /orders"],
+        claims=["; with 5xx and /orders"],
     ),
     c(
         'grep "deadline exceeded" in api-server logs',
@@ -108,7 +108,7 @@ SUBJECT_CASES: list[Case] = [
         "503 errors in the billing service",
         "scope",
         calls=[(R, {"name": "=billing"}), (Q, {"query": r"\b503\b"})],
-        first="no stream or series labelled billing; showing all log lines with 503",
+        first="no stream or series labelled billing; showing all logs with 503",
         forbid=['app="billing"'],
     ),
     c(
@@ -118,7 +118,7 @@ SUBJECT_CASES: list[Case] = [
         calls=[(R, {"name": "=ghost-service"})],
         first="no stream or series labelled ghost-service; showing everything",
     ),
-    c("errors on /health", "scope", calls=[(Q, {"query": "|= `/health`"})], claims=["lines with /health"]),
+    c("errors on /health", "scope", calls=[(Q, {"query": "|= `/health`"})], claims=["; with /health"]),
     c(
         'find "connection refused" in the logs',
         "scope",
@@ -168,6 +168,31 @@ SUBJECT_CASES: list[Case] = [
         "scope",
         calls=[(PAT, {"query": '{namespace="prod"}'})],
         first="Scope: prod (label namespace)",
+    ),
+    c(
+        "Were there timeouts in the checkout logs?",
+        "scope",
+        intents=("logs",),
+        calls=[(Q, {"query": CHECKOUT}), (Q, {"query": "(?i)timeout"})],
+    ),
+    c(
+        "error logs for app=checkout",
+        "scope",
+        intents=("logs",),
+        calls=[(R, {"name": "=checkout", "kind": "=app"}), (Q, {"query": CHECKOUT})],
+    ),
+    c(
+        "Show me 503 errors for the orders endpoint",
+        "scope",
+        calls=[(Q, {"query": "|= `/orders`"})],
+        absent=[R],
+        claims=["8 error lines"],
+    ),
+    c(
+        "what's the latency of /checkout over the last 12 hours",
+        "scope",
+        intents=("latency",),
+        calls=[(P, {"expr": 'route=~".*(/checkout).*"', "since": "=12h"})],
     ),
     # -- 2. general metrics questions -------------------------------------------------------------------------
     c(

@@ -38,7 +38,7 @@ def test_codes_paths_terms_and_their_filters() -> None:
         "|= `/api/orders`",
         "|~ `(?i)Deadline exceeded`",
     ]
-    assert describe_filters(s) == 'lines with 5xx, 404, /api/orders and "Deadline exceeded"'
+    assert describe_filters(s) == 'with 5xx, 404, /api/orders and "Deadline exceeded"'
     assert subject_of("p95 over 500 ms for 30 minutes").codes == ()
     assert subject_of("a term with (parens) and a.dot: 'a.b (c)'").terms == ("a.b (c)",)
     assert line_filters(subject_of("find 'a.b (c)'")) == ["|~ `(?i)a\\.b \\(c\\)`"]

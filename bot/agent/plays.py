@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.agent.formatting import Section, labels_text
 from bot.agent.mrkdwn import code, escape, link, num, pct, quantity
 from bot.agent.rules import Plan
-from bot.agent.scope import Scope
+from bot.agent.scope import Scope, endpoint_label, path_matcher
 from bot.agent.subject import line_filters
 from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
 from skills.grafana.latency import p95_query, pick_metric
@@ -263,8 +263,17 @@ async def latency(ctx: PlayContext) -> Section:
             section.headline = "No latency metric in Prometheus (no metric name contains duration or latency)."
         return section
     matcher = ctx.scope.prom_matcher if ctx.scope else None
+    paths = ctx.plan.subject.paths
+    if paths:
+        label = await endpoint_label(ctx.toolbox, latency_query(names)[0])
+        if label:
+            matcher = ", ".join(m for m in (matcher, path_matcher(label, paths)) if m)
+        else:
+            section.lines.append(
+                f"• The latency metric has no route label: this is every path, not {escape(paths[0])}."
+            )
     metric, expr, quantile = latency_query(names, matcher)
-    if ctx.scope and ctx.scope.found and not matcher:
+    if ctx.scope and ctx.scope.found and not (ctx.scope.prom_matcher):
         note = f"No Prometheus series is labelled {escape(ctx.scope.name)}: this is the overall latency."
         section.lines.append(f"• {note}")
     o = await ctx.call("grafana_query_prometheus", expr=expr, **ctx.range)

@@ -17,9 +17,9 @@ from bot.agent import plays
 from bot.agent.formatting import Section
 from bot.agent.mrkdwn import code, escape, link, num, pct
 from bot.agent.plays import PlayContext, count_queries, totals_by
+from bot.agent.scope import ENDPOINT_LABELS
 from bot.agent.toolbox import ToolCall, ToolOutcome
 
-ENDPOINT_LABELS = ("route", "handler", "path", "endpoint", "uri", "url", "operation", "method")
 CODE_LINES = 1000
 STATUS_FIELDS = ("statusCode", "status", "status_code", "proxy_statusCode")
 VISIBLE_HOW = {

@@ -2,7 +2,7 @@
 
     scope = await resolve_scope(toolbox, plan)   # grafana_resolve_subject for each name, concurrently
     scope.loki_selector      # '{app="api-server"}' or None (then the plays discover a selector of all streams)
-    scope_line(plan, scope)  # "Scope: api-server (label app), last 24 h; lines with 503"
+    scope_line(plan, scope)  # "Scope: api-server (label app), last 24 h; with 503"
 
 A name that matches nothing is said so, never widened silently: "no stream or series labelled api-server;
 showing all logs with 503".
@@ -11,6 +11,7 @@ showing all logs with 503".
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from bot.agent.subject import describe_filters, line_filters
 from bot.agent.toolbox import Toolbox, ToolCall
 
 KINDS = ("service", "app", "pod", "namespace", "container", "job")
+LABELS = ("service_name", "source", "service", "instance", "host")  # a label the question named: label=value
 RESOLVE_SINCE = "24h"  # a name is looked up over at least a day: a quiet hour must not hide a service
 
 
@@ -90,7 +92,7 @@ async def resolve_scope(toolbox: Toolbox, plan: Plan) -> Scope:
     scope = Scope(names=names)
     if not names or not toolbox.has("grafana_resolve_subject"):
         return scope
-    kind = plan.subject.kind if plan.subject.kind in KINDS else None
+    kind = plan.subject.kind if plan.subject.kind in KINDS or plan.subject.kind in LABELS else None
     calls = []
     for name in names:
         args: dict[str, Any] = {"name": name, **resolve_range(plan)}
@@ -107,6 +109,22 @@ async def resolve_scope(toolbox: Toolbox, plan: Plan) -> Scope:
     if scope.found is not None:
         scope.failures = []
     return scope
+
+
+ENDPOINT_LABELS = ("route", "handler", "path", "endpoint", "uri", "url", "operation")
+
+
+async def endpoint_label(toolbox: Toolbox, metric: str) -> str | None:
+    """The label a metric names its endpoints with (route, handler, path…), from the series that exist."""
+    labels = await toolbox.call(ToolCall("grafana_list_label_values", {"match": metric}))
+    have = set(labels.data.get("values") or []) if labels.ok else set()
+    return next((label for label in ENDPOINT_LABELS if label in have), None)
+
+
+def path_matcher(label: str, paths: tuple[str, ...]) -> str:
+    """route=~".*(/orders|/pay).*": the endpoints whose label contains a path the question names."""
+    alternatives = "|".join(re.sub(r"([.+*?()|\[\]{}^$\\])", r"\\\1", p) for p in paths)
+    return f'{label}=~".*({alternatives}).*"'.replace("\\", "\\\\")
 
 
 def question_hints(text: str, now: datetime) -> dict[str, Any]:
@@ -133,7 +151,7 @@ def scope_line(plan: Plan, scope: Scope | None) -> str:
         what = scope.where()
     elif scope and scope.missing:
         names = " or ".join(escape(n) for n in scope.names)
-        showing = f"all log {filters}" if filters else "everything"
+        showing = f"all logs {filters}" if filters else "everything"
         what = f"no stream or series labelled {names}; showing {showing}"
         filters = ""
     elif scope and scope.failures:

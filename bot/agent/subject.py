@@ -113,6 +113,9 @@ _GROUP = re.compile(
     r"\b(?:per|by|for each|each|across|which|broken down by|grouped by|split by)\s+"
     rf"({'|'.join(GROUP_LABELS)})(?:e?s)?\b"
 )
+_LABEL_EQ = re.compile(r"\b([a-z_][a-z0-9_]*)\s*=~?\s*(?:\"([^\"]+)\"|([a-z0-9][\w.-]*))", re.IGNORECASE)
+_ENDPOINT = re.compile(r"\b(?:the\s+)?([a-z][\w-]*)\s+(?:endpoint|route|handler)s?\b")
+IMPLICIT_TERMS = (("timeout", r"\btime ?outs?\b|\btimed out\b"), ("connection refused", r"\bconnection refused\b"))
 _METRIC_NAME = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:]*$")
 _PROMQL_HINT = re.compile(r"[({\[]|\b(?:rate|sum|avg|max|min|histogram_quantile|increase|irate|topk|count)\b")
 EXTERNAL = [
@@ -151,6 +154,12 @@ class Subject:
 def subject_of(text: str) -> Subject:
     """The names, codes, paths, quoted terms, backticked PromQL, grouping and outside system a question names."""
     raw = " ".join(text.replace("’", "'").split())
+    names: list[str] = []
+    kind = None
+    for m in _LABEL_EQ.finditer(re.sub(r"`[^`]*`", " ", raw)):  # service_name=checkout, app="api-server"
+        names.append(m.group(2) or m.group(3))
+        kind = kind or m.group(1)
+        raw = raw.replace(m.group(0), " ")
     terms: list[str] = []
     promql = None
     for m in _QUOTED.finditer(raw):
@@ -163,12 +172,13 @@ def subject_of(text: str) -> Subject:
         else:
             terms.append(next(g for g in m.groups()[:3] if g is not None).strip())
     bare = _QUOTED.sub(" ", raw)
-    paths = tuple(dict.fromkeys(m.group(1) for m in _PATH.finditer(bare) if len(m.group(1)) > 1))
+    paths = [m.group(1) for m in _PATH.finditer(bare) if len(m.group(1)) > 1]
+    paths += [f"/{m.group(1)}" for m in _ENDPOINT.finditer(bare.lower()) if m.group(1) not in STOP]
+    bare = _ENDPOINT.sub(" ", bare.lower())
     low = bare.lower()
     no_paths = _PATH.sub(" ", low)
     codes = tuple(dict.fromkeys(m.group(1).lower() for m in _CODE.finditer(no_paths)))
-    names: list[str] = []
-    kind = None
+    terms += [word for word, pattern in IMPLICIT_TERMS if re.search(pattern, no_paths)]
     for pattern in _NAME_PATTERNS:
         for m in pattern.finditer(no_paths):
             name = m.group(1) if "kind" not in pattern.groupindex or m.start(1) < m.start("kind") else m.group(2)
@@ -186,7 +196,7 @@ def subject_of(text: str) -> Subject:
         names=tuple(dict.fromkeys(names)),
         kind=kind,
         codes=codes,
-        paths=paths,
+        paths=tuple(dict.fromkeys(paths)),
         terms=tuple(dict.fromkeys(terms)),
         promql=promql,
         group_by=group.group(1) if group else None,
@@ -245,4 +255,4 @@ def describe_filters(subject: Subject) -> str:
     parts = [*subject.codes, *subject.paths, *(f'"{t}"' for t in subject.terms)]
     if not parts:
         return ""
-    return "lines with " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+    return "with " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
