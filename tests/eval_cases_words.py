@@ -198,6 +198,13 @@ WORD_CASES: list[Case] = [
     ),
     c("agent status", "senses", intents=("agents",)),
     c(
+        "List all the namespaces",
+        "basics",
+        intents=("inventory",),
+        claims=["Loki label *namespace* (5)", "monitoring, ops, payments, prod, web"],
+    ),
+    c("what services do we have?", "basics", intents=("inventory",), claims=["api-server", "Prometheus job"]),
+    c(
         "Are any alerts firing for checkout?",
         "senses",
         intents=("alerts",),

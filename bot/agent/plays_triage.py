@@ -254,3 +254,53 @@ async def external(ctx: PlayContext) -> tuple[Section, bool]:
     )
     section.failures += [o.error or "" for o in outcomes if not o.ok]
     return section, False
+
+
+INVENTORY_LABELS = {
+    "namespaces": ("namespace",),
+    "pods": ("pod",),
+    "services": ("service_name", "service", "app", "job"),
+    "apps": ("app", "service_name"),
+    "applications": ("app", "service_name"),
+    "jobs": ("job",),
+    "containers": ("container",),
+    "sources": ("source",),
+}
+
+
+async def inventory(ctx: PlayContext) -> Section:
+    """ "List the namespaces": the values of the matching labels in Loki and in Prometheus, as they exist."""
+    word = ctx.plan.inventory or "services"
+    section = Section(f"{word.title()} (the last day)")
+    labels = INVENTORY_LABELS[word]
+    found = await ctx.call("grafana_list_loki_labels", **_since_at_least_a_day(ctx))
+    loki_labels = [n for n in labels if n in (found.data.get("labels") or [])] if found.ok else []
+    calls = [
+        ToolCall("grafana_list_loki_label_values", {"label": n, **_since_at_least_a_day(ctx)}) for n in loki_labels
+    ]
+    calls += [ToolCall("grafana_list_label_values", {"label": n}) for n in labels]
+    outcomes = await ctx.toolbox.run(calls)
+    parts = []
+    for call, o in zip(calls, outcomes, strict=True):
+        if not o.ok:
+            section.failures.append(o.error or "")
+            continue
+        values = [str(v) for v in o.data.get("values") or []]
+        if values:
+            where = "Loki" if call.name == "grafana_list_loki_label_values" else "Prometheus"
+            shown = ", ".join(escape(v) for v in values[:20]) + (" …" if len(values) > 20 else "")
+            parts.append(f"{where} {escape(call.args['label'])}: {num(len(values))}")
+            section.lines.append(f"• {where} label *{escape(call.args['label'])}* ({num(len(values))}): {shown}")
+    if not found.ok:
+        section.failures.append(found.error or "")
+    section.headline = (
+        f"{word.title()} as labelled in Grafana: " + "; ".join(parts) + "."
+        if parts
+        else f"No Loki stream or Prometheus series carries a {' or '.join(labels)} label."
+    )
+    return section
+
+
+def _since_at_least_a_day(ctx: PlayContext) -> dict[str, str]:
+    args = ctx.range
+    return args if "start" in args or ctx.plan.window.hours >= 24 else {"since": "24h"}

@@ -25,6 +25,7 @@ PLAYBOOK: dict[str, Play] = {
     "errors": plays.errors,
     "codes": plays_triage.codes,
     "metrics": plays_metrics.metrics,
+    "inventory": plays_triage.inventory,
     "logs": plays.logs,
     "latency": plays.latency,
     "alerts": plays_triage.scoped_alerts,

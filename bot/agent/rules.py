@@ -31,8 +31,13 @@ INTENTS = (
     "agents",
     "user",
     "releases",
+    "inventory",
 )
-GRAFANA_INTENTS = ("triage", "errors", "logs", "codes", "latency", "metrics", "alerts")
+GRAFANA_INTENTS = ("triage", "errors", "logs", "codes", "latency", "metrics", "alerts", "inventory")
+INVENTORY = re.compile(
+    r"\b(?:list|show|which|what|name|enumerate)\b(?:\s+[\w']+){0,3}?\s+"
+    r"(namespaces|pods|services|apps|applications|jobs|containers|sources)\b"
+)
 METRIC_WORDS = (
     "cpu",
     "memory",
@@ -127,6 +132,7 @@ class Plan:
     metric_keyword: str | None = None  # "cpu", "memory": what to look for among the metric names
     list_metrics: bool = False  # "what CPU metrics do we collect": the names, not a graph
     window_asked: bool = False  # the window comes from the question (or the thread), not the default
+    inventory: str | None = None  # "namespaces", "pods": what "list the …" asks for
 
     @property
     def empty(self) -> bool:
@@ -153,9 +159,11 @@ _OVERVIEW = re.compile(
 def intents_of(text: str) -> list[str]:
     """Intents in a normalized question; quoted text (a title, a search) does not count."""
     bare = _QUOTED.sub(" ", text)
-    found = [name for name in INTENTS if name != "user" and _PATTERNS[name].search(bare)]
+    found = [name for name in INTENTS if name not in ("user", "inventory") and _PATTERNS[name].search(bare)]
     if "`" in text and re.search(r"`[^`]*[_({][^`]*`", text):
         found.append("metrics")  # a metric name or PromQL in backticks
+    if not found and INVENTORY.search(bare):
+        found = ["inventory"]  # "list the namespaces", "what services do we have?"
     if not found and _OVERVIEW.search(bare):
         found = ["errors", "alerts"]  # "how is prod?": the error rate and what is firing
     if user_of(bare):
@@ -255,6 +263,7 @@ def plan(text: str, now: datetime, history: Sequence[str] = ()) -> Plan:
         metric_keyword=metric_keyword(_QUOTED.sub(" ", norm)),
         list_metrics="metrics" in intents and bool(_LIST_METRICS.search(norm)),
         window_asked=window_asked,
+        inventory=m.group(1) if "inventory" in intents and (m := INVENTORY.search(norm)) else None,
     )
 
 
