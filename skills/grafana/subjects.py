@@ -65,34 +65,41 @@ def match_values(name: str, values: list[str]) -> tuple[str, list[str]] | None:
     return best, sorted(found[best])
 
 
+async def label_names(client: GrafanaAPI, kind: str, window: TimeRange) -> list[str]:
+    """Label names of one backend (Loki: streams in the window). The one lookup of names this module makes."""
+    uid = await client.require_uid(kind)
+    if kind == "loki":
+        return await loki.label_names(client, uid, window)
+    return _strings(await client.proxy(uid, "api/v1/labels", None, upstream="Prometheus"))
+
+
+async def label_values(client: GrafanaAPI, kind: str, name: str, window: TimeRange) -> list[str]:
+    """The values of one label of one backend (Loki: streams in the window). The one lookup of values."""
+    uid = await client.require_uid(kind)
+    if kind == "loki":
+        return await loki.values_of(client, uid, name, window)
+    return _strings(await client.proxy(uid, f"api/v1/label/{name}/values", None, upstream="Prometheus"))
+
+
 async def discover_values(
     client: GrafanaAPI, window: TimeRange, labels: tuple[str, ...] = SUBJECT_LABELS
-) -> dict[str, dict[str, list[str]]]:
+) -> dict[str, Any]:
     """{"loki": {label: values}, "prometheus": {label: values}} for the workload labels each backend has.
 
-    All calls run concurrently; a backend that is missing or failing is left out (its error under "errors").
+    Every lookup goes through label_names / label_values above (the place to put a shared discovery cache); the
+    backends and their labels are asked concurrently; a backend that is missing or failing is left out, its error
+    under "errors".
     """
 
-    async def loki_side() -> dict[str, list[str]]:
-        uid = await client.require_uid("loki")
-        names = await loki.label_names(client, uid, window)
+    async def side(kind: str) -> dict[str, list[str]]:
+        names = set(await label_names(client, kind, window))
         present = [n for n in labels if n in names]
-        values = await asyncio.gather(*(loki.values_of(client, uid, n, window) for n in present))
+        values = await asyncio.gather(*(label_values(client, kind, n, window) for n in present))
         return dict(zip(present, values, strict=True))
 
-    async def prometheus_side() -> dict[str, list[str]]:
-        uid = await client.require_uid("prometheus")
-        body = await client.proxy(uid, "api/v1/labels", None, upstream="Prometheus")
-        names = set(_strings(body))
-        present = [n for n in labels if n in names]
-        bodies = await asyncio.gather(
-            *(client.proxy(uid, f"api/v1/label/{n}/values", None, upstream="Prometheus") for n in present)
-        )
-        return {n: _strings(b) for n, b in zip(present, bodies, strict=True)}
-
+    results = await asyncio.gather(side("loki"), side("prometheus"), return_exceptions=True)
     out: dict[str, Any] = {}
     errors: list[str] = []
-    results = await asyncio.gather(loki_side(), prometheus_side(), return_exceptions=True)
     for backend, result in zip(("loki", "prometheus"), results, strict=True):
         if isinstance(result, SkillError):
             errors.append(f"{backend}: {result.one_line()}")
