@@ -16,6 +16,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.agent.formatting import usage_text
@@ -26,28 +27,28 @@ from bot.shell import run_shell
 from reports.builder import build_report
 from reports.post import NO_CHANNEL, NO_TOKEN, ReportError, build_and_post, report_channel
 from reports.render import report_text
-from settings import Settings
+from settings import Settings, SettingsError, StartupError
 from skills.registry import default_factories
 from storage.conversations import ConversationStore
-from storage.credentials import SecretKeyError
 from storage.services import open_storage
-from storage.team_config import ConfigInvalid
+from storage.team_config import ConfigInvalid, unwrap_patch
 from storage.teams import DEFAULT_TEAM_ID
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 
 
-class Fatal(Exception):
-    """A start-up problem: printed as one line, exit status 2."""
+class CommandError(StartupError):
+    """A command cannot run as asked (a patch that is not JSON or not valid): one line, exit status 2."""
 
 
 async def open_services(settings: Settings) -> Services:
-    try:
-        storage = await open_storage(settings)
-    except SecretKeyError as exc:
-        raise Fatal(str(exc)) from None
-    return Services(settings=settings, storage=storage, skill_factories=default_factories())
+    """Storage, the skills, and the long-lived clients: one Slack Web API client (one connection pool for the
+    listeners and the reports) and, at first use, one Anthropic client. `Services.close()` closes them."""
+    storage = await open_storage(settings)
+    token = Settings.reveal(settings.slack_bot_token)
+    slack = web_client(token, settings.slack_api_url, session=aiohttp.ClientSession()) if token else None
+    return Services(settings=settings, storage=storage, skill_factories=default_factories(), slack=slack)
 
 
 async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.Event | None = None) -> int:
@@ -58,7 +59,7 @@ async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.E
             if settings.slack_bot_token
             else ("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN")
         )
-        raise Fatal(
+        raise StartupError(
             f"{missing} is not set but {have} is: set both to connect to Slack (README, Slack app setup), "
             "or neither to use the terminal shell"
         )
@@ -68,14 +69,11 @@ async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.E
             return await run_shell(services)
         # lazy: Bolt, Socket Mode and the web server load only when connecting to Slack, not for the shell
         from bot.runtime import Runtime
-        from bot.runtime import StartupError as RuntimeStartupError
-        from bot.slack.run import StartupError, serve
+        from bot.slack.run import serve
 
         runtime = Runtime(services)
         try:
             return await serve(services, stop=stop, on_connected=runtime.start)
-        except (StartupError, RuntimeStartupError) as exc:
-            raise Fatal(str(exc)) from None
         finally:
             await runtime.stop()
     finally:
@@ -86,7 +84,7 @@ async def cmd_status(settings: Settings) -> int:
     services = await open_services(settings)
     try:
         if settings.slack_mode == "socket":
-            services.slack_identity = await _verify_slack(settings)
+            services.slack_identity = await _verify_slack(services)
         team = await services.team_for(None)
         print(readiness_table_text(await readiness_table(services, team)))
         print("\n" + usage_text(await ConversationStore(services.storage.db).usage(24)))
@@ -95,10 +93,11 @@ async def cmd_status(settings: Settings) -> int:
         await services.close()
 
 
-async def _verify_slack(settings: Settings) -> dict | None:
-    assert settings.slack_bot_token
+async def _verify_slack(services: Services) -> dict | None:
+    assert services.slack is not None, "built whenever SLACK_BOT_TOKEN is set"
     try:
-        return dict((await web_client(settings.slack_bot_token, settings.slack_api_url).auth_test()).data)
+        data = (await services.slack.auth_test()).data
+        return dict(data) if isinstance(data, dict) else None
     except (SlackApiError, OSError) as exc:
         print(f"note: Slack did not accept SLACK_BOT_TOKEN ({exc})", file=sys.stderr)
         return None
@@ -114,13 +113,14 @@ async def cmd_config(settings: Settings, action: str, patch_text: str | None) ->
             try:
                 patch = json.loads(raw or "")
             except json.JSONDecodeError as exc:
-                raise Fatal(f"the patch is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
-            if isinstance(patch, dict) and set(patch) == {"config"}:
-                patch = patch["config"]  # the admin API's envelope, accepted here too
+                raise CommandError(
+                    f"the patch is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+                ) from None
+            patch = unwrap_patch(patch)  # the admin API's envelope is accepted here too
             try:
                 team = await services.patch_config(DEFAULT_TEAM_ID, patch, actor="cli")
             except ConfigInvalid as exc:
-                raise Fatal(f"config not changed: {exc}") from None
+                raise CommandError(f"config not changed: {exc}") from None
         print(json.dumps(team.config_document, indent=2, sort_keys=True))
         return 0
     finally:
@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cmd_config(settings, args.action, args.patch))
         if command == "report":
             return asyncio.run(cmd_report(settings, post=args.post))
-    except (Fatal, ValueError) as exc:
+    except StartupError as exc:
         print(f"sitrep: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -209,7 +209,7 @@ def _shell_mode(command: str) -> bool:
         return True
     try:
         return Settings.from_env().slack_mode == "shell"
-    except ValueError:
+    except SettingsError:
         return False
 
 

@@ -1,54 +1,152 @@
-"""Environment -> typed settings. A `.env` file in the working directory is read; the real environment wins."""
+"""Environment -> typed settings (pydantic-settings). A `.env` file in the working directory is read; the real
+environment wins. Secrets are SecretStr: `repr(settings)` and logs show `**********`, never a token.
+
+The bottom layer: it imports nothing of sitrep. `StartupError` lives here so that every layer can raise the one
+start-up error app.py prints as one line (exit status 2).
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from dotenv import dotenv_values
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_TIMEZONE = "America/Los_Angeles"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
 
-def _clean(value: str | None) -> str | None:
-    if value is None:
+class StartupError(Exception):
+    """A start-up problem (settings, secret key, tokens, port): one line saying what is wrong and what to do."""
+
+
+class SettingsError(StartupError):
+    """The environment does not make valid settings; the message names each variable and what is wrong."""
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> SettingsError:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            cause = (error.get("ctx") or {}).get("error")
+            problems.append(str(cause) if isinstance(cause, ValueError) else f"{where}: {error['msg']}")
+        return cls("; ".join(problems))
+
+
+def _env(name: str) -> Any:
+    return Field(None, validation_alias=name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", env_file=".env", env_file_encoding="utf-8", case_sensitive=True
+    )
+
+    slack_bot_token: SecretStr | None = _env("SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = _env("SLACK_APP_TOKEN")
+    slack_api_url: str = Field(DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL")
+    db_path: Path = Field(Path("sitrep.db"), validation_alias="SITREP_DB")
+    secret_key: SecretStr | None = _env("SITREP_SECRET_KEY")
+    http_host: str = Field("127.0.0.1", validation_alias="SITREP_HTTP_HOST")
+    http_port: int = Field(3000, validation_alias="SITREP_HTTP_PORT")
+    public_url: str = Field("http://localhost:3000", validation_alias="SITREP_PUBLIC_URL")
+    report_channel: str | None = _env("SITREP_REPORT_CHANNEL")
+    timezone: str = Field(DEFAULT_TIMEZONE, validation_alias="SITREP_TIMEZONE")
+    admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="SITREP_ADMINS")
+    admin_token: SecretStr | None = _env("SITREP_ADMIN_TOKEN")
+    anthropic_api_key: SecretStr | None = _env("ANTHROPIC_API_KEY")
+    anthropic_base_url: str | None = _env("ANTHROPIC_BASE_URL")
+    model: str = Field(DEFAULT_MODEL, validation_alias="SITREP_MODEL")
+    grafana_url: str | None = _env("GRAFANA_URL")
+    grafana_token: SecretStr | None = _env("GRAFANA_TOKEN")
+    amplitude_api_key: SecretStr | None = _env("AMPLITUDE_API_KEY")
+    amplitude_secret_key: SecretStr | None = _env("AMPLITUDE_SECRET_KEY")
+    amplitude_region: Literal["us", "eu"] = Field("us", validation_alias="AMPLITUDE_REGION")
+    amplitude_api_url: str | None = _env("AMPLITUDE_API_URL")
+    github_app_id: str | None = _env("GITHUB_APP_ID")
+    github_app_private_key: SecretStr | None = _env("GITHUB_APP_PRIVATE_KEY")
+    github_app_slug: str | None = _env("GITHUB_APP_SLUG")
+    github_webhook_secret: SecretStr | None = _env("GITHUB_WEBHOOK_SECRET")
+    github_api_url: str = Field(DEFAULT_GITHUB_API_URL, validation_alias="GITHUB_API_URL")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean(cls, values: Any) -> Any:
+        """Surrounding whitespace goes; an empty variable counts as unset (the default applies)."""
+        if not isinstance(values, Mapping):
+            return values
+        cleaned = {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
+        return {k: v for k, v in cleaned.items() if v != ""}
+
+    @field_validator("http_port", mode="before")
+    @classmethod
+    def _port(cls, value: Any) -> Any:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"SITREP_HTTP_PORT must be a port number, not {value!r}") from None
+
+    @field_validator("amplitude_region", mode="before")
+    @classmethod
+    def _region(cls, value: Any) -> Any:
+        region = str(value).lower()
+        if region not in ("us", "eu"):
+            raise ValueError(f"AMPLITUDE_REGION must be 'us' or 'eu', not {region!r}")
+        return region
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _admins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(a.strip() for a in value.split(",") if a.strip())
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_url(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _github_url(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | Path = ".env") -> Settings:
+        """From the process environment and `dotenv_path` (the environment wins), or from `environ` alone.
+
+        Raises SettingsError, naming each variable that is wrong, instead of pydantic's ValidationError.
+        """
+        try:
+            if environ is None:
+                return cls(_env_file=dotenv_path if Path(dotenv_path).is_file() else None)
+            return cls.model_validate(dict(environ))
+        except ValidationError as exc:
+            raise SettingsError.from_validation(exc) from None
+
+    def env_value(self, name: str) -> str | None:
+        """The plain value of the setting read from environment variable `name` (a secret unwrapped), or None."""
+        for field_name, info in type(self).model_fields.items():
+            if info.validation_alias == name:
+                value = getattr(self, field_name)
+                if isinstance(value, SecretStr):
+                    return value.get_secret_value()
+                return None if value is None else str(value)
         return None
-    value = value.strip()
-    return value or None
 
+    def secret_values(self) -> list[str]:
+        """Every secret set in the environment (each SecretStr field), for redaction."""
+        values = (getattr(self, name) for name in type(self).model_fields)
+        return [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v.get_secret_value()]
 
-@dataclass(frozen=True)
-class Settings:
-    slack_bot_token: str | None = None
-    slack_app_token: str | None = None
-    slack_api_url: str = DEFAULT_SLACK_API_URL
-    db_path: Path = Path("sitrep.db")
-    secret_key: str | None = None
-    http_host: str = "127.0.0.1"
-    http_port: int = 3000
-    public_url: str = "http://localhost:3000"
-    report_channel: str | None = None
-    timezone: str = DEFAULT_TIMEZONE
-    admins: tuple[str, ...] = ()
-    admin_token: str | None = None
-    anthropic_api_key: str | None = None
-    anthropic_base_url: str | None = None
-    model: str = DEFAULT_MODEL
-    grafana_url: str | None = None
-    grafana_token: str | None = None
-    amplitude_api_key: str | None = None
-    amplitude_secret_key: str | None = None
-    amplitude_region: str = "us"
-    amplitude_api_url: str | None = None
-    github_app_id: str | None = None
-    github_app_private_key: str | None = None
-    github_app_slug: str | None = None
-    github_webhook_secret: str | None = None
-    github_api_url: str = "https://api.github.com"
-    extra: dict[str, str] = field(default_factory=dict, repr=False)
+    @staticmethod
+    def reveal(secret: SecretStr | None) -> str | None:
+        """A secret's plain value (None when unset): only where it is handed to the service it is for."""
+        return secret.get_secret_value() if secret is not None else None
 
     @property
     def key_file(self) -> Path:
@@ -63,58 +161,3 @@ class Settings:
         if not self.slack_bot_token and not self.slack_app_token:
             return "shell"
         return "partial"
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, dotenv_path: str | Path = ".env") -> Settings:
-        env: dict[str, str] = {}
-        if environ is None:
-            path = Path(dotenv_path)
-            if path.is_file():
-                env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
-            env.update(os.environ)
-        else:
-            env.update(environ)
-
-        def get(name: str) -> str | None:
-            return _clean(env.get(name))
-
-        port_text = get("SITREP_HTTP_PORT") or "3000"
-        try:
-            port = int(port_text)
-        except ValueError as exc:
-            raise ValueError(f"SITREP_HTTP_PORT must be a port number, not {port_text!r}") from exc
-        region = (get("AMPLITUDE_REGION") or "us").lower()
-        if region not in ("us", "eu"):
-            raise ValueError(f"AMPLITUDE_REGION must be 'us' or 'eu', not {region!r}")
-        slack_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
-        if not slack_url.endswith("/"):
-            slack_url += "/"
-        admins = tuple(a.strip() for a in (get("SITREP_ADMINS") or "").split(",") if a.strip())
-        return cls(
-            slack_bot_token=get("SLACK_BOT_TOKEN"),
-            slack_app_token=get("SLACK_APP_TOKEN"),
-            slack_api_url=slack_url,
-            db_path=Path(get("SITREP_DB") or "sitrep.db"),
-            secret_key=get("SITREP_SECRET_KEY"),
-            http_host=get("SITREP_HTTP_HOST") or "127.0.0.1",
-            http_port=port,
-            public_url=get("SITREP_PUBLIC_URL") or "http://localhost:3000",
-            report_channel=get("SITREP_REPORT_CHANNEL"),
-            timezone=get("SITREP_TIMEZONE") or DEFAULT_TIMEZONE,
-            admins=admins,
-            admin_token=get("SITREP_ADMIN_TOKEN"),
-            anthropic_api_key=get("ANTHROPIC_API_KEY"),
-            anthropic_base_url=get("ANTHROPIC_BASE_URL"),
-            model=get("SITREP_MODEL") or DEFAULT_MODEL,
-            grafana_url=get("GRAFANA_URL"),
-            grafana_token=get("GRAFANA_TOKEN"),
-            amplitude_api_key=get("AMPLITUDE_API_KEY"),
-            amplitude_secret_key=get("AMPLITUDE_SECRET_KEY"),
-            amplitude_region=region,
-            amplitude_api_url=get("AMPLITUDE_API_URL"),
-            github_app_id=get("GITHUB_APP_ID"),
-            github_app_private_key=get("GITHUB_APP_PRIVATE_KEY"),
-            github_app_slug=get("GITHUB_APP_SLUG"),
-            github_webhook_secret=get("GITHUB_WEBHOOK_SECRET"),
-            github_api_url=(get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
-        )

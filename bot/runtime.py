@@ -12,15 +12,12 @@ from bot.services import Services
 from bot.web import bound_port, start_web
 from reports.post import run_scheduled_report
 from reports.scheduler import ReportScheduler
+from settings import StartupError
 from storage.jobs import Job
 
 log = logging.getLogger(__name__)
 
 SCHEDULER_STOP_S = 2.0
-
-
-class StartupError(Exception):
-    """One line for the terminal: what is wrong and what to do. Exit status 2."""
 
 
 class Runtime:

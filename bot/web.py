@@ -10,7 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.services import Services
-from storage.team_config import ConfigInvalid
+from settings import Settings
+from storage.team_config import ConfigInvalid, unwrap_patch
 from storage.teams import DEFAULT_TEAM_ID, Team, TeamNotFound
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ async def _team(request: web.Request) -> Team:
 @web.middleware
 async def admin_auth(request: web.Request, handler: Any) -> web.StreamResponse:
     if request.path.startswith("/api/"):
-        token = request.app[SERVICES].settings.admin_token
+        token = Settings.reveal(request.app[SERVICES].settings.admin_token)
         if not token:
             return _error(404, "the admin API is disabled: set SITREP_ADMIN_TOKEN to enable it")
         if not _authorized(request, token):
@@ -80,7 +81,7 @@ async def patch_config(request: web.Request) -> web.Response:
         body = json.loads(raw or b"null")
     except ValueError as exc:
         return _error(400, f"the body is not JSON: {exc}")
-    patch = body["config"] if isinstance(body, dict) and set(body) == {"config"} else body
+    patch = unwrap_patch(body)
     try:
         updated = await request.app[SERVICES].patch_config(team.id, patch, actor="admin-api")
     except ConfigInvalid as exc:

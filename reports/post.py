@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from reports.builder import build_report
+from reports.builder import DEFAULT_TITLE, build_report
 from reports.model import Report
 from reports.render import fallback_text, report_blocks
 
@@ -84,8 +84,9 @@ async def build_and_post(
 ) -> tuple[str, Report]:
     """Build the team's report and post it to `channel`: (message ts, report)."""
     client = client or slack_client(services)
-    kwargs = {"title": title} if title else {}
-    report = await build_report(services, team, job=job.name if job else None, scheduled_for=scheduled_for, **kwargs)
+    report = await build_report(
+        services, team, title=title or DEFAULT_TITLE, job=job.name if job else None, scheduled_for=scheduled_for
+    )
     ts = await post_report(client, channel, report, await services.secrets())
     return ts, report
 

@@ -134,21 +134,36 @@ def report_blocks(report: Report, secrets: Sequence[str] = ()) -> list[dict]:
         HeaderBlock(text=heading(report)),
         ContextBlock(elements=[MarkdownTextObject(text=clean(esc(context_line(report))))]),
     ]
-    if report.summary:
-        head += [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in split_mrkdwn(clean(report.summary))]
+    summary = [c for c in split_mrkdwn(clean(report.summary or "")) if c.strip()]
     bodies = [split_mrkdwn(clean(section_mrkdwn(s)), SECTION_TEXT_MAX) for s in report.sections]
-    room = MESSAGE_BLOCKS_MAX - len(head) - len(bodies)  # one divider before each section
-    while sum(len(b) for b in bodies) > room:
+
+    def over() -> bool:  # the header, the context, the summary and a divider per section count too
+        return len(head) + len(summary) + len(bodies) + sum(map(len, bodies)) > MESSAGE_BLOCKS_MAX
+
+    while over() and len(summary) > 1:  # the summary gives way first, down to one block
+        _cut_last(summary)
+    while over():  # then the longest section, one block at a time, down to one block each
         longest = max(bodies, key=len)
         if len(longest) < 2:
             break
-        del longest[-1]
-        longest[-1] = longest[-1][: SECTION_TEXT_MAX - len(CUT) - 1] + "\n" + CUT
-    blocks = list(head)
+        _cut_last(longest)
+    blocks = head + [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in summary]
     for chunks in bodies:
         blocks.append(DividerBlock())
         blocks += [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks]
+    if len(blocks) > MESSAGE_BLOCKS_MAX:  # more sections than fit even at one block each
+        blocks = blocks[: MESSAGE_BLOCKS_MAX - 1]
+        if isinstance(blocks[-1], DividerBlock):
+            blocks.pop()
+        hidden = len(bodies) - sum(isinstance(b, DividerBlock) for b in blocks)
+        note = f"_({hidden} more sections not shown to fit one Slack message; `python app.py report --print` has all)_"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=note)))
     return [b.to_dict() for b in blocks]
+
+
+def _cut_last(chunks: list[str]) -> None:
+    del chunks[-1]
+    chunks[-1] = chunks[-1][: SECTION_TEXT_MAX - len(CUT) - 1] + "\n" + CUT
 
 
 def fallback_text(report: Report, secrets: Sequence[str] = ()) -> str:

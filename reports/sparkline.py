@@ -14,7 +14,7 @@ def sparkline(values: Sequence[float | int | None]) -> str:
 
     Scaling starts at zero so that a flat but busy series does not look like a spike; all-zero is all ▁.
     """
-    numbers = [float(v) for v in values if _usable(v)]
+    numbers = [float(v) for v in values if v is not None and _usable(v)]
     if not numbers:
         return GAP * len(values)
     low = min(0.0, min(numbers))
@@ -22,12 +22,12 @@ def sparkline(values: Sequence[float | int | None]) -> str:
     span = high - low
     out = []
     for value in values:
-        if not _usable(value):
+        if value is None or not _usable(value):
             out.append(GAP)
         elif span <= 0:
             out.append(BARS[0] if high == 0 else BARS[-1])
         else:
-            out.append(BARS[round((float(value) - low) / span * (len(BARS) - 1))])  # type: ignore[arg-type]
+            out.append(BARS[round((float(value) - low) / span * (len(BARS) - 1))])
     return "".join(out)
 
 

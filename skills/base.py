@@ -12,14 +12,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 if TYPE_CHECKING:
     from settings import Settings
-    from storage.credentials import CredentialStore
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
@@ -114,11 +113,21 @@ class Tool:
 class Credential:
     """A credential value and where it came from, so an error can name what to fix."""
 
-    value: str | None
+    value: str | None = field(repr=False)
     source: str
 
     def __bool__(self) -> bool:
         return bool(self.value)
+
+    def __repr__(self) -> str:
+        return f"Credential(source={self.source!r}, {'set' if self.value else 'not set'})"
+
+
+class CredentialSource(Protocol):
+    """Where a skill's stored credentials come from: CredentialStore, or the Configure modal's overlay of the
+    values being checked on top of the stored ones."""
+
+    async def get_all(self, team_id: str, integration: str) -> dict[str, str]: ...
 
 
 @dataclass
@@ -127,7 +136,7 @@ class SkillContext:
 
     settings: Settings
     team: Team
-    credentials: CredentialStore | None = None
+    credentials: CredentialSource | None = None
 
     async def stored(self, integration: str) -> dict[str, str]:
         if self.credentials is None:
@@ -139,8 +148,7 @@ class SkillContext:
         stored = (await self.stored(integration)).get(name)
         if stored:
             return Credential(stored, f"the {integration} {name} stored in sitrep (Home tab)")
-        value = getattr(self.settings, env_name.lower(), None)
-        return Credential(value, env_name)
+        return Credential(self.settings.env_value(env_name), env_name)
 
 
 class Skill(ABC):

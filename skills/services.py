@@ -2,7 +2,8 @@
 
 The class sits below the agent and the reports, which take it; what they need from the layers above them (the
 full readiness table, the Slack Web API client reports post with) is handed in as a field, filled by
-bot/services.py where the Slack surfaces are wired.
+bot/services.py where the Slack surfaces are wired. It also holds the long-lived clients every question and report
+share, each built once and closed with it: the Anthropic client (`anthropic()`) and the Slack Web API client.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,7 +24,13 @@ from storage.jobs import JobStore
 from storage.services import Storage, seed_report_jobs
 from storage.teams import Team, TeamStore
 
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
+
 log = logging.getLogger(__name__)
+
+MODEL_TIMEOUT_S = 120.0
+MODEL_RETRIES = 2
 
 
 @dataclass
@@ -38,6 +45,7 @@ class Services:
     slack: AsyncWebClient | None = None
     _skills: dict[str, tuple[str, list[Skill]]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _anthropic: AsyncAnthropic | None = None
 
     @property
     def teams(self) -> TeamStore:
@@ -84,25 +92,7 @@ class Services:
 
     async def secrets(self) -> list[str]:
         """Every secret value sitrep holds (stored and bootstrap), for redaction and for tests that hunt leaks."""
-        values = list(await self.storage.credentials.all_values())
-        s = self.settings
-        values += [
-            v
-            for v in (
-                s.slack_bot_token,
-                s.slack_app_token,
-                s.secret_key,
-                s.admin_token,
-                s.anthropic_api_key,
-                s.grafana_token,
-                s.amplitude_api_key,
-                s.amplitude_secret_key,
-                s.github_app_private_key,
-                s.github_webhook_secret,
-            )
-            if v
-        ]
-        return values
+        return list(await self.storage.credentials.all_values()) + self.settings.secret_values()
 
     async def _version(self, team: Team) -> str:
         row = await self.storage.db.fetchone(
@@ -113,10 +103,31 @@ class Services:
         raw = f"{row['creds']}|{row['config']}" if row else ""
         return hashlib.sha256(raw.encode()).hexdigest()
 
+    def anthropic(self) -> AsyncAnthropic:
+        """The one Anthropic client (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL): its connection pool serves every
+        question and report summary. Built at first use; callers ask only when a key is set."""
+        if self._anthropic is None:
+            # lazy: the SDK is loaded only when the model is asked, never without ANTHROPIC_API_KEY
+            from anthropic import AsyncAnthropic
+
+            s = self.settings
+            self._anthropic = AsyncAnthropic(
+                api_key=Settings.reveal(s.anthropic_api_key),
+                base_url=s.anthropic_base_url or None,
+                timeout=MODEL_TIMEOUT_S,
+                max_retries=MODEL_RETRIES,
+            )
+        return self._anthropic
+
     async def close(self) -> None:
         for _, skills in self._skills.values():
             await _close_all(skills)
         self._skills.clear()
+        if self._anthropic is not None:
+            await self._anthropic.close()
+            self._anthropic = None
+        if self.slack is not None and self.slack.session is not None:
+            await self.slack.session.close()
         await self.storage.close()
 
 

@@ -97,7 +97,9 @@ class ConversationStore:
                     "SELECT id FROM threads WHERE team_id = ? AND channel = ? AND thread_ts = ?",
                     (rec.team_id, rec.channel, rec.thread_ts),
                 ) as c:
-                    thread_id = (await c.fetchone())["id"]
+                    row = await c.fetchone()
+                assert row is not None, "the thread row was inserted (or already there) just above"
+                thread_id = row["id"]
                 await conn.executemany(
                     "INSERT INTO thread_turns (thread_id, role, content, answer_id) VALUES (?, ?, ?, ?)",
                     [(thread_id, "user", rec.question, answer_id), (thread_id, "assistant", rec.answer, answer_id)],

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from settings import StartupError
 from storage.audit import AuditLog, mask
 from storage.db import Database
 
 _CHECK_PLAINTEXT = b"sitrep key check v1"
 
 
-class SecretKeyError(RuntimeError):
+class SecretKeyError(StartupError):
     """The secret key is malformed, or is not the key the stored credentials were encrypted with."""
 
 

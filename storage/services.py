@@ -29,7 +29,7 @@ async def open_storage(settings: Settings) -> Storage:
 
     Raises SecretKeyError with a clear message when the key is malformed or wrong.
     """
-    key, source = load_or_create_key(settings.secret_key, settings.key_file)
+    key, source = load_or_create_key(Settings.reveal(settings.secret_key), settings.key_file)
     db = await Database.open(settings.db_path)
     try:
         audit = AuditLog(db)

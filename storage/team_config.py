@@ -119,3 +119,10 @@ def validate_config(document: object) -> TeamConfig:
                 msg = "is not a known setting"
             problems.append(f"{path}: {msg}")
         raise ConfigInvalid(problems) from None
+
+
+def unwrap_patch(body: object) -> object:
+    """The merge patch inside the admin API's envelope ({"config": {...}}, as GET returns it), or `body` itself."""
+    if isinstance(body, dict) and set(body) == {"config"}:
+        return body["config"]
+    return body

@@ -101,10 +101,13 @@ def seed(g: FakeGrafana, amp: FakeAmplitude) -> None:
         }
     ]
     today = amp.today
-    amp.add_events("Agent Started", today, 120)
-    amp.add_events("Agent Failed", today, 12, error_type="TimeoutError")
-    amp.add_events("Agent Failed", today, 3, error_type="RateLimitError")
-    amp.add_events("Agent Failed", today - timedelta(days=1), 5, error_type="TimeoutError")
+    # The latest agent events in the last complete hour: every window up to now, "the last hour" included, holds them.
+    last = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    amp.add_events("Agent Started", last.date(), 120, hour=last.hour)
+    amp.add_events("Agent Failed", last.date(), 12, hour=last.hour, error_type="TimeoutError")
+    amp.add_events("Agent Failed", last.date(), 3, hour=last.hour, error_type="RateLimitError")
+    before = last - timedelta(hours=1)
+    amp.add_events("Agent Failed", before.date(), 5, hour=before.hour, error_type="TimeoutError")
     amp.add_user(
         "u-42",
         4242,

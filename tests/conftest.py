@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bot.services import Services
+from settings import Settings
+from skills.base import RetryPolicy
+from skills.grafana.client import GrafanaClient
+from storage.services import Storage, open_storage
+from tests.fakes.grafana import FakeGrafana
 
-from bot.services import Services  # noqa: E402
-from settings import Settings  # noqa: E402
-from skills.base import RetryPolicy  # noqa: E402
-from skills.grafana.client import GrafanaClient  # noqa: E402
-from storage.services import Storage, open_storage  # noqa: E402
-from tests.fakes.grafana import FakeGrafana  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent  # the repository (pyproject's pytest `pythonpath`)
 
 # Variables a developer's shell may carry that would change what the tests see.
 _APP_VARS = [

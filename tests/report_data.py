@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from tests.fakes.amplitude import FakeAmplitude
-from tests.fakes.grafana import FakeGrafana
+from tests.fakes.grafana import PROM_UID, FakeGrafana
 
 HOURS = 12  # the builder's default Grafana window
 BUCKETS = 12
@@ -133,6 +133,9 @@ def seed_latency(grafana: FakeGrafana, data: LatencyData, end: datetime) -> None
     grafana.add_series({"__name__": "up", "job": "web"}, [(end.timestamp() - 5, 1)])
 
 
+ALERT_EXPR = 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))'
+
+
 def seed_alerts(grafana: FakeGrafana) -> None:
     def rule(name: str, state: str) -> dict:
         return {
@@ -144,6 +147,11 @@ def seed_alerts(grafana: FakeGrafana) -> None:
             "annotations": {"summary": f"{name} summary"},
             "alerts": [
                 {"labels": {"alertname": name}, "state": state.capitalize(), "activeAt": "2026-02-17T08:00:00Z"}
+            ],
+            # The rule model's queries: the fake serves them as Grafana does (query joined by " | ").
+            "data": [
+                {"refId": "A", "datasourceUid": PROM_UID, "model": {"expr": ALERT_EXPR}},
+                {"refId": "B", "datasourceUid": "__expr__", "model": {"type": "threshold", "expression": "A"}},
             ],
         }
 

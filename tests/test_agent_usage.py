@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
-from bot.agent import summarize
+import anthropic
+import pytest
+
+from bot.agent import respond, summarize
+from bot.agent.question import Question
+from settings import Settings
 from storage.conversations import AnswerRecord, ConversationStore, Usage
 from tests.agent_world import MODEL, mention, world
 from tests.conftest import ROOT, subprocess_env
 from tests.fakes.anthropic import Reply, text, tool_calls
 
 
+@pytest.mark.e2e  # runs `python app.py status` in a process
 async def test_tokens_are_summed_over_turns_and_shown_by_status(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         w.model.script(
@@ -25,7 +32,7 @@ async def test_tokens_are_summed_over_turns_and_shown_by_status(tmp_path: Path) 
         row = await w.services.storage.db.fetchone("SELECT * FROM answers")
         assert (row["planner"], row["model"], row["tokens_in"], row["tokens_out"]) == ("claude", MODEL, 2700, 100)
         assert (row["model_turns"], row["tool_calls"], row["source"]) == (2, 1, "mention")
-        env = {"SITREP_DB": str(w.settings.db_path), "SITREP_SECRET_KEY": w.settings.secret_key or ""}
+        env = {"SITREP_DB": str(w.settings.db_path), "SITREP_SECRET_KEY": Settings.reveal(w.settings.secret_key) or ""}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(ROOT / "app.py"),
@@ -82,3 +89,25 @@ async def test_summarize_is_none_without_a_key_or_when_claude_fails(tmp_path: Pa
     async with world(tmp_path / "b", serve_slack=False, env={"ANTHROPIC_API_KEY": "sk-ant-wrong-000000"}) as w:
         assert await summarize(w.services, await w.services.team_for(None), "facts") is None
         assert w.model.requests and w.model.answered == []
+
+
+async def test_one_anthropic_client_serves_every_question_and_closes_with_services(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[anthropic.AsyncAnthropic] = []
+
+    class Counted(anthropic.AsyncAnthropic):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(anthropic, "AsyncAnthropic", Counted)
+    async with world(tmp_path, serve_slack=False) as w:
+        w.model.script(text("Nothing is firing."), text("Still nothing."))
+        team = await w.services.team_for(None)
+        first = await respond(w.services, Question("any alerts?", team, "shell"))
+        client = w.services.anthropic()
+        second = await respond(w.services, Question("and now?", team, "shell"))
+        assert (first.planner, second.planner) == ("claude", "claude") and len(w.model.requests) == 2
+        assert built == [client] and not client.is_closed()
+    assert client.is_closed()

@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import subprocess_env
 from tests.fakes.amplitude import FakeAmplitude
 
+pytestmark = pytest.mark.e2e  # starts processes: `pytest -m "not e2e"` skips it
+
 TODAY = datetime.now(UTC).date()  # the CLI uses the real clock
 
 

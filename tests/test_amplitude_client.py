@@ -52,11 +52,15 @@ async def test_segmentation_encodes_filters_group_by_and_dates(amp: FakeAmplitud
     async with client_for(amp) as client:
         await client.segmentation(
             "Agent Failed",
-            date(2026, 2, 4),
+            date(2026, 2, 11),
             TODAY,
             interval="hour",
             metric="uniques",
-            filters=[Filter("error_type", ("TimeoutError", "ValueError")), Filter("user.country", ("US",), "is not")],
+            filters=[
+                Filter("error_type", ("TimeoutError", "ValueError")),
+                Filter("user.country", ("US",), "is not"),
+                Filter("user.plan", ("pro",)),
+            ],
             group_by=["agent_id", GroupBy("user", "platform")],
             limit=50,
         )
@@ -71,10 +75,11 @@ async def test_segmentation_encodes_filters_group_by_and_dates(amp: FakeAmplitud
                 "subprop_value": ["TimeoutError", "ValueError"],
             },
             {"subprop_type": "user", "subprop_key": "country", "subprop_op": "is not", "subprop_value": ["US"]},
+            {"subprop_type": "user", "subprop_key": "gp:plan", "subprop_op": "is", "subprop_value": ["pro"]},
         ],
         "group_by": [{"type": "event", "value": "agent_id"}, {"type": "user", "value": "platform"}],
     }
-    assert (req.query["start"], req.query["end"]) == ("20260204", "20260217")
+    assert (req.query["start"], req.query["end"]) == ("20260211", "20260217")
     assert (req.query["i"], req.query["m"], req.query["limit"]) == ("-3600000", "uniques", "50")
 
 
@@ -137,7 +142,8 @@ async def test_429_is_retried_then_succeeds(amp: FakeAmplitude) -> None:
     ("body", "limit"),
     [
         ("Exceeded concurrent limit.", "concurrent request limit"),
-        ('{"error": "Exceeded rate limit with query of cost 720"}', "query cost budget"),
+        ('{"error": "Exceeded rate limit with query of cost 720"}', "108,000 cost per hour"),
+        ("Exceeded concurrent cost limit", "concurrent cost limit (1,000"),
         ("User search rate limit exceeded", "user search/activity limit"),
     ],
 )
@@ -251,3 +257,40 @@ def test_region_base_urls() -> None:
     assert base_url_for("eu", "http://127.0.0.1:9/") == "http://127.0.0.1:9"
     with pytest.raises(SkillError):
         base_url_for("apac")
+
+
+async def test_the_fake_refuses_hourly_ranges_over_7_days_as_amplitude_does(amp: FakeAmplitude) -> None:
+    params = {"e": '{"event_type":"Agent Failed"}', "i": "-3600000", "start": "20260210", "end": "20260217"}
+    async with httpx.AsyncClient(base_url=amp.url, auth=(amp.api_key, amp.secret_key)) as http:
+        eight = await http.get("/api/2/events/segmentation", params=params)
+        seven = await http.get("/api/2/events/segmentation", params={**params, "start": "20260211"})
+    assert eight.status_code == 400 and eight.text == "Time range exceeds maximum of 604800000 ms"
+    assert seven.status_code == 200
+
+
+async def test_hourly_over_7_days_is_refused_before_asking(amp: FakeAmplitude) -> None:
+    async with client_for(amp) as client:
+        with pytest.raises(SkillError) as caught:
+            await client.segmentation("Agent Failed", date(2026, 2, 10), TODAY, interval="hour")
+    assert "7 days" in caught.value.message and amp.requests == []
+
+
+def test_the_interval_is_chosen_from_the_whole_range() -> None:
+    from skills.amplitude.client import interval_for
+
+    assert interval_for("hour", date(2026, 2, 11), TODAY) == "hour"  # 7 days
+    assert interval_for("hour", date(2026, 2, 10), TODAY) == "day"  # 8 days
+    assert interval_for("day", date(2026, 2, 16), TODAY) == "day"
+
+
+async def test_two_events_in_one_call(amp: FakeAmplitude) -> None:
+    amp.add_events("Agent Started", TODAY, 7)
+    amp.add_events("Agent Completed", TODAY - timedelta(days=1), 5)
+    async with client_for(amp) as client:
+        started, completed = await client.segmentation_pair(
+            "Agent Started", "Agent Completed", TODAY - timedelta(days=1), TODAY
+        )
+    assert (started.event_type, started.total, started.rows[0].values) == ("Agent Started", 7, [0, 7])
+    assert (completed.event_type, completed.total, completed.rows[0].values) == ("Agent Completed", 5, [5, 0])
+    (req,) = amp.requests_to("/api/2/events/segmentation")
+    assert req.e == {"event_type": "Agent Started"} and req.query["e2"] == '{"event_type":"Agent Completed"}'

@@ -154,7 +154,7 @@ async def test_stored_credentials_win(settings: Settings, storage: Storage) -> N
     env_settings = Settings.from_env(
         {
             "SITREP_DB": str(settings.db_path),
-            "SITREP_SECRET_KEY": settings.secret_key or "",
+            "SITREP_SECRET_KEY": Settings.reveal(settings.secret_key) or "",
             "AMPLITUDE_API_KEY": "env-api-key-1",
             "AMPLITUDE_SECRET_KEY": "env-secret-1",
         }

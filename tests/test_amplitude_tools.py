@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -102,6 +102,47 @@ async def test_query_events_filters_and_group_by(amp: FakeAmplitude, tools: dict
     assert e["filters"][0]["subprop_key"] == "agent_type" and e["group_by"] == [
         {"type": "event", "value": "error_type"}
     ]
+
+
+DOCUMENTED_OPS = [
+    "is",
+    "is not",
+    "contains",
+    "does not contain",
+    "less",
+    "less or equal",
+    "greater",
+    "greater or equal",
+    "set is",
+    "set is not",
+]
+
+
+def test_the_model_is_offered_only_the_documented_filter_operators() -> None:
+    skill = AmplitudeSkill(Credential(None, "AMPLITUDE_API_KEY"), Credential(None, "AMPLITUDE_SECRET_KEY"))
+    schema = skill.tools()[0].input_schema()
+    ops = next(d for d in schema["$defs"].values() if "op" in d.get("properties", {}))["properties"]["op"]["enum"]
+    assert ops == DOCUMENTED_OPS
+
+
+async def test_custom_user_properties_are_asked_for_with_gp(amp: FakeAmplitude, tools: dict[str, Tool]) -> None:
+    amp.add_events("Agent Failed", TODAY, 4, user_properties={"plan": "pro", "country": "US", "seats": 40})
+    amp.add_events("Agent Failed", TODAY, 6, user_properties={"plan": "free", "country": "DE", "seats": 1})
+    pro = await tools["query_events"].call(
+        {"event_type": "Agent Failed", "days": 1, "filters": [{"prop": "user.plan", "values": ["pro"]}]}
+    )
+    assert pro["total"] == 4
+    big = await tools["query_events"].call(
+        {"event_type": "Agent Failed", "days": 1, "filters": [{"prop": "user.seats", "op": "greater", "values": [10]}]}
+    )
+    assert big["total"] == 4
+    split = await tools["query_events"].call(
+        {"event_type": "Agent Failed", "days": 1, "group_by": ["user.plan", "user.country"]}
+    )
+    assert [(s["label"], s["total"]) for s in split["series"]] == [("free; DE", 6), ("pro; US", 4)]
+    first, _, last = (r.e for r in amp.requests_to("/api/2/events/segmentation"))
+    assert first["filters"][0]["subprop_key"] == "gp:plan"
+    assert last["group_by"] == [{"type": "user", "value": "gp:plan"}, {"type": "user", "value": "country"}]
 
 
 async def test_query_events_explicit_dates_hourly_uniques(amp: FakeAmplitude, tools: dict[str, Tool]) -> None:
@@ -244,3 +285,37 @@ async def test_tools_of_an_unconfigured_skill_raise_a_clear_error() -> None:
         await tool.call({})
     assert "not configured" in caught.value.message and "AMPLITUDE_API_KEY" in caught.value.hint
     assert "AMPLITUDE_SECRET_KEY" not in caught.value.hint
+
+
+async def test_hourly_that_would_exceed_7_days_with_the_previous_window_is_daily(
+    amp: FakeAmplitude, tools: dict[str, Tool]
+) -> None:
+    amp.add_events("Agent Failed", TODAY, 3, hour=4)
+    result = await tools["query_events"].call({"event_type": "Agent Failed", "days": 7, "interval": "hour"})
+    assert result["interval"] == "day" and "7 days" in result["note"]
+    assert result["total"] == 3
+    (req,) = amp.requests_to("/api/2/events/segmentation")
+    assert req.query["i"] == "1"
+    hourly = await tools["query_events"].call({"event_type": "Agent Failed", "days": 3, "interval": "hour"})
+    assert hourly["interval"] == "hour" and hourly["points"] == 72
+
+
+async def test_the_last_hours_compare_with_as_many_hours_before(amp: FakeAmplitude) -> None:
+    now = datetime(2026, 2, 17, 1, 17, tzinfo=UTC)
+    amp.add_events("Agent Failed", TODAY, 7, hour=1)  # the current hour: not complete, left out
+    amp.add_events("Agent Failed", TODAY, 5, hour=0)
+    amp.add_events("Agent Failed", TODAY - timedelta(days=1), 2, hour=23)
+    amp.add_events("Agent Failed", TODAY - timedelta(days=1), 3, hour=22)
+    amp.add_events("Agent Failed", TODAY - timedelta(days=1), 100, hour=21)  # before both windows
+    skill = make_skill(amp, now=lambda: now)
+    try:
+        (tool,) = [t for t in skill.tools() if t.name == "query_events"]
+        one = await tool.call({"event_type": "Agent Failed", "hours": 1})
+        two = await tool.call({"event_type": "Agent Failed", "hours": 2, "group_by": "error_type"})
+    finally:
+        await skill.aclose()
+    assert one["window"] == {"start": "2026-02-17T00:00", "end": "2026-02-17T01:00", "hours": 1}
+    assert one["previous_window"] == {"start": "2026-02-16T23:00", "end": "2026-02-17T00:00", "hours": 1}
+    assert (one["total"], one["previous_total"], one["interval"]) == (5, 2, "hour")
+    assert two["previous_window"]["hours"] == 2 and (two["total"], two["previous_total"]) == (7, 103)
+    assert "hour" in one["note"] and "UTC" in one["note"]

@@ -5,7 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, subprocess_env
+
+pytestmark = pytest.mark.e2e  # starts processes: `pytest -m "not e2e"` skips it
 
 
 def run_app(args: list[str], env: dict[str, str], stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess:
@@ -95,3 +99,9 @@ def test_shell_report_prints_the_status_report(env: dict[str, str]) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Status report" in proc.stdout
     assert "Grafana is not configured: GRAFANA_URL and GRAFANA_TOKEN are not set" in proc.stdout
+
+
+def test_a_wrong_setting_is_one_line_and_exit_2(env: dict[str, str]) -> None:
+    proc = run_app(["status"], {**env, "AMPLITUDE_REGION": "asia"})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == "sitrep: AMPLITUDE_REGION must be 'us' or 'eu', not 'asia'"

@@ -98,3 +98,29 @@ def test_plain_turns_links_into_footnotes() -> None:
         "see <https://g.example/e?x=1|30> of <https://g.example/e?x=2|330> &amp; <https://g.example/e?x=1|again>"
     )
     assert text == "see 30 [1] of 330 [2] & again [1]\n\n[1] https://g.example/e?x=1\n[2] https://g.example/e?x=2"
+
+
+def test_a_stored_url_longer_than_the_input_takes_does_not_break_the_modal() -> None:
+    from bot.blocks.credentials import FORMS, credentials_modal
+    from bot.blocks.limits import view_violations
+
+    long_url = "https://mochacare.grafana.net/" + "a" * 3500
+    view = credentials_modal(FORMS["grafana"], {"url": long_url, "token": "set, ends in …1234"})
+    assert view_violations(view) == []
+    url_block = next(b for b in view["blocks"] if b.get("block_id") == "field_url")
+    assert "initial_value" not in url_block["element"] and url_block["optional"] is True
+    assert "longer than" in url_block["hint"]["text"]
+    fits = credentials_modal(FORMS["grafana"], {"url": "https://mochacare.grafana.net"})
+    fit_block = next(b for b in fits["blocks"] if b.get("block_id") == "field_url")
+    assert fit_block["element"]["initial_value"] == "https://mochacare.grafana.net"
+    assert len(fit_block["element"]["initial_value"]) <= fit_block["element"]["max_length"]
+
+
+def test_limits_catch_an_initial_value_longer_than_the_input() -> None:
+    from bot.blocks.limits import violations
+
+    element = {"type": "plain_text_input", "action_id": "v", "initial_value": "x" * 3001}
+    block = {"type": "input", "block_id": "b", "label": {"type": "plain_text", "text": "L"}, "element": element}
+    assert any("initial_value" in p for p in violations([block], "modal"))
+    short = dict(block, element=dict(element, initial_value="x" * 20, max_length=10))
+    assert any("initial_value" in p for p in violations([short], "modal"))

@@ -29,3 +29,11 @@ def test_footer_is_escaped_context_and_answers_without_id_have_no_buttons() -> N
 
 def test_thanks_differ_by_vote() -> None:
     assert feedback_thanks("up").startswith("👍") and feedback_thanks("down").startswith("👎")
+
+
+def test_an_empty_or_blank_answer_is_one_valid_block() -> None:
+    for text in ("", "   ", "\n\n", "\t"):
+        blocks = answer_blocks(text, answer_id=3)
+        assert violations(blocks) == [], text
+        assert blocks[0]["type"] == "section" and blocks[0]["text"]["text"].strip()
+        assert blocks[-1] == feedback_block(3)

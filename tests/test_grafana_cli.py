@@ -16,6 +16,8 @@ from storage.teams import DEFAULT_TEAM_ID
 from tests.conftest import subprocess_env
 from tests.fakes.grafana import LOKI_UID, FakeGrafana
 
+pytestmark = pytest.mark.e2e  # starts processes: `pytest -m "not e2e"` skips it
+
 
 @pytest.fixture
 def cli_env(grafana: FakeGrafana, tmp_path: Path) -> dict[str, str]:
@@ -64,7 +66,7 @@ async def test_check_ready_and_blocked(grafana: FakeGrafana, cli_env: dict[str, 
     code, out, err = await run(cli_env, "check")
     assert code == 0, err
     assert out.startswith("Grafana: ready: logs flowing, last line just now")
-    assert f"loki uid:  {LOKI_UID}" in out
+    assert f"loki uid:  {LOKI_UID}" in out and "token is service account sa-1-sitrep" in out
     code, out, _ = await run(cli_env, "check", "--json")
     assert json.loads(out)["readiness"]["status"] == "ready"
 

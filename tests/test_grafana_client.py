@@ -82,8 +82,30 @@ async def test_forbidden_carries_grafanas_words(grafana: FakeGrafana, client: Gr
     grafana.fail_next(403, body={"message": "You'll need additional permissions to perform this action."})
     with pytest.raises(SkillError) as caught:
         await client.datasources()
-    assert caught.value.message == "the token was rejected (403)"
-    assert "additional permissions" in caught.value.hint
+    assert caught.value.status == 403 and "rejected" not in caught.value.message
+    assert "additional permissions" in caught.value.message
+    assert "role" in caught.value.hint
+
+
+async def test_identity_of_a_service_account_on_grafana_10(grafana: FakeGrafana, client: GrafanaClient) -> None:
+    grafana.version = "10.4.2"
+    who = await client.identity()
+    assert who == {"kind": "service account"}
+    assert grafana.paths() == ["/api/user", "/api/search"]
+    assert grafana.requests[-1].param("limit") == "1"
+
+
+async def test_identity_on_grafana_11_names_the_login(client: GrafanaClient) -> None:
+    who = await client.identity()
+    assert who["kind"] == "service account" and who["login"] == "sa-1-sitrep"
+
+
+async def test_identity_of_a_wrong_token_on_grafana_10_is_rejected(grafana: FakeGrafana) -> None:
+    grafana.version = "10.4.2"
+    async with GrafanaClient(grafana.url, "glsa_wrong", policy=FAST) as client:
+        with pytest.raises(SkillError) as caught:
+            await client.identity()
+    assert caught.value.status == 401 and caught.value.message == "the token was rejected (401)"
 
 
 def _closed_port() -> int:

@@ -86,11 +86,6 @@ async def test_slow_grafana_is_bounded(grafana: FakeGrafana) -> None:
     assert grafana.url in row.next_step
 
 
-def test_default_timeout_is_eight_seconds() -> None:
-    skill = skill_for(None, None)
-    assert skill.readiness_timeout == 8.0
-
-
 async def test_unreachable_grafana_is_blocked_naming_the_url() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -106,3 +101,33 @@ async def test_user_endpoint_missing_for_service_accounts_does_not_block(grafana
     row = await readiness(skill_for(grafana.url, grafana.token))
     assert row.status is ReadinessStatus.READY
     assert "as the token" in row.detail
+
+
+async def test_service_account_on_grafana_10_is_ready_and_named(grafana: FakeGrafana) -> None:
+    grafana.version = "10.4.2"  # /api/user answers this token 403 "Endpoint only available for users"
+    grafana.add_logs({"source": "lambda"}, ["a"])
+    row = await readiness(skill_for(grafana.url, grafana.token))
+    assert row.status is ReadinessStatus.READY, row
+    assert "Grafana 10.4.2" in row.detail and "as a service account" in row.detail
+    assert "/api/search" in grafana.paths()
+
+
+async def test_user_and_service_account_logins_are_named(grafana: FakeGrafana) -> None:
+    grafana.add_logs({"source": "lambda"}, ["a"])
+    row = await readiness(skill_for(grafana.url, grafana.token))
+    assert "as service account sa-1-sitrep" in row.detail
+    grafana.user = {"id": 1, "login": "ops-lead", "name": "Ops Lead", "email": "ops@example.com", "orgId": 1}
+    row = await readiness(skill_for(grafana.url, grafana.token))
+    assert "as user ops-lead" in row.detail
+
+
+async def test_forbidden_is_not_called_rejected(grafana: FakeGrafana) -> None:
+    grafana.fail_next(
+        403,
+        body={"message": "You'll need additional permissions to perform this action."},
+        path_prefix="/api/datasources",
+    )
+    row = await readiness(skill_for(grafana.url, grafana.token))
+    assert row.status is ReadinessStatus.BLOCKED
+    assert "rejected" not in row.missing and "403" in row.missing
+    assert "additional permissions" in row.missing + row.next_step

@@ -164,6 +164,7 @@ CLAIMER = textwrap.dedent(
 )
 
 
+@pytest.mark.e2e  # a second process claims too
 async def test_two_processes_claim_each_slot_once(store: JobStore, db: Database) -> None:
     job, _ = await store.seed_defaults(DEFAULT_TEAM_ID, "C0ADZHLL76V", LA)
     slots = [slot_key(SLOT + timedelta(days=i)) for i in range(40)]

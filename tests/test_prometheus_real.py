@@ -29,6 +29,8 @@ from skills.grafana.client import GrafanaClient
 from skills.grafana.latency import p95_query
 from tests.fakes.grafana import PROM_UID, FakeGrafana
 
+pytestmark = pytest.mark.e2e  # starts processes: `pytest -m "not e2e"` skips it
+
 BINARY = shutil.which("prometheus") or "/usr/bin/prometheus"
 START_DEADLINE_S = 60.0
 

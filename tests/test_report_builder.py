@@ -107,6 +107,8 @@ async def test_figures_are_the_numbers_the_fakes_hold(make, grafana: FakeGrafana
     ]
     alerts = next(x for x in g.listings if x.title == "Firing alerts")
     assert [i.label for i in alerts.items] == ["High 5xx rate"] and alerts.note == "1 pending"
+    alert_pane = pane(alerts.items[0].link)
+    assert alert_pane["datasource"] == PROM_UID and alert_pane["queries"][0]["expr"] == rd.ALERT_EXPR
     loki_pane = pane(errors.link)
     assert loki_pane["datasource"] == LOKI_UID and "count_over_time" in loki_pane["queries"][0]["expr"]
     assert (
@@ -146,8 +148,13 @@ async def test_figures_are_the_numbers_the_fakes_hold(make, grafana: FakeGrafana
     assert [i.label for i in releases.items] == ["Release v1.4.0"]  # v1.3.0 is older than the window
 
     segmentation = amp.requests_to("/api/2/events/segmentation")
-    assert len(segmentation) == 6 and amp.max_in_flight <= 5
+    assert len(segmentation) == 4 and amp.max_in_flight <= 5
     assert {r.query["start"] for r in segmentation} == {agents.day(0).strftime("%Y%m%d")}  # both windows in one call
+    assert len(amp.requests) <= 5  # at most 5 calls: Amplitude runs 5 at once, so the section is one round
+    paired = sorted(
+        (r.e["event_type"], json.loads(r.query["e2"])["event_type"]) for r in segmentation if "e2" in r.query
+    )
+    assert paired == [("Agent Failed", "Agent Timeout"), ("Agent Started", "Agent Completed")]
     assert report.summary_source == "template" and "5xx responses" in report.summary
 
 

@@ -19,6 +19,8 @@ from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.grafana import FakeGrafana
 from tests.fakes.slack import FakeSlack
 
+pytestmark = pytest.mark.e2e  # starts processes: `pytest -m "not e2e"` skips it
+
 
 async def run_app(args: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int, str, str]:
     """The app in a child process; this test's loop keeps serving the fakes meanwhile."""

@@ -83,6 +83,23 @@ def test_a_huge_section_is_cut_to_fit_one_message() -> None:
     assert any(CUT in (b.get("text") or {}).get("text", "") for b in blocks)
 
 
+def test_the_header_and_a_long_summary_count_against_the_50_blocks() -> None:
+    built = report(grafana_ok(), grafana_ok(), summary="word " * 40_000)  # ~67 summary chunks on its own
+    blocks = report_blocks(built)
+    assert violations(blocks) == [] and len(blocks) == 50
+    assert [b["type"] for b in blocks[:3]] == ["header", "context", "section"]
+    assert sum(b["type"] == "divider" for b in blocks) == 2  # both sections are still there, after the summary
+    assert any(CUT in (b.get("text") or {}).get("text", "") for b in blocks)
+
+
+def test_more_sections_than_fit_end_with_a_line_saying_so() -> None:
+    built = report(*[grafana_ok(patterns=1) for _ in range(30)])
+    blocks = report_blocks(built)
+    assert violations(blocks) == [] and 49 <= len(blocks) <= 50
+    shown = sum(b["type"] == "divider" for b in blocks)
+    assert f"{30 - shown} more sections not shown" in blocks[-1]["text"]["text"]
+
+
 def test_upstream_text_cannot_mention_everyone_or_forge_links() -> None:
     evil = grafana_ok(label="<!channel> <https://evil.example|click> `rm`")
     evil.lines.append("<!here> & friends")

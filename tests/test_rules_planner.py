@@ -92,7 +92,7 @@ CALLS = [
             ("amplitude_query_events", "event_type", "Agent Failed"),
             ("amplitude_query_events", "group_by", ["error_type"]),
         ],
-        ["*15* `Agent Failed`", "TimeoutError 12", "RateLimitError 3"],
+        ["*20* `Agent Failed`", "TimeoutError 17", "RateLimitError 3"],  # the last 5 complete hours
     ),
     (
         "show error logs from the last 15 minutes",
@@ -164,3 +164,14 @@ async def test_an_unconfigured_integration_says_what_to_do(tmp_path: Path) -> No
         answer = await answer_with_rules(box, plan("agent events today", NOW), services=w.services, team=team)
         assert "*Could not check*" in answer and "AMPLITUDE_API_KEY" in answer
         assert w.amplitude.requests == []
+
+
+async def test_agent_events_compare_two_windows_of_the_same_length(tmp_path: Path) -> None:
+    async with world(tmp_path, key=False, serve_slack=False) as w:
+        team = await w.services.team_for(None)
+        box = await Toolbox.for_team(w.services, team, include_unconfigured=True)
+        answer = await answer_with_rules(box, plan("why are agents failing?", NOW), services=w.services, team=team)
+        calls = [o.call.args for o in box.outcomes if o.call.name == "amplitude_query_events"]
+        assert calls and all(c.get("hours") == 1 and "days" not in c for c in calls), calls
+        assert "(+200% vs the hour before: 5)" in answer and "day before" not in answer, answer
+        assert "*15* `Agent Failed` (+200%)" in answer and "In Amplitude in the last hour" in answer

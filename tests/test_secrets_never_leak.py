@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from settings import Settings
 from tests.agent_world import World, mention, world
 from tests.fakes.anthropic import ModelRequest, Reply, text, tool_calls
 
@@ -44,7 +45,7 @@ def secrets_of(w: World) -> dict[str, str]:
         "anthropic key": w.model.api_key,
         "slack bot token": w.slack.bot_token,
         "slack app token": w.slack.app_token,
-        "sitrep secret key": w.settings.secret_key or "",
+        "sitrep secret key": Settings.reveal(w.settings.secret_key) or "",
     }
 
 

@@ -113,6 +113,21 @@ async def test_admin_saves_a_grafana_token_that_grafana_accepts(world: World) ->
     assert "ends in …1234" in json.dumps(again, ensure_ascii=False)
 
 
+async def test_a_service_account_token_on_grafana_10_is_saved(world: World) -> None:
+    # Grafana 9-10 answer /api/user with 403 "Endpoint only available for users" for a service account.
+    world.grafana.version = "10.4.2"
+    slack = world.slack
+    form = await open_form(slack, ADMIN)
+    mark = len(slack.calls)
+    await submit(slack, ADMIN, form, {"url": world.grafana.url, "token": "glsa_good_token_1234"})
+    done = await slack.wait_for_call(
+        "views.update", lambda c: any(w in text(c.args["view"]) for w in ("Saved", "Not saved")), since=mark
+    )
+    assert "Saved" in text(done.args["view"]) and "Not saved" not in text(done.args["view"])
+    stored = await world.services.credentials.get_all(DEFAULT_TEAM_ID, "grafana")
+    assert stored == {"url": world.grafana.url, "token": "glsa_good_token_1234"}
+
+
 async def test_a_token_grafana_rejects_is_not_saved(world: World) -> None:
     slack = world.slack
     form = await open_form(slack, ADMIN)

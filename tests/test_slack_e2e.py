@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import ROOT, subprocess_env
 from tests.fakes.slack import FakeSlack
 
+pytestmark = pytest.mark.e2e  # starts processes: `pytest -m "not e2e"` skips it
+
 ROWS = ("Slack bot", "Scheduled reports", "Grafana", "Amplitude", "GitHub")
 
 

@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from anthropic import AsyncAnthropic
-
 from bot.agent.formatting import evidence_digest, sources_line, to_mrkdwn
 from bot.agent.history import MAX_CHARS, MAX_TURNS, as_messages, earlier_questions
 from bot.agent.loop import MAX_TURNS as MAX_MODEL_TURNS
@@ -38,7 +36,6 @@ __all__ = ["AgentReply", "respond", "summarize"]
 
 log = logging.getLogger(__name__)
 
-MODEL_TIMEOUT_S = 120.0
 SUMMARY_MAX_TOKENS = 400
 
 
@@ -59,13 +56,6 @@ class AgentReply:
             return f"{u.model} · {calls} · {u.tokens_in:,} tokens in / {u.tokens_out:,} out"
         why = "Claude unavailable" if self.error else "no ANTHROPIC_API_KEY"
         return f"built-in planner ({why}) · {calls}"
-
-
-def _client(services: Services) -> AsyncAnthropic:
-    s = services.settings
-    return AsyncAnthropic(
-        api_key=s.anthropic_api_key, base_url=s.anthropic_base_url or None, timeout=MODEL_TIMEOUT_S, max_retries=2
-    )
 
 
 async def respond(services: Services, question: Question) -> AgentReply:
@@ -127,10 +117,13 @@ async def _ask_claude(services: Services, team: Team, toolbox: Toolbox, text: st
         extra=question_hints(text, now),
     )
     messages = as_messages(turns, text, toolbox.redact)
-    async with _client(services) as client:
-        result = await run_loop(
-            client, model=services.settings.model, system=toolbox.redact(system), messages=messages, toolbox=toolbox
-        )
+    result = await run_loop(
+        services.anthropic(),
+        model=services.settings.model,
+        system=toolbox.redact(system),
+        messages=messages,
+        toolbox=toolbox,
+    )
     return AgentReply(text=claude_text(result), planner="claude", usage=result.usage())
 
 
@@ -183,16 +176,15 @@ async def summarize(
     )
     messages = [{"role": "user", "content": toolbox.redact(facts_text) or "(no facts)"}]
     try:
-        async with _client(services) as client:
-            result = await run_loop(
-                client,
-                model=services.settings.model,
-                system=toolbox.redact(system),
-                messages=messages,
-                toolbox=toolbox,
-                max_turns=1,
-                max_tokens=SUMMARY_MAX_TOKENS,
-            )
+        result = await run_loop(
+            services.anthropic(),
+            model=services.settings.model,
+            system=toolbox.redact(system),
+            messages=messages,
+            toolbox=toolbox,
+            max_turns=1,
+            max_tokens=SUMMARY_MAX_TOKENS,
+        )
     except ModelError as exc:
         log.warning("the report summary fell back to the template: %s", exc)
         return None

@@ -115,7 +115,7 @@ def evidence_digest(outcomes: Sequence[ToolOutcome], limit: int = 12) -> str:
             lines.append(f"• {failure_line(o)}")
             continue
         first = o.content.split("\n", 1)[0].removeprefix("Summary: ")
-        url = (o.links or [None])[0]
+        url = o.links[0] if o.links else None
         lines.append(f"• {link(url, source_label(o))}: {escape(first[:200])}")
     return "\n".join(lines[:limit])
 

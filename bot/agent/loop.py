@@ -125,6 +125,7 @@ async def _create(client: AsyncAnthropic, request: dict[str, Any]) -> Any:
 
 
 def _message(exc: anthropic.APIStatusError) -> str:
-    body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
+    raw = body.get("error")
+    error: dict[str, Any] = raw if isinstance(raw, dict) else {}
     return str(error.get("message") or exc.message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -13,6 +14,7 @@ from skills.readiness import STATUS_LABEL
 
 FAILURE_NAME = re.compile(r"fail|error|timeout|timed out|crash|exception", re.IGNORECASE)
 MAX_EVENT_QUERIES = 3
+MAX_HOURS = 72  # query_events compares hours up to this many, within the 7 days hourly segmentation serves
 USER_EVENTS_SHOWN = 10
 
 
@@ -33,15 +35,14 @@ async def agents(ctx: PlayContext) -> Section:
     failures = [n for n in names if FAILURE_NAME.search(n)]
     chosen = (failures or names)[:MAX_EVENT_QUERIES]
     w = ctx.plan.window
+    # Up to 3 days: the last N complete hours vs the N before (hourly); longer: N days vs the N days before.
+    span: dict[str, Any] = (
+        {"hours": max(1, math.ceil(w.hours))} if w.hours <= MAX_HOURS else {"days": w.days, "interval": w.interval}
+    )
     calls = [
         ToolCall(
             "amplitude_query_events",
-            {
-                "event_type": name,
-                "days": w.days,
-                "interval": w.interval,
-                "group_by": ["error_type"] if FAILURE_NAME.search(name) else [],
-            },
+            {"event_type": name, **span, "group_by": ["error_type"] if FAILURE_NAME.search(name) else []},
         )
         for name in chosen
     ]
@@ -56,7 +57,7 @@ async def agents(ctx: PlayContext) -> Section:
         if headline:
             headlines.append(headline)
     if headlines:
-        when = "today" if w.days == 1 else f"over the last {w.days} days"
+        when = f"in the last {_span(span)}" if "hours" in span else f"over the last {w.days} days"
         section.headline = f"In Amplitude {when}: " + "; ".join(headlines) + "."
     return section
 
@@ -65,8 +66,7 @@ def _event_lines(o: ToolOutcome) -> tuple[list[str], str]:
     d = o.data
     name, total, prev = str(d.get("event_type")), d.get("total", 0), d.get("previous_total", 0)
     delta = change(d.get("change_pct"))
-    days = (d.get("window") or {}).get("days")
-    before = "the day before" if days == 1 else f"the {days} days before"
+    before = f"the {_span(d.get('window') or {})} before"
     versus = f" ({delta} vs {before}: {num(prev)})" if delta else ""
     lines = [f"• *{escape(name)}*: {link(d.get('link'), num(total))}{versus}"]
     rows = [r for r in d.get("series") or [] if isinstance(r, dict)]
@@ -81,6 +81,15 @@ def _event_lines(o: ToolOutcome) -> tuple[list[str], str]:
     if not total and d.get("hint"):
         lines.append(f"    ◦ {escape(str(d['hint']))}")
     return lines, headline
+
+
+def _span(window: dict[str, Any]) -> str:
+    """ "hour", "3 hours", "day", "7 days": the length of a query_events window (both windows have it)."""
+    for unit in ("hours", "days"):
+        n = window.get(unit)
+        if n:
+            return unit[:-1] if n == 1 else f"{n} {unit}"
+    return "window"
 
 
 async def user(ctx: PlayContext) -> Section:

@@ -205,7 +205,8 @@ def status_code(line: str) -> str | None:
         except ValueError:
             obj = None
         if isinstance(obj, dict):
-            proxy = obj.get("proxy") if isinstance(obj.get("proxy"), dict) else {}
+            nested = obj.get("proxy")
+            proxy: dict[str, Any] = nested if isinstance(nested, dict) else {}
             for value in (obj.get("statusCode"), obj.get("status"), obj.get("status_code"), proxy.get("statusCode")):
                 if isinstance(value, (int, str)) and re.fullmatch(r"[1-5]\d\d", str(value)):
                     return str(value)

@@ -11,6 +11,7 @@ FEEDBACK_BLOCK = "answer_feedback"
 FEEDBACK_UP = "answer_feedback_up"
 FEEDBACK_DOWN = "answer_feedback_down"
 CONTEXT_TEXT_MAX = 2000
+EMPTY_ANSWER = "_(the answer came back empty: ask again, or rephrase the question)_"
 
 
 def answer_blocks(
@@ -23,7 +24,7 @@ def answer_blocks(
     if answer_id is not None:
         extra.append(feedback_block(answer_id))
     room = MESSAGE_BLOCKS_MAX - len(extra)
-    chunks = split_mrkdwn(text)
+    chunks = [c for c in split_mrkdwn(text) if c.strip()] or [EMPTY_ANSWER]  # a section needs some text
     if len(chunks) > room:
         chunks = chunks[: room - 1] + ["_(answer cut to fit one Slack message)_"]
     return [SectionBlock(text=chunk).to_dict() for chunk in chunks] + extra

@@ -18,6 +18,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 SUBMIT_CALLBACK = "credentials_submit"
+INPUT_MAX = 3000  # the most a plain_text_input takes (its max_length and initial_value)
+URL_MAX = 2000
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Field:
     placeholder: str = ""
     hint: str = ""
     options: tuple[tuple[str, str], ...] = ()  # (value, label) for a select
+    max_length: int = INPUT_MAX
 
     @property
     def block_id(self) -> str:
@@ -49,7 +52,7 @@ FORMS: dict[str, IntegrationForm] = {
         "A service account token with the Editor role: Grafana → Administration → Users and access → "
         "Service accounts → Add service account → Add token.",
         (
-            Field("url", "Grafana URL", secret=False, placeholder="https://mochacare.grafana.net"),
+            Field("url", "Grafana URL", secret=False, placeholder="https://mochacare.grafana.net", max_length=URL_MAX),
             Field("token", "Service account token", placeholder="glsa_…"),
         ),
     ),
@@ -75,22 +78,30 @@ def credentials_modal(form: IntegrationForm, current: Mapping[str, str], *, chan
         if field.options:
             options = [Option(value=v, text=label) for v, label in field.options]
             initial = next((o for o in options if o.value == shown), options[0])
-            element = StaticSelectElement(action_id="value", options=options, initial_option=initial)
-            blocks.append(InputBlock(block_id=field.block_id, label=field.label, element=element))
+            select = StaticSelectElement(action_id="value", options=options, initial_option=initial)
+            blocks.append(InputBlock(block_id=field.block_id, label=field.label, element=select))
             continue
+        # A stored value longer than the input takes cannot be its initial value (Slack refuses the view).
+        too_long = bool(shown) and not field.secret and len(shown or "") > field.max_length
         element = PlainTextInputElement(
             action_id="value",
             placeholder=field.placeholder or None,
-            initial_value=None if field.secret else (shown or None),
+            initial_value=None if field.secret or too_long else (shown or None),
+            max_length=field.max_length,
         )
         hint = f"Stored: {shown}. Leave empty to keep it." if field.secret and shown else field.hint or None
+        if too_long:
+            hint = (
+                f"The stored value is {len(shown or '')} characters, longer than this field takes "
+                f"({field.max_length}). Leave empty to keep it, or enter a shorter one."
+            )
         blocks.append(
             InputBlock(
                 block_id=field.block_id,
                 label=field.label,
                 element=element,
                 hint=hint,
-                optional=bool(field.secret and shown),
+                optional=bool((field.secret or too_long) and shown),
             )
         )
     blocks.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 LIMITS = {"message": 50, "modal": 100, "home": 100}
+INPUT_MAX = 3000  # plain_text_input: max_length and the value itself
 
 
 def violations(blocks: list[dict[str, Any]], surface: str = "message") -> list[str]:
@@ -29,6 +30,23 @@ def violations(blocks: list[dict[str, Any]], surface: str = "message") -> list[s
             problems.append(f"block {i}: more than 25 elements")
         if kind == "context" and len(block.get("elements", [])) > 10:
             problems.append(f"block {i}: more than 10 context elements")
+        if kind == "input":
+            problems += _input_violations(i, block)
+    return problems
+
+
+def _input_violations(i: int, block: dict[str, Any]) -> list[str]:
+    """A plain-text input takes at most 3000 characters (max_length, when set, less); its initial value too."""
+    element = block.get("element") or {}
+    problems = []
+    if element.get("type") == "plain_text_input":
+        most = min(element.get("max_length") or INPUT_MAX, INPUT_MAX)
+        if (element.get("max_length") or 0) > INPUT_MAX:
+            problems.append(f"block {i}: max_length {element['max_length']} > {INPUT_MAX}")
+        if len(element.get("initial_value") or "") > most:
+            problems.append(f"block {i}: initial_value {len(element['initial_value'])} > max_length {most}")
+    if len((block.get("hint") or {}).get("text", "")) > 2000:
+        problems.append(f"block {i}: hint > 2000")
     return problems
 
 

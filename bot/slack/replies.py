@@ -61,6 +61,8 @@ async def show_progress(client: AsyncWebClient, question: Question) -> Progress:
 
 async def clear_progress(client: AsyncWebClient, progress: Progress, posted: bool) -> None:
     """Remove the reaction; clear the status when no answer was posted (posting clears it by itself)."""
+    if progress.channel is None or progress.ts is None:  # Progress("none"): nothing was shown
+        return
     try:
         if progress.kind == "reaction":
             await client.reactions_remove(channel=progress.channel, timestamp=progress.ts, name=REACTION)
@@ -92,6 +94,8 @@ async def post_answer(
     client: AsyncWebClient, question: Question, reply: Answer, *, secrets: list[str] | None = None
 ) -> str | None:
     """chat.postMessage in the question's thread, text and blocks redacted."""
+    if question.channel is None:
+        raise ValueError("post_answer needs the question's channel (the shell prints its answers instead)")
     secrets = secrets or []
     blocks = json.loads(redact(json.dumps(reply.blocks), secrets)) if reply.blocks else None
     try:

@@ -12,21 +12,19 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services import Services
 from bot.slack import register
-from bot.slack.socket import AckingSocketModeHandler, build_app, web_client
+from bot.slack.socket import AckingSocketModeHandler, build_app
+from settings import Settings, StartupError
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_S = 5.0
 
 
-class StartupError(Exception):
-    """One line for the terminal: which variable is wrong and what to do. Exit status 2."""
-
-
 async def connect(services: Services) -> AckingSocketModeHandler:
     settings = services.settings
-    assert settings.slack_bot_token and settings.slack_app_token
-    client = web_client(settings.slack_bot_token, settings.slack_api_url)
+    app_token = Settings.reveal(settings.slack_app_token)
+    client = services.slack
+    assert client is not None and app_token, "serve() runs only with both Slack tokens set"
     try:
         identity = await client.auth_test()
     except SlackApiError as exc:
@@ -39,7 +37,7 @@ async def connect(services: Services) -> AckingSocketModeHandler:
     services.slack_identity = dict(identity.data) if isinstance(identity.data, dict) else None
     try:
         # slack_sdk's connect loop retries a rejected app token forever: ask for the first URL ourselves.
-        opened = await client.apps_connections_open(app_token=settings.slack_app_token)
+        opened = await client.apps_connections_open(app_token=app_token)
     except SlackApiError as exc:
         raise StartupError(
             f"SLACK_APP_TOKEN was rejected by Slack ({exc.response.get('error')}): create an app-level token with "
@@ -47,7 +45,7 @@ async def connect(services: Services) -> AckingSocketModeHandler:
         ) from None
     app = build_app(client)
     register(app, services)
-    handler = AckingSocketModeHandler(app, settings.slack_app_token)
+    handler = AckingSocketModeHandler(app, app_token)
     handler.client.wss_uri = opened["url"]
     await handler.connect_async()
     log.info("connected to Slack as @%s (%s)", identity.get("user"), identity.get("team"))

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 class AckingSocketModeHandler(AsyncSocketModeHandler):
     """Bolt leaves an envelope it has no listener for unacked, so Slack retries it; we ack it and log it."""
 
-    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         start = time()
         try:
             bolt_resp = await run_async_bolt_app(self.app, req)

@@ -41,7 +41,8 @@ async def discover(client: GrafanaClient, since: str) -> Discovery:
     """Two round trips: the data sources (skipped when both UIDs are configured), then labels and metric names."""
     if client.loki_override and client.prometheus_override:
         raw: list[dict[str, Any]] = []
-        loki_uid, prom_uid = client.loki_override, client.prometheus_override
+        loki_uid: str | None = client.loki_override
+        prom_uid: str | None = client.prometheus_override
     else:
         raw = await client.datasources_raw(fresh=True)
         loki_uid = client.loki_override or datasources.pick(raw, "loki")

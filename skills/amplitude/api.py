@@ -7,7 +7,7 @@ and never import the skill back. Dependencies point one way: api <- tools, readi
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ class AmplitudeProject(Protocol):
     region: str
     base_url: str
     today: Callable[[], date]
+    now: Callable[[], datetime]
 
     @property
     def configured(self) -> bool: ...

@@ -16,12 +16,14 @@ import httpx
 from skills.amplitude.annotations import Annotation, parse_v2, parse_v3
 from skills.amplitude.events import EventType, parse_events_list
 from skills.amplitude.segmentation import (
+    INTERVAL_NAMES,
     INTERVALS,
     Filter,
     GroupBy,
     Series,
     build_e,
     parse_series,
+    split_events,
 )
 from skills.amplitude.users import UserActivity, UserMatch, parse_activity, parse_matches
 from skills.base import RetryPolicy, SkillError, make_client, send
@@ -32,14 +34,28 @@ MAX_IN_FLIGHT = 5  # Amplitude allows 5 concurrent requests per project
 CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_RETRY = RetryPolicy(attempts=3, backoff=1.0, max_wait=10.0)
 ANNOTATIONS_V3_UNSUPPORTED = frozenset({404, 405, 410, 501})
+# The longest range (start..end, whole days) each interval serves: real-time 2 days, hourly 7, daily 365.
+MAX_RANGE_DAYS = {-300000: 2, -3600000: 7, 1: 365}
+_RANGE_NAMES = {-300000: "real-time", -3600000: "hourly", 1: "daily"}
 
-# Which limit a 429 body names (matched case-insensitively), and what that limit is.
+# Which limit a 429 body names (matched case-insensitively), and what Amplitude documents for it: 5 requests at
+# once per project; a concurrent cost of 1,000 (the queries running at once) and 108,000 cost per hour, where a
+# query costs (days) x (conditions: segments, each group-by counting 4) x (its type's cost); user search and
+# user activity 360 per hour.
 _LIMITS = (
+    ("concurrent cost", "the concurrent cost limit (1,000 for the queries running at once)"),
     ("concurrent", "the concurrent request limit (5 requests in flight per project)"),
-    ("cost", "the query cost budget (1,000 per 5 minutes, 108,000 per hour)"),
-    ("budget", "the query cost budget (1,000 per 5 minutes, 108,000 per hour)"),
+    ("cost", "the query cost limit (108,000 cost per hour; 1,000 concurrent cost)"),
+    ("budget", "the query cost limit (108,000 cost per hour; 1,000 concurrent cost)"),
     ("user", "the user search/activity limit (360 per hour)"),
 )
+
+
+def interval_for(wanted: str | int, start: date, end: date) -> str:
+    """The interval to ask for over start..end (both windows of a comparison): hourly only when it fits 7 days."""
+    name = INTERVAL_NAMES.get(wanted, str(wanted)) if isinstance(wanted, int) else wanted
+    cap = MAX_RANGE_DAYS.get(INTERVALS.get(name, 1), 365)
+    return name if (end - start).days + 1 <= cap else "day"
 
 
 def base_url_for(region: str, override: str | None = None) -> str:
@@ -101,17 +117,37 @@ class AmplitudeClient:
         """
         i = INTERVALS[interval] if isinstance(interval, str) else interval
         groups = [GroupBy.parse(g) if isinstance(g, str) else g for g in group_by or ()]
-        params: dict[str, Any] = {
-            "e": build_e(event_type, filters or (), groups),
-            "start": start.strftime("%Y%m%d"),
-            "end": end.strftime("%Y%m%d"),
-            "i": i,
-            "m": metric,
-        }
+        params = self._segmentation_params(build_e(event_type, filters or (), groups), start, end, i, metric)
         if limit is not None:
             params["limit"] = limit
         body = await self._get_json("/api/2/events/segmentation", params)
         return parse_series(body, event_type=event_type, metric=metric, interval=i, grouped=bool(groups))
+
+    async def segmentation_pair(
+        self, first: str, second: str, start: date, end: date, *, interval: int | str = 1, metric: str = "totals"
+    ) -> tuple[Series, Series]:
+        """Two events (`e` and `e2`) in one call, without filters or group-bys: one Series each."""
+        i = INTERVALS[interval] if isinstance(interval, str) else interval
+        params = self._segmentation_params(build_e(first), start, end, i, metric)
+        params["e2"] = build_e(second)
+        body = await self._get_json("/api/2/events/segmentation", params)
+        one, two = split_events(body, 2)
+        return (
+            parse_series(one, event_type=first, metric=metric, interval=i, grouped=False),
+            parse_series(two, event_type=second, metric=metric, interval=i, grouped=False),
+        )
+
+    @staticmethod
+    def _segmentation_params(e: str, start: date, end: date, i: int, metric: str) -> dict[str, Any]:
+        days = (end - start).days + 1
+        cap = MAX_RANGE_DAYS.get(i)
+        if cap is not None and days > cap:
+            raise SkillError(
+                INTEGRATION,
+                f"{_RANGE_NAMES[i]} segmentation serves at most {cap} days, not {days}",
+                "Ask for a shorter window or a coarser interval",
+            )
+        return {"e": e, "start": start.strftime("%Y%m%d"), "end": end.strftime("%Y%m%d"), "i": i, "m": metric}
 
     async def segmentation_vs_previous(
         self, event_type: str, start: date, end: date, **kwargs: Any

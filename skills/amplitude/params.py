@@ -11,6 +11,7 @@ from skills.amplitude.segmentation import MAX_GROUP_BY, Filter, FilterOp
 
 MAX_DAYS = 90
 MAX_HOURLY_DAYS = 7
+MAX_HOURS = 72  # the last N hours and the N before, hourly, within the 7 days hourly segmentation serves
 MAX_ANNOTATION_DAYS = 365
 
 
@@ -49,7 +50,11 @@ class Window(BaseModel):
 class EventFilter(BaseModel):
     model_config = ConfigDict(coerce_numbers_to_str=True)
 
-    prop: str = Field(min_length=1, description="property name, e.g. error_type; prefix 'user.' for a user property")
+    prop: str = Field(
+        min_length=1,
+        description="event property name, e.g. error_type; 'user.' before a user property (user.country, "
+        "user.plan): custom user properties are sent as gp:<name>",
+    )
     op: FilterOp = Field("is", description="comparison")
     values: list[str] = Field(min_length=1, max_length=20, description="values to match (any of them)")
 
@@ -62,8 +67,16 @@ class QueryEventsParams(Window):
         min_length=1,
         description="exact event name as list_events shows it, e.g. 'Agent Failed'; '_all' means any event",
     )
+    hours: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_HOURS,
+        description="the last N complete hours vs the N hours before, in hourly buckets (instead of days)",
+    )
     interval: Literal["day", "hour", "week"] = Field(
-        "day", description=f"bucket size; hour allows at most {MAX_HOURLY_DAYS} days"
+        "day",
+        description=f"bucket size; hourly serves {MAX_HOURLY_DAYS} days with the previous window included, so "
+        "longer comparisons come back daily",
     )
     metric: Literal["totals", "uniques"] = Field("totals", description="totals = event count, uniques = users")
     filters: list[EventFilter] = Field(default_factory=list, max_length=5, description="all must match")
@@ -89,6 +102,8 @@ class QueryEventsParams(Window):
 
     @model_validator(mode="after")
     def _hourly(self) -> QueryEventsParams:
+        if self.hours is not None and self.start is not None:
+            raise ValueError("give hours, or start and end, not both")
         if self.span() > self.max_days():
             raise ValueError(f"with interval={self.interval} the window is at most {self.max_days()} days")
         return self

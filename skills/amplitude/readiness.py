@@ -8,7 +8,7 @@ totals, daily, last 7 days; cost 7) settles it. No event type at all means nothi
 from __future__ import annotations
 
 import asyncio
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -33,8 +33,8 @@ def _row(
     status: ReadinessStatus, missing: str, next_step: str, detail: str = "", actions: tuple[str, ...] = ()
 ) -> Readiness:
     row = Readiness(INTEGRATION, status, missing, next_step, detail)
-    if actions and "actions" in {f.name for f in fields(Readiness)}:
-        row = replace(row, actions=actions)  # type: ignore[call-arg]
+    if actions:
+        row = replace(row, actions=actions)
     return row
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal, get_args
 
 from skills.base import SkillError
@@ -27,20 +27,41 @@ FilterOp = Literal[
     "greater or equal",
     "set is",
     "set is not",
-    "glob match",
-    "glob does not match",
 ]
-FILTER_OPS: tuple[str, ...] = get_args(FilterOp)
+FILTER_OPS: tuple[str, ...] = get_args(FilterOp)  # the subprop_op values Amplitude documents
+# User properties Amplitude names as they are; any other (custom) user property is `gp:<name>` in a query.
+BUILTIN_USER_PROPERTIES = (
+    "version",
+    "country",
+    "city",
+    "region",
+    "DMA",
+    "language",
+    "platform",
+    "os",
+    "device",
+    "device_type",
+    "start_version",
+    "paying",
+)
+_BUILTIN_BY_LOWER = {name.lower(): name for name in BUILTIN_USER_PROPERTIES}
 MAX_GROUP_BY = 2
 ALL_LABEL = "all"
 NONE_LABEL = "(none)"
 
 
+def user_property_key(name: str) -> str:
+    """A user property as Amplitude's subprop_key names it: 'country' (built in), 'plan' -> 'gp:plan'."""
+    if name.startswith("gp:"):
+        return name
+    return _BUILTIN_BY_LOWER.get(name.lower()) or f"gp:{name}"
+
+
 def _split_prop(prop: str) -> tuple[str, str]:
-    """'user.country' -> ('user', 'country'); 'agent_id' -> ('event', 'agent_id')."""
+    """'user.country' -> ('user', 'country'); 'user.plan' -> ('user', 'gp:plan'); 'agent_id' -> ('event', ...)."""
     for prefix in ("user.", "user:"):
         if prop.startswith(prefix) and len(prop) > len(prefix):
-            return "user", prop[len(prefix) :]
+            return "user", user_property_key(prop[len(prefix) :])
     for prefix in ("event.", "event:"):
         if prop.startswith(prefix) and len(prop) > len(prefix):
             return "event", prop[len(prefix) :]
@@ -169,6 +190,15 @@ class Series:
         current = replace(self, x_values=self.x_values[cut:], rows=[_cut(r, cut, None) for r in self.rows])
         return previous, current
 
+    def between(self, start: datetime, end: datetime) -> Series:
+        """The buckets whose x value (a date, or a date and hour) is in [start, end), naive times."""
+        keep = [i for i, x in enumerate(self.x_values) if start <= _x_time(x) < end]
+        return replace(
+            self,
+            x_values=[self.x_values[i] for i in keep],
+            rows=[SeriesRow(r.label, [r.values[i] for i in keep if i < len(r.values)], None) for r in self.rows],
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "event_type": self.event_type,
@@ -178,6 +208,13 @@ class Series:
             "series": [{"label": r.label, "values": r.values, "total": r.total} for r in self.rows],
             "total": self.total,
         }
+
+
+def _x_time(x: str) -> datetime:
+    try:
+        return datetime.fromisoformat(x[:19]).replace(tzinfo=None)
+    except ValueError:
+        return datetime.min
 
 
 def _cut(row: SeriesRow, start: int | None, stop: int | None) -> SeriesRow:
@@ -210,6 +247,35 @@ def parse_series(body: Any, *, event_type: str, metric: str, interval: int, grou
             )
         )
     return Series(event_type=event_type, metric=metric, interval=interval, x_values=x_values, rows=rows)
+
+
+def split_events(body: Any, count: int) -> list[dict[str, Any]]:
+    """A multi-event answer (`e`, `e2`) as one answer per event, for parse_series.
+
+    Each event's series follow the previous event's; `seriesMeta[].eventIndex` says whose each is, and without it
+    the series are shared out in order, an equal number per event.
+    """
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        raise SkillError("Amplitude", "the segmentation answer has no 'data' object")
+    series = data.get("series") or []
+    meta = data.get("seriesMeta")
+    per = max(1, len(series) // count) if series else 1
+    owners = []
+    for index in range(len(series)):
+        entry = meta[index] if isinstance(meta, list) and index < len(meta) else None
+        owner = entry.get("eventIndex") if isinstance(entry, dict) else None
+        owners.append(owner if isinstance(owner, int) else min(index // per, count - 1))
+    out = []
+    for event in range(count):
+        picked = [i for i, owner in enumerate(owners) if owner == event]
+        part = {
+            key: [data[key][i] for i in picked if i < len(data[key])]
+            for key in ("series", "seriesLabels", "seriesCollapsed")
+            if isinstance(data.get(key), list)
+        }
+        out.append({"data": {**part, "xValues": data.get("xValues") or []}})
+    return out
 
 
 def _collapsed(entry: Any) -> float | int | None:

@@ -15,6 +15,10 @@ SECRET_KEY_VAR = "AMPLITUDE_SECRET_KEY"
 REGIONS = ("us", "eu")
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def utc_today() -> date:
     return datetime.now(UTC).date()
 
@@ -33,6 +37,7 @@ class AmplitudeSkill(Skill):
         retry: RetryPolicy | None = None,
         readiness_timeout: float = READINESS_TIMEOUT,
         today: Callable[[], date] = utc_today,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.api_key = api_key
         self.secret_key = secret_key
@@ -40,6 +45,7 @@ class AmplitudeSkill(Skill):
         self.base_url = base_url_for(region, base_url)
         self.readiness_timeout = readiness_timeout
         self.today = today
+        self.now = now
         self._retry = retry
         self._client: AmplitudeClient | None = None
 

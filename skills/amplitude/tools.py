@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from skills.amplitude.client import interval_for
 from skills.amplitude.events import visible_by_volume
 from skills.amplitude.links import analytics_home
-from skills.amplitude.params import AnnotationsParams, ListEventsParams, QueryEventsParams, UserActivityParams
-from skills.amplitude.segmentation import change_pct, number
+from skills.amplitude.params import (
+    MAX_HOURLY_DAYS,
+    AnnotationsParams,
+    ListEventsParams,
+    QueryEventsParams,
+    UserActivityParams,
+)
+from skills.amplitude.segmentation import Series, change_pct, number
 from skills.amplitude.users import best_match
 from skills.base import RESULT_BUDGET_BYTES, Tool, bounded, fit_rows, serialized_size
 
 if TYPE_CHECKING:
     from skills.amplitude.api import AmplitudeProject
 
+HOUR = timedelta(hours=1)
 UNIQUES_NOTE = "uniques per bucket; window totals add the buckets up, so a user seen on two days counts twice"
 
 
@@ -23,19 +31,60 @@ def _window(start: date, end: date) -> dict[str, Any]:
 
 
 async def query_events(skill: AmplitudeProject, p: QueryEventsParams) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "metric": p.metric,
+        "filters": [f.to_filter() for f in p.filters],
+        "group_by": p.group_by,
+        "limit": 100 if p.group_by else None,
+    }
+    if p.hours:
+        return await _query_hours(skill, p, kwargs)
     start, end = p.dates(skill.today())
+    days = (end - start).days + 1
+    # Hourly serves 7 days, and one call covers this window and the one before it: choose from the whole range.
+    interval = interval_for(p.interval, start - timedelta(days=days), end)
     previous, current, (prev_start, prev_end) = await skill.client.segmentation_vs_previous(
-        p.event_type,
-        start,
-        end,
-        interval=p.interval,
-        metric=p.metric,
-        filters=[f.to_filter() for f in p.filters],
-        group_by=p.group_by,
-        limit=100 if p.group_by else None,
+        p.event_type, start, end, interval=interval, **kwargs
     )
+    result = _compare(p, previous, current, interval, _window(start, end), _window(prev_start, prev_end))
+    if interval != p.interval:
+        result["note"] = (
+            f"{p.interval}ly buckets serve at most {MAX_HOURLY_DAYS} days with the previous window included; "
+            f"these are daily. {result.get('note', '')}"
+        ).strip()
+    return _finish(skill, p, result, current)
+
+
+async def _query_hours(skill: AmplitudeProject, p: QueryEventsParams, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The last `hours` complete hours vs as many hours before them, from one hourly call."""
+    end = skill.now().astimezone(UTC).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    start, prev_start = end - timedelta(hours=p.hours or 1), end - timedelta(hours=2 * (p.hours or 1))
+    series = await skill.client.segmentation(
+        p.event_type, prev_start.date(), (end - timedelta(hours=1)).date(), interval="hour", **kwargs
+    )
+    previous, current = series.between(prev_start, start), series.between(start, end)
+    result = _compare(p, previous, current, "hour", _hours(start, end), _hours(prev_start, start))
+    result["note"] = (
+        f"complete hours only (the current hour is still filling); hours of the project's time zone, taken as UTC. "
+        f"{result.get('note', '')}"
+    ).strip()
+    return _finish(skill, p, result, current)
+
+
+def _hours(start: datetime, end: datetime) -> dict[str, Any]:
+    return {"start": f"{start:%Y-%m-%dT%H:%M}", "end": f"{end:%Y-%m-%dT%H:%M}", "hours": (end - start) // HOUR}
+
+
+def _compare(
+    p: QueryEventsParams,
+    previous: Series,
+    current: Series,
+    interval: str,
+    window: dict[str, Any],
+    previous_window: dict[str, Any],
+) -> dict[str, Any]:
     before = {r.label: r.total for r in previous.rows}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in current.rows:
         prev = before.get(r.label, 0)
         rows.append(
@@ -52,12 +101,13 @@ async def query_events(skill: AmplitudeProject, p: QueryEventsParams) -> dict[st
     result: dict[str, Any] = {
         "event_type": p.event_type,
         "metric": p.metric,
-        "interval": p.interval,
-        "window": _window(start, end),
-        "previous_window": _window(prev_start, prev_end),
+        "interval": interval,
+        "window": window,
+        "previous_window": previous_window,
         "total": total,
         "previous_total": prev_total,
         "change_pct": change_pct(total, prev_total),
+        "rows": rows,
     }
     if p.filters:
         result["filters"] = [f.model_dump() for f in p.filters]
@@ -65,12 +115,17 @@ async def query_events(skill: AmplitudeProject, p: QueryEventsParams) -> dict[st
         result["group_by"] = p.group_by
     if p.metric == "uniques":
         result["note"] = UNIQUES_NOTE
-    if p.interval == "hour" and current.x_values:
+    return result
+
+
+def _finish(skill: AmplitudeProject, p: QueryEventsParams, result: dict[str, Any], current: Series) -> dict[str, Any]:
+    rows = result.pop("rows")
+    if result["interval"] == "hour" and current.x_values:
         result.update(x_first=current.x_values[0], x_last=current.x_values[-1], points=len(current.x_values))
     else:
         result["x_values"] = current.x_values
     result["link"] = analytics_home(skill.region)
-    if not total and not prev_total:
+    if not result["total"] and not result["previous_total"]:
         result["hint"] = (
             f"no '{p.event_type}' events in either window; check the exact name with list_events"
             " (names are case-sensitive)"

@@ -74,13 +74,15 @@ def parse_matches(body: Any) -> list[UserMatch]:
 def best_match(matches: list[UserMatch], user: str) -> UserMatch | None:
     """The match whose user id is exactly `user`, else the first."""
     exact = [m for m in matches if m.user_id == user]
-    return (exact or matches or [None])[0]
+    found = exact or matches
+    return found[0] if found else None
 
 
 def parse_activity(body: Any) -> UserActivity:
     if not isinstance(body, dict):
         raise SkillError("Amplitude", "the user activity answer is not a JSON object")
-    user_data = body.get("userData") if isinstance(body.get("userData"), dict) else {}
+    raw_user = body.get("userData")
+    user_data: dict[str, Any] = raw_user if isinstance(raw_user, dict) else {}
     user = {k: user_data[k] for k in USER_FIELDS if user_data.get(k) not in (None, "", [])}
     if isinstance(user.get("device_ids"), list):
         user["device_ids"] = user["device_ids"][:3]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING, Any
 
 from skills.base import SkillError, bounded
+from skills.grafana import rule_queries
 from skills.grafana.explore import explore_url
 from skills.grafana.results import clip
 from skills.grafana.timeutil import TimeRange
@@ -22,9 +22,10 @@ MAX_INSTANCES = 5
 
 async def active(client: GrafanaAPI) -> dict[str, Any]:
     """{firing, pending, rules_total, alerts: [{rule, state, ...}], silenced_total}, firing first."""
-    rules_body, am_alerts = await asyncio.gather(
+    rules_body, am_alerts, ds_types = await asyncio.gather(
         client.request("GET", RULES_PATH, not_found="this Grafana has no unified alerting API"),
         _alertmanager(client),
+        _datasource_types(client),
     )
     data = rules_body.get("data") if isinstance(rules_body, dict) else None
     groups = (data.get("groups") if isinstance(data, dict) else None) or []
@@ -40,7 +41,7 @@ async def active(client: GrafanaAPI) -> dict[str, Any]:
             total += 1
             state = _rule_state(rule)
             if state in ACTIVE:
-                rows.append(_row(client, group, rule, state, suppressed))
+                rows.append(_row(client, group, rule, state, suppressed, ds_types))
     rows.sort(key=lambda r: (r["state"] != "firing", r.get("active_at") or "~"))
     envelope: dict[str, Any] = {
         "firing": sum(r["state"] == "firing" for r in rows),
@@ -67,6 +68,15 @@ async def _alertmanager(client: GrafanaAPI) -> list[dict[str, Any]] | None:
     except SkillError:
         return None
     return [a for a in body if isinstance(a, dict)] if isinstance(body, list) else None
+
+
+async def _datasource_types(client: GrafanaAPI) -> dict[str, str]:
+    """uid -> type of every data source (cached by the client); {} when unavailable (types are then guessed)."""
+    try:
+        rows = await client.datasources_raw()
+    except SkillError:
+        return {}
+    return {str(d.get("uid")): str(d.get("type") or "") for d in rows}
 
 
 def _am_state(alert: dict[str, Any]) -> str:
@@ -102,6 +112,7 @@ def _row(
     rule: dict[str, Any],
     state: str,
     suppressed: dict[str, tuple[int, int]],
+    ds_types: dict[str, str],
 ) -> dict[str, Any]:
     annotations = rule.get("annotations") or {}
     instances = [a for a in rule.get("alerts") or [] if isinstance(a, dict)]
@@ -128,35 +139,12 @@ def _row(
     held, seen = suppressed.get(name, (0, 0))
     if seen and held == seen:
         row["silenced"] = True
-    queries = _queries(rule.get("query"))
+    queries = rule_queries.parse(rule.get("query"), rule.get("queriedDatasourceUIDs"))
     if queries:
-        row["queries"] = [q["expr"] for q in queries]
-        first = queries[0]
-        if first.get("uid") and first.get("type") in ("loki", "prometheus"):
+        row["queries"] = [clip(q.expr, 300) for q in queries]
+        first = next((q for q in queries if q.uid), None)
+        ds_type = (ds_types.get(first.uid) or rule_queries.guess_type(first.expr)) if first else ""
+        if first and ds_type in ("loki", "prometheus"):
             window = TimeRange.resolve("1h")
-            row["explore_url"] = explore_url(client.base_url, first["uid"], first["type"], first["expr"], window)
+            row["explore_url"] = explore_url(client.base_url, first.uid, ds_type, first.expr, window)
     return row
-
-
-def _queries(raw: Any) -> list[dict[str, str]]:
-    """The expressions of a rule's query: Grafana sends a JSON list of {datasourceUid, model: {expr}}."""
-    if not raw:
-        return []
-    try:
-        items = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        return [{"expr": clip(str(raw), 300)}]
-    if not isinstance(items, list):
-        return [{"expr": clip(str(raw), 300)}]
-    out = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        model = item.get("model") or {}
-        expr = model.get("expr") or model.get("expression") or model.get("query")
-        if not expr or item.get("datasourceUid") == "__expr__":
-            continue
-        ds = model.get("datasource") or {}
-        ds_type = ds.get("type") if isinstance(ds, dict) else None
-        out.append({"expr": clip(str(expr), 300), "uid": item.get("datasourceUid") or "", "type": ds_type or ""})
-    return out

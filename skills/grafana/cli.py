@@ -117,7 +117,8 @@ async def cmd_check(skill: GrafanaSkill, args: argparse.Namespace) -> int:
         if row["next_step"]:
             print(f"  next step: {row['next_step']}")
         if info.get("version"):
-            who = (info.get("user") or {}).get("login") or "?"
+            user = info.get("user") or {}
+            who = " ".join(str(x) for x in (user.get("kind"), user.get("login")) if x) or "?"
             print(f"  grafana:   {info['version']} at {info['url']}, token is {who}")
             print(f"  loki uid:  {info.get('loki_uid') or '-'}; prometheus uid: {info.get('prometheus_uid') or '-'}")
     return 0 if row["status"] == ReadinessStatus.READY.value else 1

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 INTEGRATION = "Grafana"
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 DATASOURCE_CACHE_S = 60.0
+USERS_ONLY = "Endpoint only available for users"  # Grafana 9-10 on /api/user for a service account
 
 
 def display_url(url: str) -> str:
@@ -115,9 +116,18 @@ class GrafanaClient:
         if status in (401, 403):
             said = _message(body, response.text)
             hint = f"Create a service account token with the Editor role and update {self.token_source}"
-            if status == 403 and said:
-                hint = f"Grafana said {said!r}. {hint}"
-            raise SkillError(INTEGRATION, f"the token was rejected ({status})", hint, status=status)
+            if status == 401 or "invalid" in said.lower():
+                if status == 403 and said:
+                    hint = f"Grafana said {said!r}. {hint}"
+                raise SkillError(INTEGRATION, f"the token was rejected ({status})", hint, status=status)
+            # 403 is a valid token refused one call (a role too low, or a users-only endpoint), not a bad token.
+            raise SkillError(
+                INTEGRATION,
+                f"the token may not {method} {path} (403): {said or 'forbidden'}",
+                f"Give the service account a role that allows it (Editor), or a token with more rights in "
+                f"{self.token_source}",
+                status=status,
+            )
         if 300 <= status < 400:
             where = response.headers.get("Location", "?")
             raise SkillError(
@@ -164,14 +174,25 @@ class GrafanaClient:
         """Who the token is (GET /api/user)."""
         return await self.request("GET", "/api/user") or {}
 
-    async def whoami(self) -> dict[str, Any]:
-        """GET /api/user, or {} when this Grafana does not answer it for a service account (401/403 still raise)."""
+    async def identity(self) -> dict[str, Any]:
+        """Who the token is: {"kind": "user" | "service account", "login", "name", ...} as far as Grafana says.
+
+        Grafana 9-10 answer a service-account token on /api/user with 403 "Endpoint only available for users";
+        that token is then proved with a call it may make (GET /api/search?limit=1) and named only by its kind.
+        401 (and any other refusal of the proving call) raises; an instance without /api/user gives {}.
+        """
         try:
-            return await self.user()
+            user = await self.user()
         except SkillError as exc:
+            if exc.status == 403 and USERS_ONLY in exc.message:
+                await self.request("GET", "/api/search", params={"limit": 1})
+                return {"kind": "service account"}
             if exc.status in (401, 403) or exc.status is None:
                 raise
             return {}
+        login = str(user.get("login") or "")
+        out = {k: user[k] for k in ("login", "name", "email", "orgId") if user.get(k) is not None}
+        return {"kind": "service account" if login.startswith("sa-") else "user", **out}
 
     async def datasources_raw(self, *, fresh: bool = False) -> list[dict[str, Any]]:
         """GET /api/datasources, cached for a minute."""

@@ -240,8 +240,9 @@ async def create_from_template(
     dashboard.update(id=None, title=title, uid=existing["uid"] if existing else None)
     dashboard.pop("version", None)
     body: dict[str, Any] = {"dashboard": dashboard, "overwrite": bool(existing), "message": "sitrep: from " + template}
-    if folder_uid or (existing and existing.get("folderUid")):
-        body["folderUid"] = folder_uid or existing["folderUid"]  # type: ignore[index]
+    folder = folder_uid or (existing or {}).get("folderUid")
+    if folder:
+        body["folderUid"] = folder
     saved = await client.request("POST", "/api/dashboards/db", json_body=body, idempotent=False)
     saved = saved if isinstance(saved, dict) else {}
     panels = [

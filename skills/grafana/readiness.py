@@ -49,13 +49,12 @@ async def check(client: GrafanaClient, timeout: float = TIMEOUT_S) -> Readiness:
 
 async def _diagnose(client: GrafanaClient) -> Readiness:
     try:
-        health, user = await asyncio.gather(client.health(), client.whoami())
+        health, user = await asyncio.gather(client.health(), client.identity())
         raw = await client.datasources_raw(fresh=True)
     except SkillError as exc:
         return _from_error(client, exc)
     version = health.get("version") or "?"
-    who = user.get("login") or user.get("name") or "the token"
-    where = f"Grafana {version} at {client.public_url} as {who}"
+    where = f"Grafana {version} at {client.public_url} as {_who(user)}"
     loki_uid = client.loki_override or datasources.pick(raw, "loki")
     loki_ds = datasources.find(raw, loki_uid) if loki_uid else None
     if loki_ds is None:
@@ -108,6 +107,17 @@ async def _last_line_age(client: GrafanaClient, uid: str) -> float | None:
     return max(0.0, (now() - from_ns(newest)).total_seconds())
 
 
+def _who(identity: dict[str, Any]) -> str:
+    """The token's identity as far as Grafana tells it (Grafana 9-10 do not name a service account)."""
+    name = identity.get("login") or identity.get("name")
+    kind = identity.get("kind")
+    if kind and name:
+        return f"{kind} {name}"
+    if kind == "service account":
+        return "a service account (this Grafana does not say which)"
+    return str(name or "the token")
+
+
 def _ago(seconds: float) -> str:
     text = human_age(seconds)
     return "just now" if text == "under a minute" else f"{text} ago"
@@ -126,7 +136,7 @@ def drain_step(loki_ds: dict[str, Any]) -> str:
 
 
 def _from_error(client: GrafanaClient, exc: SkillError, detail: str = "") -> Readiness:
-    if exc.status in (401, 403):
+    if exc.status == 401 or "rejected" in exc.message:
         return Readiness(
             NAME,
             ReadinessStatus.BLOCKED,

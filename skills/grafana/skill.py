@@ -59,14 +59,14 @@ class GrafanaSkill(Skill):
         client = self._client
         out: dict[str, Any] = {"url": client.public_url, "readiness": readiness_dict(row)}
         try:
-            health, user, sources = await asyncio.gather(client.health(), client.whoami(), client.datasources())
+            health, user, sources = await asyncio.gather(client.health(), client.identity(), client.datasources())
         except SkillError as exc:
             out["error"] = exc.one_line()
             return out
         out.update(
             version=health.get("version"),
             database=health.get("database"),
-            user={k: user.get(k) for k in ("login", "name", "email", "orgId") if user.get(k) is not None},
+            user=user,
             datasources=[{k: d[k] for k in ("name", "type", "uid", "default")} for d in sources][:30],
             loki_uid=await client.loki_uid(),
             prometheus_uid=await client.prometheus_uid(),

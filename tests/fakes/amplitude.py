@@ -6,9 +6,11 @@
         amp.requests                         # every request, recorded
 
 Basic auth is checked (401 otherwise). Failures can be injected (429 naming a limit, with Retry-After; any
-status). Series labels come in three variants (label_mode "list" [0, "value"], "string", "int"); a
-`seriesMeta` key rides along to prove clients ignore unknown keys. `max_in_flight` is the most requests seen
-at once; `delay` holds each request that long so concurrency is observable.
+status). Segmentation takes a second event as `e2` (its series follow the first event's, told apart by
+`seriesMeta[].eventIndex`) and refuses a range longer than the interval serves (hourly: 7 days) with
+Amplitude's 400 "Time range exceeds maximum of N ms". Series labels come in three variants (label_mode
+"list" [0, "value"], "string", "int"). `max_in_flight` is the most requests seen at once; `delay` holds each
+request that long so concurrency is observable. Buckets, properties and filters live in amplitude_query.py.
 """
 
 from __future__ import annotations
@@ -18,15 +20,25 @@ import base64
 import contextlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from .amplitude_query import (
+    DAY_MS,
+    INTERVALS,
+    MAX_RANGE_MS,
+    METRICS,
+    Bucket,
+    buckets,
+    event_matches,
+    filter_matches,
+    prop,
+)
+
 AGENT_EVENTS = ("Agent Started", "Agent Completed", "Agent Failed", "Agent Timeout", "API Error")
-INTERVALS = {-300000, -3600000, 1, 7, 30}
-METRICS = {"uniques", "totals", "pct_dau", "average"}
 
 
 @dataclass
@@ -40,19 +52,6 @@ class Recorded:
     def e(self) -> dict[str, Any]:
         """The decoded `e` parameter of a segmentation request."""
         return json.loads(self.query["e"])
-
-
-@dataclass
-class Bucket:
-    """`count` events of one type on one day (and hour), sharing properties and a user."""
-
-    event_type: str
-    day: date
-    count: int
-    hour: int = 0
-    user_id: str = "user-1"
-    properties: dict[str, Any] = field(default_factory=dict)
-    user_properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -208,12 +207,19 @@ class FakeAmplitude:
 
     async def _segmentation(self, request: web.Request) -> web.Response:
         q = request.query
-        try:
-            e = json.loads(q.get("e", ""))
-        except ValueError:
-            return self._bad("Invalid e parameter: not valid JSON")
-        if not isinstance(e, dict) or not e.get("event_type"):
-            return self._bad("Invalid e parameter: event_type is required")
+        events = []
+        for name in ("e", "e2"):
+            if name == "e2" and name not in q:
+                break
+            try:
+                e = json.loads(q.get(name, ""))
+            except ValueError:
+                return self._bad(f"Invalid {name} parameter: not valid JSON")
+            if not isinstance(e, dict) or not e.get("event_type"):
+                return self._bad(f"Invalid {name} parameter: event_type is required")
+            if len(e.get("group_by") or []) > 2:
+                return self._bad(f"Invalid {name} parameter: at most 2 group_by")
+            events.append(e)
         try:
             start = datetime.strptime(q["start"], "%Y%m%d").date()
             end = datetime.strptime(q["end"], "%Y%m%d").date()
@@ -223,24 +229,46 @@ class FakeAmplitude:
         metric = q.get("m", "uniques")
         if interval not in INTERVALS or metric not in METRICS or start > end:
             return self._bad(f"Invalid interval {interval}, metric {metric} or date range")
+        span_ms = ((end - start).days + 1) * DAY_MS
+        if span_ms > MAX_RANGE_MS[interval]:
+            # Amplitude caps real-time at 2 days, hourly at 7 and daily at 365, and says so in these words.
+            return web.Response(status=400, text=f"Time range exceeds maximum of {MAX_RANGE_MS[interval]} ms")
+        x_values, key_of = buckets(start, end, interval)
+        series: list[tuple[int, tuple[str, ...], list[int], int]] = []
+        for index, e in enumerate(events):
+            try:
+                rows = self._rows(e, start, end, metric, len(x_values), key_of)
+            except ValueError as exc:
+                return self._bad(str(exc))
+            series += [(index, *row) for row in rows[: int(q.get("limit", "100"))]]
+        return web.json_response(
+            {
+                "data": {
+                    "series": [r[2] for r in series],
+                    "seriesLabels": [self._label(i, r[1]) for i, r in enumerate(series)],
+                    "seriesCollapsed": [[{"setId": "", "value": r[3]}] for r in series],
+                    "seriesMeta": [{"segmentIndex": 0, "eventIndex": r[0]} for r in series],
+                    "xValues": x_values,
+                }
+            }
+        )
+
+    def _rows(
+        self, e: dict[str, Any], start: date, end: date, metric: str, width: int, key_of: Any
+    ) -> list[tuple[tuple[str, ...], list[int], int]]:
+        """One event's series: (group key, values per bucket, total), busiest first."""
         group_by = e.get("group_by") or []
-        if len(group_by) > 2:
-            return self._bad("Invalid e parameter: at most 2 group_by")
-        x_values, key_of = _buckets(start, end, interval)
-        matched = [b for b in self.buckets if start <= b.day <= end and _event_matches(b, e["event_type"])]
-        try:
-            matched = [b for b in matched if all(_filter_matches(b, f) for f in e.get("filters") or [])]
-        except ValueError as exc:
-            return self._bad(str(exc))
+        matched = [b for b in self.buckets if start <= b.day <= end and event_matches(b, e["event_type"])]
+        matched = [b for b in matched if all(filter_matches(b, f) for f in e.get("filters") or [])]
         groups: dict[tuple[str, ...], list[Bucket]] = defaultdict(list)
         for b in matched:
-            groups[tuple(_prop(b, g.get("type", "event"), g.get("value", "")) for g in group_by)].append(b)
+            groups[tuple(prop(b, g.get("type", "event"), g.get("value", "")) for g in group_by)].append(b)
         if not group_by and not groups:
             groups[()] = []
         rows = []
         for key, items in groups.items():
-            values = [0] * len(x_values)
-            users: list[set[str]] = [set() for _ in x_values]
+            values = [0] * width
+            users: list[set[str]] = [set() for _ in range(width)]
             for b in items:
                 index = key_of(b)
                 values[index] += b.count
@@ -250,18 +278,7 @@ class FakeAmplitude:
             total = len({b.user_id for b in items}) if metric == "uniques" else sum(values)
             rows.append((key, values, total))
         rows.sort(key=lambda r: -r[2])
-        rows = rows[: int(q.get("limit", "100"))]
-        return web.json_response(
-            {
-                "data": {
-                    "series": [r[1] for r in rows],
-                    "seriesLabels": [self._label(i, r[0]) for i, r in enumerate(rows)],
-                    "seriesCollapsed": [[{"setId": "", "value": r[2]}] for r in rows],
-                    "seriesMeta": [{"segmentIndex": 0, "eventIndex": 0} for _ in rows],
-                    "xValues": x_values,
-                }
-            }
-        )
+        return rows
 
     def _label(self, index: int, key: tuple[str, ...]) -> Any:
         if not key:
@@ -349,46 +366,3 @@ class FakeAmplitude:
             for a in self.annotations
         ]
         return web.json_response({"data": data})
-
-
-def _buckets(start: date, end: date, interval: int) -> tuple[list[str], Any]:
-    """x values for the range, and a function from an event bucket to its index."""
-    days = (end - start).days + 1
-    if interval == -3600000:
-        xs = [f"{start + timedelta(days=d)}T{h:02d}:00:00" for d in range(days) for h in range(24)]
-        return xs, lambda b: (b.day - start).days * 24 + b.hour
-    if interval == 7:
-        xs = [str(start + timedelta(days=d)) for d in range(0, days, 7)]
-        return xs, lambda b: (b.day - start).days // 7
-    if interval == 30:
-        months = sorted({(start + timedelta(days=d)).replace(day=1) for d in range(days)})
-        return [str(m) for m in months], lambda b: months.index(b.day.replace(day=1))
-    return [str(start + timedelta(days=d)) for d in range(days)], lambda b: (b.day - start).days
-
-
-def _event_matches(bucket: Bucket, event_type: str) -> bool:
-    return event_type in ("_all", "_active") or bucket.event_type == event_type
-
-
-def _prop(bucket: Bucket, kind: str, key: str) -> str:
-    source = bucket.user_properties if kind == "user" else bucket.properties
-    value = source.get(key)
-    return "(none)" if value is None else str(value)
-
-
-# The operators this fake understands; any other one is answered with 400.
-_OPS = {
-    "is": lambda value, wanted: value in wanted,
-    "is not": lambda value, wanted: value not in wanted,
-    "contains": lambda value, wanted: any(w in value for w in wanted),
-    "does not contain": lambda value, wanted: not any(w in value for w in wanted),
-}
-
-
-def _filter_matches(bucket: Bucket, f: dict[str, Any]) -> bool:
-    value = _prop(bucket, f.get("subprop_type", "event"), f.get("subprop_key", ""))
-    wanted = [str(v) for v in f.get("subprop_value") or []]
-    op = f.get("subprop_op", "is")
-    if op not in _OPS or not wanted:
-        raise ValueError(f"Invalid e parameter: unsupported subprop_op {op!r} or empty subprop_value")
-    return _OPS[op](value, wanted)

@@ -1,9 +1,10 @@
 """A fake Grafana: a real aiohttp server on 127.0.0.1 speaking the formats of reference/APIS.md.
 
-Knobs: token, datasources, dashboards, loki streams, prometheus series, alert rules, alertmanager alerts,
-`prometheus_upstream` (the Prometheus data-source proxy is forwarded there verbatim), failure injection
-(`fail_next`) and a per-request `delay`. Every request is recorded in `requests`. The Loki and Prometheus
-query evaluation lives in grafana_query.py.
+Knobs: token, version and user (a service account's `sa-` login on Grafana 9-10 gets the 403 Grafana gives
+service accounts on /api/user), datasources, dashboards, loki streams, prometheus series, alert rules,
+alertmanager alerts, `prometheus_upstream` (the Prometheus data-source proxy is forwarded there verbatim),
+failure injection (`fail_next`) and a per-request `delay`. Every request is recorded in `requests`. The Loki
+and Prometheus query evaluation lives in grafana_query.py.
 """
 
 from __future__ import annotations
@@ -218,7 +219,15 @@ class FakeGrafana:
         return web.json_response({"commit": "0a1b2c3", "database": "ok", "version": self.version})
 
     async def _user(self, _: web.Request) -> web.Response:
+        if self.service_account_forbidden_on_user():
+            # Grafana 9-10 answer a service-account token here with 403 (reference/APIS.md, Identity).
+            return web.json_response({"message": "Endpoint only available for users"}, status=403)
         return web.json_response(dict(self.user, isGrafanaAdmin=False, theme="", isDisabled=False))
+
+    def service_account_forbidden_on_user(self) -> bool:
+        """True where Grafana refuses /api/user to this token: a service account on Grafana 9 or 10."""
+        major = int(self.version.split(".", 1)[0] or 0)
+        return str(self.user.get("login") or "").startswith("sa-") and 9 <= major <= 10
 
     async def _datasources(self, _: web.Request) -> web.Response:
         return web.json_response(self.datasources)
@@ -320,7 +329,8 @@ class FakeGrafana:
     # -- alerting ---------------------------------------------------------------------------------------
 
     async def _rules(self, _: web.Request) -> web.Response:
-        return web.json_response({"status": "success", "data": {"groups": self.alert_groups}})
+        groups = [dict(g, rules=[_as_prometheus_rule(r) for r in g.get("rules") or []]) for g in self.alert_groups]
+        return web.json_response({"status": "success", "data": {"groups": groups}})
 
     async def _am(self, _: web.Request) -> web.Response:
         return web.json_response(self.am_alerts)
@@ -363,3 +373,20 @@ class FakeGrafana:
                 body=content,
                 content_type=upstream.content_type,
             )
+
+
+EXPRESSION_UIDS = ("__expr__", "-100")
+
+
+def _as_prometheus_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A rule given with its model's queries (`data`, as /api/v1/provisioning/alert-rules has them) rendered the
+    way /api/prometheus/grafana/api/v1/rules does: `query` is the `expr` of each query joined by " | " (the
+    JSON of `data` when none has one), and `queriedDatasourceUIDs` the non-expression data sources in order."""
+    if "data" not in rule:
+        return rule
+    out = {k: v for k, v in rule.items() if k != "data"}
+    data = rule["data"]
+    exprs = [q["model"]["expr"] for q in data if isinstance((q.get("model") or {}).get("expr"), str)]
+    out["query"] = " | ".join(exprs) if exprs else json.dumps(data)
+    out["queriedDatasourceUIDs"] = [q["datasourceUid"] for q in data if q["datasourceUid"] not in EXPRESSION_UIDS]
+    return out
