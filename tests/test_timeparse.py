@@ -51,6 +51,13 @@ WINDOWS = [
     ("since 9am", {"since": "90m"}, "since 09:00 PST"),
     ("since 9:30 pt", {"since": "1h"}, "since 09:30 PST"),
     ("since 16:00 Europe/Paris", {"since": "4h"}, "since 16:00 CET"),
+    ("what broke 2 hours ago", {"start": "2026-11-30T16:00:00Z", "end": "2026-11-30T17:00:00Z"}, None),
+    ("errors an hour ago", {"start": "2026-11-30T17:00:00Z", "end": "2026-11-30T18:00:00Z"}, None),
+    ("since 3 hours ago", {"since": "3h"}, "since 07:30 PST"),
+    ("3 days ago", {"start": "2026-11-27T08:00:00Z", "end": "2026-11-28T08:00:00Z"}, "Fri 27 Nov (00:00–24:00 PST)"),
+    ("were there problems overnight?", {"start": "2026-11-30T02:00:00Z", "end": "2026-11-30T14:00:00Z"}, None),
+    ("last night", {"start": "2026-11-30T02:00:00Z", "end": "2026-11-30T14:00:00Z"}, None),
+    ("over the weekend", {"start": "2026-11-28T08:00:00Z", "end": "2026-11-30T08:00:00Z"}, None),
 ]
 
 

@@ -19,66 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-AROUND = timedelta(minutes=30)
-MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sept", "sep"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ]
-    )
-    for m in names
-}
-WEEKDAYS = {
-    d: i
-    for i, names in enumerate(
-        [
-            ("monday", "mon"),
-            ("tuesday", "tues", "tue"),
-            ("wednesday", "wed"),
-            ("thursday", "thurs", "thur", "thu"),
-            ("friday", "fri"),
-            ("saturday", "sat"),
-            ("sunday", "sun"),
-        ]
-    )
-    for d in names
-}
-ZONES = {
-    "utc": "UTC",
-    "gmt": "UTC",
-    "z": "UTC",
-    "pt": "America/Los_Angeles",
-    "pst": "America/Los_Angeles",
-    "pdt": "America/Los_Angeles",
-    "mt": "America/Denver",
-    "mst": "America/Denver",
-    "mdt": "America/Denver",
-    "ct": "America/Chicago",
-    "cst": "America/Chicago",
-    "cdt": "America/Chicago",
-    "et": "America/New_York",
-    "est": "America/New_York",
-    "edt": "America/New_York",
-    "bst": "Europe/London",
-    "cet": "Europe/Paris",
-    "cest": "Europe/Paris",
-    "ist": "Asia/Kolkata",
-    "jst": "Asia/Tokyo",
-}
-PARTS = {"morning": (6, 12), "afternoon": (12, 18), "evening": (18, 24), "night": (18, 24), "tonight": (18, 24)}
+from bot.agent.timewords import MONTHS, PARTS, WEEKDAYS, ZONES
 
+AROUND = timedelta(minutes=30)
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 _ZONE = r"(?:(?P<zone>utc|gmt|z|[a-z]+/[a-z_]+|" + "|".join(k for k in ZONES if k not in ("utc", "gmt", "z")) + r")\b)"
@@ -95,6 +38,24 @@ _WEEKDAY_RE = re.compile(rf"\b(?:(last|this|past|previous)\s+)?({_WEEKDAY})\b")
 _BETWEEN = re.compile(rf"\b(?:between|from)\s+{_CLOCK}\s*(?:and|to|-|–|until|till)\s*{_CLOCK}\s*{_ZONE}?")
 _AROUND = re.compile(rf"(?:\b(?:around|about|at|circa|approx(?:imately)?)\s+|~\s*){_CLOCK}\s*{_ZONE}?")
 _SINCE_CLOCK = re.compile(rf"\b(?:since|after|from)\s+{_CLOCK}\s*{_ZONE}?")
+_AGO = re.compile(
+    r"\b(?:(since|from)\s+)?(\d+|an?|one|two|three|four|five|six|ten|twelve)\s+"
+    r"(minutes?|mins?|hours?|hrs?|days?)\s+ago\b"
+)
+NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "ten": 10,
+    "twelve": 12,
+}
+_NIGHT = re.compile(r"\blast night\b|\bovernight\b")
+_WEEKEND = re.compile(r"\b(this|last|over the|the)\s+weekend\b")
 _PART = re.compile(r"\b(this|yesterday|last)\s+(morning|afternoon|evening|night)\b|\b(tonight)\b")
 _TRIGGER = re.compile(
     r"\b(since|between|around|after|before|until|on|at)\s+((?:the\s+|last\s+|this\s+)?[\w:.'/-]+(?:\s+[\w:.-]+){0,3})"
@@ -271,7 +232,49 @@ def parse_time(text: str, now: datetime) -> TimeReading:
 
 
 def _parse(text: str, now: datetime) -> Window | None:
-    return _clock_window(text, now) or _day_window(text, now) or _relative(text, now)
+    return (
+        _clock_window(text, now)
+        or _ago(text, now)
+        or _night_or_weekend(text, now)
+        or _day_window(text, now)
+        or _relative(text, now)
+    )
+
+
+def _ago(text: str, now: datetime) -> Window | None:
+    """ "2 hours ago" (±30 min around then), "3 days ago" (that day), "since 2 hours ago"."""
+    m = _AGO.search(text)
+    if not m:
+        return None
+    amount = int(m.group(2)) if m.group(2).isdigit() else NUMBER_WORDS[m.group(2)]
+    unit = m.group(3)[0]
+    at = now - timedelta(seconds=amount * _UNIT_S[unit])
+    zone = _zone_name(now.tzinfo or UTC, now)
+    if m.group(1):
+        return _window(at, now, now, f"since {_day_word(at, now)} {at:%H:%M} {zone}".replace("today ", ""))
+    if unit == "d":
+        start = _at(at.date(), time(0), now.tzinfo or UTC)
+        return _window(start, start + timedelta(days=1), now, f"{at:%a %-d %b} (00:00–24:00 {zone})")
+    label = f"{_day_word(at, now)} {(at - AROUND):%H:%M}–{(at + AROUND):%H:%M} {zone}"
+    return _window(at - AROUND, at + AROUND, now, label)
+
+
+def _night_or_weekend(text: str, now: datetime) -> Window | None:
+    """ "last night" / "overnight": yesterday 18:00 to today 06:00; "this/last weekend": Saturday and Sunday."""
+    tz = now.tzinfo or UTC
+    zone = _zone_name(tz, now)
+    today = now.date()
+    if _NIGHT.search(text):
+        start = _at(today - timedelta(days=1), time(18), tz)
+        return _window(start, _at(today, time(6), tz), now, f"overnight (yesterday 18:00–06:00 {zone})")
+    m = _WEEKEND.search(text)
+    if m:
+        saturday = today - timedelta(days=(today.weekday() - 5) % 7)
+        if m.group(1) == "last" and today.weekday() >= 5:
+            saturday -= timedelta(days=7)
+        start = _at(saturday, time(0), tz)
+        return _window(start, start + timedelta(days=2), now, f"the weekend of {saturday:%a %-d %b} ({zone})")
+    return None
 
 
 def _window(start: datetime, end: datetime, now: datetime, label: str) -> Window | None:
