@@ -39,7 +39,8 @@ CAN_ANSWER = (
     "Without an Anthropic API key I answer questions about: trouble (`why did checkout stop working?`), the "
     '*error rate* and errors, *logs* (`find "query failed" in the logs of checkout`), HTTP *status codes*, '
     "*latency*, *metrics* (`CPU per namespace`, or PromQL in backticks), *alerts*, *dashboards* (and `create a "
-    "dashboard`), *agent* events and failures, a *user*'s activity (`user <id>`), *releases*, and `sitrep status`. "
+    "dashboard`), *agent* events and failures, a *user*'s activity (`user <id>`), *releases*, `list the "
+    "namespaces` (or pods, services) and `sitrep status`. "
     "Name a service, pod, path, status code or quoted term to narrow it, and a time like `last 6 hours`, "
     "`since last Thursday` or `between 9 and 10 this morning`.\n"
     "Try `@sitrep what's the error rate?` or `@sitrep why are agents failing since this morning?`. "
