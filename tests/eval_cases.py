@@ -270,6 +270,12 @@ SUBJECT_CASES: list[Case] = [
         claims=["pod=", "MiB"],
     ),
     c(
+        "What is consuming the most memory in the prod namespace?",
+        "metrics",
+        calls=[(P, {"expr": 'sum by (pod) (container_memory_working_set_bytes{namespace="prod"})'})],
+        first="Scope: prod (label namespace)",
+    ),
+    c(
         "which metrics about restarts exist?",
         "metrics",
         absent=[P],

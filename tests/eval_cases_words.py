@@ -86,6 +86,7 @@ WORD_CASES: list[Case] = [
         claims=["No Loki stream is labelled etl-worker: these log numbers cover every stream"],
     ),
     c("Why is the scheduler crashlooping?", "triage", intents=("triage",), calls=[(Q, {"query": '{app="scheduler"}'})]),
+    c("Is anything wrong with the cluster?", "triage", intents=("triage",), first="Scope: all services"),
     # -- 4. times ---------------------------------------------------------------------------------------------
     c(
         "error rate since last Thursday",
@@ -222,7 +223,7 @@ WORD_CASES: list[Case] = [
     c("is our RDS database slow?", "external", claims=["I can't see AWS RDS"], absent=[P, Q]),
     c("SQS queue depth on aws", "external", claims=["I can't see AWS SQS"], absent=[P]),
     c("Cloudflare 5xx rate today", "external", claims=["I can't see Cloudflare"], absent=[Q]),
-    c("BigQuery job failures yesterday", "external", claims=["I can't see GCP Bigquery"], absent=[Q]),
+    c("BigQuery job failures yesterday", "external", claims=["I can't see GCP BigQuery"], absent=[Q]),
     c("what does datadog say about checkout?", "external", claims=["I can't see Datadog"], absent=[Q, P]),
     # -- basics still work ------------------------------------------------------------------------------------
     c("what's the error rate?", "basics", intents=("errors",), first="Scope: all services, last hour"),

@@ -56,7 +56,7 @@ def test_backticks_hold_promql_or_a_term() -> None:
     [
         ("my AWS Lambda has high latency", "AWS Lambda"),
         ("is our RDS database slow?", "AWS RDS"),
-        ("BigQuery job failures yesterday", "GCP Bigquery"),
+        ("BigQuery job failures yesterday", "GCP BigQuery"),
         ("what does datadog say about checkout?", "Datadog"),
         ("lambda errors today", None),  # Vercel's functions are source=lambda in the drain
         ("errors in checkout", None),

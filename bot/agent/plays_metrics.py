@@ -114,6 +114,8 @@ async def metrics(ctx: PlayContext) -> Section:
     group = plan.subject.group_by
     if not group and ctx.scope and ctx.scope.found and matcher and "=~" in matcher:
         group = ctx.scope.prom_label
+    if not group and plan.subject.ranking:
+        group = "pod"  # "what uses the most memory": per pod, highest first
     if ctx.scope and ctx.scope.found and not matcher:
         section.lines.append(f"• No Prometheus series is labelled {escape(ctx.scope.name)}: these are all series.")
     expr = query_for(metric, matcher, group)

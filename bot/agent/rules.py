@@ -90,7 +90,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"|\bwhat'?s (?:wrong|going on|happening|up with)\b|\b(?:stop(?:ped)?|not|isn'?t|wasn'?t) working\b"
         r"|\bwent down\b|\b(?:is|was|are|were) down\b|\bdown\?|\btroubleshoot|\binvestigat|\bdebug"
         r"|\bhealthy\b|\bhealth of\b|\broot cause|\boutage|\bmisbehav|\bwhy did\b.*\b(?:stop|fail|break|crash|go down)"
-        r"|\bhad (?:a )?(?:bad|rough)\b"
+        r"|\bhad (?:a )?(?:bad|rough)\b|\b(?:anything|something) (?:wrong|off|broken|unusual|weird)\b"
     ),
 }
 _WHY_BROKEN = re.compile(

@@ -137,6 +137,7 @@ class Subject:
     promql: str | None = None  # a metric name or PromQL in backticks
     group_by: str | None = None  # "per namespace" -> "namespace"
     external: str | None = None  # "AWS Lambda": a system none of the integrations covers
+    ranking: bool = False  # "the most", "top", "highest": a breakdown, not one total
     tokens: tuple[str, ...] = field(default=(), compare=False)  # every word, to match against label values
 
     @property
@@ -201,6 +202,7 @@ def subject_of(text: str) -> Subject:
         promql=promql,
         group_by=group.group(1) if group else None,
         external=external_of(low),
+        ranking=bool(re.search(r"\b(?:most|top|highest|biggest|largest|heaviest|worst)\b", low)),
         tokens=tokens,
     )
 
@@ -226,9 +228,8 @@ def external_of(text: str) -> str | None:
             continue  # "lambda" alone is also Vercel's serverless functions (source=lambda)
         if vendor == "AWS" and m.group(2) == "s3" and not _AWS_CONTEXT.search(text) and "bucket" not in text:
             continue
-        product = {"rds": "RDS", "sqs": "SQS", "sns": "SNS", "ec2": "EC2", "ecs": "ECS", "eks": "EKS", "s3": "S3"}.get(
-            product, product.title() if product != "dynamodb" else "DynamoDB"
-        )
+        named = {"dynamodb": "DynamoDB", "bigquery": "BigQuery", "cloudfront": "CloudFront", "cosmos db": "Cosmos DB"}
+        product = named.get(product) or (product.upper() if len(product) <= 3 else product.title())
         return f"{vendor} {product}".strip() if vendor and product.lower() != vendor.lower() else product or vendor
     return None
 
