@@ -22,6 +22,7 @@ from bot.agent.subject import describe_filters, line_filters
 from bot.agent.toolbox import Toolbox, ToolCall
 
 KINDS = ("service", "app", "pod", "namespace", "container", "job")
+ALIASES = {"ns": "namespace", "svc": "service", "microservice": "service", "application": "app", "pods": "pod"}
 LABELS = ("service_name", "source", "service", "instance", "host")  # a label the question named: label=value
 RESOLVE_SINCE = "24h"  # a name is looked up over at least a day: a quiet hour must not hide a service
 
@@ -92,7 +93,8 @@ async def resolve_scope(toolbox: Toolbox, plan: Plan) -> Scope:
     scope = Scope(names=names)
     if not names or not toolbox.has("grafana_resolve_subject"):
         return scope
-    kind = plan.subject.kind if plan.subject.kind in KINDS or plan.subject.kind in LABELS else None
+    kind = ALIASES.get(plan.subject.kind or "", plan.subject.kind)
+    kind = kind if kind in KINDS or kind in LABELS else None
     calls = []
     for name in names:
         args: dict[str, Any] = {"name": name, **resolve_range(plan)}

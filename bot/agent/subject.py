@@ -7,23 +7,24 @@ matches them against the label values the instance really has (grafana_resolve_s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-KINDS = {
-    "service": ("service_name", "service", "app", "job"),
-    "svc": ("service_name", "service", "app", "job"),
-    "microservice": ("service_name", "service", "app", "job"),
-    "app": ("app", "service_name", "job"),
-    "application": ("app", "service_name", "job"),
-    "pod": ("pod",),
-    "pods": ("pod",),
-    "namespace": ("namespace",),
-    "ns": ("namespace",),
-    "container": ("container",),
-    "job": ("job",),
-    "deployment": ("app", "pod", "service_name"),
-    "source": ("source",),
-}
+# The words that say what kind of thing a name is: "the api-server service", "pod checkout-7d9f".
+KINDS = (
+    "service",
+    "svc",
+    "microservice",
+    "app",
+    "application",
+    "pod",
+    "pods",
+    "namespace",
+    "ns",
+    "container",
+    "job",
+    "deployment",
+    "source",
+)
 GROUP_LABELS = (
     "namespace",
     "pod",
@@ -138,7 +139,6 @@ class Subject:
     group_by: str | None = None  # "per namespace" -> "namespace"
     external: str | None = None  # "AWS Lambda": a system none of the integrations covers
     ranking: bool = False  # "the most", "top", "highest": a breakdown, not one total
-    tokens: tuple[str, ...] = field(default=(), compare=False)  # every word, to match against label values
 
     @property
     def filters(self) -> bool:
@@ -147,9 +147,6 @@ class Subject:
     @property
     def empty(self) -> bool:
         return not (self.names or self.filters or self.promql or self.external)
-
-    def kind_labels(self) -> tuple[str, ...]:
-        return KINDS.get(self.kind or "", ())
 
 
 def subject_of(text: str) -> Subject:
@@ -192,7 +189,6 @@ def subject_of(text: str) -> Subject:
         if _is_name(token) and not re.fullmatch(r"[\d-]+|\d+[a-z]?-.*|.*-(?:\d+[mhdw]?)", token):
             names.append(token)
     group = _GROUP.search(low)
-    tokens = tuple(dict.fromkeys(t for t in re.findall(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]", no_paths) if _is_name(t)))
     return Subject(
         names=tuple(dict.fromkeys(names)),
         kind=kind,
@@ -203,7 +199,6 @@ def subject_of(text: str) -> Subject:
         group_by=group.group(1) if group else None,
         external=external_of(low),
         ranking=bool(re.search(r"\b(?:most|top|highest|biggest|largest|heaviest|worst)\b", low)),
-        tokens=tokens,
     )
 
 
