@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     github_app_slug: str | None = _env("GITHUB_APP_SLUG")
     github_webhook_secret: SecretStr | None = _env("GITHUB_WEBHOOK_SECRET")
     github_api_url: str = Field(DEFAULT_GITHUB_API_URL, validation_alias="GITHUB_API_URL")
+    vercel_drain_secret: SecretStr | None = _env("VERCEL_DRAIN_SECRET")
+    vercel_drain_verify: SecretStr | None = _env("VERCEL_DRAIN_VERIFY")
+    loki_push_url: str | None = _env("LOKI_PUSH_URL")
+    loki_push_user: str | None = _env("LOKI_PUSH_USER")
+    loki_push_token: SecretStr | None = _env("LOKI_PUSH_TOKEN")
 
     @model_validator(mode="before")
     @classmethod

@@ -1,4 +1,5 @@
-"""What runs beside the Slack connection: the web server and the report scheduler. Started and stopped as one."""
+"""What runs beside the Slack connection: the web server (with the Vercel drain relay) and the report scheduler.
+Started and stopped as one."""
 
 from __future__ import annotations
 
@@ -13,11 +14,26 @@ from bot.web import bound_port, start_web
 from reports.post import run_scheduled_report
 from reports.scheduler import ReportScheduler
 from settings import StartupError
+from skills.base import SkillContext
+from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
+from storage.drain import DrainStore
 from storage.jobs import Job
 
 log = logging.getLogger(__name__)
 
 SCHEDULER_STOP_S = 2.0
+
+
+async def start_relay(services: Services, limits: RelayLimits | None = None) -> Relay:
+    """The drain relay of the default team (one drain URL per sitrep), reading its settings as they change."""
+
+    async def loader() -> DrainConfig:
+        team = await services.team_for(None)
+        return await load_config(SkillContext(settings=services.settings, team=team, credentials=services.credentials))
+
+    relay = Relay(loader, DrainStore(services.storage.db), limits)
+    await relay.start()
+    return relay
 
 
 class Runtime:
@@ -27,6 +43,7 @@ class Runtime:
 
     async def start(self) -> None:
         settings = self.services.settings
+        self.services.drain = await start_relay(self.services)
         try:
             self.web = await start_web(self.services)
         except OSError as exc:
@@ -52,3 +69,6 @@ class Runtime:
             except TimeoutError:
                 log.warning("the web server did not stop within 2 s")
             self.web = None
+        relay, self.services.drain = self.services.drain, None
+        if relay is not None:
+            await relay.stop()

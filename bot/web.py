@@ -1,4 +1,4 @@
-"""The web server: /healthz and the admin config API (GET/PATCH /api/v1/config/me)."""
+"""The web server: /healthz, the admin config API (GET/PATCH /api/v1/config/me) and the Vercel drain."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import drain
 from bot.services import Services
 from settings import Settings
 from storage.team_config import ConfigInvalid, unwrap_patch
@@ -96,6 +97,7 @@ def build_web_app(services: Services) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/config/me", get_config)
     app.router.add_patch("/api/v1/config/me", patch_config)
+    drain.register(app, lambda request: request.app[SERVICES].drain)
     return app
 
 

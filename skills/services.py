@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from settings import Settings
 from skills.base import Readiness, Skill, SkillContext, SkillFactory
+from skills.vercel_drain import Relay
 from storage.credentials import CredentialStore
 from storage.jobs import JobStore
 from storage.services import Storage, seed_report_jobs
@@ -40,6 +41,7 @@ class Services:
     skill_factories: Sequence[SkillFactory] = ()
     slack_identity: dict[str, Any] | None = None  # auth.test's answer once connected to Slack
     scheduler: Any = None  # the report scheduler while it runs (reports/scheduler.py)
+    drain: Relay | None = None  # the Vercel drain relay while the web server runs (bot/runtime.py)
     # Wired from above (bot/services.py): the readiness table's five rows, and the Slack client reports post with.
     readiness_table: Callable[[Team], Awaitable[list[Readiness]]] | None = None
     slack: AsyncWebClient | None = None
@@ -107,7 +109,8 @@ class Services:
         """The one Anthropic client (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL): its connection pool serves every
         question and report summary. Built at first use; callers ask only when a key is set."""
         if self._anthropic is None:
-            # lazy: the SDK is loaded only when the model is asked, never without ANTHROPIC_API_KEY
+            # lazy load: the SDK is imported where its one client is built, at first use (bot/agent/loop.py still
+            # imports it for its error types; with that import made lazy too, start-up never loads it)
             from anthropic import AsyncAnthropic
 
             s = self.settings

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent  # the repository (pyproject's pyt
 _APP_VARS = [
     name
     for name in os.environ
-    if name.startswith(("SLACK_", "SITREP_", "GRAFANA_", "AMPLITUDE_", "GITHUB_", "ANTHROPIC_"))
+    if name.startswith(("SLACK_", "SITREP_", "GRAFANA_", "AMPLITUDE_", "GITHUB_", "ANTHROPIC_", "VERCEL_", "LOKI_"))
 ]
 
 

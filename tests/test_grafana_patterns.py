@@ -1,4 +1,4 @@
-"""Error patterns: masking variable tokens, clustering, the default error filter, and the result through Loki."""
+"""Error patterns: Loki's pattern endpoint first, drain3 clustering otherwise, counts over the whole window."""
 
 from __future__ import annotations
 
@@ -8,32 +8,27 @@ import pytest
 
 from skills.base import SkillError, serialized_size
 from skills.grafana.client import GrafanaClient
-from skills.grafana.patterns import cluster, error_query, message_of, template_of
-from tests.fakes.grafana import FakeGrafana
+from skills.grafana.patterns import cluster, error_query, message_of, words_filter
+from tests.fakes.grafana import LOKI_UID, FakeGrafana
 
 
-@pytest.mark.parametrize(
-    ("line", "template"),
-    [
-        (
-            "TimeoutError: upstream 10.0.3.7:8080 timed out after 5000ms",
-            "TimeoutError: upstream <*> timed out after <*>ms",
-        ),
-        ("GET /api/users/12345/orders returned 503", "GET /api/users/<*>/orders returned <*>"),
-        ("job 3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b failed", "job <*> failed"),
-        ("commit 9f86d081884c7d65 not found", "commit <*> not found"),
-        ("pointer 0x7ffd5e8c at fault", "pointer <*> at fault"),
-        ("KeyError: \"agent_id\" missing in 'payload'", "KeyError: <*> missing in <*>"),
-        ("request req_8f3k2j9x0q1 took 1.25s", "request <*> took <*>s"),
-        ("at 2026-02-17T08:00:00.123Z the cron failed", "at <*> the cron failed"),
-        ("mail to jane.doe@mochacare.com bounced", "mail to <*> bounced"),
-        ("Error: can't connect to db", "Error: can't connect to db"),
-        ("HTTP2 stream reset by v1 proxy", "HTTP2 stream reset by v1 proxy"),
-        ("retry  3/5   in   200ms", "retry <*> in <*>ms"),
-    ],
-)
-def test_template_masks_variable_tokens(line: str, template: str) -> None:
-    assert template_of(line) == template
+def test_drain3_turns_the_tokens_that_vary_into_wildcards() -> None:
+    lines = [(i, f"GET /api/users/{1000 + i}/orders returned 503 in {i}ms") for i in range(6)]
+    lines += [(10 + i, f"job {['3f2b8c1e', '9a4d4e6f', '8b7a1c2d'][i]} failed on node-{i}") for i in range(3)]
+    lines += [(20, "Error: can't connect to db")]
+    assert [(c.pattern, c.count) for c in cluster(lines)] == [
+        ("GET <*> returned 503 in <*>", 6),
+        ("job <*> failed on <*>", 3),
+        ("Error: can't connect to db", 1),
+    ]
+
+
+def test_the_words_filter_of_a_template_is_valid_re2_for_the_raw_lines() -> None:
+    assert words_filter("TimeoutError: upstream <*> timed out after <*>ms") == (
+        "|~ `TimeoutError:.*upstream.*timed.*out.*after.*ms`"
+    )
+    assert words_filter('KeyError: "id" (x.y) <*>') == r"|~ `KeyError:.*\(x\.y\)`"  # quoted words are JSON-escaped
+    assert words_filter("<*> <*>") is None
 
 
 def test_message_of_json_lines_uses_the_message_field() -> None:
@@ -51,15 +46,16 @@ def test_cluster_counts_sorts_and_keeps_the_newest_example() -> None:
     lines += [(5, "")]
     clusters = cluster(lines)
     assert [(c.pattern, c.count) for c in clusters] == [
-        ("TimeoutError: upstream <*> timed out after <*>ms", 132),
-        ("TypeError: cannot read property <*> of undefined at line <*>", 3),
+        ("TimeoutError: upstream <*> timed out after <*>", 132),
+        ("TypeError: cannot read property 'id' of undefined at line <*>", 3),
     ]
     assert clusters[0].example == "TimeoutError: upstream 10.0.0.132 timed out after 232ms"
     assert clusters[0].to_dict()["count"] == 132
 
 
 def test_error_query_adds_the_filter_only_to_a_bare_selector() -> None:
-    assert error_query('{source="lambda"}') == '{source="lambda"} |~ "(?i)(error|exception|fail|timeout|5\\\\d\\\\d)"'
+    expected = '{source="lambda"} |~ "(?i)(error|exception|fail|timeout|\\\\b5\\\\d\\\\d\\\\b)"'
+    assert error_query('{source="lambda"}') == expected
     assert error_query('{a="}"} |= "panic"') == '{a="}"} |= "panic"'
     with pytest.raises(SkillError) as caught:
         error_query("sum(rate(x[5m]))")
@@ -81,8 +77,14 @@ async def test_patterns_through_loki(grafana: FakeGrafana, client: GrafanaClient
     assert result["query"].startswith('{host="mochacare.vercel.app"} |~ "(?i)(error')
     assert result["lines_scanned"] == 45
     assert [(p["pattern"], p["count"]) for p in result["patterns"]] == [
-        ("TimeoutError: upstream <*> timed out after <*>ms", 40),
+        ("TimeoutError: upstream <*> timed out after <*>", 40),
         ("PrismaClientKnownRequestError: record <*> not found", 5),
+    ]
+    assert result["source"] == "drain3" and result["counted"] == "window" and result["error_lines"] == 45
+    # Loki was asked for its own patterns first; pattern ingestion is off (404), so the lines were clustered here
+    assert [p for p in grafana.paths() if p.endswith(("/patterns", "/query_range"))] == [
+        f"/api/datasources/proxy/uid/{LOKI_UID}/loki/api/v1/patterns",
+        f"/api/datasources/proxy/uid/{LOKI_UID}/loki/api/v1/query_range",
     ]
     assert result["patterns"][0]["example"].startswith("TimeoutError: upstream 10.0.0.")
     assert result["truncated"] is False and "explore_url" in result
@@ -119,3 +121,41 @@ async def test_metric_query_is_refused(client: GrafanaClient, grafana: FakeGrafa
     grafana.add_logs({"source": "lambda"}, ["Error: x"])
     with pytest.raises(SkillError):
         await client.loki_error_patterns('count_over_time({source="lambda"}[5m])')
+
+
+async def test_counts_cover_the_whole_window_beyond_the_scanned_lines(
+    grafana: FakeGrafana, client: GrafanaClient
+) -> None:
+    lines = [f"TimeoutError: upstream 10.0.0.{i % 9} timed out after {4000 + i}ms" for i in range(30)]
+    lines += [f"PrismaClientKnownRequestError: record {i} not found" for i in range(12)]
+    grafana.add_logs({"source": "lambda"}, lines, gap_s=5)
+    result = await client.loki_error_patterns('{source="lambda"}', "12h", limit=10)
+    assert result["lines_scanned"] == 10 and result["error_lines"] == 42
+    # the newest 10 lines are all Prisma errors: the pattern is counted over the whole window, not in those 10
+    assert [(p["pattern"], p["count"]) for p in result["patterns"]] == [
+        ("PrismaClientKnownRequestError: record <*> not found", 12)
+    ]
+    assert result["counted"] == "window" and "newest 10" in result["hint"]
+
+
+async def test_loki_patterns_are_used_where_the_instance_has_them(grafana: FakeGrafana, client: GrafanaClient) -> None:
+    grafana.loki_patterns = True
+    lines = [f"level=error msg=timeout calling db after {500 + i}ms" for i in range(25)]
+    lines += [f"level=info msg=served request {i}" for i in range(40)]
+    grafana.add_logs({"source": "lambda"}, lines, gap_s=60)
+    result = await client.loki_error_patterns('{source="lambda"}', "12h", limit=10)
+    assert result["source"] == "loki patterns" and result["counted"] == "window"
+    # only the pattern whose words name an error; Loki's <_> shown as <*>; counted over the window, not the limit
+    assert [(p["pattern"], p["count"]) for p in result["patterns"]] == [
+        ("level=error msg=timeout calling db after <*>", 25)
+    ]
+    assert result["error_lines"] == 25 and "lines_scanned" not in result
+    assert not any(p.endswith("/query_range") for p in grafana.paths())
+
+
+async def test_a_query_with_its_own_filter_is_clustered_here(grafana: FakeGrafana, client: GrafanaClient) -> None:
+    grafana.loki_patterns = True
+    grafana.add_logs({"source": "lambda"}, [f"panic: boom {i}" for i in range(3)])
+    result = await client.loki_error_patterns('{source="lambda"} |= "panic"', "1h")
+    assert result["source"] == "drain3" and result["patterns"][0]["count"] == 3
+    assert not any(p.endswith("/patterns") for p in grafana.paths())

@@ -60,11 +60,10 @@ async def test_no_log_lines_lists_the_drain_settings(grafana: FakeGrafana) -> No
     row = await readiness(skill_for(grafana.url, grafana.token))
     assert row.status is ReadinessStatus.BLOCKED
     assert row.missing.startswith("no log lines in the last hour")
-    assert "Vercel log drain" in row.missing
-    step = row.next_step
-    assert f"{LOKI_URL}/loki/api/v1/push" in step
-    assert "format JSON" in step and "delivery NDJSON" in step
-    assert "basic auth user 123456" in step  # the Loki data source's Grafana Cloud user id
+    assert "the Vercel drain relay is not configured" in row.missing and "LOKI_PUSH_URL" in row.missing
+    step = row.next_step  # the relay's first step: Loki takes only its push format, not Vercel's drain
+    assert f"push URL ({LOKI_URL}/loki/api/v1/push)" in step
+    assert "push user (123456" in step and "logs:write" in step  # the Loki data source's Grafana Cloud user id
 
 
 async def test_ready_says_how_old_the_last_line_is(grafana: FakeGrafana) -> None:

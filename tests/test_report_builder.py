@@ -195,7 +195,7 @@ async def test_no_data_yet_says_so_with_the_next_step(make, grafana: FakeGrafana
     g, a = report.section("grafana"), report.section("amplitude")
     assert g is not None and a is not None
     assert g.status == "no_data" and g.reason.startswith("Grafana has no data yet")
-    assert "Vercel" in g.next_step and "Log Drains" in g.next_step and "loki/api/v1/push" in g.next_step
+    assert "drain relay" in g.next_step and "/drains/vercel" in g.next_step and "loki/api/v1/push" in g.next_step
     assert (a.status, a.reason, a.next_step) == ("no_data", NO_EVENTS, INSTRUMENT_STEP)
 
 

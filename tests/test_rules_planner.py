@@ -77,7 +77,7 @@ CALLS = [
             "grafana_query_loki": 2,
         },
         [("grafana_loki_error_patterns", "since", "1h"), ("grafana_list_loki_labels", "since", "1h")],
-        [f"*{ERROR_RATE}*", "15 error lines of 125", "Error: timeout calling db after &lt;*&gt;ms"],
+        [f"*{ERROR_RATE}*", "15 error lines of 125", "Error: timeout calling db after &lt;*&gt;"],
     ),
     (
         "why are agents failing since this morning?",

@@ -16,13 +16,22 @@ from tests.fakes.anthropic import ModelRequest, Reply, text, tool_calls
 GRAFANA_TOKEN = "glsa_LEAKCHECK_grafana_7f3a9c21d4e8"
 AMPLITUDE_API_KEY = "ampkey-LEAKCHECK-0b1c2d3e4f5a"
 AMPLITUDE_SECRET = "ampsecret-LEAKCHECK-9a8b7c6d5e4f"
+DRAIN_SECRET = "vdrain-LEAKCHECK-secret-4d5e6f7a"
+DRAIN_VERIFY = "vverify-LEAKCHECK-8b9c0d1e2f3a"
+LOKI_PUSH_TOKEN = "glc_LEAKCHECK_loki_push_3c4d5e6f"
+STORED_PUSH_TOKEN = "glc_LEAKCHECK_stored_push_7a8b9c0d"
 AUTH_HEADERS = {"authorization", "x-api-key"}  # where a key must go, to the service it belongs to
 
 
 def planted(w: World) -> None:
     """Secrets inside what the upstreams return: a log line that leaks the token, an event property with a key."""
     w.grafana.add_logs(
-        {"source": "lambda", "host": "mochacare.vercel.app"}, [f"Error: auth failed for Bearer {GRAFANA_TOKEN}"]
+        {"source": "lambda", "host": "mochacare.vercel.app"},
+        [
+            f"Error: auth failed for Bearer {GRAFANA_TOKEN}",
+            f"Error: auth failed: drain {DRAIN_SECRET} verify {DRAIN_VERIFY}",
+            f"Error: auth failed: push {LOKI_PUSH_TOKEN} {STORED_PUSH_TOKEN}",
+        ],
     )
     w.grafana.add_logs({"source": "lambda", "pod": f"lambda-{GRAFANA_TOKEN}"}, ["ok"])  # a label value, resolved
     w.grafana.prom_metadata["http_request_duration_seconds"] = [
@@ -35,6 +44,7 @@ async def store_credentials(w: World) -> None:
     team = await w.services.team_for(None)
     await w.services.credentials.set(team.id, "grafana", "token", GRAFANA_TOKEN, "test")
     await w.services.credentials.set(team.id, "amplitude", "secret_key", AMPLITUDE_SECRET, "test")
+    await w.services.credentials.set(team.id, "grafana", "loki_push_token", STORED_PUSH_TOKEN, "test")
 
 
 def secrets_of(w: World) -> dict[str, str]:
@@ -46,6 +56,10 @@ def secrets_of(w: World) -> dict[str, str]:
         "slack bot token": w.slack.bot_token,
         "slack app token": w.slack.app_token,
         "sitrep secret key": Settings.reveal(w.settings.secret_key) or "",
+        "vercel drain secret": DRAIN_SECRET,
+        "vercel drain verification value": DRAIN_VERIFY,
+        "loki push token": LOKI_PUSH_TOKEN,
+        "stored loki push token": STORED_PUSH_TOKEN,
     }
 
 
@@ -80,6 +94,12 @@ def echo_everything(req: ModelRequest) -> Reply:
 @pytest.mark.parametrize("key", [True, False], ids=["claude", "rules"])
 async def test_no_secret_in_any_request_to_the_model_or_slack(tmp_path: Path, key: bool) -> None:
     env = {"GRAFANA_TOKEN": "", "AMPLITUDE_SECRET_KEY": ""}  # those two come from the credential store
+    env |= {
+        "VERCEL_DRAIN_SECRET": DRAIN_SECRET,
+        "VERCEL_DRAIN_VERIFY": DRAIN_VERIFY,
+        "LOKI_PUSH_TOKEN": LOKI_PUSH_TOKEN,
+    }
+    env |= {"LOKI_PUSH_URL": "https://logs-prod-021.grafana.net", "LOKI_PUSH_USER": "123456"}
     async with world(
         tmp_path,
         key=key,
@@ -106,6 +126,7 @@ async def test_no_secret_in_any_request_to_the_model_or_slack(tmp_path: Path, ke
         assert any(r.headers.get("Authorization") == f"Bearer {GRAFANA_TOKEN}" for r in w.grafana.requests)
         assert any(r.authorized for r in w.amplitude.requests)
         assert "[redacted]" in json.dumps(post.args)
+        assert any(DRAIN_SECRET in json.dumps(s) for s in w.grafana.streams)  # the drain's secrets were upstream
         if key:
             assert len(w.model.answered) == 2 and "[redacted]" in model_traffic(w)[1]
         secrets = secrets_of(w)

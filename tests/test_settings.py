@@ -23,6 +23,9 @@ SECRETS = {
     "AMPLITUDE_SECRET_KEY": "amp-secret-secret-0001",
     "GITHUB_APP_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----secret-0001",
     "GITHUB_WEBHOOK_SECRET": "webhook-secret-0001",
+    "VERCEL_DRAIN_SECRET": "vercel-drain-secret-0001",
+    "VERCEL_DRAIN_VERIFY": "vercel-drain-verify-0001",
+    "LOKI_PUSH_TOKEN": "glc_loki-push-secret-0001",
 }
 
 

@@ -237,3 +237,43 @@ async def test_amplitude_keys_and_region_are_checked_then_saved(env: dict[str, s
             stop.set()
             await asyncio.wait_for(task, 5)
             await services.close()
+
+
+DRAIN_VALUES = {
+    "loki_push_url": "https://logs-prod-021.grafana.net",
+    "loki_push_user": "123456",
+    "loki_push_token": "glc_push_token_LEAK_5678",
+    "drain_secret": "drain_secret_LEAK_abcd",
+    "drain_verify": "drain_verify_LEAK_ef01",
+}
+
+
+async def test_the_vercel_drain_fields_are_stored_encrypted_and_never_echoed(world: World) -> None:
+    slack = world.slack
+    form = await open_form(slack, ADMIN)
+    assert "$SITREP_PUBLIC_URL/drains/vercel" in json.dumps(form)  # no public URL yet: says what to set
+    assert view_violations(form) == []
+    mark = len(slack.calls)
+    values = {"url": world.grafana.url, "token": "glsa_good_token_1234", **DRAIN_VALUES}
+    await slack.wait_ack(await submit(slack, ADMIN, form, values))
+    done = await slack.wait_for_call("views.update", lambda c: "Saved" in text(c.args["view"]), since=mark)
+    stored = await world.services.credentials.get_all(DEFAULT_TEAM_ID, "grafana")
+    assert {k: stored[k] for k in DRAIN_VALUES} == DRAIN_VALUES
+    raw = await world.services.storage.db.fetchall("SELECT ciphertext FROM credentials")
+    assert not any(b"LEAK" in bytes(r["ciphertext"]) for r in raw)
+    again = await open_form(slack, ADMIN)
+    shown = json.dumps(again, ensure_ascii=False) + json.dumps(done.args, ensure_ascii=False)
+    for name in ("loki_push_token", "drain_secret", "drain_verify"):
+        assert DRAIN_VALUES[name] not in shown
+        assert f"ends in …{DRAIN_VALUES[name][-4:]}" in shown
+    assert "https://logs-prod-021.grafana.net" in shown and '"123456"' in shown  # not secrets: shown as they are
+
+
+def test_the_grafana_form_shows_the_url_to_paste_into_vercel() -> None:
+    view = credentials_modal(FORMS["grafana"], {}, notes=["paste `https://sitrep.example/drains/vercel`"])
+    assert "https://sitrep.example/drains/vercel" in json.dumps(view) and view_violations(view) == []
+    optional = {b["block_id"]: b.get("optional", False) for b in view["blocks"] if b["type"] == "input"}
+    assert optional["field_url"] is False and optional["field_drain_secret"] is True
+    assert validate(FORMS["grafana"], {"loki_push_url": "logs-prod"}, {"url": "u", "token": "t"}) == {
+        "field_loki_push_url": "Enter the full URL, like https://mochacare.grafana.net"
+    }

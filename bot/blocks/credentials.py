@@ -31,6 +31,7 @@ class Field:
     hint: str = ""
     options: tuple[tuple[str, str], ...] = ()  # (value, label) for a select
     max_length: int = INPUT_MAX
+    optional: bool = False  # may stay unset (the Vercel drain relay's fields)
 
     @property
     def block_id(self) -> str:
@@ -45,6 +46,36 @@ class IntegrationForm:
     fields: tuple[Field, ...]
 
 
+# The Vercel log drain relay (Vercel → sitrep → Loki push): optional; the Grafana row says which step is next.
+DRAIN_FIELDS = (
+    Field(
+        "loki_push_url",
+        "Loki push URL (Vercel drain relay)",
+        secret=False,
+        placeholder="https://logs-prod-021.grafana.net",
+        hint="Grafana Cloud → your stack → Loki → Details: the URL.",
+        max_length=URL_MAX,
+        optional=True,
+    ),
+    Field(
+        "loki_push_user",
+        "Loki push user",
+        secret=False,
+        placeholder="123456",
+        hint="The Loki instance id.",
+        optional=True,
+    ),
+    Field(
+        "loki_push_token",
+        "Loki push token",
+        placeholder="glc_…",
+        hint="An access-policy token with logs:write.",
+        optional=True,
+    ),
+    Field("drain_secret", "Vercel drain signature secret", hint="Vercel → Drains → your drain.", optional=True),
+    Field("drain_verify", "Vercel drain verification value", hint="Shown when the drain is created.", optional=True),
+)
+
 FORMS: dict[str, IntegrationForm] = {
     "grafana": IntegrationForm(
         "grafana",
@@ -54,6 +85,7 @@ FORMS: dict[str, IntegrationForm] = {
         (
             Field("url", "Grafana URL", secret=False, placeholder="https://mochacare.grafana.net", max_length=URL_MAX),
             Field("token", "Service account token", placeholder="glsa_…"),
+            *DRAIN_FIELDS,
         ),
     ),
     "amplitude": IntegrationForm(
@@ -69,10 +101,13 @@ FORMS: dict[str, IntegrationForm] = {
 }
 
 
-def credentials_modal(form: IntegrationForm, current: Mapping[str, str], *, channel_hint: str = "") -> dict:
+def credentials_modal(
+    form: IntegrationForm, current: Mapping[str, str], *, channel_hint: str = "", notes: Sequence[str] = ()
+) -> dict:
     """`current` maps field name → how the stored value may be shown: a mask for secrets ("set, ends in …4f2a"),
     the value itself for non-secrets. A secret input starts empty: leaving it empty keeps the stored value."""
     blocks: list = [SectionBlock(text=MarkdownTextObject(text=form.intro))]
+    blocks += [ContextBlock(elements=[MarkdownTextObject(text=note[:3000])]) for note in notes]
     for field in form.fields:
         shown = current.get(field.name)
         if field.options:
@@ -101,7 +136,7 @@ def credentials_modal(form: IntegrationForm, current: Mapping[str, str], *, chan
                 label=field.label,
                 element=element,
                 hint=hint,
-                optional=bool((field.secret or too_long) and shown),
+                optional=bool(field.optional or ((field.secret or too_long) and shown)),
             )
         )
     blocks.append(

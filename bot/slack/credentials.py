@@ -27,6 +27,7 @@ from bot.slack.home import publish_home
 from skills.base import Readiness, SkillContext
 from skills.readiness import STATUS_LABEL, skill_readiness
 from skills.registry import factory_for
+from skills.vercel_drain import drain_url
 from storage.audit import mask
 from storage.teams import Team
 
@@ -41,6 +42,7 @@ class _Overlay:
 
     def __init__(self, services: Services, integration: str, values: Mapping[str, str]) -> None:
         self.services, self.integration, self.values = services, integration, values
+        self.db = services.storage.db  # the drain relay's saved status, for the Grafana row
 
     async def get_all(self, team_id: str, integration: str) -> dict[str, str]:
         stored = await self.services.credentials.get_all(team_id, integration)
@@ -54,9 +56,9 @@ def validate(form: IntegrationForm, values: Mapping[str, str], stored: Mapping[s
         value = values.get(field.name)
         if field.name.startswith("config:"):
             continue
-        if not value and not stored.get(field.name):
+        if not value and not stored.get(field.name) and not field.optional:
             errors[field.block_id] = f"Enter the {field.label.lower()}."
-        elif value and field.name == "url":
+        elif value and field.name in ("url", "loki_push_url"):
             parsed = urlparse(value)
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 errors[field.block_id] = "Enter the full URL, like https://mochacare.grafana.net"
@@ -96,6 +98,17 @@ async def save(services: Services, team: Team, form: IntegrationForm, values: Ma
         await services.patch_config(team.id, patch, actor)
 
 
+def drain_note(services: Services) -> str:
+    """Where Vercel's drain goes: sitrep's relay (Loki takes only its own push format, not Vercel's)."""
+    url = drain_url(services.settings.public_url)
+    if url is None:
+        return (
+            "*Vercel log drain:* set SITREP_PUBLIC_URL to sitrep's public https address first; the drain URL is "
+            "`$SITREP_PUBLIC_URL/drains/vercel`."
+        )
+    return f"*Vercel log drain:* paste `{url}` into Vercel → Team Settings → Drains → Add Drain (custom endpoint)."
+
+
 def register(app: AsyncApp, services: Services) -> None:
     async def open_form(ack: AsyncAck, body: dict, client: AsyncWebClient, action: dict) -> None:
         await ack()
@@ -108,10 +121,12 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         team = await services.team_for((body.get("team") or {}).get("id"))
         stored = await services.credentials.get_all(team.id, form.integration)
-        current = {name: mask(value) if name != "url" else value for name, value in stored.items()}
+        shown = {f.name for f in form.fields if not f.secret}
+        current = {name: value if name in shown else mask(value) for name, value in stored.items()}
         if form.integration == "amplitude":
             current["config:amplitude.region"] = team.config.amplitude.region or services.settings.amplitude_region
-        await client.views_update(view_id=view_id, view=credentials_modal(form, current))
+        notes = [drain_note(services)] if form.integration == "grafana" else []
+        await client.views_update(view_id=view_id, view=credentials_modal(form, current, notes=notes))
 
     for action_id in CONFIGURE_ACTIONS:
         app.action(action_id)(open_form)
@@ -146,6 +161,8 @@ def register(app: AsyncApp, services: Services) -> None:
             await client.views_update(view_id=view_id, view=result_modal(form.title, lines))
             return
         await save(services, team, form, values, actor=user or "slack")
+        if services.drain is not None:
+            services.drain.invalidate()
         log.info("%s credentials updated by %s", form.title, user)
         lines = [f":white_check_mark: *Saved.* {form.title} is now: *{STATUS_LABEL[row.status]}*."]
         if row.detail:

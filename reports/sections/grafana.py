@@ -7,7 +7,8 @@ Every query is issued at once (one round trip) once the data sources and the Lok
   all lines, error lines (the error-pattern filter), lines with a `statusCode` (the Vercel drain's request
   lines) and lines with a 5xx `statusCode`. When request lines exist the error rate is 5xx / requests,
   otherwise error lines / all lines; the section says which.
-- the top error patterns (loki_error_patterns over the current window);
+- the top error patterns (loki_error_patterns over the current window: Loki's own patterns where it has them,
+  else drain3 over the newest error lines, counted over the whole window);
 - the raw `_bucket` counters of a latency histogram, when Prometheus has one (p95 computed in code);
 - Grafana-managed alerts.
 """
@@ -324,9 +325,9 @@ def _patterns(section: Section, result: Any) -> None:
         return
     items = [Item(str(p.get("pattern")), int(p.get("count") or 0), code=True) for p in result.get("patterns") or []]
     note = ""
-    scanned = int(result.get("lines_scanned") or 0)
-    if scanned >= patterns.DEFAULT_SCAN:
-        note = f"counts from the newest {scanned:,} error lines"
+    if result.get("counted", "window") != "window":
+        scanned = int(result.get("lines_scanned") or 0)
+        note = f"some counts only from the newest {scanned:,} error lines"
     section.listings.append(
         Listing(
             "Top error patterns",

@@ -201,10 +201,10 @@ async def cmd_patterns(skill: GrafanaSkill, args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    print(f"{result.get('lines_scanned', 0)} error lines in the last {args.since}; query {result.get('query')}")
+    print(f"{result.get('error_lines', 0)} error lines in the last {args.since}; query {result.get('query')}")
     for row in result["patterns"]:
         print(f"×{row['count']:<6} {row['pattern']}")
-        if row["example"] != row["pattern"]:
+        if row.get("example") and row["example"] != row["pattern"]:
             print(f"        e.g. {row['example']}")
     _notes(result)
     return 0

@@ -1,43 +1,46 @@
-"""Error patterns: error-ish log lines clustered into templates by masking variable tokens as <*>."""
+"""Error patterns: the error lines of a window grouped into templates, with counts over the whole window.
+
+Loki 3 clusters lines itself (pattern ingestion, `/loki/api/v1/patterns`): when the instance has it and the query
+is a bare stream selector, its patterns whose words name an error are the answer, counted over the whole window.
+Elsewhere (404: ingestion off; or a query with its own filters) the newest error lines are clustered here with
+drain3 (the Drain algorithm Loki's pattern ingester also uses), and when those lines are not all of the window,
+each shown pattern is counted over the whole window with one `count_over_time` query.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from drain3 import TemplateMiner
+from drain3.template_miner_config import TemplateMinerConfig
+
 from skills.base import SkillError, bounded
 from skills.grafana import loki
 from skills.grafana.explore import explore_url
 from skills.grafana.results import clip
-from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, iso
+from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, iso, to_ns
 
 if TYPE_CHECKING:
     from skills.grafana.api import GrafanaAPI
 
-ERROR_FILTER = '|~ "(?i)(error|exception|fail|timeout|5\\\\d\\\\d)"'
+# A 5xx status as a word of its own: JSON lines carry ms timestamps, whose digits hold "5dd" almost always.
+ERROR_WORDS = r"(?i)(error|exception|fail|timeout|\\b5\\d\\d\\b)"
+ERROR_FILTER = f'|~ "{ERROR_WORDS}"'
+_RE2_SPECIAL = re.compile(r"[\\.+*?()|\[\]{}^$]")  # what RE2 (Loki's regexps) reads as syntax
+_ERRORISH = re.compile(r"(?i)(error|exception|fail|timeout|\b5\d\d\b)")
 DEFAULT_SCAN = 2000
 DEFAULT_TOP = 20
 WILDCARD = "<*>"
+LOKI_WILDCARD = "<_>"
 MAX_TEMPLATE = 300
-
-# Order matters: the specific shapes first, bare numbers last.
-_MASKS: list[re.Pattern[str]] = [
-    re.compile(r"\"(?:[^\"\\]|\\.)*\"|(?<![A-Za-z])'(?:[^'\\]|\\.)*'"),  # quoted strings
-    re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),  # UUID
-    re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"),  # timestamp
-    re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),  # e-mail
-    re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b"),  # IPv4[:port]
-    re.compile(r"\b(?:[0-9a-fA-F]{1,4}:){3,7}[0-9a-fA-F]{1,4}\b"),  # IPv6 (full form)
-    re.compile(r"\b0x[0-9a-fA-F]+\b"),  # hex literal
-    re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"),  # hex id
-    re.compile(r"\b(?=(?:[\w-]*\d){2})(?=[\w-]*[A-Za-z])[\w-]{10,}\b"),  # long mixed ids: req_8f3k2j9x0, dpl_Hx9..
-    re.compile(r"(?<![A-Za-z_])[-+]?\d+(?:[.,]\d+)*"),  # numbers (units stay: 5000ms -> <*>ms)
-]
-_RUNS = re.compile(r"<\*>(?:[\s.:,/_-]*<\*>)+")
-_SPACE = re.compile(r"\s+")
+MAX_CLUSTERS = 1000
+COUNT_CONCURRENCY = 4
+PATTERN_POINTS = 60  # samples per pattern asked of Loki; they are summed over the window
 
 
 def message_of(line: str) -> str:
@@ -62,48 +65,50 @@ def message_of(line: str) -> str:
     return text
 
 
-def template_of(message: str) -> str:
-    """The message with its variable parts masked as <*>."""
-    text = message
-    for pattern in _MASKS:
-        text = pattern.sub(WILDCARD, text)
-    text = _RUNS.sub(WILDCARD, text)
-    text = _SPACE.sub(" ", text).strip()
-    return clip(text, MAX_TEMPLATE)
-
-
 @dataclass
 class Cluster:
     pattern: str
     count: int
-    example: str
+    example: str  # the newest line's message; "" when Loki found the pattern (it sends no example)
     last_ns: int
+    partial: bool = False  # counted in the scanned lines only (recounting over the window did not work)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "pattern": self.pattern,
-            "count": self.count,
-            "example": clip(self.example, MAX_TEMPLATE),
-            "last_seen": iso(from_ns(self.last_ns)) if self.last_ns else None,
-        }
+        row: dict[str, Any] = {"pattern": self.pattern, "count": self.count}
+        if self.example:
+            row["example"] = clip(self.example, MAX_TEMPLATE)
+        row["last_seen"] = iso(from_ns(self.last_ns)) if self.last_ns else None
+        if self.partial:
+            row["counted"] = "in the scanned lines only"
+        return row
+
+
+def _miner() -> TemplateMiner:
+    config = TemplateMinerConfig()  # drain3's defaults (similarity 0.4, depth 4), no masking, no persistence
+    config.drain_max_clusters = MAX_CLUSTERS
+    return TemplateMiner(config=config)
 
 
 def cluster(lines: Iterable[tuple[int, str]]) -> list[Cluster]:
-    """(ns, line) pairs -> clusters by template, most frequent first (ties: most recent first)."""
-    found: dict[str, Cluster] = {}
+    """(ns, line) pairs -> drain3 clusters (varying tokens as <*>), most frequent first (ties: most recent first).
+
+    The example of a cluster is its newest line's message."""
+    miner = _miner()
+    newest: dict[int, tuple[int, str]] = {}
     for ns, line in lines:
         message = message_of(line)
-        key = template_of(message)
-        if not key:
+        if not message:
             continue
-        hit = found.get(key)
-        if hit is None:
-            found[key] = Cluster(key, 1, message, ns)
-            continue
-        hit.count += 1
-        if ns > hit.last_ns:
-            hit.last_ns, hit.example = ns, message
-    return sorted(found.values(), key=lambda c: (-c.count, -c.last_ns))
+        found = miner.add_log_message(message)
+        cluster_id = int(found["cluster_id"])
+        if cluster_id not in newest or ns > newest[cluster_id][0]:
+            newest[cluster_id] = (ns, message)
+    clusters = [
+        Cluster(clip(c.get_template(), MAX_TEMPLATE), c.size, newest[c.cluster_id][1], newest[c.cluster_id][0])
+        for c in miner.drain.clusters
+        if c.cluster_id in newest
+    ]
+    return sorted(clusters, key=lambda c: (-c.count, -c.last_ns))
 
 
 def error_query(selector_or_query: str) -> str:
@@ -118,6 +123,89 @@ def error_query(selector_or_query: str) -> str:
         )
     selector, pipeline = parts
     return f"{selector} {ERROR_FILTER}" if not pipeline else f"{selector} {pipeline}"
+
+
+async def loki_patterns(client: GrafanaAPI, uid: str, selector: str, window: TimeRange) -> list[Cluster] | None:
+    """Loki's own patterns of the selector's lines whose words name an error, counted over the window, most
+    frequent first; None when the instance has pattern ingestion off (404)."""
+    step = max(1, int(window.seconds / PATTERN_POINTS))
+    params = {"query": selector, "start": to_ns(window.start), "end": to_ns(window.end), "step": f"{step}s"}
+    try:
+        body = await client.proxy(uid, "loki/api/v1/patterns", params, upstream="Loki")
+    except SkillError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    rows = body.get("data") if isinstance(body, dict) else None
+    start_s, end_s = window.start.timestamp(), window.end.timestamp()
+    found: list[Cluster] = []
+    for row in rows if isinstance(rows, list) else []:
+        pattern = str(row.get("pattern") or "") if isinstance(row, dict) else ""
+        if not pattern or not _ERRORISH.search(pattern.replace(LOKI_WILDCARD, " ")):
+            continue
+        count, last = 0, 0.0
+        for sample in row.get("samples") or []:
+            try:
+                ts, n = float(sample[0]), int(float(sample[1]))
+            except (TypeError, ValueError, IndexError):
+                continue
+            if start_s - step <= ts <= end_s and n > 0:
+                count, last = count + n, max(last, ts)
+        if count:
+            found.append(
+                Cluster(clip(pattern.replace(LOKI_WILDCARD, WILDCARD), MAX_TEMPLATE), count, "", int(last * 1e9))
+            )
+    return sorted(found, key=lambda c: (-c.count, -c.last_ns))
+
+
+def words_filter(template: str) -> str | None:
+    """A LogQL line filter for the lines of a template: its fixed words in order, anything between them.
+
+    Words a raw (JSON) line would carry escaped (quotes, backslashes) are left out, which only widens the match;
+    None when nothing fixed is left."""
+    words = [part for token in template.split() for part in token.split(WILDCARD) if part]
+    kept = [_RE2_SPECIAL.sub(r"\\\g<0>", w) for w in words if not any(ch in w for ch in '"\\`')]
+    return f"|~ `{'.*'.join(kept)}`" if kept else None
+
+
+async def count_lines(client: GrafanaAPI, uid: str, expr: str, window: TimeRange) -> int:
+    """How many lines `expr` matches over the whole window: one instant count_over_time at its end."""
+    metric = f"sum(count_over_time({expr} [{max(1, int(window.seconds))}s]))"
+    params = {"query": metric, "time": to_ns(window.end)}
+    body = await client.proxy(uid, "loki/api/v1/query", params, upstream="Loki")
+    data = body.get("data") if isinstance(body, dict) else None
+    result = data.get("result") if isinstance(data, dict) else None
+    if not result:
+        return 0
+    try:
+        return int(float(result[0]["value"][1]))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return 0
+
+
+async def _count_over_window(
+    client: GrafanaAPI, uid: str, expr: str, shown: list[Cluster], window: TimeRange
+) -> tuple[int, list[bool]]:
+    """The window's error lines, and each shown cluster recounted over the window (True where that worked)."""
+    gate = asyncio.Semaphore(COUNT_CONCURRENCY)
+
+    async def one(query: str) -> int:
+        async with gate:
+            return await count_lines(client, uid, query, window)
+
+    filters = [words_filter(c.pattern) for c in shown]
+    jobs = [one(expr)] + [one(f"{expr} {f}") for f in filters if f]
+    counts = await asyncio.gather(*jobs)
+    total, per = counts[0], iter(counts[1:])
+    recounted = []
+    for c, f in zip(shown, filters, strict=True):
+        n = next(per) if f else None
+        if n is not None and n >= c.count:
+            c.count = n
+            recounted.append(True)
+        else:  # no words, or fewer than seen (the words missed the raw lines): keep what was seen
+            recounted.append(False)
+    return total, recounted
 
 
 async def error_patterns(
@@ -149,36 +237,49 @@ async def error_patterns(
             }
         selector_or_query = selector
     expr = error_query(selector_or_query)
-    data = await loki.fetch(client, ds_uid, expr, window, limit=limit)
-    if data.get("resultType") != "streams":
-        raise SkillError("Grafana", "error patterns need a log query, not a metric query", "Drop the aggregation")
-    lines = loki.entries(data)
-    clusters = cluster((e[0], e[2]) for e in lines)
+    selector, pipeline = loki.split_selector(selector_or_query) or (selector_or_query, "")
     envelope: dict[str, Any] = {
         "query": expr,
         "datasource_uid": ds_uid,
         "since": since if start is None else None,
         "start": iso(window.start),
         "end": iso(window.end),
-        "lines_scanned": len(lines),
-        "pattern_count": len(clusters),
         "explore_url": explore_url(client.base_url, ds_uid, "loki", expr, window),
     }
+    from_loki = None if pipeline else await loki_patterns(client, ds_uid, selector, window)
+    notes: list[str] = []
+    if from_loki is not None:
+        clusters = from_loki
+        envelope.update(source="loki patterns", counted="window", error_lines=sum(c.count for c in clusters))
+    else:
+        data = await loki.fetch(client, ds_uid, expr, window, limit=limit)
+        if data.get("resultType") != "streams":
+            raise SkillError("Grafana", "error patterns need a log query, not a metric query", "Drop the aggregation")
+        lines = loki.entries(data)
+        clusters = cluster((e[0], e[2]) for e in lines)
+        envelope.update(source="drain3", lines_scanned=len(lines), counted="window", error_lines=len(lines))
+        if len(lines) >= limit and clusters:
+            total, recounted = await _count_over_window(client, ds_uid, expr, clusters[:top], window)
+            envelope["error_lines"] = max(total, len(lines))
+            clusters[:top] = sorted(clusters[:top], key=lambda c: (-c.count, -c.last_ns))
+            if not all(recounted):
+                envelope["counted"] = "window, or the newest lines where marked"
+                for c, ok in zip(clusters[:top], recounted, strict=True):
+                    c.partial = not ok
+            notes.append(f"patterns found in the newest {limit} error lines")
+    envelope["pattern_count"] = len(clusters)
     if not clusters:
         hint = (
             f"no error lines in the last {since}, which is good news if logs are flowing; otherwise check the "
             f"selector with list_loki_labels. {loki.NO_LOGS[0].upper()}{loki.NO_LOGS[1:]}"
         )
         return dict(envelope, patterns=[], truncated=False, empty=True, hint=hint)
-    envelope["truncated"] = len(lines) >= limit or len(clusters) > top
+    if len(clusters) > top:
+        notes.append(f"showing the top {top} of {len(clusters)} patterns")
+    # cut: more patterns than shown, or patterns looked for in the newest lines only (older ones may be missing)
+    envelope["truncated"] = len(clusters) > top or envelope.get("lines_scanned", 0) >= limit
     rows = [c.to_dict() for c in clusters[:top]]
-    hint = "counts cover the newest lines only or the top patterns; narrow the selector or the range to see more"
-    result = bounded(envelope, "patterns", rows, hint=hint)
-    if envelope["truncated"] and "hint" not in result:
-        notes = []
-        if len(lines) >= limit:
-            notes.append(f"only the newest {limit} matching lines were scanned")
-        if len(clusters) > top:
-            notes.append(f"showing the top {top} of {len(clusters)} patterns")
-        result["hint"] = "; ".join(notes) + ": narrow the selector or the range for exact counts"
+    result = bounded(envelope, "patterns", rows, hint="narrow the selector or the range to see every pattern")
+    if notes and "hint" not in result:
+        result["hint"] = "; ".join(notes) + "; narrow the selector or the range to see every pattern"
     return result

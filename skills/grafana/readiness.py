@@ -1,17 +1,25 @@
-"""Grafana's readiness row: no credentials, token rejected, no Loki, no log lines (the Vercel drain), logs flowing."""
+"""Grafana's readiness row: no credentials, token rejected, no Loki, no log lines (then the Vercel drain relay's
+step: not configured, no public URL, not receiving, Loki rejecting), logs flowing."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from skills.base import Readiness, ReadinessStatus, SkillError
 from skills.grafana import datasources, loki
 from skills.grafana.timeutil import TimeRange, from_ns, human_age, now
+from skills.vercel_drain.config import DrainConfig
+from skills.vercel_drain.readiness import NOT_CONFIGURED, DrainState, assess
+from skills.vercel_drain.status import RelayStatus
 
 if TYPE_CHECKING:
     from skills.base import Credential
     from skills.grafana.client import GrafanaClient
+
+# The drain relay's state, given Grafana's Loki data source (its URL and user hint the push settings).
+DrainProbe = Callable[[dict[str, Any]], Awaitable[DrainState]]
 
 NAME = "Grafana"
 TIMEOUT_S = 8.0
@@ -33,11 +41,11 @@ def not_configured(url: Credential, token: Credential) -> Readiness:
     )
 
 
-async def check(client: GrafanaClient, timeout: float = TIMEOUT_S) -> Readiness:
+async def check(client: GrafanaClient, timeout: float = TIMEOUT_S, drain: DrainProbe | None = None) -> Readiness:
     """The diagnosis, bounded by `timeout` so the Home tab never hangs."""
     try:
         async with asyncio.timeout(timeout):
-            return await _diagnose(client)
+            return await _diagnose(client, drain or _no_relay)
     except TimeoutError:
         return Readiness(
             NAME,
@@ -47,7 +55,7 @@ async def check(client: GrafanaClient, timeout: float = TIMEOUT_S) -> Readiness:
         )
 
 
-async def _diagnose(client: GrafanaClient) -> Readiness:
+async def _diagnose(client: GrafanaClient, drain: DrainProbe) -> Readiness:
     try:
         health, user = await asyncio.gather(client.health(), client.identity())
         raw = await client.datasources_raw(fresh=True)
@@ -75,21 +83,28 @@ async def _diagnose(client: GrafanaClient) -> Readiness:
         age = await _last_line_age(client, str(loki_uid))
     except SkillError as exc:
         return _from_error(client, exc, detail=where)
+    relay = await drain(loki_ds)
     if age is None:
+        if relay.flowing:
+            missing = f"the drain relay is {relay.summary}, but {loki_ds.get('name')} shows no line in the last hour"
+            step = f"Check that the push URL is the Loki of this stack ({loki_ds.get('url')}), then refresh."
+        else:
+            missing, step = f"no log lines in the last hour: {relay.summary}", relay.step
         return Readiness(
             NAME,
             ReadinessStatus.BLOCKED,
-            "no log lines in the last hour: the Vercel log drain is not set up",
-            drain_step(loki_ds),
+            missing,
+            step,
             detail=f"{where}; Loki data source {loki_ds.get('name')} ({loki_uid})",
         )
+    relayed = f"; Vercel drain: {relay.summary}" if relay.state != NOT_CONFIGURED else ""
     return Readiness(
         NAME,
         ReadinessStatus.READY,
         "nothing",
         "Ask @sitrep about errors, or create the dashboard: "
         'python -m skills.grafana create-dashboard --title "<Team> Overview" --template vercel-overview.json',
-        detail=f"logs flowing, last line {_ago(age)}; {where}",
+        detail=f"logs flowing, last line {_ago(age)}; {where}{relayed}",
     )
 
 
@@ -124,15 +139,20 @@ def _ago(seconds: float) -> str:
 
 
 def drain_step(loki_ds: dict[str, Any]) -> str:
-    """What to enter in Vercel → Settings → Log Drains."""
+    """How Vercel's logs get to Loki (Loki takes only its push format, so through sitrep's relay)."""
     base = str(loki_ds.get("url") or "").rstrip("/")
-    endpoint = f"{base}/loki/api/v1/push" if base.startswith("http") else "<your Loki URL>/loki/api/v1/push"
-    user = loki_ds.get("basicAuthUser") or "<Grafana Cloud Loki user id>"
+    url = f"{base}/loki/api/v1/push" if base.startswith("http") else "<your Loki URL>/loki/api/v1/push"
+    user = loki_ds.get("basicAuthUser") or "the Loki instance id"
     return (
-        "Set up the Vercel log drain (Vercel → Settings → Log Drains → Add): "
-        f"endpoint {endpoint}, format JSON, delivery NDJSON, basic auth user {user} with a Grafana Cloud "
-        "access-policy token (logs:write) as password. Logs show up within 2-3 minutes; then refresh."
+        "Vercel logs reach Loki through sitrep's drain relay: in Home tab → Configure Grafana set the Loki push URL "
+        f"({url}), user ({user}) and a logs:write token, then add a Vercel drain to "
+        "$SITREP_PUBLIC_URL/drains/vercel. The Home tab's Grafana row shows the next step."
     )
+
+
+async def _no_relay(loki_ds: dict[str, Any]) -> DrainState:
+    """Without the relay's settings at hand: its first step, with the push URL and user Grafana knows."""
+    return assess(DrainConfig(), RelayStatus(), loki=loki_ds)
 
 
 def _from_error(client: GrafanaClient, exc: SkillError, detail: str = "") -> Readiness:

@@ -9,6 +9,7 @@ from skills.base import Credential, Readiness, RetryPolicy, Skill, SkillContext,
 from skills.grafana import readiness as readiness_mod
 from skills.grafana.client import INTEGRATION, GrafanaClient
 from skills.grafana.tools import build_tools
+from skills.vercel_drain.readiness import probe_for as drain_probe_for
 
 
 class GrafanaSkill(Skill):
@@ -24,8 +25,10 @@ class GrafanaSkill(Skill):
         prometheus_uid: str | None = None,
         readiness_timeout: float = readiness_mod.TIMEOUT_S,
         policy: RetryPolicy | None = None,
+        drain: readiness_mod.DrainProbe | None = None,
     ) -> None:
         self.url = url
+        self.drain = drain
         self.token = token
         self.readiness_timeout = readiness_timeout
         self._client: GrafanaClient | None = None
@@ -49,7 +52,7 @@ class GrafanaSkill(Skill):
     async def readiness(self) -> Readiness:
         if self._client is None:
             return readiness_mod.not_configured(self.url, self.token)
-        return await readiness_mod.check(self._client, self.readiness_timeout)
+        return await readiness_mod.check(self._client, self.readiness_timeout, self.drain)
 
     async def check(self) -> dict[str, Any]:
         """Health, version, who the token is, data sources, and the readiness diagnosis."""
@@ -99,4 +102,6 @@ async def open_skill(ctx: SkillContext) -> GrafanaSkill:
     url = await ctx.credential("grafana", "url", "GRAFANA_URL")
     token = await ctx.credential("grafana", "token", "GRAFANA_TOKEN")
     overrides = ctx.team.config.grafana.datasources
-    return GrafanaSkill(url, token, loki_uid=overrides.loki, prometheus_uid=overrides.prometheus)
+    return GrafanaSkill(
+        url, token, loki_uid=overrides.loki, prometheus_uid=overrides.prometheus, drain=drain_probe_for(ctx)
+    )

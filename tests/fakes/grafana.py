@@ -103,6 +103,7 @@ class FakeGrafana:
         self.user = user or {"id": 2, "login": "sa-1-sitrep", "name": "sitrep", "email": "sa-1-sitrep", "orgId": 1}
         self.prometheus_upstream = prometheus_upstream
         self.streams: list[dict[str, Any]] = []  # [{"stream": {labels}, "values": [[ns str, line], ...]}]
+        self.loki_patterns = False  # Loki 3's pattern ingestion (/loki/api/v1/patterns); off by default, as in Loki
         self.prom_series: list[dict[str, Any]] = []  # [{"metric": {...}, "samples": [(ts, value), ...]}]
         self.prom_metadata: dict[str, list[dict[str, str]]] = {}  # GET /api/v1/metadata: metric -> [{type, help}]
         self.dashboards: dict[str, dict[str, Any]] = {}  # uid -> {"dashboard", "meta"}
@@ -346,7 +347,7 @@ class FakeGrafana:
         if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
             params.update(await request.post())  # type: ignore[arg-type]
         if ds["type"] == "loki":
-            status, payload = handle_loki(self.streams, rest, params)
+            status, payload = handle_loki(self.streams, rest, params, patterns=self.loki_patterns)
         elif ds["type"] == "prometheus":
             if self.prometheus_upstream:
                 return await self._forward(request, rest)

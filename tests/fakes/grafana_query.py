@@ -7,6 +7,9 @@ import re
 import time
 from typing import Any
 
+from drain3 import TemplateMiner
+from drain3.template_miner_config import TemplateMinerConfig
+
 
 def now_ns() -> int:
     return time.time_ns()
@@ -197,7 +200,37 @@ def _ns(value: str | None, default: int) -> int:
     return int(float(value) * 1e9)
 
 
-def handle_loki(streams: list[dict[str, Any]], path: str, params: dict[str, str]) -> tuple[int, Any]:
+def _patterns(streams: list[dict[str, Any]], params: dict[str, str], start: int, end: int) -> list[dict[str, Any]]:
+    """Loki 3's /patterns: the selector's lines clustered by Drain (here drain3), variable tokens as <_>, with
+    [seconds, count] samples per step."""
+    matchers, rest = parse_selector(params.get("query") or "")
+    if rest.strip():
+        raise QueryError("parse error : only a stream selector is allowed in a patterns query")
+    step = max(1, int(float((params.get("step") or "60s").rstrip("s")))) * 10**9
+    config = TemplateMinerConfig()
+    config.parametrize_numeric_tokens = True
+    miner = TemplateMiner(config=config)
+    hits: list[tuple[int, int]] = []
+    for stream in _select(streams, matchers):
+        for ts, line in stream["values"]:
+            if start <= int(ts) <= end:
+                hits.append((int(miner.add_log_message(line)["cluster_id"]), int(ts)))
+    out = []
+    for c in miner.drain.clusters:
+        buckets: dict[int, int] = {}
+        for cluster_id, ts in hits:
+            if cluster_id == c.cluster_id:
+                slot = start + (ts - start) // step * step
+                buckets[slot] = buckets.get(slot, 0) + 1
+        pattern = c.get_template().replace("<*>", "<_>")
+        out.append({"pattern": pattern, "samples": [[t // 10**9, n] for t, n in sorted(buckets.items())]})
+    return out
+
+
+def handle_loki(
+    streams: list[dict[str, Any]], path: str, params: dict[str, str], *, patterns: bool = False
+) -> tuple[int, Any]:
+    """Loki's HTTP API over `streams`. `patterns`: whether pattern ingestion is on (off, Loki's default: 404)."""
     now = now_ns()
     start = _ns(params.get("start"), now - 3600 * 10**9)
     end = _ns(params.get("end"), now)
@@ -229,6 +262,10 @@ def handle_loki(streams: list[dict[str, Any]], path: str, params: dict[str, str]
                 grouped.setdefault(key, {"stream": dict(labels), "values": []})["values"].append([str(ts), line])
             result = list(grouped.values())
             return 200, {"status": "success", "data": {"resultType": "streams", "result": result, "stats": stats}}
+        if path == "/loki/api/v1/patterns":
+            if not patterns:
+                return 404, "404 page not found\n"
+            return 200, {"status": "success", "data": _patterns(streams, params, start, end)}
         live = [s for s in streams if any(start <= int(ts) <= end for ts, _ in s["values"])]
         if params.get("query"):
             live = _select(live, parse_selector(params["query"])[0])

@@ -1,0 +1,109 @@
+"""The Vercel drain relay: lines per second relayed on this machine, and the latency it adds (receipt -> push).
+
+sitrep's web server and relay run in-process against the local Loki push receiver (tests/fakes/loki.py, on the
+same event loop, so its parsing is counted against the relay). Signed NDJSON requests of 500 Vercel-shaped lines
+go out four at a time, like a busy drain; a 503 (queue full) is retried as Vercel would. Printed: lines/s over
+the whole run (first request -> last line taken by Loki) against the 10,000 lines/s target, and the p99 of each
+batch's wait from its oldest line's receipt to Loki's 204 (an upper bound for every line in it) against 1.5 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+from cryptography.fernet import Fernet
+
+from bot.runtime import start_relay
+from bot.services import Services
+from bot.web import bound_port, start_web
+from settings import Settings
+from skills.vercel_drain import RelayLimits
+from skills.vercel_drain.relay import Batch
+from storage.services import open_storage
+from tests.drain_support import DRAIN_SECRET, entry, ndjson, sign
+from tests.fakes.loki import FakeLoki
+
+LINES = 60_000
+PER_REQUEST = 500
+CONCURRENCY = 4
+TARGET_RATE = 10_000
+TARGET_P99_S = 1.5
+
+
+async def main() -> int:
+    waits: list[tuple[float, int]] = []
+
+    def on_push(batch: Batch, pushed_at: float) -> None:
+        waits.append((pushed_at - batch.received, batch.lines))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        async with FakeLoki() as loki:
+            settings = Settings.from_env(
+                {
+                    "SITREP_DB": str(Path(tmp) / "bench.db"),
+                    "SITREP_SECRET_KEY": Fernet.generate_key().decode(),
+                    "SITREP_HTTP_PORT": "0",
+                    "LOKI_PUSH_URL": loki.url,
+                    "LOKI_PUSH_USER": loki.user,
+                    "LOKI_PUSH_TOKEN": loki.token,
+                    "VERCEL_DRAIN_SECRET": DRAIN_SECRET,
+                }
+            )
+            services = Services(settings, await open_storage(settings))
+            relay = await start_relay(services, replace(RelayLimits(), status_every=5.0))
+            relay.on_push = on_push
+            services.drain = relay
+            runner = await start_web(services)
+            now_ms = int(time.time() * 1000)
+            bodies = []
+            for start in range(0, LINES, PER_REQUEST):
+                body = ndjson([entry(i % 100, ts_ms=now_ms + i) for i in range(start, start + PER_REQUEST)])
+                bodies.append((body, sign(body)))
+            refused = 0
+            try:
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}", timeout=30) as http:
+                    queue: asyncio.Queue[tuple[bytes, dict[str, str]]] = asyncio.Queue()
+                    for item in bodies:
+                        queue.put_nowait(item)
+
+                    async def sender() -> None:
+                        nonlocal refused
+                        while not queue.empty():
+                            body, headers = queue.get_nowait()
+                            while True:
+                                response = await http.post("/drains/vercel", content=body, headers=headers)
+                                if response.status_code == 200:
+                                    break
+                                refused += 1
+                                await asyncio.sleep(0.05)
+
+                    started = time.monotonic()
+                    await asyncio.gather(*(sender() for _ in range(CONCURRENCY)))
+                    await loki.wait_lines(LINES, timeout=120)
+                    elapsed = time.monotonic() - started
+            finally:
+                await runner.cleanup()
+                await relay.stop()
+                await services.close()
+    taken = len(loki.lines())
+    rate = taken / elapsed
+    per_line = sorted(w for w, n in waits for _ in range(n))
+    p99 = per_line[int(len(per_line) * 0.99) - 1]
+    print(f"   {LINES} lines in {len(bodies)} signed NDJSON requests, {CONCURRENCY} at a time; {refused} answered 503")
+    print(
+        f"   {taken} lines taken by Loki in {elapsed:.2f} s: {rate:,.0f} lines/s; {len(waits)} pushes, "
+        f"median batch wait {statistics.median(w for w, _ in waits):.2f} s"
+    )
+    print(f"   lines/s / 10,000 target:        {rate / TARGET_RATE:.2f}  (target >= 1)  " + _ok(rate >= TARGET_RATE))
+    print(f"   p99 receipt->push / 1.5 s:      {p99 / TARGET_P99_S:.2f}  (target <= 1)  " + _ok(p99 < TARGET_P99_S))
+    return 0 if taken == LINES and rate >= TARGET_RATE and p99 < TARGET_P99_S else 1
+
+
+def _ok(met: bool) -> str:
+    return "ok" if met else "MISSED"

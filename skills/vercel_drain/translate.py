@@ -1,0 +1,161 @@
+"""A Vercel drain body -> Loki lines. One line per entry: the entry's JSON, so `| json` works in LogQL.
+
+Labels are few and low-cardinality: service_name="vercel", source, level, environment, project (name, else id).
+Request ids, paths and hosts stay in the line, never in the labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _literal
+from typing import Any
+
+SERVICE = "vercel"
+SOURCES = frozenset({"build", "static", "lambda", "edge", "external", "firewall", "redirect"})
+LEVELS = {"debug": "debug", "info": "info", "warn": "warning", "warning": "warning", "error": "error"}
+LEVELS |= {"fatal": "fatal", "critical": "fatal"}
+MAX_LABEL_VALUE = 64
+Labels = tuple[tuple[str, str], ...]
+
+
+@dataclass(slots=True)
+class Line:
+    labels: Labels  # sorted (name, value) pairs: the stream
+    ns: int  # the entry's time, ns since the epoch
+    literal: str  # the line as a JSON string literal, ready for the push body
+    received: float  # time.monotonic() at receipt, for the relay's latency
+
+    @property
+    def size(self) -> int:
+        return len(self.literal) + 26  # ["<19 digits>",<literal>],
+
+
+def signature_ok(secret: str, raw: bytes, given: str | None) -> bool:
+    """x-vercel-signature: hex HMAC-SHA1 of the raw body keyed with the drain secret; compared in constant time."""
+    if not given:
+        return False
+    expected = hmac.new(secret.encode(), raw, hashlib.sha1).hexdigest().encode()
+    return hmac.compare_digest(expected, given.strip().lower().encode("utf-8", "replace"))
+
+
+def parse_body(raw: bytes) -> tuple[list[tuple[dict[str, Any], str | None]], int]:
+    """(entries, malformed count) of a JSON array, a single JSON object, or NDJSON.
+
+    Each entry comes with its NDJSON line as sent (None for an array or a single object), so the Loki line can
+    be Vercel's own text rather than a re-encoding.
+    """
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", "replace").strip()
+    if not text:
+        return [], 0
+    if text[0] in "[{":
+        try:
+            whole = json.loads(text)
+        except ValueError:
+            whole = None
+            if text[0] == "[":
+                return [], 1  # a broken array has no lines to save
+        if isinstance(whole, list):
+            items: list[tuple[dict[str, Any], str | None]] = [(e, None) for e in whole if isinstance(e, dict)]
+            return items, len(whole) - len(items)
+        if isinstance(whole, dict):
+            return [(whole, None)], 0
+    entries: list[tuple[dict[str, Any], str | None]] = []
+    malformed = 0
+    for chunk in text.split("\n"):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        try:
+            entry = json.loads(chunk)
+        except ValueError:
+            malformed += 1
+            continue
+        if isinstance(entry, dict):
+            entries.append((entry, chunk))
+        else:
+            malformed += 1
+    return entries, malformed
+
+
+def _label(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value.strip()[:MAX_LABEL_VALUE]
+    return None
+
+
+def labels_of(entry: dict[str, Any]) -> Labels:
+    key = tuple(entry.get(k) for k in ("source", "level", "type", "environment", "projectName", "projectId"))
+    try:
+        return _LABELS_CACHE[key]
+    except (KeyError, TypeError):  # TypeError: an unhashable value; computed, not cached
+        pass
+    labels = {"service_name": SERVICE}
+    source = _label(entry.get("source"))
+    if source:
+        labels["source"] = source if source in SOURCES else "other"
+    level = LEVELS.get(str(entry.get("level") or "").lower())
+    labels["level"] = level or ("error" if entry.get("type") == "stderr" else "info")
+    environment = _label(entry.get("environment"))
+    if environment:
+        labels["environment"] = environment
+    project = _label(entry.get("projectName")) or _label(entry.get("projectId"))
+    if project:
+        labels["project"] = project
+    result = tuple(sorted(labels.items()))
+    try:
+        if len(_LABELS_CACHE) < 10_000:
+            _LABELS_CACHE[key] = result
+    except TypeError:
+        pass
+    return result
+
+
+_LABELS_CACHE: dict[tuple[Any, ...], Labels] = {}
+
+
+def timestamp_ns(entry: dict[str, Any], fallback_ns: int) -> int:
+    """Vercel's `timestamp` (ms since the epoch) in ns; the receipt time when it is missing or not a number."""
+    value = entry.get("timestamp")
+    if isinstance(value, bool):
+        return fallback_ns
+    if isinstance(value, int):
+        return value * 1_000_000
+    if isinstance(value, float):
+        return int(value * 1_000_000)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip()) * 1_000_000
+    return fallback_ns
+
+
+def to_lines(entries: list[tuple[dict[str, Any], str | None]]) -> list[Line]:
+    """Loki lines of parsed entries: the NDJSON line as sent, else the entry re-encoded as compact JSON."""
+    received, now_ns = time.monotonic(), time.time_ns()
+    return [
+        Line(
+            labels_of(entry),
+            timestamp_ns(entry, now_ns),
+            _literal(sent if sent is not None else json.dumps(entry, ensure_ascii=False, separators=(",", ":"))),
+            received,
+        )
+        for entry, sent in entries
+    ]
+
+
+def push_body(lines: list[Line]) -> bytes:
+    """Loki's push JSON: {"streams":[{"stream":{labels},"values":[["<ns>","<line>"],...]}]}, each stream sorted."""
+    streams: dict[Labels, list[Line]] = {}
+    for line in lines:
+        streams.setdefault(line.labels, []).append(line)
+    parts = []
+    for labels, members in streams.items():
+        members.sort(key=lambda m: m.ns)
+        values = ",".join(f'["{m.ns}",{m.literal}]' for m in members)
+        parts.append(f'{{"stream":{json.dumps(dict(labels))},"values":[{values}]}}')
+    return ('{"streams":[' + ",".join(parts) + "]}").encode()
