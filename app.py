@@ -179,13 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = args.command or "run"
     quiet = command in ("status", "config", "report") or (command in ("run", "shell") and _shell_mode(command))
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else (logging.WARNING if quiet else logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if not args.verbose:
-        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per upstream request otherwise
+    configure_logging(logging.DEBUG if args.verbose else (logging.WARNING if quiet else logging.INFO))
     try:
         settings = Settings.from_env()
         if command in ("run", "shell"):
@@ -202,6 +196,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return EXIT_USAGE
+
+
+# Their debug lines carry raw Socket Mode payloads and request bodies: what a person typed into the credentials
+# modal, a key pasted into a question. Kept at INFO even with --verbose, so no secret reaches the log.
+RAW_PAYLOAD_LOGGERS = ("slack_bolt", "slack_sdk", "aiosqlite")
+
+
+def configure_logging(level: int) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if level > logging.DEBUG:
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per upstream request otherwise
+    else:
+        for name in RAW_PAYLOAD_LOGGERS:
+            logging.getLogger(name).setLevel(logging.INFO)
 
 
 def _shell_mode(command: str) -> bool:

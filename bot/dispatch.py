@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+import metrics
 from bot.agent import respond
 from bot.agent.question import Question
 from bot.blocks.answer import answer_blocks
@@ -72,6 +74,8 @@ async def answer(services: Services, question: Question) -> Answer:
         return Answer(body, answer_blocks(body))
     if words in REPORT_WORDS:
         return await report_answer(services, question.team)
+    started = time.monotonic()
     reply = await respond(services, replace(question, text=clean_question(question.text)))
+    metrics.count_question(question.source, reply.planner, time.monotonic() - started)
     blocks = answer_blocks(reply.text, answer_id=reply.answer_id, footer=reply.footer)
     return Answer(reply.text, blocks, answer_id=reply.answer_id)

@@ -40,6 +40,7 @@ class Runtime:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.web: web.AppRunner | None = None
+        self._warming: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         settings = self.services.settings
@@ -55,11 +56,24 @@ class Runtime:
         scheduler = ReportScheduler(self.services.jobs, self._run_job)
         await scheduler.start()
         self.services.scheduler = scheduler
+        self._warming = asyncio.create_task(self._warm())
+
+    async def _warm(self) -> None:
+        """Discover what the integrations have (data sources, labels, event names) while nobody waits for it."""
+        team = await self.services.team_for(None)
+        for skill in await self.services.skills_for(team):
+            try:
+                await skill.warm()
+            except Exception as exc:  # a failing integration says so when it is used; warming is best effort
+                log.info("warming %s failed: %s", skill.name, exc)
 
     async def _run_job(self, job: Job, scheduled_for: datetime) -> str | None:
         return await run_scheduled_report(self.services, job, scheduled_for)
 
     async def stop(self) -> None:
+        if self._warming is not None and not self._warming.done():
+            self._warming.cancel()
+            await asyncio.gather(self._warming, return_exceptions=True)
         scheduler, self.services.scheduler = self.services.scheduler, None
         if scheduler is not None:
             await scheduler.shutdown(timeout=SCHEDULER_STOP_S)

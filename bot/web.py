@@ -1,4 +1,5 @@
-"""The web server: /healthz, the admin config API (GET/PATCH /api/v1/config/me) and the Vercel drain."""
+"""The web server: /healthz, /metrics (Prometheus), the admin config API (GET/PATCH /api/v1/config/me) and the
+Vercel drain."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+import metrics
 from bot import drain
 from bot.services import Services
 from settings import Settings
@@ -68,6 +70,12 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "slack": bool(services.slack_identity)})
 
 
+async def metrics_page(request: web.Request) -> web.Response:
+    """sitrep's own metrics in the Prometheus text format (docs/metrics.md)."""
+    body, content_type = metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 async def get_config(request: web.Request) -> web.Response:
     team = await _team(request)
     return web.json_response({"org_id": team.org_id, "team_id": team.id, "config": team.config_document})
@@ -95,6 +103,7 @@ def build_web_app(services: Services) -> web.Application:
     app = web.Application(middlewares=[admin_auth], client_max_size=MAX_BODY)
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/api/v1/config/me", get_config)
     app.router.add_patch("/api/v1/config/me", patch_config)
     drain.register(app, lambda request: request.app[SERVICES].drain)

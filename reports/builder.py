@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from reports.model import Report, Section, failed
+from metrics import REPORT_SECTIONS_FAILED
+from reports.model import FAILED, Report, Section, failed
 from reports.sections.amplitude import KEY as AMPLITUDE_KEY
 from reports.sections.amplitude import TITLE as AMPLITUDE_TITLE
 from reports.sections.amplitude import amplitude_section
@@ -116,5 +117,8 @@ async def build_report(
         services, team, report, use_model=options.use_model, secrets=await services.secrets()
     )
     report.elapsed_s = round(time.monotonic() - started, 3)
+    for section in report.sections:
+        if section.status == FAILED:
+            REPORT_SECTIONS_FAILED.labels(integration=section.title).inc()
     log.info("report built in %.2fs: %s", report.elapsed_s, ", ".join(f"{s.title} {s.status}" for s in report.sections))
     return report

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from metrics import REPORTS_POSTED
 from reports.builder import DEFAULT_TITLE, build_report
 from reports.model import Report
 from reports.render import fallback_text, report_blocks
@@ -68,6 +69,7 @@ async def post_report(client: AsyncWebClient, channel: str, report: Report, secr
     ts = result.get("ts")
     if not ts:
         raise ReportError(f"chat.postMessage to {channel} answered without a message ts")
+    REPORTS_POSTED.inc()
     log.info("posted %s to %s (ts %s)", report.title, channel, ts)
     return str(ts)
 

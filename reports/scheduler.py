@@ -11,15 +11,15 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 
+from metrics import SCHEDULER_SLOTS
+from reports.cron import crontab_weekdays, next_fire, parse_cron, previous_fire  # noqa: F401 - re-exported
+from storage import run_lease
 from storage.jobs import INTERRUPTED, Job, JobStore, parse_slot, slot_key
 
 log = logging.getLogger(__name__)
@@ -34,84 +34,6 @@ ERROR_LIMIT = 300
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Cron maths: pure functions of (cron, time zone, instant), so they can be tested with a frozen clock.
-
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_LOOKBACKS = tuple(timedelta(days=d) for d in (1 / 24, 1, 8, 32, 367, 366 * 8 + 1))
-
-
-def _weekday(text: str) -> int:
-    if text.isdigit() and 0 <= int(text) <= 7:
-        return int(text)
-    if text in _WEEKDAYS:
-        return _WEEKDAYS.index(text)
-    raise ValueError(f"{text!r} is not a day of the week (0-7 or sun-sat)")
-
-
-def crontab_weekdays(field: str) -> str:
-    """A crontab day-of-week field (0 or 7 = Sunday) as APScheduler 3 day names (it counts 0 as Monday)."""
-    field = field.strip().lower()
-    if field in ("*", "?"):
-        return "*"
-    days: set[int] = set()
-    for item in field.split(","):
-        span, _, step_text = item.partition("/")
-        step = int(step_text) if step_text.isdigit() else 0 if step_text else 1
-        if step < 1:
-            raise ValueError(f"bad step in day-of-week {item!r}")
-        if span == "*":
-            low, high = 0, 6
-        elif "-" in span:
-            first, last = span.split("-", 1)
-            low, high = _weekday(first), _weekday(last)
-        else:
-            low = _weekday(span)
-            high = 6 if step_text else low
-        if high < low:
-            raise ValueError(f"day-of-week range {item!r} runs backwards")
-        days.update(day % 7 for day in range(low, high + 1, step))
-    return ",".join(_WEEKDAYS[day] for day in sorted(days))
-
-
-@lru_cache(maxsize=256)
-def parse_cron(cron: str, tz: str) -> CronTrigger:
-    """A 5-field crontab expression in an IANA time zone as a CronTrigger; ValueError when either is invalid.
-
-    Standard weekday numbers are honoured. As in APScheduler, a restricted day-of-month and day-of-week must
-    both match (classic cron matches either).
-    """
-    fields = cron.split()
-    if len(fields) != 5:
-        raise ValueError(f"cron {cron!r} needs 5 fields: minute hour day-of-month month day-of-week")
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{tz!r} is not an IANA time zone (like America/Los_Angeles)") from exc
-    minute, hour, day, month, weekday = fields
-    return CronTrigger(
-        minute=minute, hour=hour, day=day, month=month, day_of_week=crontab_weekdays(weekday), timezone=zone
-    )
-
-
-def next_fire(cron: str, tz: str, after: datetime) -> datetime | None:
-    """The first slot strictly after `after`, in the job's time zone."""
-    return parse_cron(cron, tz).get_next_fire_time(None, after + timedelta(microseconds=1))
-
-
-def previous_fire(cron: str, tz: str, before: datetime) -> datetime | None:
-    """The latest slot at or before `before`, in the job's time zone (None if there is none in 8 years)."""
-    trigger = parse_cron(cron, tz)
-    for lookback in _LOOKBACKS:
-        slot = trigger.get_next_fire_time(None, before - lookback)
-        if slot is None or slot > before:
-            continue
-        while (following := next_fire(cron, tz, slot)) is not None and following <= before:
-            slot = following
-        return slot
-    return None
 
 
 def one_line_error(exc: BaseException, limit: int = ERROR_LIMIT) -> str:
@@ -160,6 +82,7 @@ class ReportScheduler:
         self._jobs: dict[int, Job] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._inflight: set[asyncio.Task[Any]] = set()
+        self._watchers: set[asyncio.Task[Any]] = set()  # slots another live process runs (take over if it dies)
 
     @property
     def running(self) -> bool:
@@ -232,6 +155,8 @@ class ReportScheduler:
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None and scheduler.running:
             scheduler.pause()
+        for watcher in self._watchers:
+            watcher.cancel()
         pending = {t for t in self._inflight | self._background if not t.done()}
         if pending:
             _, pending = await asyncio.wait(pending, timeout=timeout)
@@ -278,7 +203,9 @@ class ReportScheduler:
             if run_id is None:
                 log.info("%s at %s was already claimed by another sitrep; not running it", job.name, slot)
                 return None
+            SCHEDULER_SLOTS.labels(outcome="claimed").inc()
             log.info("running %s for %s (run %d)", job.name, slot, run_id)
+            beating = asyncio.create_task(self._heartbeat(run_id))
             try:
                 message_ts = await self.run_job(job, parse_slot(slot))
             except asyncio.CancelledError:
@@ -289,11 +216,30 @@ class ReportScheduler:
                 log.warning("%s for %s failed: %s", job.name, slot, error)
                 await self._finish(run_id, "failed", error=error)
                 return "failed"
+            finally:
+                beating.cancel()
             await self._finish(run_id, "posted", message_ts=message_ts)
             return "posted"
         finally:
             if task is not None:
                 self._inflight.discard(task)
+
+    async def _heartbeat(self, run_id: int) -> None:
+        """Keep this process's lease on the run while it works (storage/run_lease.py)."""
+        while True:
+            await asyncio.sleep(run_lease.HEARTBEAT_S)
+            try:
+                await self.jobs.heartbeat(run_id)
+            except Exception as exc:
+                log.warning("renewing the lease of report run %d failed: %s", run_id, one_line_error(exc))
+
+    async def _watch(self, job: Job, slot: datetime) -> None:
+        """A slot another live sitrep is running: take it over if that one dies before it finishes."""
+        while True:
+            await asyncio.sleep(run_lease.HEARTBEAT_S)
+            run = await self.jobs.run_for(job.id, slot)
+            if run is None or run.status != "running" or await self.fire(job, slot):
+                return
 
     async def _finish(
         self, run_id: int, status: str, *, message_ts: str | None = None, error: str | None = None
@@ -311,6 +257,8 @@ class ReportScheduler:
         now = self._clock()
         jobs = await self.jobs.list(enabled_only=True)
         outcomes = await asyncio.gather(*(self._catch_up_one(job, now) for job in jobs))
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            log.info("catch-up of %s: %s", job.name, outcome)
         return {job.id: outcome for job, outcome in zip(jobs, outcomes, strict=True)}
 
     async def _catch_up_one(self, job: Job, now: datetime) -> str:
@@ -319,15 +267,26 @@ class ReportScheduler:
             if slot is None:
                 return "no slot"
             existing = await self.jobs.run_for(job.id, slot)
-            if existing is not None:
+            if existing is not None and existing.status != "running":
                 return f"already {existing.status}"
             late = now - slot
             if late <= self.grace:
                 log.info("catching up %s for %s (%s late)", job.name, slot_key(slot), _short(late))
-                return await self.fire(job, slot) or "claimed elsewhere"
+                outcome = await self.fire(job, slot)  # a run left by a dead process is taken over
+                if outcome:
+                    SCHEDULER_SLOTS.labels(outcome="caught_up").inc()
+                elif existing is not None:
+                    watcher = asyncio.create_task(_logged(self._watch(job, slot), f"watching {job.name}"))
+                    self._watchers.add(watcher)
+                    watcher.add_done_callback(self._watchers.discard)
+                    return "already running"
+                return outcome or "claimed elsewhere"
+            if existing is not None:
+                return "already running"
             reason = f"sitrep was not running; {_short(late)} late is past the {_short(self.grace)} grace window"
             log.warning("%s for %s missed: %s", job.name, slot_key(slot), reason)
             await self.jobs.record_missed(job.id, slot, reason)
+            SCHEDULER_SLOTS.labels(outcome="missed").inc()
             return "missed"
         except ValueError as exc:
             log.error("%s (job %d) cannot be caught up: %s", job.name, job.id, exc)
@@ -367,6 +326,7 @@ class ReportScheduler:
             reason = "skipped: the previous run of this job was still going"
         for when in times:
             log.warning("job %s for %s missed: %s", event.job_id, slot_key(when), reason)
+            SCHEDULER_SLOTS.labels(outcome="missed").inc()
             self._spawn(self.jobs.record_missed(int(event.job_id), when, reason), "record missed slot")
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:

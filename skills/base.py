@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 from pydantic import BaseModel, ValidationError
 
+import metrics
+
 if TYPE_CHECKING:
     from settings import Settings
     from storage.teams import Team
@@ -171,6 +173,9 @@ class Skill(ABC):
         """Secret values this skill holds, so outgoing text can be checked for them."""
         return []
 
+    async def warm(self) -> None:  # noqa: B027 - optional hook
+        """Fill the skill's discovery caches (data sources, label and event names) ahead of the first question."""
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         pass
 
@@ -240,13 +245,16 @@ async def send(
     *,
     policy: RetryPolicy | None = None,
     idempotent: bool | None = None,
+    integration: str = "",
     **kwargs: Any,
 ) -> httpx.Response:
     """Send a request; retry 429/5xx and connection errors with backoff when the request is idempotent.
 
     Returns the last response (the caller maps statuses to SkillErrors); raises httpx.TransportError when
-    every attempt failed to connect.
+    every attempt failed to connect. Every attempt is counted in sitrep_upstream_requests under `integration`
+    (default: the client's host).
     """
+    integration = integration or client.base_url.host or "unknown"
     policy = policy or RetryPolicy()
     retryable = idempotent if idempotent is not None else method.upper() in IDEMPOTENT_METHODS
     attempts = policy.attempts if retryable else 1
@@ -254,10 +262,15 @@ async def send(
         try:
             response = await client.request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.ReadTimeout, httpx.ConnectTimeout, httpx.RemoteProtocolError):
+            metrics.count_upstream(integration, None)
             if attempt + 1 >= attempts:
                 raise
             await asyncio.sleep(policy.delay(attempt, None))
             continue
+        except httpx.HTTPError:
+            metrics.count_upstream(integration, None)
+            raise
+        metrics.count_upstream(integration, response.status_code)
         if response.status_code in policy.statuses and attempt + 1 < attempts:
             wait = policy.delay(attempt, response)
             log.info("%s %s -> %s; retrying in %.1fs", method, url, response.status_code, wait)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from storage import run_lease
 from storage.audit import AuditLog
 from storage.db import Database
 
@@ -149,23 +150,44 @@ class JobStore:
         return await self.get(job_id)
 
     async def claim(self, job_id: int, scheduled_for: datetime | str) -> int | None:
-        """Record that this process runs (job, slot): the new run id, or None when someone else already has it.
+        """Record that this process runs (job, slot): the run id, or None when someone else has it.
 
-        The UNIQUE (job_id, scheduled_for) constraint decides, so this holds across connections and processes.
+        The UNIQUE (job_id, scheduled_for) constraint decides, so this holds across connections and processes. A
+        run left 'running' by a process that died (run_lease.owner_gone) is taken over: same row, new owner.
         """
         slot = slot_key(scheduled_for)
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "INSERT INTO job_runs (job_id, scheduled_for, status, started_at, channel)"
-                f" SELECT id, ?, 'running', {_NOW}, channel FROM scheduled_jobs WHERE id = ?"
+                "INSERT INTO job_runs (job_id, scheduled_for, status, started_at, channel, owner, heartbeat_at)"
+                f" SELECT id, ?, 'running', {_NOW}, channel, ?, {_NOW} FROM scheduled_jobs WHERE id = ?"
                 " ON CONFLICT (job_id, scheduled_for) DO NOTHING",
-                (slot, job_id),
+                (slot, run_lease.OWNER, job_id),
             )
-            if cur.rowcount != 1:
-                if await self.get(job_id) is None:
-                    raise LookupError(f"no scheduled job {job_id}")
+            if cur.rowcount == 1:
+                return cur.lastrowid
+            async with conn.execute(
+                "SELECT id, status, owner, heartbeat_at FROM job_runs WHERE job_id = ? AND scheduled_for = ?",
+                (job_id, slot),
+            ) as rows:
+                row = await rows.fetchone()
+            if row is None:
+                raise LookupError(f"no scheduled job {job_id}")
+            if row["status"] != "running" or not run_lease.owner_gone(row["owner"], row["heartbeat_at"]):
                 return None
-            return cur.lastrowid
+            await conn.execute(
+                f"UPDATE job_runs SET owner = ?, heartbeat_at = {_NOW}, started_at = {_NOW} WHERE id = ?",
+                (run_lease.OWNER, row["id"]),
+            )
+            return int(row["id"])
+
+    async def heartbeat(self, run_id: int) -> bool:
+        """Renew this process's lease on a running run; False when it is no longer ours."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                f"UPDATE job_runs SET heartbeat_at = {_NOW} WHERE id = ? AND owner = ? AND status = 'running'",
+                (run_id, run_lease.OWNER),
+            )
+            return cur.rowcount == 1
 
     async def finish(
         self,

@@ -113,12 +113,17 @@ def validate_config(document: object) -> TeamConfig:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            path = ".".join(str(p) for p in err["loc"]) or "(root)"
+            path = ".".join(_printable(str(p)) for p in err["loc"]) or "(root)"
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "is not a known setting"
             problems.append(f"{path}: {msg}")
         raise ConfigInvalid(problems) from None
+
+
+def _printable(key: str) -> str:
+    """A key as it can be shown in one line of an error: control characters escaped, as Python would."""
+    return key if key.isprintable() else repr(key)[1:-1]
 
 
 def unwrap_patch(body: object) -> object:

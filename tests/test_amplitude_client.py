@@ -180,9 +180,22 @@ async def test_at_most_five_requests_in_flight() -> None:
     async with FakeAmplitude(today=TODAY, delay=0.05) as amp:
         amp.add_events("Agent Started", TODAY, 1)
         async with client_for(amp) as client:
-            results = await asyncio.gather(*(client.events_list() for _ in range(20)))
-    assert len(results) == 20 and all(r[0].totals == 1 for r in results)
+            results = await asyncio.gather(*(client.user_search(f"nobody-{i}") for i in range(20)))
+    assert results == [[]] * 20 and len(amp.requests) == 20
     assert amp.max_in_flight == 5  # concurrent (so the bound is what holds it), and never more
+
+
+async def test_the_event_list_is_kept_and_shared() -> None:
+    async with FakeAmplitude(today=TODAY, delay=0.05) as amp:
+        amp.add_events("Agent Started", TODAY, 1)
+        async with client_for(amp) as client:
+            results = await asyncio.gather(*(client.events_list() for _ in range(5)))
+            assert all(r[0].totals == 1 for r in results)
+            assert len(amp.requests_to("/api/2/events/list")) == 1  # concurrent callers share one request
+            amp.add_events("Agent Failed", TODAY, 2)
+            assert [e.name for e in await client.events_list()] == ["Agent Started"]  # kept
+            assert {e.name for e in await client.events_list(fresh=True)} == {"Agent Started", "Agent Failed"}
+            assert len(amp.requests_to("/api/2/events/list")) == 2
 
 
 async def test_user_search_without_match_is_empty(amp: FakeAmplitude) -> None:

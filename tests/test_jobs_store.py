@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from settings import Settings
+from storage import run_lease
 from storage.audit import AuditLog
 from storage.db import Database
 from storage.jobs import JobStore, slot_key
@@ -156,8 +158,9 @@ CLAIMER = textwrap.dedent(
         print("ready", flush=True)
         sys.stdin.readline()
         won = [slot for slot in slots if await store.claim(job_id, slot) is not None]
+        print(",".join(won), flush=True)
+        sys.stdin.readline()  # stay alive (a live owner keeps its runs) until the other side has claimed too
         await db.close()
-        print(",".join(won))
 
     asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")))
     """
@@ -189,8 +192,35 @@ async def test_two_processes_claim_each_slot_once(store: JobStore, db: Database)
         mine = await asyncio.gather(*(s.claim(job.id, slot) for slot in slots for s in (store, second)))
     finally:
         await second.db.close()
-    out, err = await other.communicate()
+    out, err = await other.communicate(b"done\n")
     assert other.returncode == 0, err.decode()
     theirs = [s for s in out.decode().strip().split(",") if s]
     won_here = [slots[i // 2] for i, run_id in enumerate(mine) if run_id is not None]
     assert sorted(won_here + theirs) == sorted(slots)  # every slot claimed, none twice
+
+
+async def test_a_run_whose_owner_died_is_taken_over_and_a_live_one_is_not(store: JobStore, db: Database) -> None:
+    job, _ = await store.seed_defaults(DEFAULT_TEAM_ID, "C0ADZHLL76V", LA)
+    run_id = await store.claim(job.id, SLOT)
+    assert run_id is not None and await store.heartbeat(run_id)
+
+    async def owned_by(owner: str, beat: str = "now") -> None:
+        stamp = "strftime('%Y-%m-%dT%H:%M:%fZ','now')" if beat == "now" else f"'{beat}'"
+        async with db.transaction() as conn:
+            await conn.execute(f"UPDATE job_runs SET owner = ?, heartbeat_at = {stamp} WHERE id = ?", (owner, run_id))
+
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await gone.wait()
+    await owned_by(f"{run_lease.HOST}:{os.getpid()}:other")  # this pid is alive (another sitrep, same host)
+    assert await store.claim(job.id, SLOT) is None
+    await owned_by("elsewhere:1:x")  # another host, heartbeat fresh
+    assert await store.claim(job.id, SLOT) is None
+    await owned_by("elsewhere:1:x", beat="2020-01-01T00:00:00.000Z")  # another host, silent past the lease
+    assert await store.claim(job.id, SLOT) == run_id
+    await owned_by(f"{run_lease.HOST}:{gone.pid}:x")  # killed on this host: at once
+    assert await store.claim(job.id, SLOT) == run_id
+    run = await store.run_for(job.id, SLOT)
+    assert run is not None and run.status == "running"
+    await store.finish(run_id, "posted", message_ts="1.2")
+    assert await store.claim(job.id, SLOT) is None  # a finished run is never taken again
+    assert not await store.heartbeat(run_id)

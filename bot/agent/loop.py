@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
-from anthropic import AsyncAnthropic
-
+import metrics
 from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
 from storage.conversations import Usage
+
+if TYPE_CHECKING:
+    import anthropic
+    from anthropic import AsyncAnthropic
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,10 @@ async def run_loop(
         result.tokens_in += usage.input_tokens + (usage.cache_creation_input_tokens or 0)
         result.tokens_in += usage.cache_read_input_tokens or 0
         result.tokens_out += usage.output_tokens
+        metrics.count_tokens(
+            usage.input_tokens + (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0),
+            usage.output_tokens,
+        )
         text = toolbox.redact("".join(b.text for b in reply.content if b.type == "text")).strip()
         uses = [b for b in reply.content if b.type == "tool_use"]
         result.stop_reason = reply.stop_reason or "end_turn"
@@ -101,6 +107,8 @@ def _tool_result(outcome: ToolOutcome) -> dict[str, Any]:
 
 
 async def _create(client: AsyncAnthropic, request: dict[str, Any]) -> Any:
+    import anthropic  # lazy load: the SDK costs seconds of start-up and is needed only with a key
+
     try:
         return await client.messages.create(**request)
     except anthropic.AuthenticationError:

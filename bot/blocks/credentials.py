@@ -164,11 +164,16 @@ def submitted_values(form: IntegrationForm, state_values: Mapping[str, Mapping])
     """The non-empty values the user entered, by field name."""
     values: dict[str, str] = {}
     for field in form.fields:
-        element = (state_values.get(field.block_id) or {}).get("value") or {}
-        raw = (element.get("selected_option") or {}).get("value") if field.options else element.get("value")
-        if raw and raw.strip():
+        element = _dict(_dict(state_values.get(field.block_id)).get("value"))
+        raw = _dict(element.get("selected_option")).get("value") if field.options else element.get("value")
+        if isinstance(raw, str) and raw.strip():
             values[field.name] = raw.strip()
     return values
+
+
+def _dict(value: object) -> Mapping:
+    """A submitted state's part when it has the shape Slack sends; {} when it does not."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def result_modal(title: str, lines: Sequence[str]) -> dict:

@@ -134,16 +134,16 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.view(SUBMIT_CALLBACK)
     async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user = (body.get("user") or {}).get("id")
-        try:
-            form = FORMS[json.loads(view.get("private_metadata") or "{}")["integration"]]
-        except (KeyError, ValueError):
+        form = _form_of(view)
+        if form is None:  # not a modal sitrep opened (or its metadata was tampered with): nothing to save
             await ack()
             return
         if not await is_admin(services, client, user):
             await ack(response_action="update", view=not_allowed_modal())
             return
         team = await services.team_for((body.get("team") or {}).get("id"))
-        values = submitted_values(form, (view.get("state") or {}).get("values") or {})
+        state = view.get("state")
+        values = submitted_values(form, _mapping(_mapping(state).get("values")))
         stored = await services.credentials.get_all(team.id, form.integration)
         errors = validate(form, values, stored)
         if errors:
@@ -172,3 +172,17 @@ def register(app: AsyncApp, services: Services) -> None:
         await client.views_update(view_id=view_id, view=result_modal(form.title, lines))
         if user:
             await publish_home(services, client, user, (body.get("team") or {}).get("id"))
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _form_of(view: Mapping[str, Any]) -> IntegrationForm | None:
+    """The form a submitted credentials modal belongs to, from its private_metadata; None when it is not one."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except (TypeError, ValueError):
+        return None
+    integration = _mapping(metadata).get("integration")
+    return FORMS.get(integration) if isinstance(integration, str) else None

@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dispatch import Question
 from bot.services import Services
-from bot.slack.replies import answer_in_thread
+from bot.slack.replies import answer_in_thread, answering
 
 log = logging.getLogger(__name__)
 
@@ -20,17 +20,18 @@ def thread_of(event: dict) -> str | None:
 
 async def answer_event(services: Services, client: AsyncWebClient, event: dict, body: dict, source: str) -> None:
     """A user's message event (a mention or a DM) answered in its thread."""
-    team = await services.team_for(body.get("team_id"))
-    question = Question(
-        text=event.get("text") or "",
-        team=team,
-        source=source,
-        user=event.get("user"),
-        channel=event["channel"],
-        thread_ts=thread_of(event),
-        message_ts=event.get("ts"),
-    )
-    await answer_in_thread(services, client, question)
+    with answering():  # from the start: a shutdown lets it finish
+        team = await services.team_for(body.get("team_id"))
+        question = Question(
+            text=event.get("text") or "",
+            team=team,
+            source=source,
+            user=event.get("user"),
+            channel=event["channel"],
+            thread_ts=thread_of(event),
+            message_ts=event.get("ts"),
+        )
+        await answer_in_thread(services, client, question)
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -7,9 +7,13 @@ posted is redacted; a failure becomes one short line, never a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -72,8 +76,39 @@ async def clear_progress(client: AsyncWebClient, progress: Progress, posted: boo
         log.info("clearing progress in %s failed: %s", progress.channel, exc.response.get("error"))
 
 
+_ANSWERING: set[asyncio.Task[Any]] = set()  # answers under way, so a shutdown can let them finish
+
+
+async def finish_answers(timeout: float) -> int:
+    """Wait up to `timeout` seconds for the answers under way; how many were still going."""
+    me = asyncio.current_task()
+    pending = {t for t in _ANSWERING if t is not me and not t.done()}
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=timeout)
+    return len(pending)
+
+
+@contextmanager
+def answering() -> Iterator[None]:
+    """Mark the current task as answering a question until the block ends (listeners enter it first thing)."""
+    task = asyncio.current_task()
+    if task is None or task in _ANSWERING:
+        yield
+        return
+    _ANSWERING.add(task)
+    try:
+        yield
+    finally:
+        _ANSWERING.discard(task)
+
+
 async def answer_in_thread(services: Services, client: AsyncWebClient, question: Question) -> str | None:
     """Run the question through dispatch and post the answer in its thread; returns the message ts."""
+    with answering():
+        return await _answer_in_thread(services, client, question)
+
+
+async def _answer_in_thread(services: Services, client: AsyncWebClient, question: Question) -> str | None:
     progress = await show_progress(client, question) if needs_agent(question) else Progress("none")
     try:
         reply = await answer(services, question)

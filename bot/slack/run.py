@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services import Services
 from bot.slack import register
+from bot.slack.replies import finish_answers
 from bot.slack.socket import AckingSocketModeHandler, build_app
 from settings import Settings, StartupError
 
@@ -84,6 +85,9 @@ async def serve(
             await asyncio.wait_for(handler.close_async(), SHUTDOWN_S / 2)
         except (TimeoutError, Exception):
             log.warning("closing the Slack connection did not finish cleanly")
+        cut = await finish_answers(SHUTDOWN_S / 2)  # no new events now; let the answers under way post and record
+        if cut:
+            log.warning("%d answer(s) were still being worked on at shutdown", cut)
         for sig in handled:
             loop.remove_signal_handler(sig)
     return 0

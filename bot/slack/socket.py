@@ -27,8 +27,9 @@ class AckingSocketModeHandler(AsyncSocketModeHandler):
         start = time()
         try:
             bolt_resp = await run_async_bolt_app(self.app, req)
-        except Exception:
-            log.exception("handling a %s envelope failed", req.type)
+        except Exception as exc:  # Bolt could not parse it (our listeners' errors go to the app's error handler)
+            log.warning("a malformed %s envelope was acked and dropped (%s: %s)", req.type, type(exc).__name__, exc)
+            log.debug("the malformed envelope's error", exc_info=True)
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return
         if bolt_resp.status != 200:
@@ -54,11 +55,24 @@ class _DropTokenNotice(logging.Filter):
         return "will be unused" not in record.getMessage()
 
 
+def _framework_logger() -> logging.Logger:
+    """Bolt's logger, never below INFO: at DEBUG it logs every raw envelope, with whatever a person typed into
+    the credentials modal or pasted into a question. (Left to itself, Bolt copies the root logger's level.)"""
+    logger = logging.getLogger("slack_bolt.AsyncApp")
+    logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
+    return logger
+
+
 def build_app(client: AsyncWebClient) -> AsyncApp:
     bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
     notice = _DropTokenNotice()
     bolt_logger.addFilter(notice)
     try:
-        return AsyncApp(client=client, ignoring_self_events_enabled=True, request_verification_enabled=False)
+        return AsyncApp(
+            client=client,
+            logger=_framework_logger(),
+            ignoring_self_events_enabled=True,
+            request_verification_enabled=False,
+        )
     finally:
         bolt_logger.removeFilter(notice)

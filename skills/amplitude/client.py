@@ -27,8 +27,10 @@ from skills.amplitude.segmentation import (
 )
 from skills.amplitude.users import UserActivity, UserMatch, parse_activity, parse_matches
 from skills.base import RetryPolicy, SkillError, make_client, send
+from skills.cache import SwrCache
 
 INTEGRATION = "Amplitude"
+EVENTS_TTL_S = 300.0
 REGION_BASES = {"us": "https://amplitude.com", "eu": "https://analytics.eu.amplitude.com"}
 MAX_IN_FLIGHT = 5  # Amplitude allows 5 concurrent requests per project
 CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -86,6 +88,7 @@ class AmplitudeClient:
         self.key_sources = tuple(key_sources)
         self.retry = retry or DEFAULT_RETRY
         self._semaphore = asyncio.Semaphore(max_in_flight)
+        self._events = SwrCache(EVENTS_TTL_S)
         self._http = make_client(self.base_url, auth=(api_key, secret_key), timeout=timeout)
 
     async def aclose(self) -> None:
@@ -162,9 +165,17 @@ class AmplitudeClient:
         previous, current = series.split(start)
         return previous, current, (prev_start, prev_end)
 
-    async def events_list(self) -> list[EventType]:
-        """Every event type with this week's volume (`totals`), including deleted and hidden ones."""
-        return parse_events_list(await self._get_json("/api/2/events/list"))
+    async def events_list(self, *, fresh: bool = False) -> list[EventType]:
+        """Every event type with this week's volume (`totals`), including deleted and hidden ones.
+
+        Kept EVENTS_TTL_S and refreshed in the background (skills/cache.py), so a question that looks up event
+        names first does not pay a round trip for it; fresh=True asks Amplitude now.
+        """
+
+        async def load() -> list[EventType]:
+            return parse_events_list(await self._get_json("/api/2/events/list"))
+
+        return list(await self._events.get("events", load, fresh=fresh))
 
     async def annotations(self, start: date, end: date) -> tuple[list[Annotation], str]:
         """Chart annotations in [start, end], newest first, and which API answered ("v3" or "v2")."""
@@ -199,7 +210,9 @@ class AmplitudeClient:
     async def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         async with self._semaphore:
             try:
-                response = await send(self._http, "GET", path, params=params, policy=self.retry)
+                response = await send(
+                    self._http, "GET", path, params=params, policy=self.retry, integration=INTEGRATION
+                )
             except httpx.HTTPError as exc:
                 raise SkillError(
                     INTEGRATION,

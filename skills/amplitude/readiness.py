@@ -70,7 +70,7 @@ async def check(skill: AmplitudeProject, timeout: float = READINESS_TIMEOUT) -> 
 
 
 async def _probe(skill: AmplitudeProject) -> Readiness:
-    events = visible_by_volume(await skill.client.events_list())
+    events = visible_by_volume(await skill.client.events_list(fresh=True))
     total = sum(e.totals for e in events)
     period = "this week"
     if not total and events:

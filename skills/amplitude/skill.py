@@ -87,6 +87,10 @@ class AmplitudeSkill(Skill):
     def secrets(self) -> list[str]:
         return [v for v in (self.api_key.value, self.secret_key.value) if v]
 
+    async def warm(self) -> None:
+        if self.configured:
+            await self.client.events_list()
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()

@@ -6,7 +6,10 @@ object with this shape, so they never import the client back. Dependencies point
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from skills.grafana.discovery import GrafanaDiscovery
 
 
 class GrafanaAPI(Protocol):
@@ -16,6 +19,7 @@ class GrafanaAPI(Protocol):
     url_source: str
     loki_override: str | None
     prometheus_override: str | None
+    discovery: GrafanaDiscovery  # data sources, labels, metric names: cached per team (discovery.py)
 
     async def request(
         self,

@@ -7,7 +7,6 @@ as methods, so other code (the report builder) needs only this class.
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,6 +14,7 @@ import httpx
 
 from skills.base import RetryPolicy, SkillError, make_client, send
 from skills.grafana import alerts, dashboards, datasources, loki, patterns, prometheus
+from skills.grafana.discovery import GrafanaDiscovery
 from skills.grafana.timeutil import TimeLike
 
 if TYPE_CHECKING:
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 INTEGRATION = "Grafana"
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
-DATASOURCE_CACHE_S = 60.0
 USERS_ONLY = "Endpoint only available for users"  # Grafana 9-10 on /api/user for a service account
 
 
@@ -58,7 +57,7 @@ class GrafanaClient:
         self.prometheus_override = prometheus_uid
         self.policy = policy or RetryPolicy()
         self._http = make_client(self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
-        self._ds_cache: tuple[float, list[dict[str, Any]]] | None = None
+        self.discovery = GrafanaDiscovery(self)  # data sources, labels, metric names: shared, with a TTL
 
     @classmethod
     def from_credentials(cls, url: Credential, token: Credential, **kwargs: Any) -> GrafanaClient:
@@ -93,7 +92,14 @@ class GrafanaClient:
         """One call; returns the decoded JSON body. `upstream` names a proxied backend (Prometheus, Loki)."""
         try:
             response = await send(
-                self._http, method, path, policy=self.policy, idempotent=idempotent, params=params, json=json_body
+                self._http,
+                method,
+                path,
+                policy=self.policy,
+                idempotent=idempotent,
+                integration=INTEGRATION,
+                params=params,
+                json=json_body,
             )
         except httpx.TimeoutException:
             raise SkillError(
@@ -195,13 +201,8 @@ class GrafanaClient:
         return {"kind": "service account" if login.startswith("sa-") else "user", **out}
 
     async def datasources_raw(self, *, fresh: bool = False) -> list[dict[str, Any]]:
-        """GET /api/datasources, cached for a minute."""
-        if not fresh and self._ds_cache and time.monotonic() - self._ds_cache[0] < DATASOURCE_CACHE_S:
-            return self._ds_cache[1]
-        body = await self.request("GET", "/api/datasources")
-        rows = [d for d in body if isinstance(d, dict)] if isinstance(body, list) else []
-        self._ds_cache = (time.monotonic(), rows)
-        return rows
+        """GET /api/datasources, from the discovery cache (fresh=True: asked now)."""
+        return await self.discovery.datasources(fresh=fresh)
 
     async def datasources(self, ds_type: str | None = None) -> list[dict[str, Any]]:
         """Data sources as {id, uid, name, type, default, url}, optionally of one type."""
@@ -209,11 +210,11 @@ class GrafanaClient:
 
     async def loki_uid(self) -> str | None:
         """The team's configured Loki UID, else the default (or first) Loki data source's UID."""
-        return self.loki_override or datasources.pick(await self.datasources_raw(), "loki")
+        return await self.discovery.uid("loki")
 
     async def prometheus_uid(self) -> str | None:
         """The team's configured Prometheus UID, else the default (or first) Prometheus data source's UID."""
-        return self.prometheus_override or datasources.pick(await self.datasources_raw(), "prometheus")
+        return await self.discovery.uid("prometheus")
 
     async def require_uid(self, ds_type: str, uid: str | None = None) -> str:
         found = uid or (await self.loki_uid() if ds_type == "loki" else await self.prometheus_uid())

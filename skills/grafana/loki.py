@@ -136,8 +136,7 @@ def _common_labels(label_sets: list[dict[str, str]]) -> dict[str, str]:
 
 async def labels(client: GrafanaAPI, since: str = "1h", *, uid: str | None = None) -> dict[str, Any]:
     ds_uid = await client.require_uid("loki", uid)
-    window = TimeRange.resolve(since)
-    names = await _label_names(client, ds_uid, window)
+    names = await client.discovery.label_names("loki", since=since, uid=ds_uid)
     envelope: dict[str, Any] = {"datasource_uid": ds_uid, "since": since, "total": len(names)}
     if not names:
         hint = f"no log streams in the last {since}: {NO_LOGS}"
@@ -149,12 +148,12 @@ async def label_values(
     client: GrafanaAPI, label: str, since: str = "1h", selector: str | None = None, *, uid: str | None = None
 ) -> dict[str, Any]:
     ds_uid = await client.require_uid("loki", uid)
-    window = TimeRange.resolve(since)
-    params = _window_params(window)
     if selector:
-        params["query"] = selector
-    body = await client.proxy(ds_uid, f"loki/api/v1/label/{label}/values", params, upstream="Loki")
-    values = sorted(_strings(body))
+        params = _window_params(TimeRange.resolve(since)) | {"query": selector}
+        body = await client.proxy(ds_uid, f"loki/api/v1/label/{label}/values", params, upstream="Loki")
+        values = sorted(_strings(body))
+    else:
+        values = await client.discovery.label_values("loki", label, since=since, uid=ds_uid)
     envelope: dict[str, Any] = {"datasource_uid": ds_uid, "label": label, "since": since, "total": len(values)}
     if not values:
         hint = f"label {label!r} has no values in the last {since}; list_loki_labels shows the labels that exist"
@@ -165,25 +164,15 @@ async def label_values(
 
 async def default_selector(client: GrafanaAPI, uid: str, since: str = "1h") -> str | None:
     """A stream selector that matches every stream of the most telling label; None when Loki has no streams."""
-    names = await _label_names(client, uid, TimeRange.resolve(since))
+    return selector_from(await client.discovery.label_names("loki", since=since, uid=uid))
+
+
+def selector_from(names: list[str]) -> str | None:
+    """The selector of every stream of the most telling of these label names; None when there are none."""
     if not names:
         return None
     label = next((n for n in SELECTOR_LABELS if n in names), names[0])
     return f'{{{label}=~".+"}}'
-
-
-async def _label_names(client: GrafanaAPI, uid: str, window: TimeRange) -> list[str]:
-    body = await client.proxy(uid, "loki/api/v1/labels", _window_params(window), upstream="Loki")
-    return sorted(n for n in _strings(body) if not n.startswith("__"))
-
-
-label_names = _label_names
-
-
-async def values_of(client: GrafanaAPI, uid: str, label: str, window: TimeRange) -> list[str]:
-    """The values of one label in the window (GET /loki/api/v1/label/<name>/values)."""
-    body = await client.proxy(uid, f"loki/api/v1/label/{label}/values", _window_params(window), upstream="Loki")
-    return sorted(_strings(body))
 
 
 def _window_params(window: TimeRange) -> dict[str, Any]:

@@ -111,12 +111,12 @@ async def find(client: GrafanaAPI, keyword: str, *, limit: int = 30, uid: str | 
 
 
 async def catalog(client: GrafanaAPI, uid: str) -> tuple[list[str], dict[str, dict[str, Any]]]:
-    """Every metric name and its metadata, asked at once: the one place this module lists them."""
-    names_body, meta_body = await asyncio.gather(
-        client.proxy(uid, "api/v1/label/__name__/values", None, upstream="Prometheus"),
+    """Every metric name (from the team's discovery cache) and the metadata, asked at once."""
+    names, meta_body = await asyncio.gather(
+        client.discovery.metric_names(uid=uid),
         client.proxy(uid, "api/v1/metadata", None, upstream="Prometheus"),
     )
-    return _strings(names_body), _metadata(meta_body)
+    return list(names), _metadata(meta_body)
 
 
 def _guess_type(name: str) -> str:

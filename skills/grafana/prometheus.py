@@ -128,8 +128,7 @@ def _sort_key(row: dict[str, Any]) -> float:
 async def metric_names(client: GrafanaAPI, search: str | None = None, *, uid: str | None = None) -> dict[str, Any]:
     """Metric names, filtered by a case-insensitive substring or regex."""
     ds_uid = await client.require_uid("prometheus", uid)
-    body = await client.proxy(ds_uid, "api/v1/label/__name__/values", None, upstream="Prometheus")
-    names = _strings(body)
+    names = await client.discovery.metric_names(uid=ds_uid)
     matched = _filter(names, search)
     envelope: dict[str, Any] = {"datasource_uid": ds_uid, "search": search, "total": len(names)}
     envelope["matched"] = len(matched)
@@ -149,15 +148,17 @@ async def label_values(
     """Values of one label (optionally only on series matching `match`), or the label names when label is None."""
     ds_uid = await client.require_uid("prometheus", uid)
     params = {"match[]": match} if match else None
-    if label:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", label):
-            raise SkillError(
-                "Grafana", f"{label!r} is not a Prometheus label name", "Call list_label_values without a label"
-            )
-        body = await client.proxy(ds_uid, f"api/v1/label/{label}/values", params, upstream="Prometheus")
+    if label and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", label):
+        raise SkillError(
+            "Grafana", f"{label!r} is not a Prometheus label name", "Call list_label_values without a label"
+        )
+    if match:
+        path = f"api/v1/label/{label}/values" if label else "api/v1/labels"
+        values = sorted(_strings(await client.proxy(ds_uid, path, params, upstream="Prometheus")))
+    elif label:
+        values = await client.discovery.label_values("prometheus", label, uid=ds_uid)
     else:
-        body = await client.proxy(ds_uid, "api/v1/labels", params, upstream="Prometheus")
-    values = sorted(_strings(body))
+        values = await client.discovery.label_names("prometheus", uid=ds_uid)
     envelope: dict[str, Any] = {"datasource_uid": ds_uid, "label": label, "match": match, "total": len(values)}
     if not values:
         what = f"label {label!r} has no values" if label else "no labels"

@@ -82,6 +82,10 @@ class GrafanaSkill(Skill):
     def secrets(self) -> list[str]:
         return [self.token.value] if self.token.value else []
 
+    async def warm(self) -> None:
+        if self._client is not None:
+            await self._client.discovery.warm()
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()

@@ -16,8 +16,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from skills.base import SkillError
-from skills.grafana import loki
-from skills.grafana.timeutil import TimeLike, TimeRange
+from skills.grafana.discovery import Kind
+from skills.grafana.timeutil import TimeLike, TimeRange, to_ns
 
 if TYPE_CHECKING:
     from skills.grafana.api import GrafanaAPI
@@ -65,24 +65,35 @@ def match_values(name: str, values: list[str]) -> tuple[str, list[str]] | None:
     return best, sorted(found[best])
 
 
-async def label_names(client: GrafanaAPI, kind: str, window: TimeRange) -> list[str]:
-    """Label names of one backend (Loki: streams in the window). The one lookup of names this module makes."""
+async def label_names(client: GrafanaAPI, kind: Kind, window: TimeRange, since: str | None) -> list[str]:
+    """Label names of one backend (Loki: streams in the window): from the team's discovery cache when the window
+    ends now (`since`), else asked for that window."""
+    if since is not None:
+        return await client.discovery.label_names(kind, since=since)
     uid = await client.require_uid(kind)
     if kind == "loki":
-        return await loki.label_names(client, uid, window)
-    return _strings(await client.proxy(uid, "api/v1/labels", None, upstream="Prometheus"))
+        body = await client.proxy(uid, "loki/api/v1/labels", _window(window), upstream="Loki")
+        return sorted(n for n in _strings(body) if not n.startswith("__"))
+    return sorted(_strings(await client.proxy(uid, "api/v1/labels", None, upstream="Prometheus")))
 
 
-async def label_values(client: GrafanaAPI, kind: str, name: str, window: TimeRange) -> list[str]:
-    """The values of one label of one backend (Loki: streams in the window). The one lookup of values."""
+async def label_values(client: GrafanaAPI, kind: Kind, name: str, window: TimeRange, since: str | None) -> list[str]:
+    """The values of one label of one backend: from the discovery cache when the window ends now, else asked."""
+    if since is not None:
+        return await client.discovery.label_values(kind, name, since=since)
     uid = await client.require_uid(kind)
     if kind == "loki":
-        return await loki.values_of(client, uid, name, window)
-    return _strings(await client.proxy(uid, f"api/v1/label/{name}/values", None, upstream="Prometheus"))
+        body = await client.proxy(uid, f"loki/api/v1/label/{name}/values", _window(window), upstream="Loki")
+        return sorted(_strings(body))
+    return sorted(_strings(await client.proxy(uid, f"api/v1/label/{name}/values", None, upstream="Prometheus")))
+
+
+def _window(window: TimeRange) -> dict[str, str]:
+    return {"start": str(to_ns(window.start)), "end": str(to_ns(window.end))}
 
 
 async def discover_values(
-    client: GrafanaAPI, window: TimeRange, labels: tuple[str, ...] = SUBJECT_LABELS
+    client: GrafanaAPI, window: TimeRange, since: str | None = None, labels: tuple[str, ...] = SUBJECT_LABELS
 ) -> dict[str, Any]:
     """{"loki": {label: values}, "prometheus": {label: values}} for the workload labels each backend has.
 
@@ -91,10 +102,10 @@ async def discover_values(
     under "errors".
     """
 
-    async def side(kind: str) -> dict[str, list[str]]:
-        names = set(await label_names(client, kind, window))
+    async def side(kind: Kind) -> dict[str, list[str]]:
+        names = set(await label_names(client, kind, window, since))
         present = [n for n in labels if n in names]
-        values = await asyncio.gather(*(label_values(client, kind, n, window) for n in present))
+        values = await asyncio.gather(*(label_values(client, kind, n, window, since) for n in present))
         return dict(zip(present, values, strict=True))
 
     results = await asyncio.gather(side("loki"), side("prometheus"), return_exceptions=True)
@@ -123,7 +134,7 @@ async def resolve(
 ) -> dict[str, Any]:
     """Where `name` appears among the workload label values of Loki and Prometheus, best match first."""
     window = TimeRange.resolve(since, start, end, default="24h")
-    found = await discover_values(client, window)
+    found = await discover_values(client, window, since if start is None and end is None else None)
     matches = []
     for backend in ("loki", "prometheus"):
         for label, values in (found.get(backend) or {}).items():

@@ -1,0 +1,104 @@
+"""sitrep's own Prometheus metrics, served at GET /metrics (bot/web.py). docs/metrics.md lists them.
+
+Every metric is defined here, in one module below every layer (it imports only prometheus-client), so storage,
+skills, the agent, the reports and the Slack surfaces can count without importing one another. They live in
+their own registry, with the process and GC collectors, so a test can read them and /metrics shows only sitrep.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
+
+QUESTIONS = Counter(
+    "sitrep_questions",
+    "Questions answered, by where they came from (mention, dm, command, shortcut, shell) and who planned the answer "
+    "(claude or rules).",
+    ["source", "planner"],
+    registry=REGISTRY,
+)
+ANSWER_SECONDS = Histogram(
+    "sitrep_answer_seconds",
+    "Time from a question to its answer, by planner.",
+    ["planner"],
+    buckets=(0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120),
+    registry=REGISTRY,
+)
+REPORTS_POSTED = Counter(
+    "sitrep_reports_posted",
+    "Status reports posted to Slack.",
+    registry=REGISTRY,
+)
+REPORT_SECTIONS_FAILED = Counter(
+    "sitrep_report_sections_failed",
+    "Report sections that failed (an upstream error or timeout), by integration.",
+    ["integration"],
+    registry=REGISTRY,
+)
+UPSTREAM_REQUESTS = Counter(
+    "sitrep_upstream_requests",
+    "HTTP requests to an integration (every attempt, retries included), by integration and status code "
+    "('error' when no response came back).",
+    ["integration", "status"],
+    registry=REGISTRY,
+)
+UPSTREAM_RATE_LIMITED = Counter(
+    "sitrep_upstream_rate_limited",
+    "Responses with status 429 (rate limited), by integration.",
+    ["integration"],
+    registry=REGISTRY,
+)
+MODEL_TOKENS = Counter(
+    "sitrep_model_tokens",
+    "Model tokens, by direction (in: the prompt and tool results; out: what the model wrote).",
+    ["direction"],
+    registry=REGISTRY,
+)
+SCHEDULER_SLOTS = Counter(
+    "sitrep_scheduler_slots",
+    "Report slots, by outcome: claimed (this process runs it), missed (past the grace window while down), "
+    "caught_up (run late at start-up, inside the grace window).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+
+
+def count_upstream(integration: str, status: int | None) -> None:
+    """One HTTP attempt to `integration`; status None when it failed before a response."""
+    UPSTREAM_REQUESTS.labels(integration=integration, status=str(status) if status else "error").inc()
+    if status == 429:
+        UPSTREAM_RATE_LIMITED.labels(integration=integration).inc()
+
+
+def count_question(source: str, planner: str, seconds: float, tokens_in: int = 0, tokens_out: int = 0) -> None:
+    QUESTIONS.labels(source=source or "unknown", planner=planner).inc()
+    ANSWER_SECONDS.labels(planner=planner).observe(max(0.0, seconds))
+    count_tokens(tokens_in, tokens_out)
+
+
+def count_tokens(tokens_in: int, tokens_out: int) -> None:
+    if tokens_in:
+        MODEL_TOKENS.labels(direction="in").inc(tokens_in)
+    if tokens_out:
+        MODEL_TOKENS.labels(direction="out").inc(tokens_out)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text exposition format and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def value(name: str, labels: dict[str, str] | None = None) -> float:
+    """One sample's current value (0 when absent): for tests and the benchmark."""
+    return REGISTRY.get_sample_value(name, labels or {}) or 0.0
