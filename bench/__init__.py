@@ -17,6 +17,7 @@ BENCHES = [
     "report_critical_path",
     "agent_concurrency",
     "drain_relay",
+    "eval_table",
 ]
 
 

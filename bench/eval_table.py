@@ -9,19 +9,21 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from bench import Row
 from tests.eval_table import pass_rates, run_table
 
 
-async def main() -> int:
+async def rows() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         results = await run_table(Path(tmp))
     rates = pass_rates(results)
-    for pattern, (passed, total) in rates.items():
-        if pattern != "all":
-            print(f"   {pattern:<10} {passed:3d} / {total:3d}  {100 * passed / total:5.1f}%")
+    out = [
+        Row(f"eval: {pattern}", f"{passed} / {total}", ok=None)
+        for pattern, (passed, total) in rates.items()
+        if pattern != "all"
+    ]
     passed, total = rates["all"]
-    print(f"   {'all':<10} {passed:3d} / {total:3d}  {100 * passed / total:5.1f}%  (target 100%)")
-    for question, missed in results.items():
-        if missed:
-            print(f"   failed: {question!r}: {missed[0][:160]}")
-    return 0 if passed == total else 1
+    failed = [q for q, missed in results.items() if missed]
+    note = f"failed: {failed[0]!r}…" if failed else f"{total} questions"
+    out.append(Row("eval: pass rate", f"{100 * passed / total:.1f}%", "100%", passed == total, note[:120]))
+    return out
