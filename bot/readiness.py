@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Awaitable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from bot.channels import ChannelAccess, check_access
 from reports.readiness import reports_readiness
 from skills.base import Readiness, ReadinessStatus
 from skills.readiness import skill_readiness
 
 if TYPE_CHECKING:
+    from slack_sdk.web.async_client import AsyncWebClient
+
     from settings import Settings
     from skills.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
 
+SLACK_TIMEOUT_S = 5.0
 ROW_ORDER = ("Slack bot", "Scheduled reports", "Grafana", "Amplitude", "GitHub")
 
 
@@ -92,8 +98,21 @@ def github_readiness(settings: Settings, team: Team) -> Readiness:
     )
 
 
+async def report_channel_access(services: Services, team: Team) -> ChannelAccess | None:
+    """Whether sitrep can post in the team's report channel; None without a channel, a Slack client, or an answer."""
+    channel = team.config.reports.channel or services.settings.report_channel
+    if not channel or services.slack is None:
+        return None
+    try:
+        return await asyncio.wait_for(check_access(services.slack, channel), SLACK_TIMEOUT_S)
+    except Exception as exc:  # Slack unreachable: the row still renders, without the membership check
+        log.warning("could not check membership of %s: %s", channel, exc)
+        return None
+
+
 async def reports_row(services: Services, team: Team) -> Readiness:
-    return await reports_readiness(services.jobs, team, services.settings, services.scheduler)
+    membership = await report_channel_access(services, team)
+    return await reports_readiness(services.jobs, team, services.settings, services.scheduler, membership)
 
 
 async def readiness_table(services: Services, team: Team) -> list[Readiness]:
@@ -129,3 +148,41 @@ async def readiness_table(services: Services, team: Team) -> list[Readiness]:
 def with_action(row: Readiness, action: str) -> Readiness:
     """The row with one more Home tab button (credentials are entered in a modal)."""
     return row if action in row.actions else replace(row, actions=(*row.actions, action))
+
+
+async def _timed(check: Awaitable[Readiness]) -> tuple[Readiness, float]:
+    started = time.monotonic()
+    row = await check
+    return row, time.monotonic() - started
+
+
+async def _slack_row(services: Services, client: AsyncWebClient) -> Readiness:
+    """The Slack row from a fresh auth.test, not the identity remembered at start-up."""
+    try:
+        identity = await asyncio.wait_for(client.auth_test(), SLACK_TIMEOUT_S)
+    except Exception as exc:
+        return Readiness(
+            "Slack bot",
+            ReadinessStatus.BLOCKED,
+            f"auth.test failed: {getattr(exc, 'response', {}).get('error') or type(exc).__name__}",
+            "Check SLACK_BOT_TOKEN and that Slack is reachable from this host.",
+        )
+    services.slack_identity = dict(identity.data) if isinstance(identity.data, dict) else services.slack_identity
+    return slack_readiness(services.settings, services.slack_identity)
+
+
+async def _github_row(services: Services, team: Team) -> Readiness:
+    return github_readiness(services.settings, team)
+
+
+async def check_connections(services: Services, team: Team, client: AsyncWebClient) -> list[tuple[Readiness, float]]:
+    """Every readiness check, run now and at once, each with the seconds it took (the Test connections button)."""
+    skills = await services.skills_for(team)
+    results = await asyncio.gather(
+        _timed(_slack_row(services, client)),
+        _timed(reports_row(services, team)),
+        *(_timed(skill_readiness(skill)) for skill in skills),
+        _timed(_github_row(services, team)),
+    )
+    order = {name: i for i, name in enumerate(ROW_ORDER)}
+    return sorted(results, key=lambda pair: order.get(pair[0].integration, len(order)))

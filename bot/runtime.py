@@ -11,7 +11,6 @@ from aiohttp import web
 
 from bot.services import Services
 from bot.web import bound_port, start_web
-from reports.post import run_scheduled_report
 from reports.scheduler import ReportScheduler
 from settings import StartupError
 from skills.base import SkillContext
@@ -68,7 +67,9 @@ class Runtime:
                 log.info("warming %s failed: %s", skill.name, exc)
 
     async def _run_job(self, job: Job, scheduled_for: datetime) -> str | None:
-        return await run_scheduled_report(self.services, job, scheduled_for)
+        from bot.slack.report import run_scheduled
+
+        return await run_scheduled(self.services, job, scheduled_for)
 
     async def stop(self) -> None:
         if self._warming is not None and not self._warming.done():

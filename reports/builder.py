@@ -45,6 +45,17 @@ class ReportOptions:
     amplitude_days: int = 7  # see reports/sections/amplitude.py for why not 1
     section_timeout: float = 45.0
     use_model: bool = True  # write the summary with the model when ANTHROPIC_API_KEY is set
+    sections: tuple[str, ...] = (GRAFANA_KEY, AMPLITUDE_KEY)  # which sections the report includes
+
+    @classmethod
+    def for_job(cls, window_hours: float, sections: tuple[str, ...]) -> ReportOptions:
+        """A scheduled job's report: its window (vs the one before) and sections. Amplitude compares whole days,
+        at least 7 of them (see reports/sections/amplitude.py), so a weekly digest is 7 days vs the previous 7."""
+        return cls(
+            grafana_hours=window_hours,
+            amplitude_days=max(cls.amplitude_days, round(window_hours / 24)),
+            sections=tuple(s for s in sections if s in (GRAFANA_KEY, AMPLITUDE_KEY)) or cls.sections,
+        )
 
 
 def report_timezone(services: Services, team: Team) -> str:
@@ -87,24 +98,30 @@ async def build_report(
     grafana = await services.skill(team, "grafana")
     amplitude = await services.skill(team, "amplitude")
     window = Window(end, options.grafana_hours, options.buckets)
-    sections = await asyncio.gather(
-        within_timeout(
-            GRAFANA_KEY,
-            GRAFANA_TITLE,
-            grafana_section(grafana if isinstance(grafana, GrafanaSkill) else None, window),
-            options.section_timeout,
-        ),
-        within_timeout(
-            AMPLITUDE_KEY,
-            AMPLITUDE_TITLE,
-            amplitude_section(
-                amplitude if isinstance(amplitude, AmplitudeSkill) else None,
-                options.amplitude_days,
-                amplitude_today,
-            ),
-            options.section_timeout,
-        ),
-    )
+    work: list[Awaitable[Section]] = []
+    if GRAFANA_KEY in options.sections:
+        work.append(
+            within_timeout(
+                GRAFANA_KEY,
+                GRAFANA_TITLE,
+                grafana_section(grafana if isinstance(grafana, GrafanaSkill) else None, window),
+                options.section_timeout,
+            )
+        )
+    if AMPLITUDE_KEY in options.sections:
+        work.append(
+            within_timeout(
+                AMPLITUDE_KEY,
+                AMPLITUDE_TITLE,
+                amplitude_section(
+                    amplitude if isinstance(amplitude, AmplitudeSkill) else None,
+                    options.amplitude_days,
+                    amplitude_today,
+                ),
+                options.section_timeout,
+            )
+        )
+    sections = await asyncio.gather(*work)
     report = Report(
         title=title,
         generated_at=end.astimezone(ZoneInfo(tz)),

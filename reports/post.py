@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from metrics import REPORTS_POSTED
-from reports.builder import DEFAULT_TITLE, build_report
+from reports.builder import DEFAULT_TITLE, ReportOptions, build_report
 from reports.model import Report
 from reports.render import fallback_text, report_blocks
 
@@ -33,6 +34,10 @@ SLACK_HINTS = {
     "account_inactive": "the token was revoked: reinstall the app and update SLACK_BOT_TOKEN",
     "ratelimited": "Slack rate-limited the post: the next report tries again",
 }
+
+
+# Called with (client, channel) before a report is built: makes sure it can be posted there, or raises.
+BeforePost = Callable[[AsyncWebClient, str], Awaitable[Any]]
 
 
 class ReportError(Exception):
@@ -83,21 +88,38 @@ async def build_and_post(
     title: str | None = None,
     job: Job | None = None,
     scheduled_for: datetime | None = None,
+    before_post: BeforePost | None = None,
 ) -> tuple[str, Report]:
-    """Build the team's report and post it to `channel`: (message ts, report)."""
+    """Build the team's report and post it to `channel`: (message ts, report).
+
+    `before_post` runs first (the Slack surfaces pass the channel-membership check), so a report that could not
+    be posted is not built.
+    """
     client = client or slack_client(services)
+    if before_post is not None:
+        await before_post(client, channel)
+    options = ReportOptions.for_job(job.window_hours, job.sections) if job is not None else None
     report = await build_report(
-        services, team, title=title or DEFAULT_TITLE, job=job.name if job else None, scheduled_for=scheduled_for
+        services,
+        team,
+        title=title or DEFAULT_TITLE,
+        job=job.name if job else None,
+        scheduled_for=scheduled_for,
+        options=options,
     )
     ts = await post_report(client, channel, report, await services.secrets())
     return ts, report
 
 
-async def run_scheduled_report(services: Services, job: Job, scheduled_for: datetime) -> str:
+async def run_scheduled_report(
+    services: Services, job: Job, scheduled_for: datetime, *, before_post: BeforePost | None = None
+) -> str:
     """The scheduler's run_job: the message ts, or an exception whose one line goes into job_runs.error."""
     team = await services.teams.get(job.team_id)
     channel = report_channel(services.settings, team, job)
     if not channel:
         raise ReportError(NO_CHANNEL)
-    ts, _ = await build_and_post(services, team, channel, title=job.name, job=job, scheduled_for=scheduled_for)
+    ts, _ = await build_and_post(
+        services, team, channel, title=job.name, job=job, scheduled_for=scheduled_for, before_post=before_post
+    )
     return ts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from skills.base import Readiness, ReadinessStatus
@@ -18,7 +18,26 @@ if TYPE_CHECKING:
 INTEGRATION = "Scheduled reports"
 RUN_NOW_STEP = "`/sitrep report` posts one now"
 RUN_NOW_ACTION = "report_run_now"  # the Home tab's "Run report now" button (bot/slack/report.py)
-SET_CHANNEL = "set SITREP_REPORT_CHANNEL to a channel id (e.g. C0ADZHLL76V) and invite @sitrep there"
+SET_CHANNEL = (
+    "pick the report channel in Reports & schedule on the Home tab (admins), or set SITREP_REPORT_CHANNEL to a "
+    "channel id (e.g. C0ADZHLL76V)"
+)
+
+
+class Membership(Protocol):
+    """Whether sitrep can post in the report channel (bot/channels.py: ChannelAccess)."""
+
+    @property
+    def can_post(self) -> bool: ...
+
+    @property
+    def member(self) -> bool: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def next_step(self) -> str: ...
 
 
 def local_time(when: datetime, tz: str) -> str:
@@ -39,9 +58,14 @@ def describe_run(job: Job, run: JobRun) -> str:
 
 
 async def reports_readiness(
-    jobs: JobStore, team: Team, settings: Settings, scheduler: ReportScheduler | None
+    jobs: JobStore,
+    team: Team,
+    settings: Settings,
+    scheduler: ReportScheduler | None,
+    membership: Membership | None = None,
 ) -> Readiness:
-    """Ready when a channel is set, the team's report jobs are enabled and the scheduler has their triggers."""
+    """Ready when a channel is set that sitrep can post in, the team's report jobs are enabled and the scheduler
+    has their triggers. `membership` is the report channel's, when Slack could be asked."""
     channel = team.config.reports.channel or settings.report_channel
     team_jobs = await jobs.list(team.id)
     enabled = [job for job in team_jobs if job.enabled]
@@ -50,6 +74,13 @@ async def reports_readiness(
     if not channel:
         detail = f"{_names(team_jobs)} exist but post nowhere until a channel is set" if team_jobs else ""
         return Readiness(INTEGRATION, ReadinessStatus.NOT_CONFIGURED, "no report channel", SET_CHANNEL, detail)
+    if membership is not None and not membership.can_post:
+        return Readiness(
+            INTEGRATION,
+            ReadinessStatus.BLOCKED,
+            f"sitrep cannot post in the report channel {channel}: {membership.reason}",
+            membership.next_step,
+        )
     if not team_jobs:
         return Readiness(
             INTEGRATION,
@@ -59,9 +90,9 @@ async def reports_readiness(
         )
     if not enabled:
         if any(job.channel is None for job in disabled):
-            step = "restart sitrep so the seeded jobs pick up the report channel, or enable them on the Home tab"
+            step = "turn them on in Reports & schedule on the Home tab (admins); it saves the report channel with them"
         else:
-            step = "enable them on the Home tab"
+            step = "turn them on in Reports & schedule on the Home tab (admins)"
         return Readiness(
             INTEGRATION,
             ReadinessStatus.BLOCKED,
@@ -100,6 +131,8 @@ async def reports_readiness(
         parts.append(f"off: {_names(disabled)}")
     if unscheduled:
         parts.append(f"not scheduled: {_names(unscheduled)}")
+    if membership is not None and not membership.member:
+        parts.append(f"sitrep joins {channel} at the first post")
     return Readiness(INTEGRATION, ReadinessStatus.READY, "", RUN_NOW_STEP, "; ".join(parts), actions=(RUN_NOW_ACTION,))
 
 

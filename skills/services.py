@@ -62,9 +62,9 @@ class Services:
         return self.storage.jobs
 
     async def patch_config(self, team_id: str, patch: object, actor: str) -> Team:
-        """Change a team's config; the report jobs follow its reports.channel and reports.timezone at once."""
+        """Change a team's config; the report jobs follow reports.jobs, reports.channel and reports.timezone at once."""
         team = await self.storage.teams.patch_config(team_id, patch, actor)
-        await seed_report_jobs(self.storage.jobs, team, self.settings)
+        await seed_report_jobs(self.storage.jobs, team, self.settings, actor)
         if self.scheduler is not None:
             await self.scheduler.resync()
         return team

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from storage import run_lease
 from storage.audit import AuditLog
 from storage.db import Database
+from storage.team_config import REPORT_DAYS, REPORT_SECTIONS, ReportJob
 
 KIND_STATUS_REPORT = "status_report"
 MORNING_REPORT = "Morning report"
@@ -57,6 +60,29 @@ class Job:
     enabled: bool
     created_at: str
     updated_at: str
+    sections: tuple[str, ...] = REPORT_SECTIONS
+    window_hours: float = 12
+
+    def spec(self, *, follows_team: bool = False) -> ReportJob:
+        """The job as a config entry (reports.jobs); a schedule that is not "HH:MM on days" reads as daily.
+
+        follows_team: leave channel and time zone unset, so the job follows reports.channel and reports.timezone.
+        """
+        minute, hour, _, _, dow = (self.cron.split() + ["*"] * 5)[:5]
+        days = next((name for name, field in REPORT_DAYS.items() if field == dow), "daily")
+        time = f"{int(hour):02d}:{int(minute):02d}" if hour.isdigit() and minute.isdigit() else "08:00"
+        return ReportJob.model_validate(
+            {
+                "name": self.name,
+                "time": time,
+                "days": days,
+                "timezone": None if follows_team else self.timezone,
+                "channel": None if follows_team else self.channel,
+                "sections": list(self.sections),
+                "window_hours": max(1, round(self.window_hours)),
+                "enabled": self.enabled,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -120,6 +146,69 @@ class JobStore:
                     )
                     await self._audit(conn, team_id, "jobs.reseed", {"job": name, **changes})
         return await self.list(team_id)
+
+    async def sync(
+        self,
+        team_id: str,
+        specs: Sequence[ReportJob],
+        channel: str | None,
+        timezone: str,
+        actor: str = "system",
+    ) -> builtins.list[Job]:
+        """Make the team's scheduled_jobs match reports.jobs: add or update each by name, disable the others.
+
+        A job without its own channel or time zone takes the team's; a job with no channel at all stays off.
+        Jobs are never deleted here, so their run history stays.
+        """
+        check_timezone(timezone)
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT * FROM scheduled_jobs WHERE team_id = ?", (team_id,)) as cur:
+                existing = {row["name"]: _job(row) for row in await cur.fetchall()}
+            wanted = set()
+            for spec in specs:
+                wanted.add(spec.name)
+                target = spec.channel or channel or None
+                row = {
+                    "cron": spec.cron,
+                    "timezone": spec.timezone or timezone,
+                    "channel": target,
+                    "enabled": int(spec.enabled and target is not None),
+                    "sections": json.dumps(list(spec.sections)),
+                    "window_hours": float(spec.window_hours),
+                }
+                job = existing.get(spec.name)
+                if job is None:
+                    await conn.execute(
+                        "INSERT INTO scheduled_jobs (team_id, name, cron, timezone, channel, kind, enabled, sections,"
+                        " window_hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (team_id, spec.name, row["cron"], row["timezone"], row["channel"], KIND_STATUS_REPORT,
+                         row["enabled"], row["sections"], row["window_hours"]),
+                    )  # fmt: skip
+                    await self._audit(conn, team_id, "jobs.add", {"job": spec.name, **row}, actor)
+                    continue
+                before = {
+                    "cron": job.cron,
+                    "timezone": job.timezone,
+                    "channel": job.channel,
+                    "enabled": int(job.enabled),
+                    "sections": json.dumps(list(job.sections)),
+                    "window_hours": float(job.window_hours),
+                }
+                changes = {k: v for k, v in row.items() if before[k] != v}
+                if changes:
+                    await self._update(conn, job.id, changes)
+                    await self._audit(conn, team_id, "jobs.update", {"job": spec.name, **changes}, actor)
+            for name, job in existing.items():
+                if name not in wanted and job.enabled:
+                    await self._update(conn, job.id, {"enabled": 0})
+                    await self._audit(conn, team_id, "jobs.disable", {"job": name}, actor)
+        return await self.list(team_id)
+
+    async def _update(self, conn: Any, job_id: int, changes: dict[str, Any]) -> None:
+        sets = ", ".join(f"{column} = ?" for column in changes)
+        await conn.execute(
+            f"UPDATE scheduled_jobs SET {sets}, updated_at = {_NOW} WHERE id = ?", (*changes.values(), job_id)
+        )
 
     async def list(self, team_id: str | None = None, enabled_only: bool = False) -> builtins.list[Job]:
         where, params = [], []
@@ -266,6 +355,8 @@ def _job(row: Any) -> Job:
         enabled=bool(row["enabled"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        sections=tuple(json.loads(row["sections"])),
+        window_hours=float(row["window_hours"]),
     )
 
 

@@ -8,6 +8,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+_MODEL = re.compile(r"^claude-[a-z0-9.-]{1,60}$")
+SectionKey = Literal["grafana", "amplitude"]
+Days = Literal["daily", "weekdays", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+REPORT_SECTIONS: tuple[SectionKey, ...] = ("grafana", "amplitude")
+# How often a report runs, as a crontab day-of-week field.
+REPORT_DAYS: dict[str, str] = {
+    "daily": "*",
+    "weekdays": "mon-fri",
+    **{day: day for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+}
+MAX_REPORT_JOBS = 50
+PLANNER_PROMPT_MAX = 20_000
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
@@ -37,8 +50,23 @@ class Routing(_Strict):
         return channels
 
 
+def check_zone(tz: str | None) -> str | None:
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{tz!r} is not an IANA time zone (like America/Los_Angeles)") from exc
+    return tz
+
+
+def check_channel(channel: str | None) -> str | None:
+    if channel is not None and not _CHANNEL.match(channel):
+        raise ValueError(f"{channel!r} is not a Slack channel id (like C0ADZHLL76V)")
+    return channel
+
+
 class PlannerPrompt(_Strict):
-    system: str = Field(default="", max_length=20_000)
+    system: str = Field(default="", max_length=PLANNER_PROMPT_MAX)
 
 
 class Planner(_Strict):
@@ -52,28 +80,81 @@ class Coding(_Strict):
 class Agents(_Strict):
     planner: Planner = Field(default_factory=Planner)
     coding: Coding = Field(default_factory=Coding)
+    model: str | None = None  # the Claude model id; None: SITREP_MODEL, else the built-in default
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, model: str | None) -> str | None:
+        if model is not None and not _MODEL.match(model):
+            raise ValueError(f"{model!r} is not a Claude model id (like claude-sonnet-4-5)")
+        return model
+
+
+class ReportJob(_Strict):
+    """One scheduled report: when (time and days in a time zone), where, what, over how long."""
+
+    name: str = Field(min_length=1, max_length=60)
+    time: str  # "HH:MM", 24-hour clock
+    days: Days = "daily"
+    timezone: str | None = None  # None: reports.timezone
+    channel: str | None = None  # None: reports.channel
+    sections: list[SectionKey] = Field(default_factory=lambda: list(REPORT_SECTIONS))
+    window_hours: int = Field(default=12, ge=1, le=24 * 31)
+    enabled: bool = True
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, time: str) -> str:
+        if not _TIME.match(time):
+            raise ValueError(f"{time!r} is not a time of day like 08:00 or 18:30")
+        return time
+
+    @field_validator("sections")
+    @classmethod
+    def _sections(cls, sections: list[SectionKey]) -> list[SectionKey]:
+        if not sections:
+            raise ValueError("a report needs at least one section")
+        return list(dict.fromkeys(sections))
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, tz: str | None) -> str | None:
+        return check_zone(tz)
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, channel: str | None) -> str | None:
+        return check_channel(channel)
+
+    @property
+    def cron(self) -> str:
+        hour, minute = self.time.split(":")
+        return f"{int(minute)} {int(hour)} * * {REPORT_DAYS[self.days]}"
 
 
 class Reports(_Strict):
     channel: str | None = None
     timezone: str | None = None
+    # The scheduled reports. None: the seeded Morning (08:00) and Evening (20:00) reports.
+    jobs: list[ReportJob] | None = Field(default=None, max_length=MAX_REPORT_JOBS)
 
     @field_validator("channel")
     @classmethod
     def _channel(cls, channel: str | None) -> str | None:
-        if channel is not None and not _CHANNEL.match(channel):
-            raise ValueError(f"{channel!r} is not a Slack channel id (like C0ADZHLL76V)")
-        return channel
+        return check_channel(channel)
 
     @field_validator("timezone")
     @classmethod
     def _tz(cls, tz: str | None) -> str | None:
-        if tz is not None:
-            try:
-                ZoneInfo(tz)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ValueError(f"{tz!r} is not an IANA time zone (like America/Los_Angeles)") from exc
-        return tz
+        return check_zone(tz)
+
+    @field_validator("jobs")
+    @classmethod
+    def _unique(cls, jobs: list[ReportJob] | None) -> list[ReportJob] | None:
+        names = [job.name.casefold() for job in jobs or []]
+        if len(names) != len(set(names)):
+            raise ValueError("two reports have the same name")
+        return jobs
 
 
 class GrafanaDatasources(_Strict):

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 from bot.blocks.answer import answer_blocks
+from bot.blocks.config_menu import TEST_CONNECTIONS_ACTION
 from bot.blocks.help import help_text
 from bot.blocks.home import REFRESH_ACTION, home_view
 from bot.blocks.limits import view_violations, violations
@@ -39,7 +40,7 @@ def test_home_view_has_a_row_per_integration_with_status_and_next_step() -> None
     assert ":no_entry: *Grafana*: Blocked" in text
     assert "*Missing:* no log lines in the last hour" in text
     action_ids = [e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert action_ids == ["amplitude_snippet", REFRESH_ACTION]
+    assert action_ids == ["amplitude_snippet", REFRESH_ACTION, TEST_CONNECTIONS_ACTION]
 
 
 def test_home_view_escapes_mrkdwn_in_row_text() -> None:

@@ -259,3 +259,51 @@ async def test_dropped_connection_is_reopened_by_the_client(slack: FakeSlack, so
     await slack.drop_connections()
     await slack.wait_connected(count=2)
     assert [c.error for c in slack.calls_to("apps.connections.open")] == [None, None]
+
+
+async def test_membership_as_slack_answers_it(client: AsyncWebClient) -> None:
+    """A public channel the bot is not in: not_in_channel until conversations.join; a private one is invisible."""
+    channels = {"CPUB": {"is_member": False}, "GPRIV": {"is_member": False, "is_private": True}}
+    async with FakeSlack(channels=channels) as s:
+        c = AsyncWebClient(token=s.bot_token, base_url=s.api_url)
+        with pytest.raises(SlackApiError) as refused:
+            await c.chat_postMessage(channel="CPUB", text="hi")
+        assert refused.value.response["error"] == "not_in_channel"
+        assert (await c.conversations_info(channel="CPUB"))["channel"]["is_member"] is False
+        joined = await c.conversations_join(channel="CPUB")
+        assert joined["channel"]["is_member"] is True and "warning" not in joined.data
+        assert (await c.conversations_join(channel="CPUB"))["warning"] == "already_in_channel"
+        assert (await c.chat_postMessage(channel="CPUB", text="hi"))["ok"]
+        for call in (c.chat_postMessage(channel="GPRIV", text="hi"), c.conversations_info(channel="GPRIV")):
+            with pytest.raises(SlackApiError) as hidden:
+                await call
+            assert hidden.value.response["error"] == "channel_not_found"
+        s.channels["GIN"] = {"is_private": True}
+        with pytest.raises(SlackApiError) as private:
+            await c.conversations_join(channel="GIN")
+        assert private.value.response["error"] == "method_not_supported_for_channel_type"
+
+
+async def test_views_break_on_element_limits_as_slack_says(slack: FakeSlack, client: AsyncWebClient) -> None:
+    text_input = {"type": "plain_text_input", "action_id": "v", "max_length": 4000}
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "t"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "blocks": [
+            {"type": "input", "block_id": "a", "label": {"type": "plain_text", "text": "x"}, "element": text_input},
+            {
+                "type": "input",
+                "block_id": "b",
+                "label": {"type": "plain_text", "text": "y"},
+                "element": {"type": "timepicker", "action_id": "v", "initial_time": "8:00"},
+            },
+        ],
+    }
+    with pytest.raises(SlackApiError) as refused:
+        await client.views_open(trigger_id=slack.new_trigger_id(), view=view)
+    messages = refused.value.response["response_metadata"]["messages"]
+    assert any("max_length" in m for m in messages) and any("HH:mm" in m for m in messages)
+    text_input["max_length"] = 3000
+    view["blocks"][1]["element"]["initial_time"] = "08:00"
+    assert (await client.views_open(trigger_id=slack.new_trigger_id(), view=view))["ok"]

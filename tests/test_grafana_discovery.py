@@ -78,3 +78,14 @@ async def test_warming_fills_what_questions_and_reports_look_up(grafana: FakeGra
         assert len(grafana.requests) == before
     finally:
         await skill.aclose()
+
+
+async def test_a_loki_without_the_patterns_endpoint_is_asked_once(grafana: FakeGrafana, client: GrafanaClient) -> None:
+    grafana.add_logs({"source": "lambda"}, ["error: upstream timed out after 500ms", "error: upstream timed out"])
+    first = await client.loki_error_patterns(since="1h")
+    second = await client.loki_error_patterns(since="1h")
+    assert first["patterns"] and second["patterns"] == first["patterns"]
+    assert count(grafana, "/loki/api/v1/patterns") == 1  # 404 once (off, as Loki ships), then straight to the fallback
+    client.discovery.forget()
+    await client.loki_error_patterns(since="1h")
+    assert count(grafana, "/loki/api/v1/patterns") == 2  # forgotten: asked again

@@ -199,6 +199,25 @@ async def test_two_processes_claim_each_slot_once(store: JobStore, db: Database)
     assert sorted(won_here + theirs) == sorted(slots)  # every slot claimed, none twice
 
 
+async def test_sync_makes_jobs_match_the_config_and_keeps_the_others_history(store: JobStore) -> None:
+    from storage.team_config import ReportJob
+
+    await store.seed_defaults(DEFAULT_TEAM_ID, "C1", LA)
+    weekly = ReportJob(name="Weekly digest", time="09:00", days="mon", channel="C0WEEKLY", window_hours=168)
+    evening = ReportJob(name="Evening report", time="18:30", timezone="Europe/Berlin", sections=["grafana"])
+    jobs = {j.name: j for j in await store.sync(DEFAULT_TEAM_ID, [evening, weekly], "C1", LA, "UADMIN")}
+    assert (jobs["Evening report"].cron, jobs["Evening report"].timezone) == ("30 18 * * *", "Europe/Berlin")
+    assert jobs["Evening report"].sections == ("grafana",) and jobs["Evening report"].channel == "C1"
+    assert (jobs["Weekly digest"].cron, jobs["Weekly digest"].channel) == ("0 9 * * mon", "C0WEEKLY")
+    assert jobs["Weekly digest"].window_hours == 168 and jobs["Weekly digest"].enabled
+    assert not jobs["Morning report"].enabled  # not in the config: off, its runs kept
+    assert jobs["Weekly digest"].spec() == weekly.model_copy(update={"timezone": LA})
+    actions = [e.action for e in await store.audit.recent(DEFAULT_TEAM_ID, 5)]  # type: ignore[union-attr]
+    assert {"jobs.add", "jobs.update", "jobs.disable"} <= set(actions)
+    again = await store.sync(DEFAULT_TEAM_ID, [evening, weekly], "C1", LA)
+    assert [(j.name, j.updated_at) for j in again] == [(j.name, j.updated_at) for j in jobs.values()]
+
+
 async def test_a_run_whose_owner_died_is_taken_over_and_a_live_one_is_not(store: JobStore, db: Database) -> None:
     job, _ = await store.seed_defaults(DEFAULT_TEAM_ID, "C0ADZHLL76V", LA)
     run_id = await store.claim(job.id, SLOT)

@@ -271,3 +271,11 @@ async def test_a_stale_selector_is_rediscovered_at_once(make, grafana: FakeGrafa
     again = (await report_for(services, now=end)).section("grafana")
     assert again is not None and again.ok, again
     assert figure(again, "5xx responses").value == logs.current(logs.timeouts)
+
+
+async def test_a_job_chooses_its_sections_and_window(make) -> None:
+    options = ReportOptions.for_job(168, ("amplitude",))
+    assert (options.grafana_hours, options.amplitude_days, options.sections) == (168, 7, ("amplitude",))
+    assert ReportOptions.for_job(24 * 14, ("grafana", "amplitude")).amplitude_days == 14
+    report = await report_for(await make({}), options=ReportOptions(use_model=False, sections=("amplitude",)))
+    assert [s.key for s in report.sections] == ["amplitude"]

@@ -11,8 +11,9 @@ import pytest
 
 from bot.blocks.home import home_view
 from bot.blocks.limits import violations
+from bot.readiness import readiness_table
 from bot.services import Services
-from bot.slack.report import WORKING
+from bot.slack.report import WORKING, run_scheduled
 from bot.slack.run import serve
 from reports.post import NO_CHANNEL, NO_TOKEN, run_scheduled_report
 from reports.readiness import RUN_NOW_ACTION, RUN_NOW_STEP, reports_readiness
@@ -28,6 +29,7 @@ from tests.fakes.grafana import FakeGrafana
 from tests.fakes.slack import FakeSlack, SlackCall
 
 REPORT_CHANNEL = "C0REPORT"
+PRIVATE = "G0SECRET"  # a private channel sitrep was never invited to
 
 
 @dataclass
@@ -45,7 +47,7 @@ class World:
 @pytest.fixture
 async def world(env: dict[str, str]) -> AsyncIterator[World]:
     async with (
-        FakeSlack(channels={"C999": {"is_member": False}}) as slack,
+        FakeSlack(channels={"C999": {"is_member": False}, PRIVATE: {"is_member": False, "is_private": True}}) as slack,
         FakeGrafana() as grafana,
         FakeAmplitude() as amp,
     ):
@@ -117,11 +119,64 @@ async def test_slash_report_still_posts_when_grafana_and_amplitude_fail(world: W
     assert "*Amplitude* (failed)" in failed_lines[1] and "rate limit" in failed_lines[1]
 
 
-async def test_slash_report_in_a_channel_sitrep_is_not_in_says_what_to_do(world: World, serving) -> None:
+async def test_slash_report_in_a_public_channel_sitrep_is_not_in_joins_it_and_posts(world: World, serving) -> None:
     await serving()
     await world.slack.wait_ack(await world.slack.send_slash_command("/sitrep", "report", channel_id="C999"))
-    reply = await world.slack.wait_for_call("response_url", timeout=15)
-    assert "not_in_channel" in reply.args["text"] and "invite @sitrep" in reply.args["text"]
+    call = await posted_to(world.slack, "C999")
+    assert call.error is None
+    joins = world.slack.calls_to("conversations.join")
+    assert [j.args["channel"] for j in joins] == ["C999"] and joins[0].at < call.at
+
+
+async def test_slash_report_in_a_private_channel_says_to_invite_sitrep(world: World, serving) -> None:
+    await serving()
+    await world.slack.wait_ack(await world.slack.send_slash_command("/sitrep", "report", channel_id=PRIVATE))
+    reply = await world.slack.wait_for_call("response_url", lambda c: "invite" in c.args.get("text", ""), timeout=15)
+    assert "`/invite @sitrep`" in reply.args["text"] and reply.args["response_type"] == "ephemeral"
+    assert not [c for c in world.slack.calls_to("chat.postMessage") if c.args.get("channel") == PRIVATE]
+
+
+async def test_run_report_now_to_a_private_channel_tells_the_user_by_dm(world: World, serving) -> None:
+    await serving(SITREP_REPORT_CHANNEL=PRIVATE)
+    await run_now(world.slack)
+    note = await posted_to(world.slack, "U123")
+    assert "`/invite @sitrep`" in note.args["text"] and f"<#{PRIVATE}>" in note.args["text"]
+    assert all(c.args.get("channel") != PRIVATE for c in world.slack.calls_to("chat.postMessage"))
+
+
+async def test_a_scheduled_run_to_a_channel_sitrep_cannot_post_in_records_why(world: World) -> None:
+    services = await world.services(SITREP_REPORT_CHANNEL=PRIVATE)
+    try:
+        job = next(j for j in await services.jobs.list() if j.name == MORNING_REPORT)
+        scheduler = ReportScheduler(services.jobs, lambda j, slot: run_scheduled(services, j, slot))
+        slot = datetime(2026, 2, 17, 16, tzinfo=UTC)
+        assert await scheduler.fire(job, slot) == "failed"
+        run = await services.jobs.run_for(job.id, slot)
+        assert run is not None and "/invite @sitrep" in (run.error or "")
+    finally:
+        await services.close()
+
+
+async def test_a_scheduled_run_joins_a_public_report_channel(world: World) -> None:
+    services = await world.services(SITREP_REPORT_CHANNEL="C999")
+    try:
+        job = next(j for j in await services.jobs.list() if j.name == MORNING_REPORT)
+        scheduler = ReportScheduler(services.jobs, lambda j, slot: run_scheduled(services, j, slot))
+        assert await scheduler.fire(job, datetime(2026, 2, 17, 16, tzinfo=UTC)) == "posted"
+        assert world.slack.messages["C999"] and world.slack.calls_to("conversations.join")
+    finally:
+        await services.close()
+
+
+async def test_the_reports_row_is_blocked_when_sitrep_cannot_post_in_the_report_channel(world: World) -> None:
+    services = await world.services(SITREP_REPORT_CHANNEL=PRIVATE)
+    try:
+        team = await services.team_for(None)
+        rows = {row.integration: row for row in await readiness_table(services, team)}
+        row = rows["Scheduled reports"]
+        assert not row.ready and PRIVATE in row.missing and "/invite @sitrep" in row.next_step
+    finally:
+        await services.close()
 
 
 async def run_now(slack: FakeSlack) -> None:

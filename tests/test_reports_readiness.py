@@ -59,7 +59,7 @@ async def test_no_channel_is_not_configured(store: JobStore, team: Team) -> None
     assert row.integration == "Scheduled reports"
     assert row.status is ReadinessStatus.NOT_CONFIGURED
     assert row.missing == "no report channel"
-    assert row.next_step == ("set SITREP_REPORT_CHANNEL to a channel id (e.g. C0ADZHLL76V) and invite @sitrep there")
+    assert "Reports & schedule" in row.next_step and "SITREP_REPORT_CHANNEL" in row.next_step
     assert "Morning report, Evening report" in row.detail
 
 
@@ -79,7 +79,7 @@ async def test_jobs_disabled_is_blocked_and_says_which(store: JobStore, teams: T
     row = await reports_readiness(store, team, settings(), ReportScheduler(store, no_op))
     assert row.status is ReadinessStatus.BLOCKED
     assert row.missing == "report jobs disabled: Morning report, Evening report"
-    assert "restart sitrep" in row.next_step
+    assert "Reports & schedule" in row.next_step
 
 
 async def test_no_jobs_is_blocked(store: JobStore, team: Team) -> None:

@@ -133,3 +133,32 @@ async def test_no_secret_in_any_request_to_the_model_or_slack(tmp_path: Path, ke
         assert leaks(model_traffic(w), secrets) == []
         assert leaks(slack_traffic(w), secrets) == []
         assert leaks([await stored_text(w)], secrets) == []
+
+
+async def test_no_secret_on_the_home_tab_or_in_the_config_modals(tmp_path: Path) -> None:
+    """Credentials stored, and an admin pasted a token into the planner prompt: the Home tab's history, Agent
+    settings and Test connections show that things are set, never the values."""
+    env = {"GRAFANA_TOKEN": "", "AMPLITUDE_SECRET_KEY": "", "SITREP_ADMINS": "U123"}
+    async with world(
+        tmp_path, key=False, grafana_token=GRAFANA_TOKEN, amplitude_keys=(AMPLITUDE_API_KEY, AMPLITUDE_SECRET), env=env
+    ) as w:
+        await store_credentials(w)
+        prompt = {"agents": {"planner": {"prompt": {"system": f"Grafana token is {GRAFANA_TOKEN}"}}}}
+        await w.services.patch_config("default", prompt, "U123")
+        await w.slack.send_event({"type": "app_home_opened", "user": "U123", "tab": "home"})
+        home = await w.slack.wait_for_call("views.publish")
+        assert "grafana.token" in json.dumps(home.args) and "Recent changes" in json.dumps(home.args)
+        for action in ("config_agent", "test_connections"):
+            mark = len(w.slack.calls)
+            await w.slack.send_interactive(
+                {
+                    "type": "block_actions",
+                    "actions": [{"action_id": action, "type": "button", "value": action}],
+                    "view": {"id": "VHOME", "type": "home"},
+                    "container": {"type": "view", "view_id": "VHOME"},
+                }
+            )
+            await w.slack.wait_for_call("views.update", lambda c: "Loading" not in json.dumps(c.args), since=mark)
+        agent = w.slack.calls_to("views.update")[-2].args["view"]
+        assert agent["callback_id"] == "agent_settings_submit" and "[redacted]" in json.dumps(agent)
+        assert leaks(slack_traffic(w), secrets_of(w)) == []

@@ -159,6 +159,23 @@ async def test_message_shortcut_answers_in_the_message_thread(running: Running) 
     assert call.args["channel"] == "C777" and call.args["thread_ts"] == message["ts"]
 
 
+async def test_message_shortcut_in_a_channel_sitrep_cannot_see_tells_the_user_by_dm(running: Running) -> None:
+    slack = running.slack
+    slack.channels["GHIDDEN"] = {"is_member": False, "is_private": True}
+    slack.channels["CPUBLIC"] = {"is_member": False}
+    message = {"type": "message", "user": "U9", "text": "help", "ts": "1700000000.000300"}
+    shortcut = {"type": "message_action", "callback_id": "sitrep_investigate", "message": message}
+    await slack.send_interactive({**shortcut, "channel": {"id": "GHIDDEN", "name": "secret"}})
+    note = await slack.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == "U123")
+    assert "`/invite @sitrep`" in note.args["text"] and "<#GHIDDEN>" in note.args["text"]
+    assert not slack.messages.get("GHIDDEN")
+
+    await slack.send_interactive({**shortcut, "channel": {"id": "CPUBLIC", "name": "ops"}})
+    answer = await slack.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == "CPUBLIC")
+    assert answer.error is None and answer.args["thread_ts"] == message["ts"]
+    assert [c.args["channel"] for c in slack.calls_to("conversations.join")] == ["CPUBLIC"]
+
+
 async def test_snippet_button_opens_the_tracking_snippet_modal(running: Running) -> None:
     slack = running.slack
     await slack.send_interactive(

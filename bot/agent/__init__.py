@@ -104,6 +104,11 @@ async def respond(services: Services, question: Question) -> AgentReply:
     return reply
 
 
+def team_model(services: Services, team: Team) -> str:
+    """The Claude model: the team's agents.model (set in Agent settings), else SITREP_MODEL or the default."""
+    return team.config.agents.model or services.settings.model
+
+
 async def _ask_claude(services: Services, team: Team, toolbox: Toolbox, text: str, turns: list[Turn]) -> AgentReply:
     skills = await services.skills_for(team)
     now = team_now(services, team)
@@ -119,7 +124,7 @@ async def _ask_claude(services: Services, team: Team, toolbox: Toolbox, text: st
     messages = as_messages(turns, text, toolbox.redact)
     result = await run_loop(
         services.anthropic(),
-        model=services.settings.model,
+        model=team_model(services, team),
         system=toolbox.redact(system),
         messages=messages,
         toolbox=toolbox,
@@ -178,7 +183,7 @@ async def summarize(
     try:
         result = await run_loop(
             services.anthropic(),
-            model=services.settings.model,
+            model=team_model(services, team),
             system=toolbox.redact(system),
             messages=messages,
             toolbox=toolbox,

@@ -19,6 +19,11 @@ CAPABILITIES = (
         "`@sitrep report` posts one now",
     ),
     ("Status", "`/sitrep status` or the Home tab: which integration is ready, blocked, and the next step"),
+    (
+        "Configure",
+        "`/sitrep config` or the *Configure sitrep* shortcut (admins): report channel, schedule, new reports, "
+        "agent settings, credentials",
+    ),
 )
 
 

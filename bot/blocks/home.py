@@ -1,4 +1,4 @@
-"""The Home tab: the live integration readiness table with the next step for each row."""
+"""The Home tab: the live integration readiness table with the next step for each row, then extra sections."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
+    Block,
     ButtonElement,
     ContextBlock,
     DividerBlock,
@@ -16,10 +17,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks.config_menu import TEST_CONNECTIONS_ACTION
 from bot.blocks.readiness import readiness_section, readiness_summary
 from skills.base import Readiness
 
 REFRESH_ACTION = "home_refresh"
+HOME_BLOCKS_MAX = 100
 
 # Buttons a readiness row may ask for (Readiness.actions), by action id.
 ROW_BUTTONS: dict[str, str] = {
@@ -30,7 +33,8 @@ ROW_BUTTONS: dict[str, str] = {
 }
 
 
-def home_view(rows: Sequence[Readiness], *, generated_at: datetime, timezone_name: str = "UTC") -> dict:
+def readiness_blocks(rows: Sequence[Readiness]) -> list:
+    """The readiness table: a summary line, then each row with its buttons."""
     blocks: list = [
         HeaderBlock(text="sitrep: integration readiness"),
         SectionBlock(text=MarkdownTextObject(text=readiness_summary(rows))),
@@ -45,9 +49,18 @@ def home_view(rows: Sequence[Readiness], *, generated_at: datetime, timezone_nam
         ]
         if buttons:
             blocks.append(ActionsBlock(elements=buttons))
-    blocks += [
+    return blocks
+
+
+def footer_blocks(generated_at: datetime, timezone_name: str) -> list:
+    return [
         DividerBlock(),
-        ActionsBlock(elements=[ButtonElement(text="Refresh", action_id=REFRESH_ACTION, value="refresh")]),
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Refresh", action_id=REFRESH_ACTION, value="refresh"),
+                ButtonElement(text="Test connections", action_id=TEST_CONNECTIONS_ACTION, value="test"),
+            ]
+        ),
         ContextBlock(
             elements=[
                 MarkdownTextObject(
@@ -57,4 +70,23 @@ def home_view(rows: Sequence[Readiness], *, generated_at: datetime, timezone_nam
             ]
         ),
     ]
-    return View(type="home", callback_id="sitrep_home", blocks=blocks).to_dict()
+
+
+def home_view(
+    rows: Sequence[Readiness],
+    *,
+    generated_at: datetime,
+    timezone_name: str = "UTC",
+    sections: Sequence[Sequence[Block]] = (),
+) -> dict:
+    """The Home tab: readiness, then each extra section (schedule, history, …) after a divider, then the footer.
+
+    Sections are bounded by their builders; should they add up to more than Slack's 100 blocks, the last
+    sections are dropped whole rather than the footer.
+    """
+    blocks = readiness_blocks(rows)
+    footer = footer_blocks(generated_at, timezone_name)
+    for section in sections:
+        if section and len(blocks) + 1 + len(section) + len(footer) <= HOME_BLOCKS_MAX:
+            blocks += [DividerBlock(), *section]
+    return View(type="home", callback_id="sitrep_home", blocks=blocks + footer).to_dict()

@@ -50,9 +50,38 @@ def _input_violations(i: int, block: dict[str, Any]) -> list[str]:
     return problems
 
 
+OPTIONS_MAX = {"checkboxes": 10, "radio_buttons": 10, "static_select": 100}
+
+
+def element_violations(element: dict[str, Any], where: str) -> list[str]:
+    """An input's or button's own limits: text input lengths (≤ 3000), placeholder 150, options, button text 75."""
+    problems = []
+    kind = element.get("type")
+    if len((element.get("placeholder") or {}).get("text", "")) > 150:
+        problems.append(f"{where}: placeholder > 150 characters")
+    if kind == "plain_text_input":
+        limit = element.get("max_length") or 3000
+        if limit > 3000:
+            problems.append(f"{where}: max_length {limit} > 3000")
+        if len(element.get("initial_value") or "") > min(limit, 3000):
+            problems.append(f"{where}: initial_value longer than max_length")
+    if kind in OPTIONS_MAX and len(element.get("options") or []) > OPTIONS_MAX[kind]:
+        problems.append(f"{where}: more than {OPTIONS_MAX[kind]} options")
+    if kind == "button" and len((element.get("text") or {}).get("text", "")) > 75:
+        problems.append(f"{where}: button text > 75 characters")
+    return problems
+
+
 def view_violations(view: dict[str, Any]) -> list[str]:
     surface = view.get("type", "modal")
     problems = violations(view.get("blocks", []), surface)
+    for i, block in enumerate(view.get("blocks", [])):
+        if block.get("type") == "input":
+            if len((block.get("label") or {}).get("text", "")) > 2000:
+                problems.append(f"block {i}: label > 2000 characters")
+            problems += element_violations(block.get("element") or {}, f"block {i}")
+        for j, element in enumerate(block.get("elements") or [] if block.get("type") == "actions" else []):
+            problems += element_violations(element, f"block {i} element {j}")
     for key in ("title", "submit", "close"):
         text = (view.get(key) or {}).get("text", "")
         if len(text) > 24:

@@ -7,7 +7,19 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from bot.slack import commands, credentials, dedupe, feedback, home, mentions, messages, report, shortcuts
+from bot.slack import (
+    commands,
+    config,
+    credentials,
+    dedupe,
+    feedback,
+    home,
+    mentions,
+    messages,
+    report,
+    schedule,
+    shortcuts,
+)
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -20,6 +32,8 @@ def register(app: AsyncApp, services: Services) -> None:
     credentials.register(app, services)
     feedback.register(app, services)
     report.register(app, services)
+    schedule.register(app, services)
+    config.register(app, services)
 
     @app.error
     async def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:

@@ -15,6 +15,7 @@ from bot.dispatch import Question, answer, clean_question
 from bot.readiness import readiness_table
 from bot.services import Services
 from bot.slack.report import run_report_command
+from bot.slack.schedule import open_schedule
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,10 @@ def register(app: AsyncApp, services: Services) -> None:
         text = clean_question(command.get("text") or "")
         if text.lower() == "report":
             await run_report_command(services, ack, command, respond, client)
+            return
+        if text.lower() == "config":
+            await ack()
+            await open_schedule(services, command, client)
             return
         team = await services.team_for(command.get("team_id"))
         if text.lower() in ("", "help"):

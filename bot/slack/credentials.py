@@ -24,6 +24,7 @@ from bot.blocks.credentials import (
 from bot.services import Services
 from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
+from bot.slack.modals import open_modal, show
 from skills.base import Readiness, SkillContext
 from skills.readiness import STATUS_LABEL, skill_readiness
 from skills.registry import factory_for
@@ -113,9 +114,8 @@ def register(app: AsyncApp, services: Services) -> None:
     async def open_form(ack: AsyncAck, body: dict, client: AsyncWebClient, action: dict) -> None:
         await ack()
         form = FORMS[CONFIGURE_ACTIONS[action["action_id"]]]
-        # trigger_id lives 3 s: open first, then check who is asking and fill the form.
-        opened = await client.views_open(trigger_id=body["trigger_id"], view=result_modal(form.title, ["Loading…"]))
-        view_id = opened["view"]["id"]
+        # trigger_id lives 3 s: open first (on top of the Configure menu when pressed there), then check who asks.
+        view_id = await open_modal(client, body, result_modal(form.title, ["Loading…"]))
         if not await is_admin(services, client, (body.get("user") or {}).get("id")):
             await client.views_update(view_id=view_id, view=not_allowed_modal())
             return
@@ -158,7 +158,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 f"*Next:* {row.next_step}",
                 "Open Configure again to retry; nothing was changed.",
             ]
-            await client.views_update(view_id=view_id, view=result_modal(form.title, lines))
+            await show(client, view_id, result_modal(form.title, lines))
             return
         await save(services, team, form, values, actor=user or "slack")
         if services.drain is not None:
@@ -169,7 +169,7 @@ def register(app: AsyncApp, services: Services) -> None:
             lines.append(row.detail)
         if not row.ready:
             lines += [f"*Missing:* {row.missing}", f"*Next step:* {row.next_step}"]
-        await client.views_update(view_id=view_id, view=result_modal(form.title, lines))
+        await show(client, view_id, result_modal(form.title, lines))  # the save stands if the modal was closed
         if user:
             await publish_home(services, client, user, (body.get("team") or {}).get("id"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -12,19 +13,71 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import REFRESH_ACTION, home_view
+from bot.blocks.home_schedule import JobStatus, LastRun, config_blocks, history_blocks, schedule_blocks
 from bot.blocks.snippet import SNIPPET_CALLBACK_ID as SNIPPET_ACTION
 from bot.blocks.snippet import snippet_modal
 from bot.readiness import readiness_table
 from bot.services import Services
+from bot.slack.admins import is_admin
+from bot.slack.modals import redacted
+from storage.teams import Team
 
 log = logging.getLogger(__name__)
 
 
+def permalink(services: Services, channel: str | None, ts: str | None) -> str | None:
+    """The link to a posted message, from the workspace URL auth.test gave at start-up."""
+    base = (services.slack_identity or {}).get("url")
+    if not (base and channel and ts):
+        return None
+    return f"{str(base).rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+
+
+async def job_statuses(services: Services, team: Team) -> list[JobStatus]:
+    """Each of the team's report jobs with its next run (from the running scheduler) and its last run."""
+    scheduler = services.scheduler
+    times = scheduler.next_fire_times() if scheduler is not None and scheduler.running else {}
+    statuses = []
+    for job in await services.jobs.list(team.id):
+        spec, run = job.spec(), await services.jobs.last_run(job.id)
+        last = None
+        if run is not None:
+            link = permalink(services, run.channel, run.message_ts) if run.status == "posted" else None
+            last = LastRun(run.status, run.scheduled_at, link, run.error)
+        statuses.append(
+            JobStatus(
+                name=job.name,
+                time=spec.time,
+                days=spec.days,
+                timezone=job.timezone,
+                channel=job.channel,
+                enabled=job.enabled,
+                window_hours=job.window_hours,
+                sections=job.sections,
+                next_run=times.get(job.id) if job.enabled else None,
+                last=last,
+            )
+        )
+    return statuses
+
+
+async def home_sections(services: Services, client: AsyncWebClient, team: Team, user_id: str) -> list[list]:
+    """The Home tab's sections after readiness: config buttons (or read-only), the schedule, recent changes."""
+    tz_name = team.config.reports.timezone or services.settings.timezone
+    admin = await is_admin(services, client, user_id)
+    statuses = await job_statuses(services, team)
+    history = await services.storage.audit.recent(team.id, limit=50)
+    return [config_blocks(admin), schedule_blocks(statuses, tz_name), history_blocks(history, tz_name)]
+
+
 async def publish_home(services: Services, client: AsyncWebClient, user_id: str, slack_team_id: str | None) -> None:
     team = await services.team_for(slack_team_id)
-    rows = await readiness_table(services, team)
+    rows, sections = await asyncio.gather(
+        readiness_table(services, team), home_sections(services, client, team, user_id)
+    )
     tz_name = team.config.reports.timezone or services.settings.timezone
-    view = home_view(rows, generated_at=datetime.now(ZoneInfo(tz_name)), timezone_name=tz_name)
+    view = home_view(rows, generated_at=datetime.now(ZoneInfo(tz_name)), timezone_name=tz_name, sections=sections)
+    view = await redacted(services, view)
     try:
         await client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:

@@ -148,6 +148,14 @@ async def post_answer(
     return result.get("ts")
 
 
+async def tell_user(client: AsyncWebClient, user: str, text: str) -> None:
+    """A note to a person in their DM with sitrep (the app's Messages tab), for when there is nowhere else."""
+    try:
+        await client.chat_postMessage(channel=user, text=text)
+    except SlackApiError as exc:
+        log.error("could not tell %s: %s", user, exc.response.get("error"))
+
+
 async def _secrets(services: Services) -> list[str]:
     try:
         return await services.secrets()

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels import CannotPost, ensure_member
 from bot.services import Services
-from reports.post import NO_CHANNEL, ReportError, build_and_post, report_channel
+from bot.slack.replies import tell_user
+from reports.post import NO_CHANNEL, ReportError, build_and_post, report_channel, run_scheduled_report
+from storage.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,10 @@ async def run_report_command(
         await respond(text=FAILED.format(what="Slack did not say which channel"), response_type="ephemeral")
         return None
     try:
-        ts, _ = await build_and_post(services, team, channel, client=client)
+        ts, _ = await build_and_post(services, team, channel, client=client, before_post=ensure_member)
+    except CannotPost as exc:
+        await respond(text=f":warning: {exc}", response_type="ephemeral")
+        return None
     except ReportError as exc:
         await respond(text=FAILED.format(what=exc), response_type="ephemeral")
         return None
@@ -42,12 +48,9 @@ async def run_report_command(
     return ts
 
 
-async def _tell(client: AsyncWebClient, user: str, text: str) -> None:
-    """A note to the user in their DM with sitrep (the app's Messages tab)."""
-    try:
-        await client.chat_postMessage(channel=user, text=text)
-    except SlackApiError as exc:
-        log.error("could not tell %s about the report: %s", user, exc.response.get("error"))
+async def run_scheduled(services: Services, job: Job, scheduled_for: datetime) -> str:
+    """The scheduler's run_job: joins a public report channel first; CannotPost (why, what to do) is recorded."""
+    return await run_scheduled_report(services, job, scheduled_for, before_post=ensure_member)
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -59,17 +62,21 @@ def register(app: AsyncApp, services: Services) -> None:
         channel = report_channel(services.settings, team)
         if not channel:
             if user:
-                await _tell(client, user, FAILED.format(what=NO_CHANNEL))
+                await tell_user(client, user, FAILED.format(what=NO_CHANNEL))
             return
         try:
-            await build_and_post(services, team, channel, client=client)
+            await build_and_post(services, team, channel, client=client, before_post=ensure_member)
+        except CannotPost as exc:
+            if user:
+                await tell_user(client, user, f":warning: {exc}")
+            return
         except Exception as exc:
             if not isinstance(exc, ReportError):
                 log.exception("Run report now failed")
             if user:
-                await _tell(
+                await tell_user(
                     client, user, FAILED.format(what=exc if isinstance(exc, ReportError) else type(exc).__name__)
                 )
             return
         if user:
-            await _tell(client, user, f"Posted the status report in <#{channel}>.")
+            await tell_user(client, user, f"Posted the status report in <#{channel}>.")

@@ -12,11 +12,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.help import help_text
 from bot.blocks.text import split_mrkdwn
+from bot.channels import CannotPost, ensure_member
 from bot.dispatch import Question
 from bot.readiness import readiness_table
 from bot.services import Services
 from bot.slack.mentions import thread_of
-from bot.slack.replies import answer_in_thread
+from bot.slack.replies import answer_in_thread, tell_user
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +54,20 @@ def register(app: AsyncApp, services: Services) -> None:
         if not channel or not message.get("ts"):
             log.warning("message shortcut without channel or message: ignored")
             return
+        user = (body.get("user") or {}).get("id")
+        try:
+            await ensure_member(client, channel)
+        except CannotPost as exc:
+            # sitrep cannot post in that channel, ephemerally included: tell the person in its DM.
+            if user:
+                await tell_user(client, user, f":warning: I could not answer in that thread: {exc}")
+            return
         team = await services.team_for((body.get("team") or {}).get("id"))
         question = Question(
             text=investigation(message),
             team=team,
             source="shortcut",
-            user=(body.get("user") or {}).get("id"),
+            user=user,
             channel=channel,
             thread_ts=thread_of(message),
             message_ts=message.get("ts"),

@@ -21,6 +21,7 @@ share one request; a failed or empty lookup is not kept (logs that start flowing
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, Protocol
 
@@ -52,6 +53,7 @@ class GrafanaDiscovery:
     def __init__(self, client: Upstream, ttl: float = DEFAULT_TTL_S) -> None:
         self.client = client
         self._cache = SwrCache(ttl)
+        self._lacking: dict[tuple[str, str], float] = {}
 
     # ------------------------------------------------------------------------------------------------
     # The API
@@ -96,6 +98,15 @@ class GrafanaDiscovery:
         path = "api/v1/label/__name__/values"
         return list(await self._get(key, lambda: self._strings("prometheus", ds_uid, path, None), fresh))
 
+    def lacks(self, feature: str, uid: str) -> bool:
+        """Whether this data source was found without `feature` (e.g. Loki's patterns endpoint) within the TTL."""
+        at = self._lacking.get((feature, uid))
+        return at is not None and time.monotonic() - at < self._cache.ttl
+
+    def note_lacking(self, feature: str, uid: str) -> None:
+        """Remember that the data source answered 404 for `feature`, so callers go straight to their fallback."""
+        self._lacking[(feature, uid)] = time.monotonic()
+
     def warm(self, windows: tuple[str, ...] = WARM_WINDOWS) -> asyncio.Task[None]:
         """Start filling the cache in the background: data sources, then Loki labels and metric names."""
 
@@ -112,6 +123,7 @@ class GrafanaDiscovery:
     def forget(self) -> None:
         """Drop every entry: the next lookup asks Grafana again."""
         self._cache.forget()
+        self._lacking.clear()
 
     # ------------------------------------------------------------------------------------------------
     # Loading

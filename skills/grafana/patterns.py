@@ -16,9 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from drain3 import TemplateMiner
-from drain3.template_miner_config import TemplateMinerConfig
-
 from skills.base import SkillError, bounded
 from skills.grafana import loki
 from skills.grafana.explore import explore_url
@@ -26,6 +23,8 @@ from skills.grafana.results import clip
 from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, iso, to_ns
 
 if TYPE_CHECKING:
+    from drain3 import TemplateMiner
+
     from skills.grafana.api import GrafanaAPI
 
 # A 5xx status as a word of its own: JSON lines carry ms timestamps, whose digits hold "5dd" almost always.
@@ -84,6 +83,10 @@ class Cluster:
 
 
 def _miner() -> TemplateMiner:
+    # lazy load: drain3 is needed only when Loki has no patterns endpoint, never for start-up
+    from drain3 import TemplateMiner
+    from drain3.template_miner_config import TemplateMinerConfig
+
     config = TemplateMinerConfig()  # drain3's defaults (similarity 0.4, depth 4), no masking, no persistence
     config.drain_max_clusters = MAX_CLUSTERS
     return TemplateMiner(config=config)
@@ -125,15 +128,21 @@ def error_query(selector_or_query: str) -> str:
     return f"{selector} {ERROR_FILTER}" if not pipeline else f"{selector} {pipeline}"
 
 
+PATTERNS_FEATURE = "loki patterns"  # remembered by the discovery cache when the endpoint answers 404
+
+
 async def loki_patterns(client: GrafanaAPI, uid: str, selector: str, window: TimeRange) -> list[Cluster] | None:
     """Loki's own patterns of the selector's lines whose words name an error, counted over the window, most
     frequent first; None when the instance has pattern ingestion off (404)."""
+    if client.discovery.lacks(PATTERNS_FEATURE, uid):
+        return None  # known to be off: straight to the fallback, no 404 round trip first
     step = max(1, int(window.seconds / PATTERN_POINTS))
     params = {"query": selector, "start": to_ns(window.start), "end": to_ns(window.end), "step": f"{step}s"}
     try:
         body = await client.proxy(uid, "loki/api/v1/patterns", params, upstream="Loki")
     except SkillError as exc:
         if exc.status == 404:
+            client.discovery.note_lacking(PATTERNS_FEATURE, uid)
             return None
         raise
     rows = body.get("data") if isinstance(body, dict) else None

@@ -60,7 +60,9 @@ class FakeSlack(WebApiMixin, SocketModeMixin):
         self.team_id, self.app_id, self.bot_user_id, self.bot_id = team_id, app_id, bot_user_id, bot_id
         self.users: dict[str, dict] = {bot_user_id: {"name": "sitrep", "is_bot": True}, "U123": {"name": "alice"}}
         self.users.update(users or {})  # id -> overrides of the users.info user (is_admin, is_owner, name, tz, ...)
-        self.channels: dict[str, dict] = dict(channels or {})  # id -> overrides; is_member/is_archived False/True
+        # id -> overrides of conversations.info: is_member, is_private, is_archived. A private channel the bot
+        # is not in is invisible (channel_not_found); a public one answers not_in_channel until joined.
+        self.channels: dict[str, dict] = dict(channels or {})
         self.trigger_ttl = trigger_ttl
         self.calls: list[SlackCall] = []
         self.messages: dict[str, list[dict]] = {}  # channel -> messages posted or received, in ts order
@@ -244,6 +246,7 @@ _HANDLERS: dict[str, Callable[[FakeSlack, dict], dict]] = {
     "assistant.threads.setStatus": FakeSlack._set_status,
     "users.info": FakeSlack._users_info,
     "conversations.info": FakeSlack._conversations_info,
+    "conversations.join": FakeSlack._conversations_join,
     "conversations.replies": FakeSlack._replies,
     "conversations.history": FakeSlack._history,
     **{m: (lambda s, a, m=m: s._stream(a, m)) for m in ("chat.startStream", "chat.appendStream", "chat.stopStream")},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -37,8 +38,46 @@ def block_errors(blocks: Any, pointer: str, limit: int) -> list[str]:
     return problems
 
 
+# Element limits from Slack's Block Kit reference, checked on views' input and actions blocks.
+_OPTIONS_MAX = {"checkboxes": 10, "radio_buttons": 10, "static_select": 100, "multi_static_select": 100}
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def element_errors(element: Any, where: str) -> list[str]:
+    """plain_text_input lengths, option counts, placeholder and button text, timepicker initial_time."""
+    if not isinstance(element, dict):
+        return [f"[ERROR] must be an object [json-pointer:{where}]"]
+    problems = []
+    kind = element.get("type")
+    if len(_text(element.get("placeholder"))) > 150:
+        problems.append(f"[ERROR] must be less than 151 characters [json-pointer:{where}/placeholder/text]")
+    if kind == "plain_text_input":
+        for key in ("min_length", "max_length"):
+            if isinstance(element.get(key), int) and not 0 <= element[key] <= 3000:
+                problems.append(f"[ERROR] must be at most 3000 [json-pointer:{where}/{key}]")
+        limit = min(element.get("max_length") or 3000, 3000)
+        if len(element.get("initial_value") or "") > limit:
+            problems.append(f"[ERROR] must be less than {limit + 1} characters [json-pointer:{where}/initial_value]")
+    if kind in _OPTIONS_MAX and len(element.get("options") or []) > _OPTIONS_MAX[kind]:
+        problems.append(f"[ERROR] no more than {_OPTIONS_MAX[kind]} items allowed [json-pointer:{where}/options]")
+    if kind == "timepicker" and element.get("initial_time") and not _TIME.match(element["initial_time"]):
+        problems.append(f"[ERROR] must be in the format HH:mm [json-pointer:{where}/initial_time]")
+    if kind == "button" and len(_text(element.get("text"))) > 75:
+        problems.append(f"[ERROR] must be less than 76 characters [json-pointer:{where}/text/text]")
+    return problems
+
+
 def view_errors(view: dict) -> list[str]:
     problems = block_errors(view.get("blocks", []), "/view/blocks", limit=100)
+    for i, block in enumerate(b for b in view.get("blocks") or [] if isinstance(b, dict)):
+        where = f"/view/blocks/{i}"
+        if block.get("type") == "input":
+            if len(_text(block.get("label"))) > 2000:
+                problems.append(f"[ERROR] must be less than 2001 characters [json-pointer:{where}/label/text]")
+            problems += element_errors(block.get("element"), f"{where}/element")
+        if block.get("type") == "actions":
+            for j, element in enumerate(block.get("elements") or []):
+                problems += element_errors(element, f"{where}/elements/{j}")
     if view.get("type") not in ("modal", "home"):
         problems.append("[ERROR] must be one of modal, home [json-pointer:/view/type]")
     if len(view.get("private_metadata") or "") > 3000:

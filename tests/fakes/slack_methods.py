@@ -42,14 +42,28 @@ class WebApiMixin:
         }
 
     def _channel_error(self, channel: str | None) -> str | None:
+        """Why the bot may not post in `channel`, as Slack says it: a private channel it is not in is invisible."""
         if not channel:
             return "channel_not_found"
         info = self.channels.get(channel, {})
+        if info.get("is_member") is False and info.get("is_private"):
+            return "channel_not_found"
         if info.get("is_archived"):
             return "is_archived"
         if info.get("is_member") is False:
             return "not_in_channel"
         return None
+
+    def _channel(self, channel: str) -> dict | None:
+        """conversations.info's channel object; None when the bot cannot see the channel."""
+        if channel not in self.channels and not (channel[:1] in "CGD" and channel[1:].isalnum()):
+            return None
+        overrides = self.channels.get(channel, {})
+        if overrides.get("is_private") and overrides.get("is_member") is False:
+            return None
+        info = {"id": channel, "name": channel.lower(), "is_channel": channel.startswith("C"), "is_member": True}
+        info.update(is_private=channel.startswith("G"), is_im=channel.startswith("D"), is_archived=False)
+        return {**info, **overrides}
 
     def _post_message(self, args: dict) -> dict:
         channel = args.get("channel")
@@ -175,12 +189,25 @@ class WebApiMixin:
         return {"ok": True, "user": {**user, **extra}}
 
     def _conversations_info(self, args: dict) -> dict:
+        info = self._channel(args.get("channel", ""))
+        return {"ok": True, "channel": info} if info is not None else _err("channel_not_found")
+
+    def _conversations_join(self, args: dict) -> dict:
+        """Public channels only (channels:join); a private one answers method_not_supported_for_channel_type."""
         channel = args.get("channel", "")
-        if channel not in self.channels and not (channel[:1] in "CGD" and channel[1:].isalnum()):
+        info = self._channel(channel)
+        if info is None:
             return _err("channel_not_found")
-        info = {"id": channel, "name": channel.lower(), "is_channel": channel.startswith("C"), "is_member": True}
-        info.update(is_private=channel.startswith("G"), is_im=channel.startswith("D"), is_archived=False)
-        return {"ok": True, "channel": {**info, **self.channels.get(channel, {})}}
+        if info.get("is_archived"):
+            return _err("is_archived")
+        if info.get("is_private") or info.get("is_im"):
+            return _err("method_not_supported_for_channel_type")
+        already = info.get("is_member") is True
+        self.channels.setdefault(channel, {})["is_member"] = True
+        body: dict[str, Any] = {"ok": True, "channel": {**info, "is_member": True}}
+        if already:
+            body.update(warning="already_in_channel", response_metadata={"warnings": ["already_in_channel"]})
+        return body
 
     def _replies(self, args: dict) -> dict:
         messages = self.thread(args.get("channel", ""), args.get("ts", ""))

@@ -1,0 +1,94 @@
+"""The "Configure sitrep" shortcut and menu, `/sitrep config`, Agent settings, and Test connections."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.agent_settings import (
+    AGENT_CALLBACK,
+    MODEL_BLOCK,
+    agent_patch,
+    agent_settings_modal,
+    read_agent_settings,
+)
+from bot.blocks.config_menu import (
+    AGENT_ACTION,
+    MENU_SHORTCUT,
+    TEST_CONNECTIONS_ACTION,
+    config_menu_modal,
+    connections_modal,
+    loading_modal,
+    message_modal,
+    not_allowed_modal,
+)
+from bot.readiness import check_connections
+from bot.services import Services
+from bot.slack.admins import is_admin
+from bot.slack.home import publish_home
+from bot.slack.modals import open_for_admin, open_modal, redacted, show, slack_team_of, user_of
+from storage.team_config import ConfigInvalid
+from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+
+def agent_values(services: Services, team: Team) -> dict:
+    agents = team.config.agents
+    return {
+        "prompt": agents.planner.prompt.system,
+        "coding": agents.coding.enabled,
+        "model": agents.model,
+        "default_model": services.settings.model,
+    }
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.shortcut(MENU_SHORTCUT)
+    async def on_menu(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=config_menu_modal())
+
+    @app.action(AGENT_ACTION)
+    async def on_open_agent(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        view_id = await open_for_admin(services, client, body, "Agent settings")
+        if view_id is None:
+            return
+        team = await services.team_for(slack_team_of(body))
+        view = await redacted(services, agent_settings_modal(**agent_values(services, team)))
+        await client.views_update(view_id=view_id, view=view)
+
+    @app.view(AGENT_CALLBACK)
+    async def on_agent(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        user = user_of(body) or "slack"
+        if not await is_admin(services, client, user):
+            await ack(response_action="update", view=not_allowed_modal(services.settings.admins))
+            return
+        team = await services.team_for(slack_team_of(body))
+        form = read_agent_settings((view.get("state") or {}).get("values") or {})
+        patch = agent_patch(form, **agent_values(services, team))
+        if not patch:
+            await ack(response_action="update", view=message_modal("Agent settings", ["Nothing changed."]))
+            return
+        try:
+            await services.patch_config(team.id, patch, user)
+        except ConfigInvalid as exc:
+            await ack(response_action="errors", errors={MODEL_BLOCK: "; ".join(exc.problems)[:1500]})
+            return
+        log.info("agent settings changed by %s: %s", user, ", ".join(patch["agents"]))
+        changed = ", ".join(f"`agents.{key}`" for key in patch["agents"])
+        saved = message_modal("Agent settings", [f":white_check_mark: Saved {changed}."])
+        await ack(response_action="update", view=saved)
+        await publish_home(services, client, user, slack_team_of(body))
+
+    @app.action(TEST_CONNECTIONS_ACTION)
+    async def on_test(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        view_id = await open_modal(client, body, loading_modal("Test connections"))
+        team = await services.team_for(slack_team_of(body))
+        results = await check_connections(services, team, client)
+        await show(client, view_id, await redacted(services, connections_modal(results)))

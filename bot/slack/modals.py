@@ -1,0 +1,61 @@
+"""Opening a config modal: on top of the menu when pressed inside a modal, else a new one; admins only."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.config_menu import loading_modal, not_allowed_modal
+from bot.services import Services
+from bot.slack.admins import is_admin
+from skills.base import redact
+
+log = logging.getLogger(__name__)
+
+
+def user_of(body: dict[str, Any]) -> str | None:
+    """The user of an interaction (block_actions, view_submission, shortcut) or of a slash command."""
+    return (body.get("user") or {}).get("id") or body.get("user_id")
+
+
+def slack_team_of(body: dict[str, Any]) -> str | None:
+    return (body.get("team") or {}).get("id") or body.get("team_id")
+
+
+async def open_modal(client: AsyncWebClient, body: dict[str, Any], view: dict) -> str:
+    """views.push when the button was pressed inside a modal (the Configure menu), else views.open; the view id."""
+    inside_modal = (body.get("view") or {}).get("type") == "modal"
+    method = client.views_push if inside_modal else client.views_open
+    opened = await method(trigger_id=body["trigger_id"], view=view)
+    return str(opened["view"]["id"])
+
+
+async def open_for_admin(services: Services, client: AsyncWebClient, body: dict[str, Any], title: str) -> str | None:
+    """Open a loading modal at once (trigger_id lives 3 s), then check who is asking.
+
+    The view id to fill for an admin; None after telling anyone else who can change things (nothing stored).
+    """
+    view_id = await open_modal(client, body, loading_modal(title))
+    if not await is_admin(services, client, user_of(body)):
+        await client.views_update(view_id=view_id, view=not_allowed_modal(services.settings.admins))
+        return None
+    return view_id
+
+
+async def redacted(services: Services, view: dict) -> dict:
+    """The view with every secret sitrep holds replaced: nothing set in a config field can echo a credential."""
+    return json.loads(redact(json.dumps(view), await services.secrets()))
+
+
+async def show(client: AsyncWebClient, view_id: str, view: dict) -> bool:
+    """Replace an open modal's content after slow work; False when it is gone (the person closed it meanwhile)."""
+    try:
+        await client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        log.info("modal %s not updated (%s): it was closed or never existed", view_id, exc.response.get("error"))
+        return False
+    return True
