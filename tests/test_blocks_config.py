@@ -170,7 +170,7 @@ def test_agent_settings_modal_and_its_patch() -> None:
     view = agent_settings_modal(prompt="Be brief.", coding=False, model=None, default_model="claude-sonnet-5-5")
     assert view_violations(view) == []
     model = next(b for b in view["blocks"] if b.get("block_id") == MODEL_BLOCK)["element"]
-    assert model["initial_option"]["text"]["text"] == "claude-sonnet-5-5 (default)" and len(model["options"]) == 4
+    assert model["initial_option"]["text"]["text"] == "claude-sonnet-5-5 (default)" and len(model["options"]) == 3
     prompt = next(b for b in view["blocks"] if b.get("block_id") == PROMPT_BLOCK)["element"]
     assert prompt["multiline"] is True and prompt["max_length"] == 3000
     long = agent_settings_modal(prompt="p" * 3001, coding=False, model=None, default_model="claude-sonnet-5-5")
@@ -183,7 +183,7 @@ def test_agent_settings_modal_and_its_patch() -> None:
     }
     current = {"prompt": "Be brief.", "coding": False, "model": None, "default_model": "claude-sonnet-5-5"}
     assert agent_patch(read_agent_settings(state), **current) == {"agents": {"coding": {"enabled": True}}}
-    back_to_default = {**current, "model": "claude-haiku-4-5", "coding": True}
+    back_to_default = {**current, "model": "claude-haiku-5-5", "coding": True}
     assert agent_patch(read_agent_settings(state), **back_to_default) == {"agents": {"model": None}}
 
 

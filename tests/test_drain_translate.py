@@ -23,6 +23,7 @@ def test_a_json_array_an_object_and_ndjson_with_malformed_lines() -> None:
     assert parsed(b"[1, {broken") == ([], 1)
     assert parsed(json.dumps([items[0], "text", 3]).encode()) == ([items[0]], 2)
     assert parsed(b"  \n") == ([], 0)
+    assert parsed(ndjson(items[:1]) + b'{"a": 1} trailing\n1,2\n' + ndjson(items[1:])) == (items, 2)
 
 
 def test_labels_are_few_and_never_request_paths_or_hosts() -> None:

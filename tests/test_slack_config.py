@@ -243,15 +243,15 @@ async def test_admin_sets_the_planner_prompt_coding_and_model(world: World) -> N
     values = initial_state(modal)
     values[PROMPT_BLOCK]["value"]["value"] = "Our services are api and worker.\nA p95 above 800 ms is bad."
     values[CODING_BLOCK]["value"]["selected_options"] = [{"value": "on"}]
-    values[MODEL_BLOCK]["value"]["selected_option"] = {"value": "claude-haiku-4-5"}
+    values[MODEL_BLOCK]["value"]["selected_option"] = {"value": "claude-haiku-5-5"}
     mark = len(world.slack.calls)
     ack = await submit(world.slack, ADMIN, modal, values)
     assert ack["response_action"] == "update" and "Saved" in text(ack["view"])
     agents = (await world.services.teams.get(DEFAULT_TEAM_ID)).config.agents
     assert agents.planner.prompt.system.startswith("Our services") and agents.coding.enabled
-    assert agents.model == "claude-haiku-4-5"
+    assert agents.model == "claude-haiku-5-5"
     body = text(await home_of(world.slack, ADMIN, mark))
-    assert "`agents.coding.enabled` → on" in body and "`agents.model` → claude-haiku-4-5" in body
+    assert "`agents.coding.enabled` → on" in body and "`agents.model` → claude-haiku-5-5" in body
     assert "`agents.planner.prompt.system` → set (59 characters)" in body
 
     again = await press(world.slack, ADMIN, AGENT_ACTION)

@@ -20,8 +20,8 @@ from slack_sdk.models.views import View
 AGENT_CALLBACK = "agent_settings_submit"
 PROMPT_BLOCK, CODING_BLOCK, MODEL_BLOCK = "planner_prompt", "coding", "model"
 PROMPT_INPUT_MAX = 3000  # the most a Slack plain_text_input holds
-# The short list offered besides the default (SITREP_MODEL or the built-in one).
-MODEL_CHOICES = ("claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5")
+# The short list offered besides the default (SITREP_MODEL or the built-in one): current models only.
+MODEL_CHOICES = ("claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5")
 
 
 def model_options(default: str) -> list[Option]:
