@@ -28,7 +28,8 @@ def slack_team_of(body: dict[str, Any]) -> str | None:
 
 async def open_modal(client: AsyncWebClient, body: dict[str, Any], view: dict) -> str:
     """views.push when the button was pressed inside a modal (the Configure menu), else views.open; the view id."""
-    inside_modal = (body.get("view") or {}).get("type") == "modal"
+    current = body.get("view")
+    inside_modal = isinstance(current, dict) and current.get("type") == "modal"
     method = client.views_push if inside_modal else client.views_open
     opened = await method(trigger_id=body["trigger_id"], view=view)
     return str(opened["view"]["id"])
