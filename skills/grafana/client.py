@@ -291,12 +291,16 @@ class GrafanaClient:
         selector_or_query: str | None = None,
         since: str = "12h",
         *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
         limit: int = patterns.DEFAULT_SCAN,
         top: int = patterns.DEFAULT_TOP,
         uid: str | None = None,
     ) -> dict[str, Any]:
         """Error-ish lines clustered into templates with counts and an example each, most frequent first."""
-        return await patterns.error_patterns(self, selector_or_query, since, limit=limit, top=top, uid=uid)
+        return await patterns.error_patterns(
+            self, selector_or_query, since, start=start, end=end, limit=limit, top=top, uid=uid
+        )
 
     async def alerts(self) -> dict[str, Any]:
         """Firing and pending Grafana-managed alerts with their rules."""
