@@ -14,12 +14,12 @@ from typing import Any
 from bot.agent.formatting import Section, labels_text
 from bot.agent.mrkdwn import code, escape, link, num
 from bot.agent.plays import PlayContext
+from bot.agent.sparkline import sparkline
 from bot.agent.toolbox import ToolCall, ToolOutcome
 
 POINTS = 23
 SERIES_SHOWN = 8
 CANDIDATES = 3
-BARS = "▁▂▃▄▅▆▇█"
 PROMQL_WORDS = {
     "sum", "avg", "min", "max", "count", "by", "without", "rate", "irate", "increase", "histogram_quantile",
     "topk", "bottomk", "on", "ignoring", "group_left", "group_right", "offset", "bool", "and", "or", "unless",
@@ -28,21 +28,6 @@ PROMQL_WORDS = {
     "scalar", "time", "clamp_min", "clamp_max", "absent", "changes", "resets", "sort", "sort_desc", "le",
     "quantile", "stddev", "stdvar", "count_values", "inf", "nan",
 }  # fmt: skip
-
-
-def sparkline(values: list[Any]) -> str:
-    nums = [float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
-    if not nums:
-        return ""
-    low, high = min(0.0, min(nums)), max(nums)
-    span = high - low
-    out = []
-    for v in values:
-        if not isinstance(v, (int, float)):
-            out.append(" ")
-        else:
-            out.append(BARS[round((float(v) - low) / span * (len(BARS) - 1))] if span > 0 else BARS[-1 if high else 0])
-    return "".join(out)
 
 
 def metric_names_in(expr: str) -> list[str]:
