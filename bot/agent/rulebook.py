@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from bot.agent import plays, plays_metrics, plays_product, plays_triage
+from bot.agent import plays, plays_changes, plays_metrics, plays_product, plays_triage
 from bot.agent.formatting import Section, render
 from bot.agent.plays import PlayContext
 from bot.agent.rules import Plan
@@ -34,6 +34,8 @@ PLAYBOOK: dict[str, Play] = {
     "user": plays_product.user,
     "releases": plays_product.releases,
 }
+
+WITH_DEPLOYS = frozenset({"errors", "triage"})  # answers that show the window's deploys beside the errors
 
 CAN_ANSWER = (
     "Without an Anthropic API key I answer questions about: trouble (`why did checkout stop working?`), the "
@@ -66,5 +68,8 @@ async def answer_with_rules(
     elif plan.unreadable_time:
         note = f'I could not read the time "{plan.unreadable_time}": this covers {plan.window.short}.'
         preface = f"{preface}\n\n{note}".strip() if preface else note
-    sections = await asyncio.gather(*(PLAYBOOK[intent](ctx) for intent in plan.intents))
+    runs = [PLAYBOOK[intent](ctx) for intent in plan.intents]
+    if WITH_DEPLOYS.intersection(plan.intents):
+        runs.append(plays_changes.deploys(ctx))
+    sections = await asyncio.gather(*runs)
     return render(sections, preface=preface) or CAN_ANSWER

@@ -271,11 +271,13 @@ class GrafanaClient:
         limit: int = loki.DEFAULT_LIMIT,
         direction: str = "backward",
         *,
+        step: str | None = None,
         uid: str | None = None,
     ) -> dict[str, Any]:
-        """Log lines newest first (bounded by limit), or numbers for a metric query (count_over_time, rate)."""
+        """Log lines newest first (bounded by limit), or numbers for a metric query (count_over_time, rate) at
+        `step` (default: the range in at most ~100 points)."""
         return await loki.query(
-            self, query, since=since, start=start, end=end, limit=limit, direction=direction, uid=uid
+            self, query, since=since, start=start, end=end, limit=limit, direction=direction, step=step, uid=uid
         )
 
     async def list_loki_labels(self, since: str = "1h", *, uid: str | None = None) -> dict[str, Any]:

@@ -98,6 +98,9 @@ class QueryLoki(_Range):
     since: str = Field("1h", description="Range ending now, e.g. 15m, 1h, 24h")
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=1000, description="Most log lines to return (newest first)")
     direction: Literal["backward", "forward"] = Field("backward", description="backward = newest first")
+    step: str | None = Field(
+        None, description="Metric query resolution, e.g. 10m; widened so the range has at most ~100 points"
+    )
     datasource_uid: str | None = Field(None, description=UID)
 
 
@@ -185,7 +188,14 @@ def build_tools(skill: ToolHost) -> list[Tool]:
     async def query_loki(p: QueryLoki) -> dict[str, Any]:
         since = p.since if p.start is None else None
         return await c().query_loki(
-            p.query, since, start=p.start, end=p.end, limit=p.limit, direction=p.direction, uid=p.datasource_uid
+            p.query,
+            since,
+            start=p.start,
+            end=p.end,
+            limit=p.limit,
+            direction=p.direction,
+            step=p.step,
+            uid=p.datasource_uid,
         )
 
     async def error_patterns(p: LokiErrorPatterns) -> dict[str, Any]:
