@@ -141,6 +141,7 @@ async def world(
     amplitude_keys: tuple[str, str] = ("test-api-key-0001", "test-secret-key-0001"),
     env: dict[str, str] | None = None,
     delay: float = 0.0,
+    seeder: Callable[[FakeGrafana, FakeAmplitude], None] | None = None,
 ) -> AsyncIterator[World]:
     """Every fake running and seeded, Services built on them; with serve_slack, sitrep connected to the fake Slack."""
     from bot.slack.run import serve
@@ -150,7 +151,7 @@ async def world(
         amp = await stack.enter_async_context(FakeAmplitude(*amplitude_keys))
         model = await stack.enter_async_context(FakeAnthropic())
         slack = await stack.enter_async_context(FakeSlack())
-        seed(g, amp)
+        (seeder or seed)(g, amp)
         g.delay = amp.delay = delay
         full = {
             "SITREP_DB": str(tmp_path / "sitrep.db"),

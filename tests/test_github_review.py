@@ -173,3 +173,40 @@ async def test_an_event_for_a_head_that_already_moved_is_skipped(tmp_path: Path)
         fresh = await review_pull(w.services, team, REPO, 18, head_sha=new)
         assert fresh.status == "posted"
         assert [r["commit_id"] for r in w.github.repo(REPO).reviews] == [new]
+
+
+def _histogram(g: object, route: str, p95_seconds: float) -> None:
+    """http_request_duration_seconds buckets for one route over 26 h: 95 % of requests under `p95_seconds` * 1.2
+    (the bucket just above it), so histogram_quantile(0.95, …) lands inside that bucket."""
+    import time
+
+    from tests.fakes.grafana import FakeGrafana
+
+    assert isinstance(g, FakeGrafana)
+    now = time.time()
+    times = [now - 120 * i for i in range(26 * 30, -1, -1)]
+    les = ("0.05", "0.1", "0.25", "0.5", "1", "2.5", "+Inf")
+    for le in les:
+        share = (
+            1.0 if le == "+Inf" or float(le) >= p95_seconds * 1.2 else (0.9 if float(le) >= p95_seconds / 2 else 0.0)
+        )
+        g.add_series(
+            {"__name__": "http_request_duration_seconds_bucket", "le": le, "route": route},
+            [(t, round(share * 10 * (t - times[0]), 3)) for t in times],
+        )
+
+
+async def test_review_cites_the_p95_latency_of_the_touched_route(tmp_path: Path) -> None:
+    async with github_world(tmp_path) as w:
+        _histogram(w.grafana, "/api/agents/[id]/run", 0.8)  # the touched route: 95 % under 1 s
+        _histogram(w.grafana, "/api/users/[id]", 0.04)  # another route, far faster: must not be the one cited
+        pr = w.github.add_pull(REPO, 21, route_pull_files())
+        out = await review_pull(w.services, await w.team(), REPO, 21, head_sha=pr.head_sha)
+        assert out.status == "posted", out.reason
+        body = w.github.repo(REPO).reviews[0]["body"]
+        line = next(ln for ln in body.splitlines() if "`/api/agents/<id>/run`" in ln)
+        # 90 % of requests at or under 0.5 s, all under 1 s: p95 = 0.5 + (1 - 0.5) * (0.95 - 0.9) / 0.1 = 0.75 s
+        assert "p95 latency 750 ms ([Grafana Explore](" in line, line
+        link = line.split("p95 latency 750 ms ([Grafana Explore](", 1)[1].split(")", 1)[0]
+        assert link.startswith(f"{w.grafana.url}/explore?")
+        assert "histogram_quantile" in link and "run" in link

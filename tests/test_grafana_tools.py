@@ -21,6 +21,8 @@ NAMES = {
     "get_dashboard",
     "query_prometheus",
     "list_metric_names",
+    "find_metrics",
+    "resolve_subject",
     "list_label_values",
     "query_loki",
     "list_loki_labels",

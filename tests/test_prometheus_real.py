@@ -20,8 +20,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.agent.plays_metrics import query_for
+from bot.agent.plays_triage import slowest_query
 from reports.sections.grafana import Window, _histogram, duration
 from skills.base import RetryPolicy, SkillError
+from skills.grafana import metric_search, subjects
 from skills.grafana.client import GrafanaClient
 from skills.grafana.latency import p95_query
 from tests.fakes.grafana import PROM_UID, FakeGrafana
@@ -174,3 +177,28 @@ async def test_the_reports_p95_is_what_its_explore_query_gives(client: tuple[Gra
     body = await c.proxy(PROM_UID, "api/v1/query", {"query": expr, "time": end.timestamp()}, upstream="Prometheus")
     (row,) = body["data"]["result"]
     assert latency.current == pytest.approx(float(row["value"][1]), rel=0.02)
+
+
+async def test_scoping_and_metric_queries_hold_on_a_real_prometheus(client: tuple[GrafanaClient, FakeGrafana]) -> None:
+    """find_metrics reads the real /api/v1/metadata; resolve_subject the real label values; and the PromQL the rule
+    planner writes for a metric, a grouping and the slowest endpoint is accepted and answered."""
+    c, _ = client
+    found = await metric_search.find(c, "memory")
+    rows = {m["name"]: m for m in found["metrics"]}
+    assert rows["process_resident_memory_bytes"]["type"] == "gauge"
+    assert "memory" in rows["process_resident_memory_bytes"]["help"].lower()
+    latency = await metric_search.find(c, "latency")
+    histogram = next(m for m in latency["metrics"] if m["name"] == "prometheus_http_request_duration_seconds")
+    assert (
+        histogram["type"] == "histogram"
+        and "prometheus_http_request_duration_seconds_bucket" in histogram["series_names"]
+    )
+    hit = await subjects.resolve(c, "prometheus", since="5m")
+    assert hit["prometheus_matcher"] == 'job="prometheus"' and "selector" not in hit
+    counter = {"name": "prometheus_http_requests_total", "type": "counter"}
+    for metric in (rows["process_resident_memory_bytes"], counter, histogram):
+        result = await c.query_prometheus(query_for(metric, hit["prometheus_matcher"], "instance"), since="1m")
+        assert result["series_total"] >= 1, metric
+    slowest = slowest_query("prometheus_http_request_duration_seconds_bucket", "handler", 'job="prometheus"', False)
+    result = await c.query_prometheus(slowest, since="1m")
+    assert result["result_type"] == "matrix"

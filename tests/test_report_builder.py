@@ -10,12 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bot.agent.sparkline import sparkline
 from bot.services import Services
 from reports.builder import ReportOptions, build_report
 from reports.model import Figure, Report, Section
 from reports.sections.amplitude import NO_EVENTS
 from reports.sections.discovery import CACHE
-from reports.sparkline import sparkline
 from settings import Settings
 from skills.amplitude.readiness import INSTRUMENT_STEP
 from skills.grafana.latency import p95_query

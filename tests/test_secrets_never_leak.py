@@ -33,6 +33,10 @@ def planted(w: World) -> None:
             f"Error: auth failed: push {LOKI_PUSH_TOKEN} {STORED_PUSH_TOKEN}",
         ],
     )
+    w.grafana.add_logs({"source": "lambda", "pod": f"lambda-{GRAFANA_TOKEN}"}, ["ok"])  # a label value, resolved
+    w.grafana.prom_metadata["http_request_duration_seconds"] = [
+        {"type": "summary", "help": f"latency (scraped with {GRAFANA_TOKEN})", "unit": ""}
+    ]
     w.amplitude.add_events("Agent Failed", w.amplitude.today, 4, error_type=f"BadKey {AMPLITUDE_SECRET}")
 
 
@@ -110,6 +114,8 @@ async def test_no_secret_in_any_request_to_the_model_or_slack(tmp_path: Path, ke
                 ("grafana_loki_error_patterns", {"since": "1h"}),
                 ("amplitude_query_events", {"event_type": "Agent Failed", "group_by": ["error_type"], "days": 1}),
                 ("grafana_query_loki", {"query": '{source="lambda"} |= "auth failed"', "since": "1h"}),
+                ("grafana_resolve_subject", {"name": "lambda"}),
+                ("grafana_find_metrics", {"keyword": "latency"}),
             ),
             echo_everything,
         )

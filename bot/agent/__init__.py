@@ -23,6 +23,7 @@ from bot.agent.loop import LoopResult, ModelError, run_loop
 from bot.agent.prompt import integrations, system_prompt, team_now
 from bot.agent.rulebook import answer_with_rules
 from bot.agent.rules import asks_to_create, plan
+from bot.agent.scope import question_hints
 from bot.agent.toolbox import Toolbox
 from storage.conversations import AnswerRecord, ConversationStore, Turn, Usage
 
@@ -110,13 +111,15 @@ def team_model(services: Services, team: Team) -> str:
 
 async def _ask_claude(services: Services, team: Team, toolbox: Toolbox, text: str, turns: list[Turn]) -> AgentReply:
     skills = await services.skills_for(team)
+    now = team_now(services, team)
     system = system_prompt(
         "planner",
-        now=team_now(services, team),
+        now=now,
         team=team,
         integrations=await integrations(skills),
         tools=bool(toolbox.tools),
         max_turns=MAX_MODEL_TURNS,
+        extra=question_hints(text, now),
     )
     messages = as_messages(turns, text, toolbox.redact)
     result = await run_loop(

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from bot.agent.formatting import Section, labels_text
 from bot.agent.mrkdwn import code, escape, link, num, pct, quantity
 from bot.agent.rules import Plan
+from bot.agent.scope import Scope, endpoint_label, path_matcher
+from bot.agent.subject import line_filters
 from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
 from skills.grafana.latency import p95_query, pick_metric
 from skills.grafana.loki import SELECTOR_LABELS
@@ -35,10 +37,39 @@ class PlayContext:
     plan: Plan
     services: Services | None = None
     team: Team | None = None
+    scope: Scope | None = None
 
     @property
     def since(self) -> str:
         return self.plan.window.since
+
+    @property
+    def range(self) -> dict[str, str]:
+        """The window as tool arguments: since=… or start/end."""
+        return self.plan.window.range_args()
+
+    @property
+    def step(self) -> int:
+        """The step query_loki uses for this window: one count_over_time bucket per point."""
+        args = self.range
+        return TimeRange.resolve(args.get("since"), args.get("start"), args.get("end")).step()
+
+    @property
+    def base_filters(self) -> str:
+        """Line filters for paths and quoted terms (they narrow every count)."""
+        sub = self.plan.subject
+        return " ".join(line_filters(type(sub)(paths=sub.paths, terms=sub.terms)))
+
+    @property
+    def error_filter(self) -> str:
+        """What makes a line an error: the status codes asked about, else the error-ish words."""
+        sub = self.plan.subject
+        codes = line_filters(type(sub)(codes=sub.codes))
+        return " ".join(codes) if codes else ERROR_FILTER
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.scope and self.scope.loki_selector) or bool(self.base_filters) or bool(self.plan.subject.codes)
 
     @property
     def when(self) -> str:
@@ -53,8 +84,19 @@ class PlayContext:
     async def call(self, name: str, **args: Any) -> ToolOutcome:
         return await self.toolbox.call(ToolCall(name, args))
 
+    def log_note(self, section: Section) -> None:
+        """Say so when the subject matched only Prometheus series: the log numbers are then of every stream."""
+        scope = self.scope
+        if scope and scope.found and not scope.loki_selector:
+            note = f"• No Loki stream is labelled {escape(scope.name)}: these log numbers cover every stream."
+            if note not in section.lines:
+                section.lines.insert(0, note)
+
     async def selector(self) -> tuple[str, str] | ToolOutcome | None:
-        """(label, stream selector) from the labels Loki has; the failed outcome; or None when Loki has no streams."""
+        """(label, stream selector): the subject's, else one from the labels Loki has; the failed outcome; or None
+        when Loki has no streams."""
+        if self.scope and self.scope.loki_selector:
+            return str(self.scope.loki_label), self.scope.loki_selector
         found = await self.call("grafana_list_loki_labels", since=self.since)
         if not found.ok:
             return found
@@ -84,9 +126,8 @@ def totals_by(outcome: ToolOutcome, label: str) -> dict[str, float]:
 async def errors(ctx: PlayContext) -> Section:
     """Error rate from Loki (error lines / all lines, per source) and the most frequent error patterns."""
     section = Section(f"Error rate ({ctx.when})")
-    patterns, counts = await asyncio.gather(
-        ctx.call("grafana_loki_error_patterns", since=ctx.since, top=TOP_PATTERNS), _error_counts(ctx)
-    )
+    ctx.log_note(section)
+    patterns, counts = await asyncio.gather(error_patterns(ctx), _error_counts(ctx))
     if isinstance(counts, ToolOutcome):
         section.failures.append(counts.error or "Grafana: the error count failed")
     elif counts is None:
@@ -120,18 +161,37 @@ async def errors(ctx: PlayContext) -> Section:
     return section
 
 
+async def error_patterns(ctx: PlayContext) -> ToolOutcome:
+    """The top error patterns: of every stream, or of the subject's with its filters."""
+    if not ctx.scoped:
+        return await ctx.call("grafana_loki_error_patterns", **ctx.range, top=TOP_PATTERNS)
+    found = await ctx.selector()
+    if not isinstance(found, tuple):
+        return await ctx.call("grafana_loki_error_patterns", **ctx.range, top=TOP_PATTERNS)
+    query = " ".join(p for p in (found[1], ctx.base_filters, ctx.error_filter) if p)
+    return await ctx.call("grafana_loki_error_patterns", query=query, **ctx.range, top=TOP_PATTERNS)
+
+
+def count_queries(ctx: PlayContext, label: str, selector: str) -> tuple[str, str]:
+    """(all lines, error lines) per label value, one count_over_time bucket per point of the range."""
+    base = " ".join(p for p in (selector, ctx.base_filters) if p)
+    step = ctx.step
+    return (
+        f"sum by ({label}) (count_over_time({base} [{step}s]))",
+        f"sum by ({label}) (count_over_time({base} {ctx.error_filter} [{step}s]))",
+    )
+
+
 async def _error_counts(ctx: PlayContext) -> tuple[str, ToolOutcome, ToolOutcome] | ToolOutcome | None:
     found = await ctx.selector()
     if not isinstance(found, tuple):
         return found
     label, selector = found
-    step = TimeRange.resolve(ctx.since).step()  # the step query_loki will use: one bucket per point
-    total_q = f"sum by ({label}) (count_over_time({selector}[{step}s]))"
-    errors_q = f"sum by ({label}) (count_over_time({selector} {ERROR_FILTER} [{step}s]))"
+    total_q, errors_q = count_queries(ctx, label, selector)
     total, errs = await ctx.toolbox.run(
         [
-            ToolCall("grafana_query_loki", {"query": total_q, "since": ctx.since}),
-            ToolCall("grafana_query_loki", {"query": errors_q, "since": ctx.since}),
+            ToolCall("grafana_query_loki", {"query": total_q, **ctx.range}),
+            ToolCall("grafana_query_loki", {"query": errors_q, **ctx.range}),
         ]
     )
     return label, total, errs
@@ -158,6 +218,7 @@ def _patterns_lines(section: Section, patterns: ToolOutcome) -> None:
 async def logs(ctx: PlayContext) -> Section:
     kind = "Error log lines" if ctx.plan.error_logs else "Log lines"
     section = Section(f"{kind} ({ctx.when})")
+    ctx.log_note(section)
     found = await ctx.selector()
     if isinstance(found, ToolOutcome):
         section.failures.append(found.error or "")
@@ -165,8 +226,9 @@ async def logs(ctx: PlayContext) -> Section:
     if found is None:
         section.headline = f"No log lines in Loki {ctx.within}: {NO_LOGS}."
         return section
-    query = found[1] + (f" {ERROR_FILTER}" if ctx.plan.error_logs else "")
-    o = await ctx.call("grafana_query_loki", query=query, since=ctx.since, limit=LOG_LINES)
+    error = ctx.error_filter if ctx.plan.error_logs or ctx.plan.subject.codes else ""
+    query = " ".join(p for p in (found[1], ctx.base_filters, error) if p)
+    o = await ctx.call("grafana_query_loki", query=query, **ctx.range, limit=LOG_LINES)
     if not o.ok:
         section.failures.append(o.error or "")
         return section
@@ -200,8 +262,21 @@ async def latency(ctx: PlayContext) -> Section:
         else:
             section.headline = "No latency metric in Prometheus (no metric name contains duration or latency)."
         return section
-    metric, expr, quantile = latency_query(names)
-    o = await ctx.call("grafana_query_prometheus", expr=expr, since=ctx.since)
+    matcher = ctx.scope.prom_matcher if ctx.scope else None
+    paths = ctx.plan.subject.paths
+    if paths:
+        label = await endpoint_label(ctx.toolbox, latency_query(names)[0])
+        if label:
+            matcher = ", ".join(m for m in (matcher, path_matcher(label, paths)) if m)
+        else:
+            section.lines.append(
+                f"• The latency metric has no route label: this is every path, not {escape(paths[0])}."
+            )
+    metric, expr, quantile = latency_query(names, matcher)
+    if ctx.scope and ctx.scope.found and not (ctx.scope.prom_matcher):
+        note = f"No Prometheus series is labelled {escape(ctx.scope.name)}: this is the overall latency."
+        section.lines.append(f"• {note}")
+    o = await ctx.call("grafana_query_prometheus", expr=expr, **ctx.range)
     if not o.ok:
         section.failures.append(o.error or "")
         return section
@@ -229,14 +304,15 @@ async def latency(ctx: PlayContext) -> Section:
     return section
 
 
-def latency_query(names: list[str]) -> tuple[str, str, str]:
+def latency_query(names: list[str], matcher: str | None = None) -> tuple[str, str, str]:
     """(metric, PromQL, quantile label): p95 from a histogram when there is one, else the metric itself."""
+    where = f"{{{matcher}}}" if matcher else ""
     histogram = pick_metric(names)
     if histogram:
-        return histogram, p95_query(histogram, "5m"), "p95"
+        return histogram, p95_query(histogram, "5m", matcher), "p95"
     plain = [n for n in names if not n.endswith(("_count", "_sum", "_created"))] or names
     name = sorted(plain, key=lambda n: ("request" not in n, "http" not in n, len(n)))[0]
-    return name, name, ""
+    return name, f"{name}{where}", ""
 
 
 def _is_number(text: Any) -> bool:

@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from bot.agent import plays, plays_product
+from bot.agent import plays, plays_changes, plays_metrics, plays_product, plays_triage
 from bot.agent.formatting import Section, render
 from bot.agent.plays import PlayContext
 from bot.agent.rules import Plan
+from bot.agent.scope import resolve_scope, scope_line
 from bot.agent.toolbox import Toolbox
 
 if TYPE_CHECKING:
@@ -20,20 +21,30 @@ Play = Callable[[PlayContext], Awaitable[Section]]
 
 PLAYBOOK: dict[str, Play] = {
     "status": plays_product.status,
+    "triage": plays_triage.triage,
     "errors": plays.errors,
+    "codes": plays_triage.codes,
+    "metrics": plays_metrics.metrics,
+    "inventory": plays_triage.inventory,
     "logs": plays.logs,
     "latency": plays.latency,
-    "alerts": plays.alerts,
+    "alerts": plays_triage.scoped_alerts,
     "dashboards": plays.dashboards,
     "agents": plays_product.agents,
     "user": plays_product.user,
     "releases": plays_product.releases,
 }
 
+WITH_DEPLOYS = frozenset({"errors", "triage"})  # answers that show the window's deploys beside the errors
+
 CAN_ANSWER = (
-    "Without an Anthropic API key I answer questions about: the *error rate* and errors, *logs*, *latency*, "
-    "*alerts*, *dashboards* (and `create a dashboard`), *agent* events and failures, a *user*'s activity "
-    "(`user <id>`), *releases*, and integration *status*; add a time like `last 6 hours` or `since this morning`.\n"
+    "Without an Anthropic API key I answer questions about: trouble (`why did checkout stop working?`), the "
+    '*error rate* and errors, *logs* (`find "query failed" in the logs of checkout`), HTTP *status codes*, '
+    "*latency*, *metrics* (`CPU per namespace`, or PromQL in backticks), *alerts*, *dashboards* (and `create a "
+    "dashboard`), *agent* events and failures, a *user*'s activity (`user <id>`), *releases*, `list the "
+    "namespaces` (or pods, services) and `sitrep status`. "
+    "Name a service, pod, path, status code or quoted term to narrow it, and a time like `last 6 hours`, "
+    "`since last Thursday` or `between 9 and 10 this morning`.\n"
     "Try `@sitrep what's the error rate?` or `@sitrep why are agents failing since this morning?`. "
     "Set ANTHROPIC_API_KEY to ask anything."
 )
@@ -43,8 +54,22 @@ async def answer_with_rules(
     toolbox: Toolbox, plan: Plan, *, services: Services | None = None, team: Team | None = None, preface: str = ""
 ) -> str:
     """Run every intent of the plan at once and render the answer: the conclusion first, then the evidence."""
-    if plan.empty:
+    if plan.empty and not plan.subject.external:
         return f"{preface}\n\n{CAN_ANSWER}".strip()
     ctx = PlayContext(toolbox, plan, services, team)
-    sections = await asyncio.gather(*(PLAYBOOK[intent](ctx) for intent in plan.intents))
+    if plan.subject.external:
+        seen, visible = await plays_triage.external(ctx)
+        if not visible or plan.empty:
+            return render([seen], preface=preface)
+    if plan.grafana:
+        ctx.scope = await resolve_scope(toolbox, plan)
+        line = scope_line(plan, ctx.scope)
+        preface = f"{preface}\n\n{line}".strip() if preface else line
+    elif plan.unreadable_time:
+        note = f'I could not read the time "{plan.unreadable_time}": this covers {plan.window.short}.'
+        preface = f"{preface}\n\n{note}".strip() if preface else note
+    runs = [PLAYBOOK[intent](ctx) for intent in plan.intents]
+    if WITH_DEPLOYS.intersection(plan.intents):
+        runs.append(plays_changes.deploys(ctx))
+    sections = await asyncio.gather(*runs)
     return render(sections, preface=preface) or CAN_ANSWER

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from bot.agent.sparkline import sparkline
 from reports.model import Figure, Item, Listing, Section, failed, no_data
-from reports.sparkline import sparkline
 from skills.amplitude.client import AmplitudeClient
 from skills.amplitude.links import analytics_home
 from skills.amplitude.readiness import INSTRUMENT_STEP

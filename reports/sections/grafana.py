@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.agent.sparkline import sparkline
 from reports.model import Figure, Item, Listing, Section, failed, no_data
 from reports.sections.discovery import CACHE, Discovery, DiscoveryCache
 from reports.sections.latency import Latency, p95
-from reports.sparkline import sparkline
 from skills.base import SkillError
 from skills.grafana import loki, patterns
 from skills.grafana import readiness as grafana_readiness

@@ -271,11 +271,13 @@ class GrafanaClient:
         limit: int = loki.DEFAULT_LIMIT,
         direction: str = "backward",
         *,
+        step: str | None = None,
         uid: str | None = None,
     ) -> dict[str, Any]:
-        """Log lines newest first (bounded by limit), or numbers for a metric query (count_over_time, rate)."""
+        """Log lines newest first (bounded by limit), or numbers for a metric query (count_over_time, rate) at
+        `step` (default: the range in at most ~100 points)."""
         return await loki.query(
-            self, query, since=since, start=start, end=end, limit=limit, direction=direction, uid=uid
+            self, query, since=since, start=start, end=end, limit=limit, direction=direction, step=step, uid=uid
         )
 
     async def list_loki_labels(self, since: str = "1h", *, uid: str | None = None) -> dict[str, Any]:
@@ -291,12 +293,16 @@ class GrafanaClient:
         selector_or_query: str | None = None,
         since: str = "12h",
         *,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
         limit: int = patterns.DEFAULT_SCAN,
         top: int = patterns.DEFAULT_TOP,
         uid: str | None = None,
     ) -> dict[str, Any]:
         """Error-ish lines clustered into templates with counts and an example each, most frequent first."""
-        return await patterns.error_patterns(self, selector_or_query, since, limit=limit, top=top, uid=uid)
+        return await patterns.error_patterns(
+            self, selector_or_query, since, start=start, end=end, limit=limit, top=top, uid=uid
+        )
 
     async def alerts(self) -> dict[str, Any]:
         """Firing and pending Grafana-managed alerts with their rules."""

@@ -38,9 +38,11 @@ def unit_of(metric: str) -> str | None:
     return None
 
 
-def p95_query(bucket_metric: str, over: str) -> str:
+def p95_query(bucket_metric: str, over: str, matcher: str | None = None) -> str:
     """PromQL: the p95 of the observations in the `over` (e.g. 5m, 12h) before each evaluation time.
 
-    Summing the buckets' increases by `le` before the quantile covers every series of the histogram at once.
+    Summing the buckets' increases by `le` before the quantile covers every series of the histogram at once;
+    `matcher` (e.g. app="checkout") narrows it to one workload.
     """
-    return f"histogram_quantile({QUANTILE:g}, sum by (le) (increase({bucket_metric}[{over}])))"
+    where = f"{{{matcher}}}" if matcher else ""
+    return f"histogram_quantile({QUANTILE:g}, sum by (le) (increase({bucket_metric}{where}[{over}])))"

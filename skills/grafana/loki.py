@@ -29,6 +29,7 @@ async def query(
     end: TimeLike | None = None,
     limit: int = DEFAULT_LIMIT,
     direction: str = "backward",
+    step: str | None = None,
     uid: str | None = None,
 ) -> dict[str, Any]:
     ds_uid = await client.require_uid("loki", uid)
@@ -36,13 +37,13 @@ async def query(
         raise SkillError("Grafana", f"direction must be backward or forward, not {direction!r}")
     limit = max(1, min(int(limit), MAX_LIMIT))
     window = TimeRange.resolve(since, start, end)
-    step = window.step()
-    data = await fetch(client, ds_uid, expr, window, limit=limit, direction=direction, step=step)
+    step_s = window.step(step)
+    data = await fetch(client, ds_uid, expr, window, limit=limit, direction=direction, step=step_s)
     envelope: dict[str, Any] = {"query": expr, "datasource_uid": ds_uid, "start": iso(window.start)}
     envelope["end"] = iso(window.end)
     envelope["explore_url"] = explore_url(client.base_url, ds_uid, "loki", expr, window)
     if data.get("resultType") != "streams":
-        envelope.update(kind="metric", step_seconds=step)
+        envelope.update(kind="metric", step_seconds=step_s)
         return summarize(data, envelope, empty_hint=empty_hint(since or window.describe(), metric=True))
     envelope.update(kind="logs", direction=direction, limit=limit)
     return logs_result(data, envelope, limit=limit, direction=direction, since=since or window.describe())

@@ -20,7 +20,7 @@ from skills.base import SkillError, bounded
 from skills.grafana import loki
 from skills.grafana.explore import explore_url
 from skills.grafana.results import clip
-from skills.grafana.timeutil import TimeRange, from_ns, iso, to_ns
+from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, iso, to_ns
 
 if TYPE_CHECKING:
     from drain3 import TemplateMiner
@@ -222,14 +222,17 @@ async def error_patterns(
     selector_or_query: str | None,
     since: str = "12h",
     *,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
     limit: int = DEFAULT_SCAN,
     top: int = DEFAULT_TOP,
     uid: str | None = None,
 ) -> dict[str, Any]:
     ds_uid = await client.require_uid("loki", uid)
-    window = TimeRange.resolve(since)
+    window = TimeRange.resolve(since, start, end)
+    lookback = since if start is None else f"{max(60, int(window.seconds))}s"
     if not selector_or_query:
-        selector = await loki.default_selector(client, ds_uid, since)
+        selector = await loki.default_selector(client, ds_uid, lookback)
         if selector is None:
             return {
                 "query": None,
@@ -247,7 +250,7 @@ async def error_patterns(
     envelope: dict[str, Any] = {
         "query": expr,
         "datasource_uid": ds_uid,
-        "since": since,
+        "since": since if start is None else None,
         "start": iso(window.start),
         "end": iso(window.end),
         "explore_url": explore_url(client.base_url, ds_uid, "loki", expr, window),

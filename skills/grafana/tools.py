@@ -8,12 +8,21 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from skills.base import Tool, bounded
+from skills.grafana import metric_search, subjects
 from skills.grafana.loki import DEFAULT_LIMIT
-from skills.grafana.timeutil import check_duration
+from skills.grafana.timeutil import check_duration, to_datetime
 
 if TYPE_CHECKING:
     from skills.grafana.client import GrafanaClient
 
+KINDS = {
+    "service": ("service_name", "app", "job"),
+    "app": ("app", "service_name"),
+    "pod": ("pod",),
+    "namespace": ("namespace",),
+    "container": ("container",),
+    "job": ("job",),
+}
 UID = "Data source UID; omit to use the team's default (list_datasources shows the UIDs)"
 
 
@@ -26,6 +35,22 @@ class _Since(_Params):
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
         return check_duration(value)
+
+
+START = "Range start, RFC 3339 (e.g. 2026-08-02T13:15:00Z); with end, instead of since"
+END = "Range end, RFC 3339; default now"
+
+
+class _Range(_Since):
+    start: str | None = Field(None, description=START)
+    end: str | None = Field(None, description=END)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _time(cls, value: str | None) -> str | None:
+        if value is not None:
+            to_datetime(value)
+        return value
 
 
 class NoParams(_Params):
@@ -45,7 +70,7 @@ class GetDashboard(_Params):
     uid: str = Field(..., min_length=1, description="Dashboard UID from search_dashboards")
 
 
-class QueryPrometheus(_Since):
+class QueryPrometheus(_Range):
     expr: str = Field(..., min_length=1, description="PromQL, e.g. sum by (job) (rate(http_requests_total[5m]))")
     since: str | None = Field(None, description="Range ending now, e.g. 1h or 24h; omit for an instant query (now)")
     step: str | None = Field(None, description="Range step, e.g. 1m; widened so the range has at most ~100 points")
@@ -63,7 +88,7 @@ class ListLabelValues(_Params):
     datasource_uid: str | None = Field(None, description=UID)
 
 
-class QueryLoki(_Since):
+class QueryLoki(_Range):
     query: str = Field(
         ...,
         min_length=1,
@@ -73,6 +98,9 @@ class QueryLoki(_Since):
     since: str = Field("1h", description="Range ending now, e.g. 15m, 1h, 24h")
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=1000, description="Most log lines to return (newest first)")
     direction: Literal["backward", "forward"] = Field("backward", description="backward = newest first")
+    step: str | None = Field(
+        None, description="Metric query resolution, e.g. 10m; widened so the range has at most ~100 points"
+    )
     datasource_uid: str | None = Field(None, description=UID)
 
 
@@ -88,13 +116,25 @@ class ListLokiLabelValues(_Since):
     datasource_uid: str | None = Field(None, description=UID)
 
 
-class LokiErrorPatterns(_Since):
+class LokiErrorPatterns(_Range):
     query: str | None = Field(
         None,
         description="Stream selector (error filter added) or a full log query; omit to scan every stream",
     )
     since: str = Field("12h", description="Range ending now")
     top: int = Field(20, ge=1, le=50, description="Most patterns to return")
+    datasource_uid: str | None = Field(None, description=UID)
+
+
+class ResolveSubject(_Range):
+    name: str = Field(..., min_length=2, max_length=200, description="A service, app, pod or namespace name as asked")
+    since: str = Field("24h", description="Look at streams and series of this recent range")
+    kind: str | None = Field(None, description="Preferred label when the question says, e.g. pod or namespace")
+
+
+class FindMetrics(_Params):
+    keyword: str = Field(..., min_length=2, max_length=100, description="e.g. cpu, memory, lag, queue, restarts")
+    limit: int = Field(30, ge=1, le=100)
     datasource_uid: str | None = Field(None, description=UID)
 
 
@@ -140,13 +180,35 @@ def build_tools(skill: ToolHost) -> list[Tool]:
         return bounded({"total": len(rows)}, "datasources", rows, hint="too many to show: pass a type")
 
     async def query_prometheus(p: QueryPrometheus) -> dict[str, Any]:
-        return await c().query_prometheus(p.expr, since=p.since, step=p.step, uid=p.datasource_uid)
+        since = p.since if p.start is None else None
+        return await c().query_prometheus(
+            p.expr, start=p.start, end=p.end, since=since, step=p.step, uid=p.datasource_uid
+        )
 
     async def query_loki(p: QueryLoki) -> dict[str, Any]:
-        return await c().query_loki(p.query, p.since, limit=p.limit, direction=p.direction, uid=p.datasource_uid)
+        since = p.since if p.start is None else None
+        return await c().query_loki(
+            p.query,
+            since,
+            start=p.start,
+            end=p.end,
+            limit=p.limit,
+            direction=p.direction,
+            step=p.step,
+            uid=p.datasource_uid,
+        )
 
     async def error_patterns(p: LokiErrorPatterns) -> dict[str, Any]:
-        return await c().loki_error_patterns(p.query, p.since, top=p.top, uid=p.datasource_uid)
+        return await c().loki_error_patterns(
+            p.query, p.since, start=p.start, end=p.end, top=p.top, uid=p.datasource_uid
+        )
+
+    async def resolve_subject(p: ResolveSubject) -> dict[str, Any]:
+        prefer = KINDS.get(p.kind.lower(), (p.kind,)) if p.kind else ()
+        return await subjects.resolve(c(), p.name, since=p.since, start=p.start, end=p.end, prefer=prefer)
+
+    async def find_metrics(p: FindMetrics) -> dict[str, Any]:
+        return await metric_search.find(c(), p.keyword, limit=p.limit, uid=p.datasource_uid)
 
     async def create(p: CreateDashboard) -> dict[str, Any]:
         return await c().create_dashboard(
@@ -241,6 +303,23 @@ def build_tools(skill: ToolHost) -> list[Tool]:
             "Firing and pending Grafana-managed alerts with their rule, labels, summary, since when, and query.",
             NoParams,
             lambda _: c().alerts(),
+        ),
+        tool(
+            "resolve_subject",
+            "Which label values carry a name from the question (a service, app, pod, namespace): Loki and "
+            "Prometheus workload labels (service_name, app, job, namespace, pod, container, source) are listed "
+            "and matched. Returns the Loki selector and the PromQL matcher to scope queries with, or found=false: "
+            "then say the name matched nothing instead of widening silently. Call it before any scoped query.",
+            ResolveSubject,
+            resolve_subject,
+        ),
+        tool(
+            "find_metrics",
+            "Prometheus metrics whose name or help text mentions a keyword (cpu, memory, lag, queue, "
+            "connections, restarts…), each with its type (counter, gauge, histogram) and help text. Use before "
+            "writing PromQL for a general metrics question: rate() counters, read gauges as they are.",
+            FindMetrics,
+            find_metrics,
         ),
         tool(
             "create_dashboard",

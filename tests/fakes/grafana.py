@@ -105,6 +105,7 @@ class FakeGrafana:
         self.streams: list[dict[str, Any]] = []  # [{"stream": {labels}, "values": [[ns str, line], ...]}]
         self.loki_patterns = False  # Loki 3's pattern ingestion (/loki/api/v1/patterns); off by default, as in Loki
         self.prom_series: list[dict[str, Any]] = []  # [{"metric": {...}, "samples": [(ts, value), ...]}]
+        self.prom_metadata: dict[str, list[dict[str, str]]] = {}  # GET /api/v1/metadata: metric -> [{type, help}]
         self.dashboards: dict[str, dict[str, Any]] = {}  # uid -> {"dashboard", "meta"}
         self.alert_groups: list[dict[str, Any]] = []
         self.am_alerts: list[dict[str, Any]] = []
@@ -350,7 +351,9 @@ class FakeGrafana:
         elif ds["type"] == "prometheus":
             if self.prometheus_upstream:
                 return await self._forward(request, rest)
-            status, payload = handle_prometheus(self.prom_series, rest, params, request.query.getall("match[]", []))
+            status, payload = handle_prometheus(
+                self.prom_series, rest, params, request.query.getall("match[]", []), self.prom_metadata
+            )
         else:
             return web.json_response({"message": "unsupported data source type"}, status=400)
         if isinstance(payload, str):

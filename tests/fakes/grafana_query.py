@@ -119,11 +119,41 @@ def _keep(line: str, filters: list[tuple[str, str]]) -> bool:
 def _log_entries(streams: list[dict[str, Any]], query: str, start: int, end: int) -> list[tuple[dict, int, str]]:
     matchers, rest = parse_selector(query)
     filters = parse_pipeline(rest)
+    parse_json = re.search(r"\|\s*json\s*(?:\||$)", rest) is not None
+    drop_errors = re.search(r'\|\s*__error__\s*=\s*""', rest) is not None
     out = []
     for stream in _select(streams, matchers):
         for ts, line in stream["values"]:
             if start <= int(ts) < end and _keep(line, filters):
-                out.append((stream["stream"], int(ts), line))
+                labels = stream["stream"]
+                if parse_json:
+                    fields = _json_labels(line)
+                    if fields is None and drop_errors:
+                        continue
+                    labels = {**labels, **(fields if fields is not None else {"__error__": "JSONParserErr"})}
+                out.append((labels, int(ts), line))
+    return out
+
+
+def _json_labels(line: str) -> dict[str, str] | None:
+    """The `| json` parser: every field as a label, nested keys joined with _ (None: not a JSON object)."""
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    out: dict[str, str] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}_{k}" if prefix else str(k), v)
+        elif not isinstance(value, list):
+            key = re.sub(r"[^A-Za-z0-9_]", "_", prefix)
+            out[key] = json.dumps(value) if isinstance(value, bool) else str(value)
+
+    walk("", obj)
     return out
 
 
@@ -282,9 +312,21 @@ def _sample_at(samples: list[tuple[float, Any]], t: float) -> Any:
 
 
 def handle_prometheus(
-    series: list[dict[str, Any]], path: str, params: dict[str, str], match: list[str]
+    series: list[dict[str, Any]],
+    path: str,
+    params: dict[str, str],
+    match: list[str],
+    metadata: dict[str, list[dict[str, str]]] | None = None,
 ) -> tuple[int, Any]:
     expr = params.get("query", "")
+    if path == "/api/v1/metadata":
+        wanted = params.get("metric")
+        data = {k: v for k, v in (metadata or {}).items() if not wanted or k == wanted}
+        return 200, {"status": "success", "data": data}
+    if path in ("/api/v1/query", "/api/v1/query_range") and not _PROM_SELECTOR.match(expr) and not _literal(expr):
+        from .promql import evaluated
+
+        return evaluated(series, path, params, expr)
     if path in ("/api/v1/query", "/api/v1/query_range"):
         if expr.count("(") != expr.count(")") or expr.count("{") != expr.count("}") or not expr.strip():
             return _prom_error(400, "bad_data", f'invalid parameter "query": 1:{len(expr)}: parse error: unclosed')
@@ -331,3 +373,11 @@ def handle_prometheus(
     if path == "/api/v1/series":
         return 200, {"status": "success", "data": metrics}
     return 404, {"status": "error", "errorType": "not_found", "error": "404 page not found"}
+
+
+def _literal(expr: str) -> bool:
+    try:
+        float(expr)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,29 @@
+"""The rule planner's evaluation table (tests/eval_table.py): the pass rate, per pattern and overall.
+
+Every question is asked against the evaluation world's fake Grafana; a question passes when it sent the queries it
+must (selector, filters, window, metric) and its answer makes the claims it may. Target: every question passes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from bench import Row
+from tests.eval_table import pass_rates, run_table
+
+
+async def rows() -> list[Row]:
+    with tempfile.TemporaryDirectory() as tmp:
+        results = await run_table(Path(tmp))
+    rates = pass_rates(results)
+    out = [
+        Row(f"eval: {pattern}", f"{passed} / {total}", ok=None)
+        for pattern, (passed, total) in rates.items()
+        if pattern != "all"
+    ]
+    passed, total = rates["all"]
+    failed = [q for q, missed in results.items() if missed]
+    note = f"failed: {failed[0]!r}…" if failed else f"{total} questions"
+    out.append(Row("eval: pass rate", f"{100 * passed / total:.1f}%", "100%", passed == total, note[:120]))
+    return out
