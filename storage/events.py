@@ -10,6 +10,7 @@ it was killed, and never answered twice.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -29,31 +30,58 @@ class OpenEvent:
     attempts: int
 
 
+RECORD_SQL = (
+    "INSERT INTO slack_events (event_id, team_id, event_type, replica, status, payload)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING"
+)
+
+
 class EventLedger:
     def __init__(self, db: Database, replica_id: str) -> None:
         self.db = db
         self.replica_id = replica_id
+        # Group commit: events that arrive while a write is under way are recorded together in the next one, so a
+        # burst of 100 mentions costs a few transactions before their acks, not 100 in a row.
+        self._waiting: list[tuple[tuple[Any, ...], asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def record(self, event_id: str, body: dict[str, Any], *, answer: bool) -> bool:
         """True when this replica is the first to see `event_id` (it handles it); False for a repeat.
 
         `answer`: the event gets an answer; its payload is kept until `finish()` so it can be adopted.
+        Raises what the database raised when the event could not be recorded (it is then not acked).
         """
         event = body.get("event")
         event_type = _text(event.get("type")) if isinstance(event, dict) else None
-        result = await self.db.execute(
-            "INSERT INTO slack_events (event_id, team_id, event_type, replica, status, payload)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-            (
-                event_id,
-                _text(body.get("team_id")),
-                event_type,
-                self.replica_id,
-                RECEIVED if answer else DONE,
-                json.dumps(body) if answer else None,
-            ),
+        params = (
+            event_id,
+            _text(body.get("team_id")),
+            event_type,
+            self.replica_id,
+            RECEIVED if answer else DONE,
+            json.dumps(body) if answer else None,
         )
-        return result.rowcount == 1
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((params, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        return await asyncio.shield(done)
+
+    async def _write_waiting(self) -> None:
+        """Record everything waiting, one transaction per round, until nothing is left."""
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                async with self.db.transaction() as conn:
+                    firsts = [(await conn.execute(RECORD_SQL, params)).rowcount == 1 for params, _ in batch]
+            except Exception as exc:  # every event of the round stays unrecorded: each caller leaves it unacked
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), first in zip(batch, firsts, strict=True):
+                if not done.done():
+                    done.set_result(first)
 
     async def posting(self, event_id: str) -> bool:
         """Take the event from 'received' to 'posting' right before its answer goes to Slack: True when this

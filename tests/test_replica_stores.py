@@ -94,3 +94,23 @@ async def test_prune_forgets_only_old_handled_events(db: Database) -> None:
     await age(db, "slack_events", "received_at", 2 * 86400)
     assert await ledger.prune() == 1
     assert await ledger.open_count() == 1
+
+
+async def test_a_burst_of_events_is_recorded_in_a_few_transactions_each_first_once(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = EventLedger(db, "r1")
+    transactions = 0
+    real = db.transaction
+
+    def counted():  # the same context manager as Database.transaction, counted
+        nonlocal transactions
+        transactions += 1
+        return real()
+
+    monkeypatch.setattr(db, "transaction", counted)
+    ids = [f"Ev{i % 40}" for i in range(50)]  # ten of them are repeats inside the same burst
+    firsts = await asyncio.gather(*(ledger.record(i, mention(i), answer=True) for i in ids))
+    assert sum(firsts) == 40  # each event_id is first exactly once
+    assert {i for i, first in zip(ids, firsts, strict=True) if first} == set(ids)
+    assert transactions <= 3  # group commit: the burst does not queue 50 transactions before its acks
