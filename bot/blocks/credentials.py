@@ -183,13 +183,3 @@ def result_modal(title: str, lines: Sequence[str]) -> dict:
         close="Done",
         blocks=[SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000]))],
     ).to_dict()
-
-
-def not_allowed_modal() -> dict:
-    return result_modal(
-        "Not allowed",
-        [
-            "Only workspace admins and the users in SITREP_ADMINS can change sitrep's credentials. "
-            "Ask one of them, or have them add your user id to SITREP_ADMINS."
-        ],
-    )

@@ -23,13 +23,11 @@ from bot.blocks.config_menu import (
     connections_modal,
     loading_modal,
     message_modal,
-    not_allowed_modal,
 )
 from bot.readiness import check_connections
 from bot.services import Services
-from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
-from bot.slack.modals import open_for_admin, open_modal, redacted, show, slack_team_of, user_of
+from bot.slack.modals import admin_or_refused, open_for_admin, open_modal, redacted, show, slack_team_of, user_of
 from storage.team_config import ConfigInvalid
 from storage.teams import Team
 
@@ -65,8 +63,7 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.view(AGENT_CALLBACK)
     async def on_agent(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user = user_of(body) or "slack"
-        if not await is_admin(services, client, user):
-            await ack(response_action="update", view=not_allowed_modal(services.settings.admins))
+        if not await admin_or_refused(services, client, ack, user):
             return
         team = await services.team_for(slack_team_of(body))
         form = read_agent_settings((view.get("state") or {}).get("values") or {})

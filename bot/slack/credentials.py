@@ -12,19 +12,19 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks.config_menu import not_allowed_modal
 from bot.blocks.credentials import (
     FORMS,
     SUBMIT_CALLBACK,
     IntegrationForm,
     credentials_modal,
-    not_allowed_modal,
     result_modal,
     submitted_values,
 )
 from bot.services import Services
 from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
-from bot.slack.modals import open_modal, show
+from bot.slack.modals import admin_or_refused, open_modal, show
 from skills.base import Readiness, SkillContext
 from skills.readiness import STATUS_LABEL, skill_readiness
 from skills.registry import factory_for
@@ -117,7 +117,7 @@ def register(app: AsyncApp, services: Services) -> None:
         # trigger_id lives 3 s: open first (on top of the Configure menu when pressed there), then check who asks.
         view_id = await open_modal(client, body, result_modal(form.title, ["Loading…"]))
         if not await is_admin(services, client, (body.get("user") or {}).get("id")):
-            await client.views_update(view_id=view_id, view=not_allowed_modal())
+            await client.views_update(view_id=view_id, view=not_allowed_modal(services.settings.admins))
             return
         team = await services.team_for((body.get("team") or {}).get("id"))
         stored = await services.credentials.get_all(team.id, form.integration)
@@ -138,8 +138,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if form is None:  # not a modal sitrep opened (or its metadata was tampered with): nothing to save
             await ack()
             return
-        if not await is_admin(services, client, user):
-            await ack(response_action="update", view=not_allowed_modal())
+        if not await admin_or_refused(services, client, ack, user):
             return
         team = await services.team_for((body.get("team") or {}).get("id"))
         state = view.get("state")

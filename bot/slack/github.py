@@ -10,12 +10,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.credentials import not_allowed_modal, result_modal
+from bot.blocks.config_menu import not_allowed_modal
+from bot.blocks.credentials import result_modal
 from bot.blocks.github import LINK_ACTION, PICK_INSTALLATION, REPOS_BLOCK, SUBMIT_CALLBACK, link_modal, submitted
 from bot.github_web import new_state
 from bot.services import Services
 from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
+from bot.slack.modals import admin_or_refused
 from review.pipeline import github_skill, note_channel
 from skills.base import SkillError
 from skills.github.skill import webhook_mode
@@ -76,7 +78,7 @@ def register(app: AsyncApp, services: Services) -> None:
         view_id = opened["view"]["id"]
         user = (body.get("user") or {}).get("id") or ""
         if not await is_admin(services, client, user):
-            await client.views_update(view_id=view_id, view=not_allowed_modal())
+            await client.views_update(view_id=view_id, view=not_allowed_modal(services.settings.admins))
             return
         team = await services.team_for((body.get("team") or {}).get("id"))
         await client.views_update(view_id=view_id, view=await modal_for(services, team, user))
@@ -106,8 +108,7 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.view(SUBMIT_CALLBACK)
     async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user = (body.get("user") or {}).get("id") or ""
-        if not await is_admin(services, client, user):
-            await ack(response_action="update", view=not_allowed_modal())
+        if not await admin_or_refused(services, client, ack, user):
             return
         installation, repos, channel = submitted(view)
         if installation is None or not repos:

@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -45,6 +46,15 @@ async def open_for_admin(services: Services, client: AsyncWebClient, body: dict[
         await client.views_update(view_id=view_id, view=not_allowed_modal(services.settings.admins))
         return None
     return view_id
+
+
+async def admin_or_refused(services: Services, client: AsyncWebClient, ack: AsyncAck, user: str | None) -> bool:
+    """At a view submission: True for an admin; anyone else's modal turns into who can change things, and the
+    caller stores nothing. The check comes before the ack, since the ack carries the answer."""
+    if await is_admin(services, client, user):
+        return True
+    await ack(response_action="update", view=not_allowed_modal(services.settings.admins))
+    return False
 
 
 async def redacted(services: Services, view: dict) -> dict:

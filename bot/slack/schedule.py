@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.config_menu import SCHEDULE_ACTION, message_modal, not_allowed_modal
+from bot.blocks.config_menu import SCHEDULE_ACTION, message_modal
 from bot.blocks.home_schedule import when
 from bot.blocks.schedule import (
     ADD_REPORT_ACTION,
@@ -41,9 +41,8 @@ from bot.blocks.schedule import (
 )
 from bot.channels import check_access
 from bot.services import Services
-from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
-from bot.slack.modals import open_for_admin, slack_team_of, user_of
+from bot.slack.modals import admin_or_refused, open_for_admin, slack_team_of, user_of
 from storage.team_config import ConfigInvalid, ReportJob
 from storage.teams import Team
 
@@ -229,8 +228,7 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.view(SCHEDULE_CALLBACK)
     async def on_schedule(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user = user_of(body) or "slack"
-        if not await is_admin(services, client, user):
-            await ack(response_action="update", view=not_allowed_modal(services.settings.admins))
+        if not await admin_or_refused(services, client, ack, user):
             return
         team = await services.team_for(slack_team_of(body))
         form = read_schedule((view.get("state") or {}).get("values") or {}, view.get("private_metadata") or "")
@@ -252,8 +250,7 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.view(ADD_REPORT_CALLBACK)
     async def on_add(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user = user_of(body) or "slack"
-        if not await is_admin(services, client, user):
-            await ack(response_action="update", view=not_allowed_modal(services.settings.admins))
+        if not await admin_or_refused(services, client, ack, user):
             return
         team = await services.team_for(slack_team_of(body))
         report = read_new_report((view.get("state") or {}).get("values") or {})
