@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.agent.formatting import usage_text
+from agent.formatting import usage_text
 from bot.blocks.readiness import readiness_table_text
 from bot.readiness import readiness_table
 from bot.services import Services, web_client

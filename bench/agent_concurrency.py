@@ -14,11 +14,11 @@ from pathlib import Path
 
 import httpx
 
+from agent.prompt import team_now
+from agent.rules.planner import plan
+from agent.rules.rulebook import answer_with_rules
+from agent.toolbox import Toolbox
 from bench import Row, ratio_row
-from bot.agent.prompt import team_now
-from bot.agent.rulebook import answer_with_rules
-from bot.agent.rules import plan
-from bot.agent.toolbox import Toolbox
 from tests.agent_world import ERROR_RATE, World, world
 
 QUESTION = "why are agents failing since this morning? what's the error rate, and is anything firing?"

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import metrics
-from bot.agent import respond
-from bot.agent.question import Question
+from agent import respond
+from agent.question import Question
 from bot.blocks.answer import answer_blocks
 from bot.blocks.help import help_text
 from bot.blocks.readiness import readiness_table_text
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.services import Services
     from storage.teams import Team
 
-__all__ = ["Answer", "Question", "answer", "clean_question", "needs_agent", "report_answer"]
+__all__ = ["Answer", "answer", "clean_question", "needs_agent", "report_answer"]
 
 log = logging.getLogger(__name__)
 

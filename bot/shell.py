@@ -7,9 +7,10 @@ import sys
 import time
 from typing import TextIO
 
-from bot.blocks.text import plain
-from bot.dispatch import Question, answer
+from agent.question import Question
+from bot.dispatch import answer
 from bot.services import Services
+from text.mrkdwn import plain
 
 BANNER = """sitrep shell: Slack is not connected (SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not set).
 To connect: create the Slack app from manifest.json (see README, "Slack app setup"), set both tokens, restart.

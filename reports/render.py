@@ -13,7 +13,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.agent.mrkdwn import (
+from reports.model import NO_DATA, OK, Figure, Report, Section
+from skills.base import redact
+from text.mrkdwn import (
     HEADER_TEXT_MAX,
     SECTION_TEXT_MAX,
     code,
@@ -25,8 +27,6 @@ from bot.agent.mrkdwn import (
     split_mrkdwn,
     truncate,
 )
-from reports.model import NO_DATA, OK, Figure, Report, Section
-from skills.base import redact
 
 TEMPLATES = Path(__file__).with_name("templates")
 MESSAGE_BLOCKS_MAX = 50

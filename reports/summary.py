@@ -1,6 +1,6 @@
 """The summary paragraph on top of a report: written by the model when a key is set, from a template otherwise.
 
-The model (bot.agent.summarize with prompts/report.j2) sees the rendered sections, links dropped and secrets
+The model (agent.summarize with prompts/report.j2) sees the rendered sections, links dropped and secrets
 redacted, and is told not to change a number. Its paragraph is then checked: every number in it must appear
 among the report's own numbers, or the template's paragraph is used instead. No key, or any model error, also
 gives the template.
@@ -14,11 +14,11 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from bot.agent import summarize as agent_summarize
-from bot.agent.mrkdwn import plain
+from agent import summarize as agent_summarize
 from reports.model import Report
 from reports.render import esc, section_mrkdwn, template_summary
 from skills.base import redact
+from text.mrkdwn import plain
 
 if TYPE_CHECKING:
     from skills.services import Services

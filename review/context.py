@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Any
 
-from bot.agent.toolbox import Toolbox, ToolCall
+from agent.toolbox import Toolbox, ToolCall
 from reports.sections.discovery import CACHE
 from skills.amplitude.snippet import EVENT_NAMES
 from skills.base import SkillError

@@ -1,4 +1,4 @@
-"""The model's review: prompts/pr_review.j2 through the agent's tool loop (bot/agent/loop.py), so the model can
+"""The model's review: prompts/pr_review.j2 through the agent's tool loop (agent/loop.py), so the model can
 read more files (github_get_file) or ask Grafana and Amplitude for production data."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.agent.loop import MAX_TURNS, run_loop
-from bot.agent.prompt import system_prompt, team_now
-from bot.agent.toolbox import Toolbox
+from agent.loop import MAX_TURNS, run_loop
+from agent.prompt import system_prompt, team_now
+from agent.toolbox import Toolbox
 from skills.github.findings import Finding
 from skills.github.gather import Budgeted, PullRequestData, patches_text
 
@@ -59,7 +59,7 @@ async def model_review(
     findings: list[Finding],
     note: str,
 ) -> ModelReview:
-    """Raises bot.agent.loop.ModelError when Claude cannot be asked (the caller posts the rule-based review)."""
+    """Raises agent.loop.ModelError when Claude cannot be asked (the caller posts the rule-based review)."""
     s = services.settings
     system = system_prompt(
         "pr_review", now=team_now(services, team), team=team, tools=bool(toolbox.tools), max_turns=MAX_TURNS

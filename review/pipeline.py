@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.agent.loop import ModelError
-from bot.agent.toolbox import Toolbox
+from agent.loop import ModelError
+from agent.toolbox import Toolbox
 from review.context import grafana_discovery, production_context
 from review.model import model_review
 from skills.base import SkillError

@@ -112,7 +112,7 @@ class Services:
         """The one Anthropic client (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL): its connection pool serves every
         question and report summary. Built at first use; callers ask only when a key is set."""
         if self._anthropic is None:
-            # lazy load: the SDK is imported where its one client is built, at first use (bot/agent/loop.py still
+            # lazy load: the SDK is imported where its one client is built, at first use (agent/loop.py still
             # imports it for its error types; with that import made lazy too, start-up never loads it)
             from anthropic import AsyncAnthropic
 

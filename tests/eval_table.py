@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.agent.rulebook import answer_with_rules
-from bot.agent.rules import plan
-from bot.agent.toolbox import Toolbox
+from agent.rules.planner import plan
+from agent.rules.rulebook import answer_with_rules
+from agent.toolbox import Toolbox
 from tests.agent_world import world
 from tests.eval_cases import FIXED_NOW, SUBJECT_CASES, Case
 from tests.eval_cases_words import WORD_CASES

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.agent import claude_text
-from bot.agent.formatting import Section, link, num, pct, render, sources_line, to_mrkdwn
-from bot.agent.history import as_messages
-from bot.agent.loop import LoopResult
-from bot.agent.toolbox import ToolCall, ToolOutcome
+from agent import claude_text
+from agent.formatting import Section, link, num, pct, render, sources_line, to_mrkdwn
+from agent.history import as_messages
+from agent.loop import LoopResult
+from agent.toolbox import ToolCall, ToolOutcome
 from storage.conversations import Turn
 
 URL = "https://grafana.example/explore?x=1"

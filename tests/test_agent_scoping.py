@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.agent.scope import question_hints
+from agent.rules.scope import question_hints
 from tests.agent_world import mention, text_of, world
 from tests.fakes.anthropic import text, tool_calls
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.agent.toolbox import Toolbox, ToolCall, bounded_content, summarize
+from agent.toolbox import Toolbox, ToolCall, bounded_content, summarize
 from skills.base import SkillError, Tool
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import anthropic
 import pytest
 
-from bot.agent import respond, summarize
-from bot.agent.question import Question
+from agent import respond, summarize
+from agent.question import Question
 from settings import Settings
 from storage.conversations import AnswerRecord, ConversationStore, Usage
 from tests.agent_world import MODEL, mention, world

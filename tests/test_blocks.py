@@ -6,8 +6,8 @@ from bot.blocks.help import help_text
 from bot.blocks.home import REFRESH_ACTION, home_view
 from bot.blocks.limits import view_violations, violations
 from bot.blocks.readiness import readiness_table_text
-from bot.blocks.text import plain, split_mrkdwn
 from skills.base import Readiness, ReadinessStatus
+from text.mrkdwn import plain, split_mrkdwn
 
 ROWS = [
     Readiness("Slack bot", ReadinessStatus.READY, "nothing", "Mention @sitrep.", "connected as @sitrep"),

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.agent import respond
-from bot.agent.question import Question
+from agent import respond
+from agent.question import Question
 from storage.github import Change, GitHubStore
 from tests.github_world import REPO, github_world
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.agent.plays_metrics import query_for
-from bot.agent.plays_triage import slowest_query
+from agent.rules.plays_metrics import query_for
+from agent.rules.plays_triage import slowest_query
 from reports.sections.grafana import Window, _histogram, duration
 from skills.base import RetryPolicy, SkillError
 from skills.grafana import metric_search, subjects

@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.agent.sparkline import sparkline
 from bot.services import Services
 from reports.builder import ReportOptions, build_report
 from reports.model import Figure, Report, Section
@@ -23,6 +22,7 @@ from storage.services import open_storage
 from tests import report_data as rd
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.grafana import LOKI_UID, PROM_UID, FakeGrafana
+from text.sparkline import sparkline
 
 NO_RETRY_WAIT = {"Retry-After": "0"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.agent.formatting import num as agent_num
-from bot.agent.plays import duration
+from agent.formatting import num as agent_num
+from agent.rules.plays import duration
 from bot.blocks.limits import violations
 from reports.model import OK, Figure, Item, Listing, Report, Section, failed, no_data
 from reports.render import (

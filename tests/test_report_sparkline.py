@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.agent.sparkline import BARS, sparkline
 from reports.model import Figure, change_pct, direction
 from reports.render import num, plain_value, trend
+from text.sparkline import BARS, sparkline
 
 
 def test_a_ramp_uses_every_bar_in_order() -> None:

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.agent.rulebook import answer_with_rules
-from bot.agent.rules import plan
-from bot.agent.toolbox import Toolbox
+from agent.rules.planner import plan
+from agent.rules.rulebook import answer_with_rules
+from agent.toolbox import Toolbox
 from tests.agent_world import ERROR_RATE, world
 
 NOW = datetime(2026, 2, 17, 10, 30, tzinfo=ZoneInfo("America/Los_Angeles"))

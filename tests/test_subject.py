@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.agent.subject import describe_filters, line_filters, subject_of
+from agent.rules.subject import describe_filters, line_filters, subject_of
 
 
 @pytest.mark.parametrize(

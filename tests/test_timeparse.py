@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.agent.timeparse import parse_time
+from agent.rules.timeparse import parse_time
 
 LA = ZoneInfo("America/Los_Angeles")
 NOW = datetime(2026, 11, 30, 10, 30, tzinfo=LA)

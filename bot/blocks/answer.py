@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.blocks.text import escape, split_mrkdwn, truncate
+from text.mrkdwn import escape, split_mrkdwn, truncate
 
 MESSAGE_BLOCKS_MAX = 50
 FEEDBACK_BLOCK = "answer_feedback"

@@ -15,8 +15,8 @@ from slack_sdk.models.views import View
 
 from bot.blocks.readiness import STATUS_EMOJI, STATUS_LABEL
 from bot.blocks.schedule import ADD_REPORT_ACTION
-from bot.blocks.text import escape, truncate
 from skills.base import Readiness
+from text.mrkdwn import escape, truncate
 
 MENU_SHORTCUT = "sitrep_configure"
 SCHEDULE_ACTION = "config_schedule"

@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObjec
 
 from bot.blocks.config_menu import WHO_MAY, config_buttons
 from bot.blocks.schedule import DAY_LABELS, window_text
-from bot.blocks.text import escape, truncate
 from storage.audit import AuditEntry
+from text.mrkdwn import escape, truncate
 
 HOME_JOBS_MAX = 10
 HISTORY_MAX = 5

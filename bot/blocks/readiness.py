@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import SectionBlock
 
-from bot.blocks.text import FIELD_TEXT_MAX, escape, truncate
 from skills.base import Readiness, ReadinessStatus
 from skills.readiness import STATUS_LABEL
+from text.mrkdwn import FIELD_TEXT_MAX, escape, truncate
 
 STATUS_EMOJI = {
     ReadinessStatus.READY: ":white_check_mark:",

@@ -29,8 +29,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import ConversationFilter
 from slack_sdk.models.views import View
 
-from bot.blocks.text import escape, truncate
 from storage.team_config import ReportJob
+from text.mrkdwn import escape, truncate
 
 SCHEDULE_CALLBACK = "schedule_submit"
 ADD_REPORT_CALLBACK = "add_report_submit"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
-from bot.blocks.text import SECTION_TEXT_MAX, escape, split_mrkdwn, truncate
 from skills.amplitude.snippet import INSTALL_COMMAND, RECOMMENDED_EVENTS, agent_example, init_code
+from text.mrkdwn import SECTION_TEXT_MAX, escape, split_mrkdwn, truncate
 
 SNIPPET_CALLBACK_ID = "amplitude_snippet"
 TITLE = "Amplitude tracking"

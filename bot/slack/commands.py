@@ -9,9 +9,10 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.question import Question
 from bot.blocks.answer import fallback_text
 from bot.blocks.help import help_text
-from bot.dispatch import Question, answer, clean_question
+from bot.dispatch import answer, clean_question
 from bot.readiness import readiness_table
 from bot.services import Services
 from bot.slack.report import run_report_command

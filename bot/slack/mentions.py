@@ -7,7 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.dispatch import Question
+from agent.question import Question
 from bot.services import Services
 from bot.slack.replies import answer_in_thread, answering
 

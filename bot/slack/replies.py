@@ -18,8 +18,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.question import Question
 from bot.blocks.answer import fallback_text
-from bot.dispatch import Answer, Question, answer, needs_agent
+from bot.dispatch import Answer, answer, needs_agent
 from bot.services import Services
 from skills.base import redact
 from storage.conversations import ConversationStore

@@ -10,14 +10,14 @@ from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.question import Question
 from bot.blocks.help import help_text
-from bot.blocks.text import split_mrkdwn
 from bot.channels import CannotPost, ensure_member
-from bot.dispatch import Question
 from bot.readiness import readiness_table
 from bot.services import Services
 from bot.slack.mentions import thread_of
 from bot.slack.replies import answer_in_thread, tell_user
+from text.mrkdwn import split_mrkdwn
 
 log = logging.getLogger(__name__)
 

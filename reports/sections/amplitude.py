@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from bot.agent.sparkline import sparkline
 from reports.model import Figure, Item, Listing, Section, failed, no_data
 from skills.amplitude.client import AmplitudeClient
 from skills.amplitude.links import analytics_home
@@ -26,6 +25,7 @@ from skills.amplitude.readiness import INSTRUMENT_STEP
 from skills.amplitude.segmentation import Series
 from skills.amplitude.skill import AmplitudeSkill
 from skills.base import SkillError
+from text.sparkline import sparkline
 
 KEY, TITLE = "amplitude", "Amplitude"
 STARTED, COMPLETED, FAILED, TIMEOUT = "Agent Started", "Agent Completed", "Agent Failed", "Agent Timeout"

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.agent.sparkline import sparkline
 from reports.model import Figure, Item, Listing, Section, failed, no_data
 from reports.sections.discovery import CACHE, Discovery, DiscoveryCache
 from reports.sections.latency import Latency, p95
@@ -32,6 +31,7 @@ from skills.grafana.explore import explore_url
 from skills.grafana.latency import p95_query
 from skills.grafana.skill import GrafanaSkill
 from skills.grafana.timeutil import TimeRange
+from text.sparkline import sparkline
 
 KEY, TITLE = "grafana", "Grafana"
 STATUS_FILTER = r'|~ `"statusCode":\s*\d\d\d`'

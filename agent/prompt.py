@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from skills.services import Services
     from storage.teams import Team
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 READINESS_TIMEOUT_S = 3.0
 
 _env = Environment(

@@ -13,12 +13,12 @@ import re
 from collections import Counter
 from typing import Any
 
-from bot.agent import plays
-from bot.agent.formatting import Section
-from bot.agent.mrkdwn import code, escape, link, num, pct
-from bot.agent.plays import PlayContext, count_queries, totals_by
-from bot.agent.scope import ENDPOINT_LABELS
-from bot.agent.toolbox import ToolCall, ToolOutcome
+from agent.formatting import Section
+from agent.rules import plays
+from agent.rules.plays import PlayContext, count_queries, totals_by
+from agent.rules.scope import ENDPOINT_LABELS
+from agent.toolbox import ToolCall, ToolOutcome
+from text.mrkdwn import code, escape, link, num, pct
 
 CODE_LINES = 1000
 STATUS_FIELDS = ("statusCode", "status", "status_code", "proxy_statusCode")

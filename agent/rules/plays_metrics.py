@@ -11,11 +11,11 @@ import math
 import re
 from typing import Any
 
-from bot.agent.formatting import Section, labels_text
-from bot.agent.mrkdwn import code, escape, link, num
-from bot.agent.plays import PlayContext
-from bot.agent.sparkline import sparkline
-from bot.agent.toolbox import ToolCall, ToolOutcome
+from agent.formatting import Section, labels_text
+from agent.rules.plays import PlayContext
+from agent.toolbox import ToolCall, ToolOutcome
+from text.mrkdwn import code, escape, link, num
+from text.sparkline import sparkline
 
 POINTS = 23
 SERIES_SHOWN = 8

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import metrics
-from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
+from agent.toolbox import Toolbox, ToolCall, ToolOutcome
 from storage.conversations import Usage
 
 if TYPE_CHECKING:

@@ -6,11 +6,11 @@ import math
 import re
 from typing import Any
 
-from bot.agent.formatting import Section
-from bot.agent.mrkdwn import change, code, escape, link, num
-from bot.agent.plays import PlayContext
-from bot.agent.toolbox import ToolCall, ToolOutcome
+from agent.formatting import Section
+from agent.rules.plays import PlayContext
+from agent.toolbox import ToolCall, ToolOutcome
 from skills.readiness import STATUS_LABEL
+from text.mrkdwn import change, code, escape, link, num
 
 FAILURE_NAME = re.compile(r"fail|error|timeout|timed out|crash|exception", re.IGNORECASE)
 MAX_EVENT_QUERIES = 3

@@ -10,16 +10,16 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.agent.formatting import Section, labels_text
-from bot.agent.mrkdwn import code, escape, link, num, pct, quantity
-from bot.agent.rules import Plan
-from bot.agent.scope import Scope, endpoint_label, path_matcher
-from bot.agent.subject import line_filters
-from bot.agent.toolbox import Toolbox, ToolCall, ToolOutcome
+from agent.formatting import Section, labels_text
+from agent.rules.planner import Plan
+from agent.rules.scope import Scope, endpoint_label, path_matcher
+from agent.rules.subject import line_filters
+from agent.toolbox import Toolbox, ToolCall, ToolOutcome
 from skills.grafana.latency import p95_query, pick_metric
 from skills.grafana.loki import SELECTOR_LABELS
 from skills.grafana.patterns import ERROR_FILTER
 from skills.grafana.timeutil import TimeRange
+from text.mrkdwn import code, escape, link, num, pct, quantity
 
 if TYPE_CHECKING:
     from skills.services import Services

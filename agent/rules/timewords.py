@@ -1,4 +1,4 @@
-"""The words bot/agent/timeparse.py reads: months, weekdays, zone abbreviations, parts of the day."""
+"""The words agent/rules/timeparse.py reads: months, weekdays, zone abbreviations, parts of the day."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What a question is about, beyond its intent: names, status codes, paths, quoted terms, a metric, a grouping.
 
-Pure: `subject_of(text)` reads the question as typed. The names it finds are only candidates; bot/agent/scope.py
+Pure: `subject_of(text)` reads the question as typed. The names it finds are only candidates; agent/rules/scope.py
 matches them against the label values the instance really has (grafana_resolve_subject).
 """
 

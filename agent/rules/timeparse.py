@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.agent.timewords import MONTHS, PARTS, WEEKDAYS, ZONES
+from agent.rules.timewords import MONTHS, PARTS, WEEKDAYS, ZONES
 
 AROUND = timedelta(minutes=30)
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))

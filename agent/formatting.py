@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.agent.mrkdwn import change, code, escape, link, num, pct
-from bot.agent.toolbox import ToolOutcome
+from agent.toolbox import ToolOutcome
+from text.mrkdwn import change, code, escape, link, num, pct
 
 MAX_SOURCES = 8
 

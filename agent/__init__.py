@@ -3,8 +3,8 @@
     reply = await respond(services, question)        # Claude with ANTHROPIC_API_KEY, else the rule-based planner
     text = await summarize(services, team, facts)    # a report's summary paragraph; None without a key or on failure
 
-With a key, Claude gets the tools of every configured integration (bot/agent/toolbox.py: caps, repeat guard,
-concurrency) for at most 8 turns; without one, bot/agent/rules.py picks intents and bot/agent/plays*.py run
+With a key, Claude gets the tools of every configured integration (agent/toolbox.py: caps, repeat guard,
+concurrency) for at most 8 turns; without one, agent/rules/planner.py picks intents and agent/rules/plays*.py run
 them. Either way the answer is redacted, recorded in SQLite (planner, model, tokens in/out) and remembered for
 follow-ups in its thread.
 """
@@ -16,19 +16,19 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.agent.formatting import evidence_digest, sources_line, to_mrkdwn
-from bot.agent.history import MAX_CHARS, MAX_TURNS, as_messages, earlier_questions
-from bot.agent.loop import MAX_TURNS as MAX_MODEL_TURNS
-from bot.agent.loop import LoopResult, ModelError, run_loop
-from bot.agent.prompt import integrations, system_prompt, team_now
-from bot.agent.rulebook import answer_with_rules
-from bot.agent.rules import asks_to_create, plan
-from bot.agent.scope import question_hints
-from bot.agent.toolbox import Toolbox
+from agent.formatting import evidence_digest, sources_line, to_mrkdwn
+from agent.history import MAX_CHARS, MAX_TURNS, as_messages, earlier_questions
+from agent.loop import MAX_TURNS as MAX_MODEL_TURNS
+from agent.loop import LoopResult, ModelError, run_loop
+from agent.prompt import integrations, system_prompt, team_now
+from agent.rules.planner import asks_to_create, plan
+from agent.rules.rulebook import answer_with_rules
+from agent.rules.scope import question_hints
+from agent.toolbox import Toolbox
 from storage.conversations import AnswerRecord, ConversationStore, Turn, Usage
 
 if TYPE_CHECKING:
-    from bot.agent.question import Question
+    from agent.question import Question
     from skills.services import Services
     from storage.teams import Team
 

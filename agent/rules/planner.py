@@ -1,8 +1,8 @@
 """The rule-based planner (no ANTHROPIC_API_KEY): a question's intents, subject and time window, as plain data.
 
 `plan()` is pure: keywords become intents (triage, error rate, logs, status codes, latency, metrics, alerts,
-dashboards, agent events, a user's activity, releases, readiness), bot/agent/timeparse.py reads the window and
-bot/agent/subject.py the names, codes, paths and terms that scope it. bot/agent/plays*.py turn each intent into
+dashboards, agent events, a user's activity, releases, readiness), agent/rules/timeparse.py reads the window and
+agent/rules/subject.py the names, codes, paths and terms that scope it. agent/rules/plays*.py turn each intent into
 tool calls, run concurrently, and a Section of the answer.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.agent.subject import STOP, Subject, subject_of
-from bot.agent.timeparse import Window, parse_time, relative
+from agent.rules.subject import STOP, Subject, subject_of
+from agent.rules.timeparse import Window, parse_time, relative
 
 __all__ = ["INTENTS", "Plan", "Window", "asks_to_create", "intents_of", "normalize", "plan", "user_of"]
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.agent.mrkdwn import escape
-from bot.agent.rules import Plan, plan
-from bot.agent.subject import describe_filters, line_filters
-from bot.agent.toolbox import Toolbox, ToolCall
+from agent.rules.planner import Plan, plan
+from agent.rules.subject import describe_filters, line_filters
+from agent.toolbox import Toolbox, ToolCall
+from text.mrkdwn import escape
 
 KINDS = ("service", "app", "pod", "namespace", "container", "job")
 ALIASES = {"ns": "namespace", "svc": "service", "microservice": "service", "application": "app", "pods": "pod"}

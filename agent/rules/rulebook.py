@@ -6,12 +6,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from bot.agent import plays, plays_changes, plays_metrics, plays_product, plays_triage
-from bot.agent.formatting import Section, render
-from bot.agent.plays import PlayContext
-from bot.agent.rules import Plan
-from bot.agent.scope import resolve_scope, scope_line
-from bot.agent.toolbox import Toolbox
+from agent.formatting import Section, render
+from agent.rules import plays, plays_changes, plays_metrics, plays_product, plays_triage
+from agent.rules.planner import Plan
+from agent.rules.plays import PlayContext
+from agent.rules.scope import resolve_scope, scope_line
+from agent.toolbox import Toolbox
 
 if TYPE_CHECKING:
     from skills.services import Services

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.agent.formatting import Section
-from bot.agent.mrkdwn import code, escape, link, num
-from bot.agent.plays import PlayContext
+from agent.formatting import Section
+from agent.rules.plays import PlayContext
 from skills.grafana.timeutil import TimeRange
+from text.mrkdwn import code, escape, link, num
 
 TOOL = "github_recent_changes"
 MAX_HOURS = 24 * 14  # the tool's limit
