@@ -28,8 +28,8 @@ from aiohttp import web  # noqa: E402
 
 from bench import Row, ratio_row  # noqa: E402
 from reports.sections.discovery import CACHE  # noqa: E402
+from review.gather import PATCH_TOKEN_BUDGET  # noqa: E402
 from review.pipeline import review_pull  # noqa: E402
-from skills.github.gather import PATCH_TOKEN_BUDGET  # noqa: E402
 from tests.fakes.anthropic import FakeAnthropic, text  # noqa: E402
 from tests.fakes.github_repo import PullFile, added_patch  # noqa: E402
 from tests.github_world import REPO, ROUTE_FILE, ROUTE_TS, github_world  # noqa: E402

@@ -1,23 +1,50 @@
-"""`python -m skills.github review <pr-url> [--print]`: one forced review with the app's own services."""
+"""`python -m review <pr-url> [--print]`: one forced review with the app's own services.
+
+The review runs even for a head already reviewed, and is posted, or printed with --print. Errors are one line on
+stderr (exit status 1; 2 for a URL that is not a pull request's), secrets redacted.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sqlite3
 import sys
 import time
+from collections.abc import Sequence
 
+from review.gather import parse_pr_url
+from review.pipeline import review_pull
+from settings import Settings
 from skills.base import redact
-from skills.github.gather import parse_pr_url
+from skills.registry import default_factories
+from skills.services import Services
+from storage.services import open_storage
+
+PROG = "python -m review"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Review one pull request now.")
+    parser.add_argument("url", help="https://github.com/owner/repo/pull/123")
+    parser.add_argument("--print", action="store_true", help="print the review instead of posting it")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if parse_pr_url(args.url) is None:
+        print(
+            f"GitHub: {args.url!r} is not a pull request URL (https://github.com/owner/repo/pull/123)", file=sys.stderr
+        )
+        return 2
+    try:
+        return asyncio.run(run_review(args))
+    except KeyboardInterrupt:
+        return 130
 
 
 async def run_review(args: argparse.Namespace) -> int:
-    from review.pipeline import review_pull
-    from settings import Settings
-    from skills.registry import default_factories
-    from skills.services import Services
-    from storage.services import open_storage
-
     found = parse_pr_url(args.url)
     assert found is not None
     repo, number = found

@@ -1,6 +1,6 @@
 """Production context for the routes a pull request touches, from the Grafana and Amplitude skills' own tools.
 
-For each touched Next.js route (skills/github/nextjs.py): the error lines in Loki for that path in the last
+For each touched Next.js route (review/nextjs.py): the error lines in Loki for that path in the last
 24 h with the top error pattern (loki_error_patterns over the discovered stream selector, filtered to the
 path; dynamic segments match any value), p95 latency when a latency histogram carries a route label, and the
 tracking-plan events the code emits in Amplitude over 7 days (path-filtered with a glob for `API Error`).
@@ -16,10 +16,10 @@ from typing import Any
 
 from agent.toolbox import Toolbox, ToolCall
 from reports.sections.discovery import CACHE
+from review.nextjs import Route, routes_for
 from skills.amplitude.snippet import EVENT_NAMES
 from skills.base import SkillError
 from skills.github.diff import FilePatch
-from skills.github.nextjs import Route, routes_for
 from skills.grafana.patterns import ERROR_FILTER
 from skills.grafana.skill import GrafanaSkill
 

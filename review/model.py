@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from agent.loop import MAX_TURNS, run_loop
 from agent.prompt import system_prompt, team_now
 from agent.toolbox import Toolbox
-from skills.github.findings import Finding
-from skills.github.gather import Budgeted, PullRequestData, patches_text
+from review.findings import Finding
+from review.gather import Budgeted, PullRequestData, patches_text
 
 if TYPE_CHECKING:
     from skills.services import Services

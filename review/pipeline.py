@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from agent.loop import ModelError
 from agent.toolbox import Toolbox
 from review.context import grafana_discovery, production_context
+from review.findings import edits_of, find
+from review.gather import budget_patches, gather
 from review.model import model_review
+from review.post import post_review, push_commit
+from review.render import bound_body, context_lines, inline_comments, rule_based_body
 from skills.base import SkillError
-from skills.github.findings import edits_of, find
-from skills.github.gather import budget_patches, gather
-from skills.github.post import post_review, push_commit
-from skills.github.render import bound_body, context_lines, inline_comments, rule_based_body
 from skills.github.skill import GitHubSkill
 from skills.grafana.skill import GrafanaSkill
 from storage.github import GitHubStore

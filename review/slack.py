@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from review.gather import parse_pr_url
 from review.pipeline import review_pull
-from skills.github.gather import parse_pr_url
 
 if TYPE_CHECKING:
     from skills.services import Services

@@ -1,4 +1,4 @@
-"""`python -m skills.github` as a user runs it: a subprocess pointed at the fake GitHub (and Grafana)."""
+"""`python -m skills.github` and `python -m review` as a user runs them, against the fake GitHub (and Grafana)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ pytestmark = pytest.mark.e2e  # starts processes: `pytest -m "not e2e"` skips it
 
 
 async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """`python -m skills.github <args>`, or `python -m review <url> ...` when the first argument is "review"."""
+    module, args = ("review", args[1:]) if args[:1] == ("review",) else ("skills.github", args)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "skills.github",
+        module,
         *args,
         env=subprocess_env(env),
         stdout=asyncio.subprocess.PIPE,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from review.findings import apply_edits, find
+from review.gather import PullRequestData, budget_patches, parse_pr_url
+from review.nextjs import route_for
+from review.render import MAX_BODY_CHARS, bound_body, inline_comments
 from skills.github.diff import parse_diff
-from skills.github.findings import apply_edits, find
-from skills.github.gather import PullRequestData, budget_patches, parse_pr_url
-from skills.github.nextjs import route_for
-from skills.github.render import MAX_BODY_CHARS, bound_body, inline_comments
 from tests.fakes.github_repo import added_patch
 from tests.github_world import ROUTE_FILE, ROUTE_TS
 

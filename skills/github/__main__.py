@@ -1,8 +1,7 @@
-"""Entry point of `python -m skills.github`: a composition root, so it hands the CLI the review pipeline."""
+"""Entry point of `python -m skills.github`."""
 
 import sys
 
-from review.cli import run_review
 from skills.github.cli import main
 
-sys.exit(main(review=run_review))
+sys.exit(main())

@@ -1,8 +1,8 @@
-"""`python -m skills.github <command>`: check | installations | review <pr-url> [--print].
+"""`python -m skills.github <command>`: check | installations.
 
 `check` prints the readiness row (exit 0 when ready); `installations` lists the App's installations (App JWT)
-with their repositories; `review` runs one review (a forced one: it runs even for a reviewed head) and posts
-it, or prints it with --print. Errors are one line on stderr, exit status 1, secrets redacted.
+with their repositories. Errors are one line on stderr, exit status 1, secrets redacted. Reviewing one pull
+request is `python -m review` (review/cli.py), above the skills.
 """
 
 from __future__ import annotations
@@ -11,17 +11,13 @@ import argparse
 import asyncio
 import sqlite3
 import sys
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from skills.base import SkillError, redact
 from skills.cli_support import cli_context, print_json, print_table
-from skills.github.gather import parse_pr_url
 from skills.github.skill import GitHubSkill, open_skill
 
 PROG = "python -m skills.github"
-# The review needs the agent and the other skills (layers above this one): __main__ passes it in.
-ReviewRunner = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,25 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("check", help="readiness: App credentials, linked installation, routed repos, mode")
     sub.add_parser("installations", help="the App's installations and their repositories")
-    p = sub.add_parser("review", help="review one pull request now")
-    p.add_argument("url", help="https://github.com/owner/repo/pull/123")
-    p.add_argument("--print", action="store_true", help="print the review instead of posting it")
     return parser
 
 
-def main(argv: Sequence[str] | None = None, review: ReviewRunner | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "review" and parse_pr_url(args.url) is None:
-        print(
-            f"GitHub: {args.url!r} is not a pull request URL (https://github.com/owner/repo/pull/123)", file=sys.stderr
-        )
-        return 2
     try:
-        if args.command == "review":
-            if review is None:
-                print("GitHub: review is not available from this entry point", file=sys.stderr)
-                return 2
-            return asyncio.run(review(args))
         return asyncio.run(run(args))
     except KeyboardInterrupt:
         return 130

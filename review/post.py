@@ -7,11 +7,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from review.findings import Edit, apply_edits
+from review.gather import PullRequestData
+from review.render import bound_body
 from skills.base import SkillError
 from skills.github.client import INTEGRATION, GitHubClient
-from skills.github.findings import Edit, apply_edits
-from skills.github.gather import PullRequestData
-from skills.github.render import bound_body
 
 log = logging.getLogger(__name__)
 
