@@ -39,7 +39,7 @@ class IntegrationLine:
 
 def team_now(services: Services, team: Team) -> datetime:
     """Now in the team's time zone (reports.timezone, else SITREP_TIMEZONE)."""
-    return datetime.now(ZoneInfo(team.config.reports.timezone or services.settings.timezone))
+    return datetime.now(ZoneInfo(team.timezone(services.settings)))
 
 
 async def integrations(skills: list[Skill]) -> list[IntegrationLine]:

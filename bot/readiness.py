@@ -90,7 +90,7 @@ async def github_row(services: Services, team: Team, row: Readiness | None) -> R
 
 async def report_channel_access(services: Services, team: Team) -> ChannelAccess | None:
     """Whether sitrep can post in the team's report channel; None without a channel, a Slack client, or an answer."""
-    channel = team.config.reports.channel or services.settings.report_channel
+    channel = team.report_channel(services.settings)
     if not channel or services.slack is None:
         return None
     try:

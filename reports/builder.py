@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TITLE = "Status report"
 
-__all__ = ["DEFAULT_TITLE", "Report", "ReportOptions", "build_report", "report_timezone"]
+__all__ = ["DEFAULT_TITLE", "Report", "ReportOptions", "build_report"]
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,6 @@ class ReportOptions:
             amplitude_days=max(cls.amplitude_days, round(window_hours / 24)),
             sections=tuple(s for s in sections if s in (GRAFANA_KEY, AMPLITUDE_KEY)) or cls.sections,
         )
-
-
-def report_timezone(services: Services, team: Team) -> str:
-    return team.config.reports.timezone or services.settings.timezone
 
 
 async def within_timeout(key: str, title: str, work: Awaitable[Section], timeout: float) -> Section:
@@ -109,7 +105,7 @@ async def build_report(
     options = options or ReportOptions()
     started = time.monotonic()
     end = (now or datetime.now(UTC)).astimezone(UTC)
-    tz = report_timezone(services, team)
+    tz = team.timezone(services.settings)
     grafana = await services.skill(team, "grafana")
     amplitude = await services.skill(team, "amplitude")
     window = Window(end, options.grafana_hours, options.buckets)

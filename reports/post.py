@@ -46,7 +46,7 @@ class ReportError(Exception):
 
 def report_channel(settings: Settings, team: Team, job: Job | None = None) -> str | None:
     """The job's channel, else the team's reports.channel, else SITREP_REPORT_CHANNEL."""
-    return (job.channel if job is not None else None) or team.config.reports.channel or settings.report_channel
+    return (job.channel if job is not None else None) or team.report_channel(settings)
 
 
 def slack_client(services: Services) -> AsyncWebClient:

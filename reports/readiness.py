@@ -66,7 +66,7 @@ async def reports_readiness(
 ) -> Readiness:
     """Ready when a channel is set that sitrep can post in, the team's report jobs are enabled and the scheduler
     has their triggers. `membership` is the report channel's, when Slack could be asked."""
-    channel = team.config.reports.channel or settings.report_channel
+    channel = team.report_channel(settings)
     team_jobs = await jobs.list(team.id)
     enabled = [job for job in team_jobs if job.enabled]
     disabled = [job for job in team_jobs if not job.enabled]

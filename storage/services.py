@@ -60,8 +60,8 @@ async def open_storage(settings: Settings) -> Storage:
 async def seed_report_jobs(jobs: JobStore, team: Team, settings: Settings, actor: str = "system") -> None:
     """The team's report jobs from its config: reports.jobs when set, else the seeded Morning and Evening reports;
     posting to the team's report channel in its time zone unless a job names its own (config wins over the env)."""
-    channel = team.config.reports.channel or settings.report_channel
-    timezone = team.config.reports.timezone or settings.timezone
+    channel = team.report_channel(settings)
+    timezone = team.timezone(settings)
     if team.config.reports.jobs is None:
         await jobs.seed_defaults(team.id, channel, timezone)
     else:

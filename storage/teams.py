@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage.audit import AuditLog
 from storage.db import Database
 from storage.merge_patch import merge_patch
 from storage.team_config import TeamConfig, validate_config
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 DEFAULT_TEAM_ID = "default"
 
@@ -25,6 +28,14 @@ class Team:
     @property
     def config_document(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
+
+    def timezone(self, settings: Settings) -> str:
+        """The team's effective time zone: reports.timezone, else SITREP_TIMEZONE."""
+        return self.config.reports.timezone or settings.timezone
+
+    def report_channel(self, settings: Settings) -> str | None:
+        """The team's effective report channel: reports.channel, else SITREP_REPORT_CHANNEL (None: unset)."""
+        return self.config.reports.channel or settings.report_channel
 
 
 class TeamNotFound(LookupError):

@@ -63,7 +63,7 @@ async def job_statuses(services: Services, team: Team) -> list[JobStatus]:
 
 async def home_sections(services: Services, client: AsyncWebClient, team: Team, user_id: str) -> list[list]:
     """The Home tab's sections after readiness: config buttons (or read-only), the schedule, recent changes."""
-    tz_name = team.config.reports.timezone or services.settings.timezone
+    tz_name = team.timezone(services.settings)
     admin = await is_admin(services, client, user_id)
     statuses = await job_statuses(services, team)
     history = await services.storage.audit.recent(team.id, limit=50)
@@ -75,7 +75,7 @@ async def publish_home(services: Services, client: AsyncWebClient, user_id: str,
     rows, sections = await asyncio.gather(
         readiness_table(services, team), home_sections(services, client, team, user_id)
     )
-    tz_name = team.config.reports.timezone or services.settings.timezone
+    tz_name = team.timezone(services.settings)
     view = home_view(rows, generated_at=datetime.now(ZoneInfo(tz_name)), timezone_name=tz_name, sections=sections)
     view = await redacted(services, view)
     try:

@@ -51,14 +51,6 @@ log = logging.getLogger(__name__)
 NO_SECTIONS = "Pick at least one section: Grafana or Amplitude."
 
 
-def team_timezone(services: Services, team: Team) -> str:
-    return team.config.reports.timezone or services.settings.timezone
-
-
-def team_channel(services: Services, team: Team) -> str | None:
-    return team.config.reports.channel or services.settings.report_channel
-
-
 async def current_jobs(services: Services, team: Team) -> list[ReportJob]:
     """The team's reports as config entries: reports.jobs when set, else the seeded jobs (following the team).
 
@@ -172,7 +164,7 @@ async def channel_problem(client: AsyncWebClient, channel: str | None) -> str | 
 
 async def saved_lines(services: Services, team: Team, title: str) -> list[str]:
     """What was saved, with each report's next run as the scheduler now has it."""
-    tz = team_timezone(services, team)
+    tz = team.timezone(services.settings)
     scheduler = services.scheduler
     times = scheduler.next_fire_times() if scheduler is not None and scheduler.running else {}
     lines = [f":white_check_mark: *Saved.* {title}"]
@@ -204,8 +196,8 @@ async def open_schedule(services: Services, body: dict, client: AsyncWebClient) 
     team = await services.team_for(slack_team_of(body))
     view = schedule_modal(
         await current_jobs(services, team),
-        channel=team_channel(services, team),
-        timezone=team_timezone(services, team),
+        channel=team.report_channel(services.settings),
+        timezone=team.timezone(services.settings),
     )
     await client.views_update(view_id=view_id, view=view)
 
@@ -223,7 +215,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if view_id is None:
             return
         team = await services.team_for(slack_team_of(body))
-        await client.views_update(view_id=view_id, view=add_report_modal(timezone=team_timezone(services, team)))
+        await client.views_update(view_id=view_id, view=add_report_modal(timezone=team.timezone(services.settings)))
 
     @app.view(SCHEDULE_CALLBACK)
     async def on_schedule(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
@@ -256,12 +248,12 @@ def register(app: AsyncApp, services: Services) -> None:
         report = read_new_report((view.get("state") or {}).get("values") or {})
         existing = await current_jobs(services, team)
         errors = new_report_errors(report, existing)
-        if problem := await channel_problem(client, report.channel or team_channel(services, team)):
+        if problem := await channel_problem(client, report.channel or team.report_channel(services.settings)):
             errors[JOB_CHANNEL_BLOCK] = problem
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        tz = team_timezone(services, team)
+        tz = team.timezone(services.settings)
         try:
             new = ReportJob.model_validate(
                 {
