@@ -30,7 +30,6 @@ from reports.post import NO_CHANNEL, NO_TOKEN, ReportError, build_and_post, repo
 from reports.render import report_text
 from settings import Settings, SettingsError, StartupError
 from skills.registry import default_factories
-from storage.conversations import ConversationStore
 from storage.copy import CopyError, copy_database
 from storage.db import Database, DatabaseUnavailable, safe_url
 from storage.services import open_storage
@@ -90,7 +89,7 @@ async def cmd_status(settings: Settings) -> int:
             services.slack_identity = await _verify_slack(services)
         team = await services.team_for(None)
         print(readiness_table_text(await readiness_table(services, team)))
-        print("\n" + usage_text(await ConversationStore(services.storage.db).usage(24)))
+        print("\n" + usage_text(await services.storage.conversations.usage(24)))
         return 0
     finally:
         await services.close()

@@ -25,7 +25,7 @@ from agent.rules.planner import asks_to_create, plan
 from agent.rules.rulebook import answer_with_rules
 from agent.rules.scope import question_hints
 from agent.toolbox import Toolbox
-from storage.conversations import AnswerRecord, ConversationStore, Turn, Usage
+from storage.conversations import AnswerRecord, Turn, Usage
 
 if TYPE_CHECKING:
     from agent.question import Question
@@ -62,7 +62,7 @@ async def respond(services: Services, question: Question) -> AgentReply:
     """Answer a question (its text already without the @mention) and record it; never raises on tool failures."""
     started = time.monotonic()
     team = question.team
-    store = ConversationStore(services.storage.db)
+    store = services.storage.conversations
     turns: list[Turn] = []
     if question.channel and question.thread_ts:
         turns = await store.recent_turns(
@@ -204,7 +204,7 @@ async def summarize(
         duration_ms=int((time.monotonic() - started) * 1000),
     )
     try:
-        await ConversationStore(services.storage.db).record(record, remember=False)
+        await services.storage.conversations.record(record, remember=False)
     except Exception:
         log.exception("recording a summary's usage failed")
     return text

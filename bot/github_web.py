@@ -28,7 +28,6 @@ from review.pipeline import Notify, github_skill
 from settings import Settings
 from skills.base import SkillError
 from skills.github.webhook import MalformedEvent, parse_event, verify_signature
-from storage.github import GitHubStore
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ async def new_state(services: Services, team_id: str, slack_user: str) -> str:
     """A signed, single-use state for the install link, valid STATE_TTL, bound to the Slack admin."""
     key = Settings.reveal(services.settings.github_webhook_secret) or ""
     nonce = secrets.token_urlsafe(18)
-    await GitHubStore(services.storage.db).save_state(nonce, team_id, slack_user, datetime.now(UTC) + STATE_TTL)
+    await services.storage.github.save_state(nonce, team_id, slack_user, datetime.now(UTC) + STATE_TTL)
     return f"{nonce}.{_state_signature(key, nonce)}"
 
 
@@ -81,7 +80,7 @@ async def webhook(request: web.Request) -> web.Response:
         return web.json_response({"error": str(exc)}, status=400)
     if intake is None:
         return web.Response(status=204)
-    if not await GitHubStore(services.storage.db).first_delivery(delivery, event):
+    if not await services.storage.github.first_delivery(delivery, event):
         log.info("GitHub delivery %s seen before: ignored", delivery)
         return web.json_response({"ok": True, "duplicate": True}, status=202)
     notify = request.app[NOTIFY]
@@ -101,7 +100,7 @@ async def setup(request: web.Request) -> web.Response:
     if not nonce or not key or not hmac.compare_digest(signature.encode(), _state_signature(key, nonce).encode()):
         log.warning("GitHub setup callback with a missing or forged state refused")
         return _page("Link refused", "This link is not one sitrep made. Start again from Link GitHub in Slack.", 400)
-    store = GitHubStore(services.storage.db, services.storage.audit)
+    store = services.storage.github
     used = await store.use_state(nonce)
     if used is None:
         return _page("Link expired", "This link was already used or has expired. Start again from Link GitHub.", 400)

@@ -13,7 +13,6 @@ from bot.channels import ChannelAccess, check_access
 from reports.readiness import reports_readiness
 from skills.base import Readiness, ReadinessStatus, Skill
 from skills.readiness import skill_readiness
-from storage.github import GitHubStore
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
@@ -75,7 +74,7 @@ async def github_row(services: Services, team: Team, row: Readiness | None) -> R
             "Update sitrep, then set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY.",
         )
     try:
-        last, count = await GitHubStore(services.storage.db).activity(team.id)
+        last, count = await services.storage.github.activity(team.id)
     except Exception:  # the row must still render
         log.exception("reading the review ledger failed")
         return row

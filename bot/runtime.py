@@ -20,7 +20,6 @@ from skills.base import SkillContext
 from skills.github.skill import webhook_mode
 from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
 from storage.db import DatabaseUnavailable
-from storage.drain import DrainStore
 from storage.events import OpenEvent
 from storage.jobs import Job
 from storage.replicas import DEAD_BEATS
@@ -35,9 +34,12 @@ async def start_relay(services: Services, limits: RelayLimits | None = None) -> 
 
     async def loader() -> DrainConfig:
         team = await services.team_for(None)
-        return await load_config(SkillContext(settings=services.settings, team=team, credentials=services.credentials))
+        ctx = SkillContext(
+            settings=services.settings, team=team, credentials=services.credentials, storage=services.storage
+        )
+        return await load_config(ctx)
 
-    relay = Relay(loader, DrainStore(services.storage.db), limits)
+    relay = Relay(loader, services.storage.drain, limits)
     await relay.start()
     return relay
 

@@ -46,7 +46,7 @@ async def handle_event(services: Services, intake: Intake, notify: Notify | None
 
 
 async def _handle(services: Services, intake: Intake, notify: Notify | None) -> list[ReviewOutcome]:
-    store = GitHubStore(services.storage.db, services.storage.audit)
+    store = services.storage.github
     if isinstance(intake, ReviewRequest):
         outcomes = []
         for team in await teams_routing(services, intake.repo):
@@ -108,7 +108,7 @@ class Poller:
         self.services = services
         self.notify = notify
         self.interval = interval or services.settings.github_poll_seconds
-        self.store = GitHubStore(services.storage.db, services.storage.audit)
+        self.store = services.storage.github
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 

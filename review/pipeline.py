@@ -24,7 +24,6 @@ from review.render import bound_body, context_lines, inline_comments, rule_based
 from skills.base import SkillError
 from skills.github.skill import GitHubSkill
 from skills.grafana.skill import GrafanaSkill
-from storage.github import GitHubStore
 
 if TYPE_CHECKING:
     from skills.services import Services
@@ -92,7 +91,7 @@ async def review_pull(
     if skill is None or not skill.configured:
         out.status, out.reason = "failed", "the GitHub App is not configured (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)"
         return out
-    store = GitHubStore(services.storage.db, services.storage.audit)
+    store = services.storage.github
     try:
         installation = installation_id or skill.installation_id
         if not head_sha:
@@ -163,7 +162,7 @@ async def _review(
             pushed, why = await push_commit(client, installation, pr, edits, default_branch)
             out.pushed = pushed.sha if pushed else None
             if pushed is not None:  # its own commit's synchronize event is not a new head to review
-                store = GitHubStore(services.storage.db)
+                store = services.storage.github
                 own = await store.claim_review(team.id, out.repo, out.number, pushed.sha, "coding-commit")
                 if own is not None:
                     await store.finish_review(own, "posted", error="commit pushed by sitrep's coding agent")

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -21,6 +21,7 @@ import metrics
 
 if TYPE_CHECKING:
     from settings import Settings
+    from storage.services import Storage
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
@@ -132,13 +133,38 @@ class CredentialSource(Protocol):
     async def get_all(self, team_id: str, integration: str) -> dict[str, str]: ...
 
 
+Host = TypeVar("Host")
+
+
+@dataclass(frozen=True)
+class ToolSpec(Generic[Host]):
+    """A tool as a skill's tools module declares it: a module-level handler taking the skill (`Host`) and the
+    validated parameter model, beside its parameter model and read-only hint. `bind` makes it the skill's Tool."""
+
+    name: str
+    description: str
+    params: type[BaseModel]
+    handler: Callable[[Host, Any], Awaitable[Any]]
+    read_only: bool = True
+
+    def bind(self, skill: str, host: Host) -> Tool:
+        handler = self.handler
+
+        async def run(params: Any) -> Any:
+            return await handler(host, params)
+
+        return Tool(self.name, self.description, self.params, run, skill=skill, read_only=self.read_only)
+
+
 @dataclass
 class SkillContext:
-    """What a skill needs to find its credentials and settings for one team."""
+    """What a skill needs for one team: settings, its credentials (stored, or the Configure modal's overlay of the
+    values being tried) and the storage layer (None for a command line run without a database)."""
 
     settings: Settings
     team: Team
     credentials: CredentialSource | None = None
+    storage: Storage | None = None
 
     async def stored(self, integration: str) -> dict[str, str]:
         if self.credentials is None:

@@ -26,7 +26,7 @@ async def cli_context(settings: Settings | None = None) -> AsyncIterator[SkillCo
     storage = await open_storage(settings)
     try:
         team = await storage.teams.ensure_default()
-        yield SkillContext(settings=settings, team=team, credentials=storage.credentials)
+        yield SkillContext(settings=settings, team=team, credentials=storage.credentials, storage=storage)
     finally:
         await storage.close()
 

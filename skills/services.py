@@ -79,7 +79,9 @@ class Services:
             cached = self._skills.get(team.id)
             if cached and cached[0] == key:
                 return cached[1]
-            ctx = SkillContext(settings=self.settings, team=team, credentials=self.storage.credentials)
+            ctx = SkillContext(
+                settings=self.settings, team=team, credentials=self.storage.credentials, storage=self.storage
+            )
             skills = [await factory(ctx) for factory in self.skill_factories]
             if cached:
                 await _close_all(cached[1])

@@ -1,4 +1,6 @@
-"""Open the storage layer as one object: database, audit log, teams, credentials, jobs, replicas, Slack events."""
+"""Open the storage layer as one object: database, audit log, teams, credentials, jobs, replicas, Slack events,
+the GitHub ledger, answers and threads, the drain spill. Each store is built here, once, with the audit log where
+it writes one."""
 
 from __future__ import annotations
 
@@ -6,9 +8,12 @@ from dataclasses import dataclass
 
 from settings import Settings, StartupError
 from storage.audit import AuditLog
+from storage.conversations import ConversationStore
 from storage.credentials import CredentialStore, load_or_create_key
 from storage.db import Database, DatabaseUnavailable
+from storage.drain import DrainStore
 from storage.events import EventLedger
+from storage.github import GitHubStore
 from storage.jobs import JobStore
 from storage.replicas import ReplicaRegistry
 from storage.teams import Team, TeamStore
@@ -23,6 +28,9 @@ class Storage:
     jobs: JobStore
     replicas: ReplicaRegistry
     events: EventLedger
+    github: GitHubStore
+    conversations: ConversationStore
+    drain: DrainStore
 
     async def close(self) -> None:
         await self.db.close()
@@ -53,7 +61,16 @@ async def open_storage(settings: Settings) -> Storage:
     replicas = ReplicaRegistry(db)
     events = EventLedger(db, replicas.id)
     return Storage(
-        db=db, audit=audit, teams=teams, credentials=credentials, jobs=jobs, replicas=replicas, events=events
+        db=db,
+        audit=audit,
+        teams=teams,
+        credentials=credentials,
+        jobs=jobs,
+        replicas=replicas,
+        events=events,
+        github=GitHubStore(db, audit),
+        conversations=ConversationStore(db),
+        drain=DrainStore(db),
     )
 
 

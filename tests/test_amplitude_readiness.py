@@ -121,7 +121,9 @@ async def test_rate_limited_readiness_is_blocked_with_the_limit(amp: FakeAmplitu
 
 def context(settings: Settings, config: TeamConfig | None = None, storage: Storage | None = None) -> SkillContext:
     team = Team("default", "default", "Default team", None, config or TeamConfig())
-    return SkillContext(settings=settings, team=team, credentials=storage.credentials if storage else None)
+    return SkillContext(
+        settings=settings, team=team, credentials=storage.credentials if storage else None, storage=storage
+    )
 
 
 async def test_keys_and_region_from_the_environment(env: dict[str, str]) -> None:

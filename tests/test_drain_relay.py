@@ -164,7 +164,9 @@ async def test_a_full_queue_answers_503_and_queues_nothing_of_that_request(
 ) -> None:
     services.settings = Settings.from_env({**env, "SITREP_HTTP_PORT": "0", "VERCEL_DRAIN_SECRET": DRAIN_SECRET})
     team = await services.team_for(None)
-    ctx = SkillContext(settings=services.settings, team=team, credentials=services.credentials)
+    ctx = SkillContext(
+        settings=services.settings, team=team, credentials=services.credentials, storage=services.storage
+    )
 
     async def loader() -> DrainConfig:
         return await load_config(ctx)

@@ -173,7 +173,9 @@ async def test_open_skill_prefers_stored_credentials_and_config(
     from settings import Settings
 
     settings = Settings.from_env({"GRAFANA_URL": "http://env.invalid", "GRAFANA_TOKEN": grafana.token})
-    skill = await open_skill(SkillContext(settings=settings, team=team, credentials=storage.credentials))
+    skill = await open_skill(
+        SkillContext(settings=settings, team=team, credentials=storage.credentials, storage=storage)
+    )
     try:
         assert skill.url.value == grafana.url and skill.token.value == "stored-but-wrong"
         assert await skill.client.loki_uid() == "pinned-loki"
@@ -189,7 +191,9 @@ async def test_open_skill_falls_back_to_the_environment(grafana: FakeGrafana, st
 
     team = await storage.teams.get(DEFAULT_TEAM_ID)
     settings = Settings.from_env({"GRAFANA_URL": grafana.url, "GRAFANA_TOKEN": grafana.token})
-    skill = await open_skill(SkillContext(settings=settings, team=team, credentials=storage.credentials))
+    skill = await open_skill(
+        SkillContext(settings=settings, team=team, credentials=storage.credentials, storage=storage)
+    )
     try:
         assert skill.token.source == "GRAFANA_TOKEN"
         assert (await skill.readiness()).ready

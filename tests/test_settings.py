@@ -57,7 +57,7 @@ async def test_a_skill_reads_the_plain_bootstrap_value(env: dict[str, str]) -> N
     storage = await open_storage(settings)
     try:
         team = await storage.teams.get(DEFAULT_TEAM_ID)
-        ctx = SkillContext(settings=settings, team=team, credentials=storage.credentials)
+        ctx = SkillContext(settings=settings, team=team, credentials=storage.credentials, storage=storage)
         token = await ctx.credential("grafana", "token", "GRAFANA_TOKEN")
         url = await ctx.credential("grafana", "url", "GRAFANA_URL")
     finally:

@@ -43,7 +43,6 @@ class _Overlay:
 
     def __init__(self, services: Services, integration: str, values: Mapping[str, str]) -> None:
         self.services, self.integration, self.values = services, integration, values
-        self.db = services.storage.db  # the drain relay's saved status, for the Grafana row
 
     async def get_all(self, team_id: str, integration: str) -> dict[str, str]:
         stored = await self.services.credentials.get_all(team_id, integration)
@@ -71,7 +70,12 @@ def validate(form: IntegrationForm, values: Mapping[str, str], stored: Mapping[s
 async def probe(services: Services, team: Team, form: IntegrationForm, values: Mapping[str, str]) -> Readiness:
     """The readiness row the integration would have with these values, without storing anything."""
     secrets = {k: v for k, v in values.items() if not k.startswith("config:")}
-    ctx = SkillContext(settings=services.settings, team=team, credentials=_Overlay(services, form.integration, secrets))
+    ctx = SkillContext(
+        settings=services.settings,
+        team=team,
+        credentials=_Overlay(services, form.integration, secrets),
+        storage=services.storage,
+    )
     skill = await factory_for(form.integration)(ctx)
     try:
         return await skill_readiness(skill)

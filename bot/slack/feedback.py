@@ -11,7 +11,6 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.blocks.answer import FEEDBACK_DOWN, FEEDBACK_UP, feedback_thanks
 from bot.services import Services
-from storage.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ def register(app: AsyncApp, services: Services) -> None:
             log.warning("feedback button without an answer id: %r", action.get("value"))
             return
         try:
-            stored = await ConversationStore(services.storage.db).record_feedback(answer_id, user, vote)
+            stored = await services.storage.conversations.record_feedback(answer_id, user, vote)
         except Exception:
             log.exception("storing feedback on answer %s failed", answer_id)
             stored = False

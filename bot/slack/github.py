@@ -21,7 +21,6 @@ from bot.slack.modals import admin_or_refused
 from review.pipeline import github_skill, note_channel
 from skills.base import SkillError
 from skills.github.skill import webhook_mode
-from storage.github import GitHubStore
 from storage.team_config import ConfigInvalid
 from storage.teams import Team
 
@@ -147,7 +146,7 @@ async def save_link(
         await services.patch_config(team.id, patch, actor=user or "slack")
     except ConfigInvalid as exc:
         return [f":no_entry: *Not saved.* {exc}", "Nothing was changed."]
-    await GitHubStore(services.storage.db, services.storage.audit).link(team.id, installation, account, user or "slack")
+    await services.storage.github.link(team.id, installation, account, user or "slack")
     log.info("GitHub installation %s (%s) linked to %s by %s, routing %s", installation, account, team.id, user, repos)
     where = f" Notes go to <#{channel}>." if channel else ""
     return [

@@ -23,7 +23,6 @@ from bot.blocks.answer import fallback_text
 from bot.dispatch import Answer, answer, needs_agent
 from bot.services import Services
 from skills.base import redact
-from storage.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +138,7 @@ async def _answer_in_thread(
     await clear_progress(client, progress, posted=ts is not None)
     if ts and reply.answer_id:
         try:
-            await ConversationStore(services.storage.db).set_message_ts(reply.answer_id, ts)
+            await services.storage.conversations.set_message_ts(reply.answer_id, ts)
         except Exception:
             log.exception("storing the answer's message ts failed")
     return ts

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from reports.model import Item, Listing
-from storage.github import GitHubStore, iso
+from storage.github import iso
 
 if TYPE_CHECKING:
     from skills.services import Services
@@ -22,9 +22,7 @@ async def changes_listing(services: Services, team: Team, start: datetime, end: 
     repos = team.config.routing.github_repos
     if not repos:
         return None
-    rows = [
-        c for c in await GitHubStore(services.storage.db).changes(repos, start, limit=50) if c.committed_at <= iso(end)
-    ]
+    rows = [c for c in await services.storage.github.changes(repos, start, limit=50) if c.committed_at <= iso(end)]
     if not rows:
         return None
     zone = ZoneInfo(tz)

@@ -1,4 +1,5 @@
-"""The agent's Amplitude tools: each declared beside its handler; results are plain data, bounded to ~8 KB."""
+"""The agent's Amplitude tools: each handler declared beside its parameter model (skills/amplitude/params.py) and
+read-only hint; results are plain data, bounded to ~8 KB."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from skills.amplitude.params import (
 )
 from skills.amplitude.segmentation import Series, change_pct, number
 from skills.amplitude.users import best_match
-from skills.base import RESULT_BUDGET_BYTES, Tool, bounded, fit_rows, serialized_size
+from skills.base import RESULT_BUDGET_BYTES, Tool, ToolSpec, bounded, fit_rows, serialized_size
 
 if TYPE_CHECKING:
     from skills.amplitude.api import AmplitudeProject
@@ -213,57 +214,49 @@ async def list_events(skill: AmplitudeProject, p: ListEventsParams) -> dict[str,
     return bounded(result, "event_types", rows[: p.limit], hint="use name_contains to narrow", total=len(rows))
 
 
+TOOLS: tuple[ToolSpec[AmplitudeProject], ...] = (
+    ToolSpec(
+        name="query_events",
+        description=(
+            "Amplitude product events over time: counts (totals) or users (uniques) of one event type per "
+            "day, hour or week, optionally filtered by properties and split by up to 2 properties. Returns "
+            "each label's values and total, the previous window of the same length and the change in percent. "
+            "Call list_events first when unsure of the exact event name."
+        ),
+        params=QueryEventsParams,
+        handler=query_events,
+    ),
+    ToolSpec(
+        name="get_user_activity",
+        description=(
+            "One user's recent Amplitude events, newest first, with a short profile (first/last seen, "
+            "platform, country). Takes the app's user id. found=false means no such user in Amplitude."
+        ),
+        params=UserActivityParams,
+        handler=get_user_activity,
+    ),
+    ToolSpec(
+        name="get_chart_annotations",
+        description=(
+            "Releases and chart annotations (deploy markers with notes) in Amplitude for a window: use it "
+            "to see whether a change in events lines up with a release."
+        ),
+        params=AnnotationsParams,
+        handler=get_chart_annotations,
+    ),
+    ToolSpec(
+        name="list_events",
+        description=(
+            "The event types the app sends to Amplitude with this week's volume, busiest first (deleted and "
+            "hidden ones left out). Use it to find exact event names for query_events, or to see whether "
+            "any events arrive at all."
+        ),
+        params=ListEventsParams,
+        handler=list_events,
+    ),
+)
+
+
 def build_tools(skill: AmplitudeProject) -> list[Tool]:
     """The four read-only tools, bound to one skill (its client, region and clock)."""
-
-    def bind(fn: Any) -> Any:
-        async def handler(params: Any) -> Any:
-            return await fn(skill, params)
-
-        return handler
-
-    return [
-        Tool(
-            skill="amplitude",
-            name="query_events",
-            description=(
-                "Amplitude product events over time: counts (totals) or users (uniques) of one event type per "
-                "day, hour or week, optionally filtered by properties and split by up to 2 properties. Returns "
-                "each label's values and total, the previous window of the same length and the change in percent. "
-                "Call list_events first when unsure of the exact event name."
-            ),
-            params=QueryEventsParams,
-            handler=bind(query_events),
-        ),
-        Tool(
-            skill="amplitude",
-            name="get_user_activity",
-            description=(
-                "One user's recent Amplitude events, newest first, with a short profile (first/last seen, "
-                "platform, country). Takes the app's user id. found=false means no such user in Amplitude."
-            ),
-            params=UserActivityParams,
-            handler=bind(get_user_activity),
-        ),
-        Tool(
-            skill="amplitude",
-            name="get_chart_annotations",
-            description=(
-                "Releases and chart annotations (deploy markers with notes) in Amplitude for a window: use it "
-                "to see whether a change in events lines up with a release."
-            ),
-            params=AnnotationsParams,
-            handler=bind(get_chart_annotations),
-        ),
-        Tool(
-            skill="amplitude",
-            name="list_events",
-            description=(
-                "The event types the app sends to Amplitude with this week's volume, busiest first (deleted and "
-                "hidden ones left out). Use it to find exact event names for query_events, or to see whether "
-                "any events arrive at all."
-            ),
-            params=ListEventsParams,
-            handler=bind(list_events),
-        ),
-    ]
+    return [spec.bind("amplitude", skill) for spec in TOOLS]

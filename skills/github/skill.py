@@ -124,11 +124,8 @@ class GitHubSkill(Skill):
 
 async def open_skill(ctx: SkillContext, *, retry: RetryPolicy | None = None) -> GitHubSkill:
     """The GitHub skill for a team: App from the environment, installation link from storage, repos from config."""
-    from storage.credentials import CredentialStore
-    from storage.github import GitHubStore
-
     link = store = None
-    if isinstance(ctx.credentials, CredentialStore):  # not the Configure modal's overlay: the database is there
-        store = GitHubStore(ctx.credentials.db)
+    if ctx.storage is not None:
+        store = ctx.storage.github
         link = await store.installation(ctx.team.id)
     return GitHubSkill(ctx.settings, repos=ctx.team.config.routing.github_repos, link=link, store=store, retry=retry)

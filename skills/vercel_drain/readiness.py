@@ -12,7 +12,6 @@ from typing import Any
 from skills.base import SkillContext
 from skills.vercel_drain.config import DrainConfig, drain_url, load_config
 from skills.vercel_drain.status import RelayStatus, lines_per_minute
-from storage.db import Database
 from storage.drain import DrainStore
 
 RECEIVING_WINDOW_S = 3600
@@ -117,11 +116,11 @@ def _loki_step(status: int | None, config: DrainConfig) -> str:
     return f"Check that {where} is reachable from sitrep; lines wait in the spill table and are sent when it is."
 
 
-async def load_status(db: Database | None) -> RelayStatus:
+async def load_status(store: DrainStore | None) -> RelayStatus:
     """The relay's last saved status (it may run in another process than the one asking)."""
-    if db is None:
+    if store is None:
         return RelayStatus()
-    return RelayStatus.from_document(await DrainStore(db).load_status())
+    return RelayStatus.from_document(await store.load_status())
 
 
 def probe_for(ctx: SkillContext) -> Callable[[dict[str, Any]], Awaitable[DrainState]]:
@@ -129,7 +128,7 @@ def probe_for(ctx: SkillContext) -> Callable[[dict[str, Any]], Awaitable[DrainSt
 
     async def probe(loki: dict[str, Any]) -> DrainState:
         config = await load_config(ctx)
-        status = await load_status(getattr(ctx.credentials, "db", None))
+        status = await load_status(ctx.storage.drain if ctx.storage is not None else None)
         return assess(config, status, loki=loki)
 
     return probe
