@@ -17,6 +17,7 @@ from bot.blocks.readiness import readiness_table_text
 from bot.readiness import readiness_table
 from reports.builder import build_report
 from reports.render import fallback_text, report_blocks, report_text
+from review.slack import review_on_demand
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -64,8 +65,6 @@ async def report_answer(services: Services, team: Team) -> Answer:
 
 async def review_answer(services: Services, question: Question) -> Answer | None:
     """`review <pull request URL>`: review it now (a forced review) and answer with the link; None if no URL."""
-    from review.slack import review_on_demand
-
     text = await review_on_demand(services, question.team, clean_question(question.text), question.user or "shell")
     return None if text is None else Answer(text, answer_blocks(text))
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.github_web import slack_notifier
 from bot.services import Services
 from bot.slack.mentions import answer_event
+from bot.slack.report import run_scheduled
 from bot.web import bound_port, start_web
 from reports.scheduler import ReportScheduler
 from review.intake import Poller
@@ -87,8 +88,6 @@ class Runtime:
                 log.info("warming %s failed: %s", skill.name, exc)
 
     async def _run_job(self, job: Job, scheduled_for: datetime) -> str | None:
-        from bot.slack.report import run_scheduled
-
         return await run_scheduled(self.services, job, scheduled_for)
 
     async def _beat(self) -> None:

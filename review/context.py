@@ -20,6 +20,7 @@ from review.nextjs import Route, routes_for
 from skills.amplitude.snippet import EVENT_NAMES
 from skills.base import SkillError
 from skills.github.diff import FilePatch
+from skills.grafana import prometheus
 from skills.grafana.patterns import ERROR_FILTER
 from skills.grafana.skill import GrafanaSkill
 
@@ -86,8 +87,6 @@ async def grafana_discovery(grafana: GrafanaSkill | None) -> Discovered:
     latency = None
     if found.latency_metric and found.prometheus_uid:
         try:
-            from skills.grafana import prometheus
-
             labels = await prometheus.label_values(grafana.client, None, found.latency_metric, uid=found.prometheus_uid)
             names = labels.get("names") or labels.get("values") or []
             label = next((n for n in ROUTE_LABELS if n in names), None)

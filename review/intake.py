@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from review.pipeline import Notify, ReviewOutcome, github_skill, is_routed, review_pull
 from skills.base import SkillError
+from skills.github.client import GitHubClient
 from skills.github.webhook import InstallationEvent, Intake, PushEvent, ReviewRequest
 from storage.github import Change, GitHubStore, utc
 
@@ -152,8 +153,6 @@ class Poller:
         return [o for o in outcomes if o.status != "skipped"]
 
     async def _changes(self, client: object, installation: int, repo: str, since: str | None) -> None:
-        from skills.github.client import GitHubClient
-
         assert isinstance(client, GitHubClient)
         info = await client.repo(installation, repo)
         branch = str(info.get("default_branch") or "main")
