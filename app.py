@@ -23,13 +23,14 @@ from slack_sdk.errors import SlackApiError
 from agent.formatting import usage_text
 from bot.blocks.readiness import readiness_table_text
 from bot.readiness import readiness_table
-from bot.services import Services, web_client
+from bot.runtime import Runtime
 from bot.shell import run_shell
 from reports.builder import build_report
 from reports.post import NO_CHANNEL, NO_TOKEN, ReportError, build_and_post, report_channel
 from reports.render import report_text
 from settings import Settings, SettingsError, StartupError
 from skills.registry import default_factories
+from skills.services import Services, web_client
 from storage.copy import CopyError, copy_database
 from storage.db import Database, DatabaseUnavailable, safe_url
 from storage.services import open_storage
@@ -70,14 +71,15 @@ async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.E
         if mode == "shell":
             return await run_shell(services)
         # lazy: Bolt, Socket Mode and the web server load only when connecting to Slack, not for the shell
-        from bot.runtime import Runtime
+        from bot.background import Background
         from bot.slack.run import serve
 
         runtime = Runtime(services)
+        background = Background(runtime)
         try:
-            return await serve(services, stop=stop, on_connected=runtime.start)
+            return await serve(runtime, stop=stop, on_connected=background.start)
         finally:
-            await runtime.stop()
+            await background.stop()
     finally:
         await services.close()
 
@@ -85,10 +87,11 @@ async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.E
 async def cmd_status(settings: Settings) -> int:
     services = await open_services(settings)
     try:
+        runtime = Runtime(services)
         if settings.slack_mode == "socket":
-            services.slack_identity = await _verify_slack(services)
+            runtime.slack_identity = await _verify_slack(services)
         team = await services.team_for(None)
-        print(readiness_table_text(await readiness_table(services, team)))
+        print(readiness_table_text(await readiness_table(runtime, team)))
         print("\n" + usage_text(await services.storage.conversations.usage(24)))
         return 0
     finally:

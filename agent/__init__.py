@@ -22,6 +22,7 @@ from agent.loop import MAX_TURNS as MAX_MODEL_TURNS
 from agent.loop import LoopResult, ModelError, run_loop
 from agent.prompt import integrations, system_prompt, team_now
 from agent.rules.planner import asks_to_create, plan
+from agent.rules.plays import ReadinessTable
 from agent.rules.rulebook import answer_with_rules
 from agent.rules.scope import question_hints
 from agent.toolbox import Toolbox
@@ -58,8 +59,11 @@ class AgentReply:
         return f"built-in planner ({why}) · {calls}"
 
 
-async def respond(services: Services, question: Question) -> AgentReply:
-    """Answer a question (its text already without the @mention) and record it; never raises on tool failures."""
+async def respond(services: Services, question: Question, *, readiness: ReadinessTable | None = None) -> AgentReply:
+    """Answer a question (its text already without the @mention) and record it; never raises on tool failures.
+
+    `readiness` is the full readiness table, for the rule-based planner's status answer (without it, that answer
+    has no rows)."""
     started = time.monotonic()
     team = question.team
     store = services.storage.conversations
@@ -76,11 +80,13 @@ async def respond(services: Services, question: Question) -> AgentReply:
             log.warning("Claude did not answer (%s): the rule-based planner answers instead", exc)
             toolbox = await Toolbox.for_team(services, team, include_unconfigured=True, allow_write=True)
             preface = f":warning: Claude did not answer: {exc}. The built-in planner answered instead."
-            reply = await _ask_rules(services, team, toolbox, question.text, turns, preface=preface)
+            reply = await _ask_rules(
+                services, team, toolbox, question.text, turns, preface=preface, readiness=readiness
+            )
             reply.error = str(exc)
     else:
         toolbox = await Toolbox.for_team(services, team, include_unconfigured=True, allow_write=True)
-        reply = await _ask_rules(services, team, toolbox, question.text, turns)
+        reply = await _ask_rules(services, team, toolbox, question.text, turns, readiness=readiness)
     reply.text = toolbox.redact(reply.text)
     reply.usage.tool_calls = toolbox.executed
     reply.usage.tool_errors = sum(1 for o in toolbox.outcomes if not o.ok and not o.repeated)
@@ -150,10 +156,19 @@ def claude_text(result: LoopResult) -> str:
 
 
 async def _ask_rules(
-    services: Services, team: Team, toolbox: Toolbox, text: str, turns: list[Turn], *, preface: str = ""
+    services: Services,
+    team: Team,
+    toolbox: Toolbox,
+    text: str,
+    turns: list[Turn],
+    *,
+    preface: str = "",
+    readiness: ReadinessTable | None = None,
 ) -> AgentReply:
     the_plan = plan(text, team_now(services, team), earlier_questions(turns))
-    body = await answer_with_rules(toolbox, the_plan, services=services, team=team, preface=preface)
+    body = await answer_with_rules(
+        toolbox, the_plan, services=services, team=team, preface=preface, readiness=readiness
+    )
     return AgentReply(text=body, planner="rules")
 
 

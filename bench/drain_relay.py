@@ -20,10 +20,11 @@ import httpx
 from cryptography.fernet import Fernet
 
 from bench import Row
-from bot.runtime import start_relay
-from bot.services import Services
+from bot.background import start_relay
+from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from settings import Settings
+from skills.services import Services
 from skills.vercel_drain import RelayLimits
 from skills.vercel_drain.relay import Batch
 from storage.services import open_storage
@@ -59,8 +60,7 @@ async def rows() -> list[Row]:
             services = Services(settings, await open_storage(settings))
             relay = await start_relay(services, replace(RelayLimits(), status_every=5.0))
             relay.on_push = on_push
-            services.drain = relay
-            runner = await start_web(services)
+            runner = await start_web(Runtime(services, drain=relay))
             now_ms = int(time.time() * 1000)
             bodies = []
             for start in range(0, LINES, PER_REQUEST):

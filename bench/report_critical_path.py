@@ -18,12 +18,12 @@ import httpx
 from cryptography.fernet import Fernet
 
 from bench import Row, ratio_row
-from bot.services import Services
 from reports.builder import ReportOptions, build_report
 from reports.sections.discovery import CACHE
 from reports.sections.grafana import Window, grafana_section
 from settings import Settings
 from skills.grafana.skill import GrafanaSkill
+from skills.services import Services
 from storage.services import open_storage
 from tests import report_data as rd
 from tests.fakes.amplitude import FakeAmplitude

@@ -16,10 +16,11 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from bench import Row, ratio_row
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.run import serve
 from settings import Settings
 from skills.registry import default_factories
+from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.grafana import FakeGrafana
 from tests.fakes.slack import FakeSlack
@@ -47,7 +48,7 @@ async def rows() -> list[Row]:
             )
             services = Services(settings, await open_storage(settings), skill_factories=default_factories())
             stop = asyncio.Event()
-            task = asyncio.create_task(serve(services, stop=stop))
+            task = asyncio.create_task(serve(Runtime(services), stop=stop))
             try:
                 await slack.wait_connected(timeout=10)
                 latencies, answers = [], []

@@ -20,7 +20,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncSay
 
 from bench import Row, ratio_row
-from bot.slack.socket import web_client
+from skills.services import web_client
 from tests.agent_world import world
 from tests.fakes.slack import FakeSlack
 

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 import metrics
@@ -20,7 +21,8 @@ from reports.render import fallback_text, report_blocks, report_text
 from review.slack import review_on_demand
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.runtime import Runtime
+    from skills.services import Services
     from storage.teams import Team
 
 __all__ = ["Answer", "answer", "clean_question", "needs_agent", "report_answer"]
@@ -69,11 +71,12 @@ async def review_answer(services: Services, question: Question) -> Answer | None
     return None if text is None else Answer(text, answer_blocks(text))
 
 
-async def answer(services: Services, question: Question) -> Answer:
+async def answer(runtime: Runtime, question: Question) -> Answer:
     """Help and status here; every other question goes to the agent (Claude, or the rule-based planner)."""
+    services = runtime.services
     words = _words(question.text)
     if words in STATUS_WORDS or words in HELP_WORDS:
-        rows = await readiness_table(services, question.team)
+        rows = await readiness_table(runtime, question.team)
         if words in STATUS_WORDS:
             body = "```\n" + readiness_table_text(rows) + "\n```"
             return Answer(body, answer_blocks(body))
@@ -84,7 +87,8 @@ async def answer(services: Services, question: Question) -> Answer:
     started = time.monotonic()
     if words.startswith("review ") and (review := await review_answer(services, question)) is not None:
         return review
-    reply = await respond(services, replace(question, text=clean_question(question.text)))
+    cleaned = replace(question, text=clean_question(question.text))
+    reply = await respond(services, cleaned, readiness=partial(readiness_table, runtime))
     metrics.count_question(question.source, reply.planner, time.monotonic() - started)
     blocks = answer_blocks(reply.text, answer_id=reply.answer_id, footer=reply.footer)
     return Answer(reply.text, blocks, answer_id=reply.answer_id)

@@ -22,12 +22,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.services import Services
 from review.intake import handle_event
 from review.pipeline import Notify, github_skill
 from settings import Settings
 from skills.base import SkillError
 from skills.github.webhook import MalformedEvent, parse_event, verify_signature
+from skills.services import Services
 
 log = logging.getLogger(__name__)
 

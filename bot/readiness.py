@@ -17,6 +17,7 @@ from skills.readiness import skill_readiness
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
+    from bot.runtime import Runtime
     from settings import Settings
     from skills.services import Services
     from storage.teams import Team
@@ -99,17 +100,19 @@ async def report_channel_access(services: Services, team: Team) -> ChannelAccess
         return None
 
 
-async def reports_row(services: Services, team: Team) -> Readiness:
+async def reports_row(runtime: Runtime, team: Team) -> Readiness:
+    services = runtime.services
     membership = await report_channel_access(services, team)
-    return await reports_readiness(services.jobs, team, services.settings, services.scheduler, membership)
+    return await reports_readiness(services.jobs, team, services.settings, runtime.scheduler, membership)
 
 
-async def readiness_table(services: Services, team: Team) -> list[Readiness]:
+async def readiness_table(runtime: Runtime, team: Team) -> list[Readiness]:
     """The five integrations in the brief's order, then the database (backend, live replicas). Skill checks run
     concurrently, each bounded by a timeout."""
+    services = runtime.services
     skills = await services.skills_for(team)
     skill_rows, reports = await asyncio.gather(
-        asyncio.gather(*(skill_readiness(s) for s in skills)), reports_row(services, team)
+        asyncio.gather(*(skill_readiness(s) for s in skills)), reports_row(runtime, team)
     )
     by_name = {row.integration: row for row in skill_rows}
     for title, env in (
@@ -126,7 +129,7 @@ async def readiness_table(services: Services, team: Team) -> list[Readiness]:
             ),
         )
     rows = [
-        slack_readiness(services.settings, services.slack_identity),
+        slack_readiness(services.settings, runtime.slack_identity),
         reports,
         with_action(by_name.pop("Grafana"), "configure_grafana"),
         with_action(by_name.pop("Amplitude"), "configure_amplitude"),
@@ -146,7 +149,7 @@ async def _timed(check: Awaitable[Readiness]) -> tuple[Readiness, float]:
     return row, time.monotonic() - started
 
 
-async def _slack_row(services: Services, client: AsyncWebClient) -> Readiness:
+async def _slack_row(runtime: Runtime, client: AsyncWebClient) -> Readiness:
     """The Slack row from a fresh auth.test, not the identity remembered at start-up."""
     try:
         identity = await asyncio.wait_for(client.auth_test(), SLACK_TIMEOUT_S)
@@ -157,8 +160,8 @@ async def _slack_row(services: Services, client: AsyncWebClient) -> Readiness:
             f"auth.test failed: {getattr(exc, 'response', {}).get('error') or type(exc).__name__}",
             "Check SLACK_BOT_TOKEN and that Slack is reachable from this host.",
         )
-    services.slack_identity = dict(identity.data) if isinstance(identity.data, dict) else services.slack_identity
-    return slack_readiness(services.settings, services.slack_identity)
+    runtime.slack_identity = dict(identity.data) if isinstance(identity.data, dict) else runtime.slack_identity
+    return slack_readiness(runtime.services.settings, runtime.slack_identity)
 
 
 async def _github_row(services: Services, team: Team, skills: list[Skill]) -> Readiness:
@@ -167,12 +170,13 @@ async def _github_row(services: Services, team: Team, skills: list[Skill]) -> Re
     return await github_row(services, team, await skill_readiness(skill) if skill is not None else None)
 
 
-async def check_connections(services: Services, team: Team, client: AsyncWebClient) -> list[tuple[Readiness, float]]:
+async def check_connections(runtime: Runtime, team: Team, client: AsyncWebClient) -> list[tuple[Readiness, float]]:
     """Every readiness check, run now and at once, each with the seconds it took (the Test connections button)."""
+    services = runtime.services
     skills = await services.skills_for(team)
     results = await asyncio.gather(
-        _timed(_slack_row(services, client)),
-        _timed(reports_row(services, team)),
+        _timed(_slack_row(runtime, client)),
+        _timed(reports_row(runtime, team)),
         *(_timed(skill_readiness(skill)) for skill in skills if skill.name != "github"),
         _timed(_github_row(services, team, skills)),
     )

@@ -9,7 +9,8 @@ from typing import TextIO
 
 from agent.question import Question
 from bot.dispatch import answer
-from bot.services import Services
+from bot.runtime import Runtime
+from skills.services import Services
 from text.mrkdwn import plain
 
 BANNER = """sitrep shell: Slack is not connected (SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not set).
@@ -20,6 +21,8 @@ EXIT_WORDS = {"exit", "quit", ":q"}
 
 
 async def run_shell(services: Services, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Answer each line of stdin until EOF or `exit`; nothing runs beside it (its Runtime never starts anything)."""
+    runtime = Runtime(services)
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
@@ -39,7 +42,7 @@ async def run_shell(services: Services, stdin: TextIO | None = None, stdout: Tex
             continue
         try:
             question = Question(text=text, team=team, source="shell", channel="shell", thread_ts=session)
-            reply = await answer(services, question)
+            reply = await answer(runtime, question)
             print(reply.terminal or plain(reply.text), file=stdout, flush=True)
         except Exception as exc:  # the shell keeps going, like a listener would
             print(f"error: {exc}", file=stdout, flush=True)

@@ -13,14 +13,16 @@ from aiohttp import web
 import metrics
 from bot import drain
 from bot.github_web import add_github_routes
-from bot.services import Services
+from bot.runtime import Runtime
 from settings import Settings
+from skills.services import Services
 from storage.team_config import ConfigInvalid, unwrap_patch
 from storage.teams import DEFAULT_TEAM_ID, Team, TeamNotFound
 
 log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
+RUNTIME = web.AppKey("runtime", Runtime)
 MAX_BODY = 256 * 1024
 
 
@@ -67,19 +69,17 @@ async def admin_auth(request: web.Request, handler: Any) -> web.StreamResponse:
 
 async def healthz(request: web.Request) -> web.Response:
     """200 with the database's backend, round trip and live replicas; 503 naming the error when it is down."""
-    services = request.app[SERVICES]
-    storage = services.storage
+    runtime = request.app[RUNTIME]
+    storage = runtime.services.storage
     database: dict[str, Any] = {"backend": storage.db.backend}
     try:
         database["ms"] = round(await storage.db.ping(), 2)
         database["replicas"] = await storage.replicas.live()
     except Exception as exc:  # any failure to reach it is the answer, not a 500
         database.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
-        return web.json_response(
-            {"ok": False, "slack": bool(services.slack_identity), "database": database}, status=503
-        )
+        return web.json_response({"ok": False, "slack": bool(runtime.slack_identity), "database": database}, status=503)
     database["ok"] = True
-    return web.json_response({"ok": True, "slack": bool(services.slack_identity), "database": database})
+    return web.json_response({"ok": True, "slack": bool(runtime.slack_identity), "database": database})
 
 
 async def metrics_page(request: web.Request) -> web.Response:
@@ -104,30 +104,33 @@ async def patch_config(request: web.Request) -> web.Response:
         return _error(400, f"the body is not JSON: {exc}")
     patch = unwrap_patch(body)
     try:
-        updated = await request.app[SERVICES].patch_config(team.id, patch, actor="admin-api")
+        updated = await request.app[RUNTIME].patch_config(team.id, patch, actor="admin-api")
     except ConfigInvalid as exc:
         return _error(422, "config not changed", problems=exc.problems)
     log.info("config of %s/%s patched through the admin API", team.org_id, team.id)
     return web.json_response({"org_id": updated.org_id, "team_id": updated.id, "config": updated.config_document})
 
 
-def build_web_app(services: Services, github_notify: Any = None) -> web.Application:
+def build_web_app(runtime: Runtime, github_notify: Any = None) -> web.Application:
+    services = runtime.services
     app = web.Application(middlewares=[admin_auth], client_max_size=MAX_BODY)
     app[SERVICES] = services
+    app[RUNTIME] = runtime
     add_github_routes(app, services, github_notify)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/api/v1/config/me", get_config)
     app.router.add_patch("/api/v1/config/me", patch_config)
-    drain.register(app, lambda request: request.app[SERVICES].drain)
+    drain.register(app, lambda request: request.app[RUNTIME].drain)
     return app
 
 
-async def start_web(services: Services, github_notify: Any = None) -> web.AppRunner:
+async def start_web(runtime: Runtime, github_notify: Any = None) -> web.AppRunner:
     """Serve on SITREP_HTTP_HOST:SITREP_HTTP_PORT (port 0: any free port). The caller cleans up the runner."""
-    runner = web.AppRunner(build_web_app(services, github_notify), access_log=None, shutdown_timeout=2.0)
+    runner = web.AppRunner(build_web_app(runtime, github_notify), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
-    site = web.TCPSite(runner, services.settings.http_host, services.settings.http_port)
+    settings = runtime.services.settings
+    site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
     return runner
 

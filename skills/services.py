@@ -1,9 +1,12 @@
-"""Services: settings, storage and each team's skills, built once in app.py and handed to every part of sitrep.
+"""Services: settings, storage, each team's skills and the long-lived clients, built once at start-up (app.py) and
+frozen from then on; handed to the agent, the reports, the review, every listener and the shell.
 
-The class sits below the agent and the reports, which take it; what they need from the layers above them (the
-full readiness table, the Slack Web API client reports post with) is handed in as a field, filled by
-bot/services.py where the Slack surfaces are wired. It also holds the long-lived clients every question and report
-share, each built once and closed with it: the Anthropic client (`anthropic()`) and the Slack Web API client.
+The skills per team are rebuilt when the team's credentials or config change (`skills_for`). The clients every
+question and report share are each built once and closed by `close()`: `anthropic()` (one `AsyncAnthropic` for
+every question and summary, built at first use, the SDK imported only then) and `slack` (the Web API client:
+`web_client`, SLACK_API_URL with slack_sdk's retry handlers; built from SLACK_BOT_TOKEN unless one is given, and
+app.py gives it one aiohttp session). What exists only while the app runs (the scheduler, the drain relay, the
+Slack identity) is not here: it is bot/runtime.py's `Runtime`.
 """
 
 from __future__ import annotations
@@ -11,15 +14,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from settings import Settings
-from skills.base import Readiness, Skill, SkillContext, SkillFactory
-from skills.vercel_drain import Relay
+from skills.base import Skill, SkillContext, SkillFactory
 from storage.credentials import CredentialStore
 from storage.jobs import JobStore
 from storage.services import Storage, seed_report_jobs
@@ -34,20 +42,38 @@ MODEL_TIMEOUT_S = 120.0
 MODEL_RETRIES = 2
 
 
-@dataclass
+def web_client(token: str, base_url: str, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL as base, with retries on 429 (Retry-After), 5xx and connection errors.
+
+    With `session`, every call shares its connection pool (whoever holds the client closes it); without, each call
+    opens its own."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        session=session,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+@dataclass(frozen=True, eq=False)
 class Services:
     settings: Settings
     storage: Storage
     skill_factories: Sequence[SkillFactory] = ()
-    slack_identity: dict[str, Any] | None = None  # auth.test's answer once connected to Slack
-    scheduler: Any = None  # the report scheduler while it runs (reports/scheduler.py)
-    drain: Relay | None = None  # the Vercel drain relay while the web server runs (bot/runtime.py)
-    # Wired from above (bot/services.py): the readiness table's five rows, and the Slack client reports post with.
-    readiness_table: Callable[[Team], Awaitable[list[Readiness]]] | None = None
-    slack: AsyncWebClient | None = None
+    slack: AsyncWebClient | None = None  # built from SLACK_BOT_TOKEN when not given
+    # Caches behind the frozen fields: each team's skills, and the clients built at first use (anthropic).
     _skills: dict[str, tuple[str, list[Skill]]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _anthropic: AsyncAnthropic | None = None
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        token = Settings.reveal(self.settings.slack_bot_token)
+        if self.slack is None and token:
+            object.__setattr__(self, "slack", web_client(token, self.settings.slack_api_url))
 
     @property
     def teams(self) -> TeamStore:
@@ -62,11 +88,10 @@ class Services:
         return self.storage.jobs
 
     async def patch_config(self, team_id: str, patch: object, actor: str) -> Team:
-        """Change a team's config; the report jobs follow reports.jobs, reports.channel and reports.timezone at once."""
+        """Change a team's config; the report jobs follow reports.jobs, reports.channel and reports.timezone at once.
+        (A running scheduler resyncs through bot/runtime.py's Runtime.patch_config.)"""
         team = await self.storage.teams.patch_config(team_id, patch, actor)
         await seed_report_jobs(self.storage.jobs, team, self.settings, actor)
-        if self.scheduler is not None:
-            await self.scheduler.resync()
         return team
 
     async def team_for(self, slack_team_id: str | None) -> Team:
@@ -113,27 +138,28 @@ class Services:
     def anthropic(self) -> AsyncAnthropic:
         """The one Anthropic client (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL): its connection pool serves every
         question and report summary. Built at first use; callers ask only when a key is set."""
-        if self._anthropic is None:
+        client: AsyncAnthropic | None = self._clients.get("anthropic")
+        if client is None:
             # lazy load: the SDK is imported where its one client is built, at first use (agent/loop.py still
             # imports it for its error types; with that import made lazy too, start-up never loads it)
             from anthropic import AsyncAnthropic
 
             s = self.settings
-            self._anthropic = AsyncAnthropic(
+            client = self._clients["anthropic"] = AsyncAnthropic(
                 api_key=Settings.reveal(s.anthropic_api_key),
                 base_url=s.anthropic_base_url or None,
                 timeout=MODEL_TIMEOUT_S,
                 max_retries=MODEL_RETRIES,
             )
-        return self._anthropic
+        return client
 
     async def close(self) -> None:
         for _, skills in self._skills.values():
             await _close_all(skills)
         self._skills.clear()
-        if self._anthropic is not None:
-            await self._anthropic.close()
-            self._anthropic = None
+        anthropic = self._clients.pop("anthropic", None)
+        if anthropic is not None:
+            await anthropic.close()
         if self.slack is not None and self.slack.session is not None:
             await self.slack.session.close()
         await self.storage.close()

@@ -18,9 +18,10 @@ from typing import Any
 from aiohttp import web
 from cryptography.fernet import Fernet
 
-from bot.services import Services
+from bot.runtime import Runtime
 from settings import Settings
 from skills import amplitude, grafana
+from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.anthropic import FakeAnthropic
@@ -129,6 +130,7 @@ class World:
     slack: FakeSlack
     services: Services
     settings: Settings
+    runtime: Runtime  # what serve() ran on (the Slack identity), for the readiness table
 
 
 @asynccontextmanager
@@ -176,9 +178,10 @@ async def world(
             skill_factories=[grafana.open_skill, amplitude.open_skill],
         )
         stack.push_async_callback(services.close)
+        runtime = Runtime(services)
         if serve_slack:
             stop = asyncio.Event()
-            task = asyncio.create_task(serve(services, stop=stop))
+            task = asyncio.create_task(serve(runtime, stop=stop))
 
             async def _stop() -> None:
                 stop.set()
@@ -186,7 +189,7 @@ async def world(
 
             stack.push_async_callback(_stop)
             await slack.wait_connected()
-        yield World(g, amp, model, slack, services, settings)
+        yield World(g, amp, model, slack, services, settings, runtime)
 
 
 def text_of(args: dict) -> str:

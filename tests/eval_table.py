@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from agent.rules.planner import plan
 from agent.rules.rulebook import answer_with_rules
 from agent.toolbox import Toolbox
+from bot.readiness import readiness_table
 from tests.agent_world import world
 from tests.eval_cases import FIXED_NOW, SUBJECT_CASES, Case
 from tests.eval_cases_words import WORD_CASES
@@ -61,7 +63,8 @@ async def run_table(tmp_path: Path, cases: list[Case] | None = None) -> dict[str
             now = FIXED_NOW if case.fixed_now else datetime.now(UTC)
             box = await Toolbox.for_team(w.services, team, include_unconfigured=True, allow_write=True)
             the_plan = plan(case.question, now, list(case.history))
-            answer = await answer_with_rules(box, the_plan, services=w.services, team=team)
+            readiness = partial(readiness_table, w.runtime)
+            answer = await answer_with_rules(box, the_plan, services=w.services, team=team, readiness=readiness)
             results[case.question] = await check(box, case, answer, the_plan.intents)
     return results
 

@@ -17,10 +17,10 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.services import Services
 from settings import Settings
 from skills import amplitude as amplitude_skill
 from skills import github, grafana
+from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.github import FakeGitHub

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -132,7 +133,7 @@ def test_summary_names_the_telling_numbers_and_the_hint() -> None:
 async def test_for_team_offers_only_configured_skills(services) -> None:
     from skills import amplitude, grafana
 
-    services.skill_factories = [grafana.open_skill, amplitude.open_skill]
+    services = replace(services, skill_factories=[grafana.open_skill, amplitude.open_skill])
     team = await services.team_for(None)
     offered = await Toolbox.for_team(services, team)
     assert offered.tools == {} and set(offered.not_ready) == {"grafana", "amplitude"}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.background import Background
 from bot.runtime import Runtime
 from bot.web import bound_port
 from tests.agent_world import mention, text_of, world
@@ -33,10 +34,11 @@ async def test_vercel_lines_reach_loki_and_sitrep_finds_their_errors(tmp_path: P
         async with world(tmp_path, key=False, env=env) as w:
             w.grafana.streams = loki.streams  # Grafana's Loki data source is the Loki the relay pushes to
             runtime = Runtime(w.services)
-            await runtime.start()
+            background = Background(runtime)
+            await background.start()
             try:
-                assert runtime.web is not None
-                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runtime.web)}") as http:
+                assert background.web is not None
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(background.web)}") as http:
 
                     async def post(items: list[dict]) -> None:
                         body = ndjson(items)
@@ -47,14 +49,14 @@ async def test_vercel_lines_reach_loki_and_sitrep_finds_their_errors(tmp_path: P
                     await loki.wait_lines(5)
                     loki.down(503)  # an outage in the middle
                     await post([entry(i) for i in range(5, 9)] + [entry(9, level="error", message=TIMEOUT)])
-                    relay = w.services.drain
+                    relay = runtime.drain
                     assert relay is not None
                     await relay.wait_until(lambda s: s.spilled_lines >= 5)
                     loki.up()
                     await loki.wait_lines(10)
                     await relay.wait_until(lambda s: s.backlog_lines == 0)
             finally:
-                await runtime.stop()
+                await background.stop()
 
             taken = Counter(json.loads(line)["id"] for _, _, line in loki.lines())
             assert taken == Counter(f"log-{i}" for i in range(10))  # each line exactly once

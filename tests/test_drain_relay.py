@@ -13,11 +13,12 @@ import httpx
 import pytest
 
 from bot import drain as drain_route
-from bot.runtime import start_relay
-from bot.services import Services
+from bot.background import start_relay
+from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from settings import Settings
 from skills.base import SkillContext
+from skills.services import Services
 from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
 from skills.vercel_drain.status import RelayStatus
 from skills.vercel_drain.translate import to_lines
@@ -66,8 +67,7 @@ async def loki() -> AsyncIterator[FakeLoki]:
 
 
 async def serve(services: Services, relay: Relay, loki: FakeLoki) -> AsyncIterator[Drain]:
-    services.drain = relay
-    runner = await start_web(services)
+    runner = await start_web(Runtime(services, drain=relay))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}") as http:
             yield Drain(http, loki, relay, services)
@@ -78,7 +78,7 @@ async def serve(services: Services, relay: Relay, loki: FakeLoki) -> AsyncIterat
 
 @pytest.fixture
 async def drain(services: Services, loki: FakeLoki, env: dict[str, str]) -> AsyncIterator[Drain]:
-    services.settings = Settings.from_env({**env, **drain_env(loki), "SITREP_HTTP_PORT": "0"})
+    services = replace(services, settings=Settings.from_env({**env, **drain_env(loki), "SITREP_HTTP_PORT": "0"}))
     relay = await start_relay(services, FAST)
     async for d in serve(services, relay, loki):
         yield d
@@ -162,7 +162,9 @@ async def test_a_body_over_the_limit_is_413(drain: Drain, monkeypatch: pytest.Mo
 async def test_a_full_queue_answers_503_and_queues_nothing_of_that_request(
     services: Services, loki: FakeLoki, env: dict[str, str]
 ) -> None:
-    services.settings = Settings.from_env({**env, "SITREP_HTTP_PORT": "0", "VERCEL_DRAIN_SECRET": DRAIN_SECRET})
+    services = replace(
+        services, settings=Settings.from_env({**env, "SITREP_HTTP_PORT": "0", "VERCEL_DRAIN_SECRET": DRAIN_SECRET})
+    )
     team = await services.team_for(None)
     ctx = SkillContext(
         settings=services.settings, team=team, credentials=services.credentials, storage=services.storage
@@ -233,7 +235,7 @@ async def test_wrong_push_credentials_spill_until_they_are_fixed(drain: Drain) -
 async def test_stopping_spills_what_is_queued_and_the_next_start_pushes_it(
     services: Services, loki: FakeLoki, env: dict[str, str]
 ) -> None:
-    services.settings = Settings.from_env({**env, **drain_env(loki)})
+    services = replace(services, settings=Settings.from_env({**env, **drain_env(loki)}))
     slow = replace(FAST, batch_wait=30.0)  # nothing would be pushed before the stop
     relay = await start_relay(services, slow)
     assert relay.offer(to_lines([(entry(1), None)]))
@@ -251,7 +253,7 @@ async def test_stopping_spills_what_is_queued_and_the_next_start_pushes_it(
 async def test_the_spill_table_is_bounded_dropping_the_oldest_and_counting_them(
     services: Services, loki: FakeLoki, env: dict[str, str]
 ) -> None:
-    services.settings = Settings.from_env({**env, **drain_env(loki), "SITREP_HTTP_PORT": "0"})
+    services = replace(services, settings=Settings.from_env({**env, **drain_env(loki), "SITREP_HTTP_PORT": "0"}))
     relay = await start_relay(services, replace(FAST, spill_bytes=12_000))  # room for about two batches
     loki.down(503)
     async for d in serve(services, relay, loki):

@@ -17,12 +17,12 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.run import serve
-from bot.slack.socket import web_client
 from reports.builder import ReportOptions, build_report
 from reports.post import post_report
 from settings import Settings
+from skills.services import Services, web_client
 from storage.services import open_storage
 from tests import report_data as rd
 from tests.agent_world import mention, world
@@ -193,7 +193,7 @@ async def test_a_shutdown_lets_the_answers_under_way_post_and_record(tmp_path: P
             settings=settings, storage=await open_storage(settings), skill_factories=rd.report_factories()
         )
         stop = asyncio.Event()
-        task = asyncio.create_task(serve(services, stop=stop))
+        task = asyncio.create_task(serve(Runtime(services), stop=stop))
         try:
             await slack.wait_connected()
             event = slack.message_event("what's the error rate?")

@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 import app
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from settings import Settings
+from skills.services import Services
 from storage.services import open_storage
 from tests.conftest import _APP_VARS
 from tests.loop_thread import LoopThread
@@ -82,7 +83,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     )
     settings_ = settings_.model_copy(update={"admin_token": SecretStr(TOKEN), "http_port": 0})
     services = Services(settings=settings_, storage=loop.run(open_storage(settings_)))
-    runner = loop.run(start_web(services))
+    runner = loop.run(start_web(Runtime(services)))
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{bound_port(runner)}", timeout=10) as http:
             yield Api(loop, services, http)

@@ -3,11 +3,13 @@ blocked it names the missing piece and the next step; it says webhook or polling
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from bot.readiness import readiness_table
+from bot.runtime import Runtime
 from review.pipeline import review_pull
 from settings import Settings
 from skills.base import Readiness, ReadinessStatus
@@ -17,7 +19,7 @@ from tests.github_world import INSTALLATION, REPO, World, github_world, route_pu
 
 
 async def row_of(w: World) -> Readiness:
-    return {r.integration: r for r in await readiness_table(w.services, await w.team())}["GitHub"]
+    return {r.integration: r for r in await readiness_table(Runtime(w.services), await w.team())}["GitHub"]
 
 
 async def test_not_configured_names_the_variables() -> None:
@@ -44,7 +46,10 @@ async def test_wrong_key_is_blocked_with_the_variable_to_fix(tmp_path: Path) -> 
     async with github_world(tmp_path) as w:
         from tests.github_world import new_key
 
-        w.services.settings = w.services.settings.model_copy(update={"github_app_private_key": SecretStr(new_key()[1])})
+        w.services = replace(
+            w.services,
+            settings=w.services.settings.model_copy(update={"github_app_private_key": SecretStr(new_key()[1])}),
+        )
         row = await GitHubSkill(w.services.settings, repos=[REPO]).readiness()
         assert row.status is ReadinessStatus.BLOCKED and "401" in row.missing
         assert "GITHUB_APP_PRIVATE_KEY" in row.next_step

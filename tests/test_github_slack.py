@@ -15,6 +15,7 @@ import pytest
 from bot.blocks.github import CHANNEL_BLOCK, REPOS_BLOCK, link_modal
 from bot.blocks.limits import view_violations
 from bot.readiness import readiness_table
+from bot.runtime import Runtime
 from bot.slack.run import serve
 from skills.base import ReadinessStatus
 from storage.github import GitHubStore
@@ -37,7 +38,7 @@ async def sw(tmp_path: Path) -> AsyncIterator[SlackWorld]:
         env = {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token, "SLACK_API_URL": slack.api_url}
         async with github_world(tmp_path, link=False, route=False, SITREP_HTTP_PORT="0", **env) as w:
             stop = asyncio.Event()
-            task = asyncio.create_task(serve(w.services, stop=stop))
+            task = asyncio.create_task(serve(Runtime(w.services), stop=stop))
             try:
                 await slack.wait_connected()
                 yield SlackWorld(slack, w)
@@ -69,7 +70,7 @@ async def open_link(slack: FakeSlack, user: str) -> dict:
 async def test_admin_links_the_app_and_routes_mochacare_web(sw: SlackWorld) -> None:
     slack, w = sw.slack, sw.w
     team = await w.team()
-    row = {r.integration: r for r in await readiness_table(w.services, team)}["GitHub"]
+    row = {r.integration: r for r in await readiness_table(Runtime(w.services), team)}["GitHub"]
     assert row.status is ReadinessStatus.BLOCKED and "no installation" in row.missing and "link_github" in row.actions
 
     view = await open_link(slack, ADMIN)
@@ -97,7 +98,7 @@ async def test_admin_links_the_app_and_routes_mochacare_web(sw: SlackWorld) -> N
     actions = [e.action for e in await w.services.storage.audit.recent(team.id)]
     assert "config.patch" in actions and "github.link" in actions
 
-    row = {r.integration: r for r in await readiness_table(w.services, team)}["GitHub"]
+    row = {r.integration: r for r in await readiness_table(Runtime(w.services), team)}["GitHub"]
     assert row.status is ReadinessStatus.READY, row
     assert "polling every 60 s" in row.detail and "no review posted yet" in row.detail
 

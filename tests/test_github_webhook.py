@@ -7,12 +7,14 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bot.github_web import running_tasks
+from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from skills.github.webhook import parse_event, signature_for, verify_signature
 from storage.github import GitHubStore
@@ -43,8 +45,8 @@ def pr_payload(number: int, head: str, action: str = "opened", draft: bool = Fal
 @asynccontextmanager
 async def served(tmp: Path, **kw: Any) -> AsyncIterator[tuple[World, httpx.AsyncClient, Any]]:
     async with github_world(tmp, SITREP_PUBLIC_URL="https://sitrep.example.com", SITREP_HTTP_PORT="0", **kw) as w:
-        w.services.settings = w.services.settings.model_copy(update={"http_port": 0})
-        runner = await start_web(w.services, w.notify)
+        w.services = replace(w.services, settings=w.services.settings.model_copy(update={"http_port": 0}))
+        runner = await start_web(Runtime(w.services), w.notify)
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}") as http:
                 yield w, http, runner.app
@@ -169,8 +171,8 @@ async def test_unrouted_repo_event_is_ignored(tmp_path: Path) -> None:
 
 async def test_no_public_url_no_webhook_route(tmp_path: Path) -> None:
     async with github_world(tmp_path) as w:
-        w.services.settings = w.services.settings.model_copy(update={"http_port": 0})
-        runner = await start_web(w.services)
+        w.services = replace(w.services, settings=w.services.settings.model_copy(update={"http_port": 0}))
+        runner = await start_web(Runtime(w.services))
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}") as http:
                 assert (await http.post("/github/webhook", content=b"{}")).status_code == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 import metrics
+from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from reports.builder import ReportOptions, build_report
 from reports.post import build_and_post
@@ -39,8 +41,8 @@ def total(found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str,
 async def test_counters_move_after_a_mention_and_a_report(tmp_path: Path) -> None:
     async with world(tmp_path, key=True) as w:
         w.model.script(lambda req: text("All quiet: 0 errors."))
-        w.services.settings = w.services.settings.model_copy(update={"http_port": 0})
-        runner = await start_web(w.services)
+        w.services = replace(w.services, settings=w.services.settings.model_copy(update={"http_port": 0}))
+        runner = await start_web(Runtime(w.services))
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}") as http:
                 first = await http.get("/metrics")

@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.services import Services
 from reports.builder import ReportOptions, build_report
 from reports.model import Figure, Report, Section
 from reports.sections.amplitude import NO_EVENTS
@@ -18,6 +17,7 @@ from reports.sections.discovery import CACHE
 from settings import Settings
 from skills.amplitude.readiness import INSTRUMENT_STEP
 from skills.grafana.latency import p95_query
+from skills.services import Services
 from storage.services import open_storage
 from tests import report_data as rd
 from tests.fakes.amplitude import FakeAmplitude

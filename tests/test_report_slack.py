@@ -12,7 +12,7 @@ import pytest
 from bot.blocks.home import home_view
 from bot.blocks.limits import violations
 from bot.readiness import readiness_table
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.report import WORKING, run_scheduled
 from bot.slack.run import serve
 from reports.post import NO_CHANNEL, NO_TOKEN, run_scheduled_report
@@ -21,6 +21,7 @@ from reports.render import num
 from reports.scheduler import ReportScheduler
 from reports.sections.discovery import CACHE
 from settings import Settings
+from skills.services import Services
 from storage.jobs import MORNING_REPORT
 from storage.services import open_storage
 from tests import report_data as rd
@@ -68,7 +69,7 @@ async def serving(world: World) -> AsyncIterator[Callable[..., Awaitable[Service
     async def start(**extra: str) -> Services:
         services = await world.services(**extra)
         stop = asyncio.Event()
-        task = asyncio.create_task(serve(services, stop=stop))
+        task = asyncio.create_task(serve(Runtime(services), stop=stop))
         running.append((stop, task, services))
         await world.slack.wait_connected()
         return services
@@ -172,7 +173,7 @@ async def test_the_reports_row_is_blocked_when_sitrep_cannot_post_in_the_report_
     services = await world.services(SITREP_REPORT_CHANNEL=PRIVATE)
     try:
         team = await services.team_for(None)
-        rows = {row.integration: row for row in await readiness_table(services, team)}
+        rows = {row.integration: row for row in await readiness_table(Runtime(services), team)}
         row = rows["Scheduled reports"]
         assert not row.ready and PRIVATE in row.missing and "/invite @sitrep" in row.next_step
     finally:

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.services import Services
 from reports.builder import build_report
 from reports.model import Figure, Report, Section, failed
 from reports.render import report_blocks, template_summary
 from reports.sections.discovery import CACHE
 from reports.summary import numbers_in, summarize, unknown_numbers
 from settings import Settings
+from skills.services import Services
 from storage.services import open_storage
 from tests import report_data as rd
 from tests.fakes.anthropic import API_KEY, FakeAnthropic, ModelRequest, Reply, text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ import pytest
 from agent.rules.planner import plan
 from agent.rules.rulebook import answer_with_rules
 from agent.toolbox import Toolbox
+from bot.readiness import readiness_table
 from tests.agent_world import ERROR_RATE, world
 
 NOW = datetime(2026, 2, 17, 10, 30, tzinfo=ZoneInfo("America/Los_Angeles"))
@@ -143,7 +145,9 @@ async def test_questions_make_the_expected_tool_calls(tmp_path: Path) -> None:
         failures = []
         for question, expected, args, phrases in CALLS:
             box = await Toolbox.for_team(w.services, team, include_unconfigured=True, allow_write=True)
-            answer = await answer_with_rules(box, plan(question, NOW), services=w.services, team=team)
+            answer = await answer_with_rules(
+                box, plan(question, NOW), services=w.services, team=team, readiness=partial(readiness_table, w.runtime)
+            )
             made = Counter(o.call.name for o in box.outcomes if not o.repeated)
             if made != Counter(expected):
                 failures.append(f"{question!r}: called {dict(made)}, expected {expected}")
@@ -161,7 +165,13 @@ async def test_an_unconfigured_integration_says_what_to_do(tmp_path: Path) -> No
     async with world(tmp_path, key=False, serve_slack=False, env={"AMPLITUDE_API_KEY": ""}) as w:
         team = await w.services.team_for(None)
         box = await Toolbox.for_team(w.services, team, include_unconfigured=True)
-        answer = await answer_with_rules(box, plan("agent events today", NOW), services=w.services, team=team)
+        answer = await answer_with_rules(
+            box,
+            plan("agent events today", NOW),
+            services=w.services,
+            team=team,
+            readiness=partial(readiness_table, w.runtime),
+        )
         assert "*Could not check*" in answer and "AMPLITUDE_API_KEY" in answer
         assert w.amplitude.requests == []
 
@@ -170,7 +180,13 @@ async def test_agent_events_compare_two_windows_of_the_same_length(tmp_path: Pat
     async with world(tmp_path, key=False, serve_slack=False) as w:
         team = await w.services.team_for(None)
         box = await Toolbox.for_team(w.services, team, include_unconfigured=True)
-        answer = await answer_with_rules(box, plan("why are agents failing?", NOW), services=w.services, team=team)
+        answer = await answer_with_rules(
+            box,
+            plan("why are agents failing?", NOW),
+            services=w.services,
+            team=team,
+            readiness=partial(readiness_table, w.runtime),
+        )
         calls = [o.call.args for o in box.outcomes if o.call.name == "amplitude_query_events"]
         assert calls and all(c.get("hours") == 1 and "days" not in c for c in calls), calls
         assert "(+200% vs the hour before: 5)" in answer and "day before" not in answer, answer

@@ -10,11 +10,13 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 
 import app
+from bot.runtime import Runtime
 from bot.slack.credentials import FORMS
 from bot.web import bound_port, start_web
 from reports.post import build_and_post
@@ -115,8 +117,8 @@ async def test_no_secret_anywhere_after_configure_mention_and_report(tmp_path: P
             await configure_grafana_in_slack(w)
             assert (await w.services.credentials.get_all("default", "grafana"))["token"] == STORED_GRAFANA_TOKEN
 
-            w.services.settings = w.services.settings.model_copy(update={"http_port": 0})
-            runner = await start_web(w.services)
+            w.services = replace(w.services, settings=w.services.settings.model_copy(update={"http_port": 0}))
+            runner = await start_web(Runtime(w.services))
             try:
                 async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}") as http:
                     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -24,10 +24,11 @@ from bot.blocks.schedule import (
     TZ_BLOCK,
     job_block,
 )
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.run import serve
 from reports.scheduler import ReportScheduler
 from settings import Settings
+from skills.services import Services
 from storage.jobs import EVENING_REPORT, Job
 from storage.services import open_storage
 from storage.teams import DEFAULT_TEAM_ID
@@ -68,9 +69,9 @@ async def world(env: dict[str, str]) -> AsyncIterator[World]:
 
         scheduler = ReportScheduler(services.jobs, nothing)
         await scheduler.start(catch_up=False)
-        services.scheduler = scheduler
+        runtime = Runtime(services, scheduler=scheduler)
         stop = asyncio.Event()
-        task = asyncio.create_task(serve(services, stop=stop))
+        task = asyncio.create_task(serve(runtime, stop=stop))
         try:
             await slack.wait_connected()
             yield World(slack, services, scheduler)

@@ -11,11 +11,12 @@ import pytest
 
 from bot.blocks.credentials import FORMS, credentials_modal, submitted_values
 from bot.blocks.limits import view_violations
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.credentials import validate
 from bot.slack.run import serve
 from settings import Settings
 from skills.registry import default_factories
+from skills.services import Services
 from storage.services import open_storage
 from storage.teams import DEFAULT_TEAM_ID
 from tests.fakes.grafana import FakeGrafana
@@ -48,7 +49,7 @@ async def world(env: dict[str, str]) -> AsyncIterator[World]:
             settings=settings, storage=await open_storage(settings), skill_factories=default_factories()
         )
         stop = asyncio.Event()
-        task = asyncio.create_task(serve(services, stop=stop))
+        task = asyncio.create_task(serve(Runtime(services), stop=stop))
         try:
             await slack.wait_connected()
             yield World(slack, grafana, services)
@@ -197,7 +198,7 @@ async def test_amplitude_keys_and_region_are_checked_then_saved(env: dict[str, s
             settings=settings, storage=await open_storage(settings), skill_factories=default_factories()
         )
         stop = asyncio.Event()
-        task = asyncio.create_task(serve(services, stop=stop))
+        task = asyncio.create_task(serve(Runtime(services), stop=stop))
         try:
             await slack.wait_connected()
             mark = len(slack.calls)

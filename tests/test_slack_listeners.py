@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.run import serve
 from settings import Settings
+from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.slack import FakeSlack
 
@@ -34,7 +35,7 @@ async def running(env: dict[str, str]) -> AsyncIterator[Running]:
         )
         services = Services(settings=settings, storage=await open_storage(settings))
         stop = asyncio.Event()
-        task = asyncio.create_task(serve(services, stop=stop))
+        task = asyncio.create_task(serve(Runtime(services), stop=stop))
         try:
             await slack.wait_connected()
             yield Running(slack, services)

@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.run import serve
 from settings import Settings
+from skills.services import Services
 from storage.db import DatabaseUnavailable
 from storage.services import open_storage
 from tests.conftest import BACKENDS
@@ -39,7 +40,7 @@ async def replicas(env: dict[str, str]) -> AsyncIterator[tuple[FakeSlack, list[S
         stop = asyncio.Event()
         tasks = []
         for count, svc in enumerate(services, start=1):
-            tasks.append(asyncio.create_task(serve(svc, stop=stop)))
+            tasks.append(asyncio.create_task(serve(Runtime(svc), stop=stop)))
             await slack.wait_connected(count=count)  # connection 0 is replica 0, connection 1 replica 1
         try:
             yield slack, services

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.web import bound_port, start_web
+from skills.services import Services
 
 TOKEN = "admin-token-for-tests-123"
 
 
 @pytest.fixture
 async def api(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    services.settings = services.settings.model_copy(update={"admin_token": SecretStr(TOKEN), "http_port": 0})
-    runner = await start_web(services)
+    services = replace(
+        services, settings=services.settings.model_copy(update={"admin_token": SecretStr(TOKEN), "http_port": 0})
+    )
+    runner = await start_web(Runtime(services))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}") as client:
             yield client
@@ -80,8 +84,8 @@ async def test_unknown_team_is_404(api: httpx.AsyncClient) -> None:
 
 
 async def test_api_disabled_without_admin_token(services: Services) -> None:
-    services.settings = services.settings.model_copy(update={"admin_token": None, "http_port": 0})
-    runner = await start_web(services)
+    services = replace(services, settings=services.settings.model_copy(update={"admin_token": None, "http_port": 0}))
+    runner = await start_web(Runtime(services))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}") as client:
             response = await client.get("/api/v1/config/me", headers=AUTH)

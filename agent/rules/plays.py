@@ -7,6 +7,7 @@ intents run once (the toolbox's repeat guard). Every number goes out with the li
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +23,16 @@ from skills.grafana.timeutil import TimeRange
 from text.mrkdwn import code, escape, link, num, pct, quantity
 
 if TYPE_CHECKING:
+    from skills.base import Readiness
     from skills.services import Services
     from storage.teams import Team
 
 TOP_PATTERNS = 5
 LOG_LINES = 20
 LOG_LINES_SHOWN = 10
+# The full readiness table (with the Slack and scheduled-report rows), handed down by whoever asks the agent.
+ReadinessTable = Callable[["Team"], Awaitable[list["Readiness"]]]
+
 NO_LOGS = "the Vercel log drain may not be configured, or nothing was logged"
 
 
@@ -38,6 +43,7 @@ class PlayContext:
     services: Services | None = None
     team: Team | None = None
     scope: Scope | None = None
+    readiness: ReadinessTable | None = None
 
     @property
     def since(self) -> str:

@@ -154,9 +154,9 @@ async def releases(ctx: PlayContext) -> Section:
 async def status(ctx: PlayContext) -> Section:
     """The readiness table (no tools): which integration is ready, and the next step for the others."""
     section = Section("Integrations")
-    if ctx.services is None or ctx.team is None or ctx.services.readiness_table is None:
+    if ctx.team is None or ctx.readiness is None:
         return section
-    rows = await ctx.services.readiness_table(ctx.team)
+    rows = await ctx.readiness(ctx.team)
     ready = [r.integration for r in rows if r.ready]
     section.headline = f"{len(ready)} of {len(rows)} integrations are ready" + (
         f" ({', '.join(ready)})." if ready else "."

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from agent.formatting import Section, render
 from agent.rules import plays, plays_changes, plays_metrics, plays_product, plays_triage
 from agent.rules.planner import Plan
-from agent.rules.plays import PlayContext
+from agent.rules.plays import PlayContext, ReadinessTable
 from agent.rules.scope import resolve_scope, scope_line
 from agent.toolbox import Toolbox
 
@@ -51,12 +51,18 @@ CAN_ANSWER = (
 
 
 async def answer_with_rules(
-    toolbox: Toolbox, plan: Plan, *, services: Services | None = None, team: Team | None = None, preface: str = ""
+    toolbox: Toolbox,
+    plan: Plan,
+    *,
+    services: Services | None = None,
+    team: Team | None = None,
+    preface: str = "",
+    readiness: ReadinessTable | None = None,
 ) -> str:
     """Run every intent of the plan at once and render the answer: the conclusion first, then the evidence."""
     if plan.empty and not plan.subject.external:
         return f"{preface}\n\n{CAN_ANSWER}".strip()
-    ctx = PlayContext(toolbox, plan, services, team)
+    ctx = PlayContext(toolbox, plan, services, team, readiness=readiness)
     if plan.subject.external:
         seen, visible = await plays_triage.external(ctx)
         if not visible or plan.empty:

@@ -6,7 +6,7 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack import (
     commands,
     config,
@@ -23,19 +23,20 @@ from bot.slack import (
 )
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    services = runtime.services
     dedupe.register(app, services)
-    mentions.register(app, services)
-    messages.register(app, services)
-    home.register(app, services)
-    commands.register(app, services)
-    shortcuts.register(app, services)
-    credentials.register(app, services)
+    mentions.register(app, runtime)
+    messages.register(app, runtime)
+    home.register(app, runtime)
+    commands.register(app, runtime)
+    shortcuts.register(app, runtime)
+    credentials.register(app, runtime)
     feedback.register(app, services)
     report.register(app, services)
-    schedule.register(app, services)
-    config.register(app, services)
-    github.register(app, services)
+    schedule.register(app, runtime)
+    config.register(app, runtime)
+    github.register(app, runtime)
 
     @app.error
     async def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:

@@ -14,14 +14,16 @@ from bot.blocks.answer import fallback_text
 from bot.blocks.help import help_text
 from bot.dispatch import answer, clean_question
 from bot.readiness import readiness_table
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.report import run_report_command
 from bot.slack.schedule import open_schedule
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    services = runtime.services
+
     @app.command("/sitrep")
     async def on_sitrep(ack: AsyncAck, command: dict, respond: AsyncRespond, client: AsyncWebClient) -> None:
         text = clean_question(command.get("text") or "")
@@ -35,7 +37,7 @@ def register(app: AsyncApp, services: Services) -> None:
         team = await services.team_for(command.get("team_id"))
         if text.lower() in ("", "help"):
             await ack()
-            rows = await readiness_table(services, team)
+            rows = await readiness_table(runtime, team)
             await respond(text=help_text(rows), response_type="ephemeral")
             return
         await ack(text=f"Working on `{text[:100]}`…", response_type="ephemeral")
@@ -43,7 +45,7 @@ def register(app: AsyncApp, services: Services) -> None:
             text=text, team=team, source="command", user=command.get("user_id"), channel=command.get("channel_id")
         )
         try:
-            reply = await answer(services, question)
+            reply = await answer(runtime, question)
         except Exception:
             log.exception("/sitrep %s failed", text[:50])
             await respond(

@@ -25,9 +25,10 @@ from bot.blocks.config_menu import (
     message_modal,
 )
 from bot.readiness import check_connections
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.home import publish_home
 from bot.slack.modals import admin_or_refused, open_for_admin, open_modal, redacted, show, slack_team_of, user_of
+from skills.services import Services
 from storage.team_config import ConfigInvalid
 from storage.teams import Team
 
@@ -44,7 +45,9 @@ def agent_values(services: Services, team: Team) -> dict:
     }
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    services = runtime.services
+
     @app.shortcut(MENU_SHORTCUT)
     async def on_menu(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         await ack()
@@ -72,7 +75,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_action="update", view=message_modal("Agent settings", ["Nothing changed."]))
             return
         try:
-            await services.patch_config(team.id, patch, user)
+            await runtime.patch_config(team.id, patch, user)
         except ConfigInvalid as exc:
             await ack(response_action="errors", errors={MODEL_BLOCK: "; ".join(exc.problems)[:1500]})
             return
@@ -80,12 +83,12 @@ def register(app: AsyncApp, services: Services) -> None:
         changed = ", ".join(f"`agents.{key}`" for key in patch["agents"])
         saved = message_modal("Agent settings", [f":white_check_mark: Saved {changed}."])
         await ack(response_action="update", view=saved)
-        await publish_home(services, client, user, slack_team_of(body))
+        await publish_home(runtime, client, user, slack_team_of(body))
 
     @app.action(TEST_CONNECTIONS_ACTION)
     async def on_test(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         await ack()
         view_id = await open_modal(client, body, loading_modal("Test connections"))
         team = await services.team_for(slack_team_of(body))
-        results = await check_connections(services, team, client)
+        results = await check_connections(runtime, team, client)
         await show(client, view_id, await redacted(services, connections_modal(results)))

@@ -21,13 +21,14 @@ from bot.blocks.credentials import (
     result_modal,
     submitted_values,
 )
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
 from bot.slack.modals import admin_or_refused, open_modal, show
 from skills.base import Readiness, SkillContext
 from skills.readiness import STATUS_LABEL, skill_readiness
 from skills.registry import factory_for
+from skills.services import Services
 from skills.vercel_drain import drain_url
 from storage.audit import mask
 from storage.teams import Team
@@ -88,7 +89,8 @@ def rejected(row: Readiness) -> bool:
     return not row.ready and any(sign in text for sign in NOT_SAVED_SIGNS)
 
 
-async def save(services: Services, team: Team, form: IntegrationForm, values: Mapping[str, str], actor: str) -> None:
+async def save(runtime: Runtime, team: Team, form: IntegrationForm, values: Mapping[str, str], actor: str) -> None:
+    services = runtime.services
     patch: dict[str, Any] = {}
     for name, value in values.items():
         if name.startswith("config:"):
@@ -100,7 +102,7 @@ async def save(services: Services, team: Team, form: IntegrationForm, values: Ma
         else:
             await services.credentials.set(team.id, form.integration, name, value, actor)
     if patch:
-        await services.patch_config(team.id, patch, actor)
+        await runtime.patch_config(team.id, patch, actor)
 
 
 def drain_note(services: Services) -> str:
@@ -114,7 +116,9 @@ def drain_note(services: Services) -> str:
     return f"*Vercel log drain:* paste `{url}` into Vercel → Team Settings → Drains → Add Drain (custom endpoint)."
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    services = runtime.services
+
     async def open_form(ack: AsyncAck, body: dict, client: AsyncWebClient, action: dict) -> None:
         await ack()
         form = FORMS[CONFIGURE_ACTIONS[action["action_id"]]]
@@ -163,9 +167,9 @@ def register(app: AsyncApp, services: Services) -> None:
             ]
             await show(client, view_id, result_modal(form.title, lines))
             return
-        await save(services, team, form, values, actor=user or "slack")
-        if services.drain is not None:
-            services.drain.invalidate()
+        await save(runtime, team, form, values, actor=user or "slack")
+        if runtime.drain is not None:
+            runtime.drain.invalidate()
         log.info("%s credentials updated by %s", form.title, user)
         lines = [f":white_check_mark: *Saved.* {form.title} is now: *{STATUS_LABEL[row.status]}*."]
         if row.detail:
@@ -174,7 +178,7 @@ def register(app: AsyncApp, services: Services) -> None:
             lines += [f"*Missing:* {row.missing}", f"*Next step:* {row.next_step}"]
         await show(client, view_id, result_modal(form.title, lines))  # the save stands if the modal was closed
         if user:
-            await publish_home(services, client, user, (body.get("team") or {}).get("id"))
+            await publish_home(runtime, client, user, (body.get("team") or {}).get("id"))
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.services import Services
 from bot.slack.messages import is_user_dm
+from skills.services import Services
 
 log = logging.getLogger(__name__)
 

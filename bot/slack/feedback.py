@@ -10,7 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.blocks.answer import FEEDBACK_DOWN, FEEDBACK_UP, feedback_thanks
-from bot.services import Services
+from skills.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,14 @@ from bot.blocks.config_menu import not_allowed_modal
 from bot.blocks.credentials import result_modal
 from bot.blocks.github import LINK_ACTION, PICK_INSTALLATION, REPOS_BLOCK, SUBMIT_CALLBACK, link_modal, submitted
 from bot.github_web import new_state
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
 from bot.slack.modals import admin_or_refused
 from review.pipeline import github_skill, note_channel
 from skills.base import SkillError
 from skills.github.skill import webhook_mode
+from skills.services import Services
 from storage.team_config import ConfigInvalid
 from storage.teams import Team
 
@@ -67,7 +68,9 @@ async def modal_for(services: Services, team: Team, user: str, picked: int | Non
     )
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    services = runtime.services
+
     @app.action(LINK_ACTION)
     async def open_link(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         await ack()
@@ -115,15 +118,16 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         await ack(response_action="update", view=result_modal("Link GitHub", ["Checking with GitHub…"]))
         team = await services.team_for((body.get("team") or {}).get("id"))
-        lines = await save_link(services, team, installation, repos, channel, user)
+        lines = await save_link(runtime, team, installation, repos, channel, user)
         await client.views_update(view_id=view["id"], view=result_modal("Link GitHub", lines))
-        await publish_home(services, client, user, (body.get("team") or {}).get("id"))
+        await publish_home(runtime, client, user, (body.get("team") or {}).get("id"))
 
 
 async def save_link(
-    services: Services, team: Team, installation: int, repos: list[str], channel: str | None, user: str
+    runtime: Runtime, team: Team, installation: int, repos: list[str], channel: str | None, user: str
 ) -> list[str]:
     """Confirm the installation and its repositories with GitHub, then link and route. Lines for the result."""
+    services = runtime.services
     skill = await github_skill(services, team)
     if skill is None or not skill.configured:
         return [":no_entry: The GitHub App is not configured; nothing was changed."]
@@ -143,7 +147,7 @@ async def save_link(
     if channel:
         patch["routing"]["channels"] = [channel]
     try:
-        await services.patch_config(team.id, patch, actor=user or "slack")
+        await runtime.patch_config(team.id, patch, actor=user or "slack")
     except ConfigInvalid as exc:
         return [f":no_entry: *Not saved.* {exc}", "Nothing was changed."]
     await services.storage.github.link(team.id, installation, account, user or "slack")

@@ -17,7 +17,7 @@ from bot.blocks.home_schedule import JobStatus, LastRun, config_blocks, history_
 from bot.blocks.snippet import SNIPPET_CALLBACK_ID as SNIPPET_ACTION
 from bot.blocks.snippet import snippet_modal
 from bot.readiness import readiness_table
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.admins import is_admin
 from bot.slack.modals import redacted
 from storage.teams import Team
@@ -25,24 +25,25 @@ from storage.teams import Team
 log = logging.getLogger(__name__)
 
 
-def permalink(services: Services, channel: str | None, ts: str | None) -> str | None:
+def permalink(runtime: Runtime, channel: str | None, ts: str | None) -> str | None:
     """The link to a posted message, from the workspace URL auth.test gave at start-up."""
-    base = (services.slack_identity or {}).get("url")
+    base = (runtime.slack_identity or {}).get("url")
     if not (base and channel and ts):
         return None
     return f"{str(base).rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
 
 
-async def job_statuses(services: Services, team: Team) -> list[JobStatus]:
+async def job_statuses(runtime: Runtime, team: Team) -> list[JobStatus]:
     """Each of the team's report jobs with its next run (from the running scheduler) and its last run."""
-    scheduler = services.scheduler
+    services = runtime.services
+    scheduler = runtime.scheduler
     times = scheduler.next_fire_times() if scheduler is not None and scheduler.running else {}
     statuses = []
     for job in await services.jobs.list(team.id):
         spec, run = job.spec(), await services.jobs.last_run(job.id)
         last = None
         if run is not None:
-            link = permalink(services, run.channel, run.message_ts) if run.status == "posted" else None
+            link = permalink(runtime, run.channel, run.message_ts) if run.status == "posted" else None
             last = LastRun(run.status, run.scheduled_at, link, run.error)
         statuses.append(
             JobStatus(
@@ -61,20 +62,20 @@ async def job_statuses(services: Services, team: Team) -> list[JobStatus]:
     return statuses
 
 
-async def home_sections(services: Services, client: AsyncWebClient, team: Team, user_id: str) -> list[list]:
+async def home_sections(runtime: Runtime, client: AsyncWebClient, team: Team, user_id: str) -> list[list]:
     """The Home tab's sections after readiness: config buttons (or read-only), the schedule, recent changes."""
+    services = runtime.services
     tz_name = team.timezone(services.settings)
     admin = await is_admin(services, client, user_id)
-    statuses = await job_statuses(services, team)
+    statuses = await job_statuses(runtime, team)
     history = await services.storage.audit.recent(team.id, limit=50)
     return [config_blocks(admin), schedule_blocks(statuses, tz_name), history_blocks(history, tz_name)]
 
 
-async def publish_home(services: Services, client: AsyncWebClient, user_id: str, slack_team_id: str | None) -> None:
+async def publish_home(runtime: Runtime, client: AsyncWebClient, user_id: str, slack_team_id: str | None) -> None:
+    services = runtime.services
     team = await services.team_for(slack_team_id)
-    rows, sections = await asyncio.gather(
-        readiness_table(services, team), home_sections(services, client, team, user_id)
-    )
+    rows, sections = await asyncio.gather(readiness_table(runtime, team), home_sections(runtime, client, team, user_id))
     tz_name = team.timezone(services.settings)
     view = home_view(rows, generated_at=datetime.now(ZoneInfo(tz_name)), timezone_name=tz_name, sections=sections)
     view = await redacted(services, view)
@@ -84,13 +85,15 @@ async def publish_home(services: Services, client: AsyncWebClient, user_id: str,
         log.error("views.publish for %s failed: %s", user_id, exc.response.get("error"))
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    services = runtime.services
+
     @app.event("app_home_opened")
     async def on_home_opened(event: dict, body: dict, client: AsyncWebClient) -> None:
         user = event.get("user")
         if event.get("tab", "home") != "home" or not user:
             return
-        await publish_home(services, client, user, body.get("team_id"))
+        await publish_home(runtime, client, user, body.get("team_id"))
 
     @app.action(SNIPPET_ACTION)
     async def on_snippet(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
@@ -105,4 +108,4 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         user = (body.get("user") or {}).get("id")
         if user:
-            await publish_home(services, client, user, (body.get("team") or {}).get("id"))
+            await publish_home(runtime, client, user, (body.get("team") or {}).get("id"))

@@ -7,7 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.mentions import answer_event
 
 log = logging.getLogger(__name__)
@@ -24,9 +24,9 @@ def is_user_dm(event: dict) -> bool:
     )
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, runtime: Runtime) -> None:
     @app.event("message")
     async def on_message(event: dict, body: dict, client: AsyncWebClient) -> None:
         if not is_user_dm(event):
             return
-        await answer_event(services, client, event, body, "dm")
+        await answer_event(runtime, client, event, body, "dm")

@@ -11,9 +11,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.config_menu import loading_modal, not_allowed_modal
-from bot.services import Services
 from bot.slack.admins import is_admin
 from skills.base import redact
+from skills.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agent.question import Question
 from bot.blocks.answer import fallback_text
 from bot.dispatch import Answer, answer, needs_agent
-from bot.services import Services
+from bot.runtime import Runtime
 from skills.base import redact
+from skills.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def answering() -> Iterator[None]:
 
 
 async def answer_in_thread(
-    services: Services,
+    runtime: Runtime,
     client: AsyncWebClient,
     question: Question,
     *,
@@ -114,18 +115,19 @@ async def answer_in_thread(
     `before_post` runs right before chat.postMessage; when it says False (another replica took the event over),
     nothing is posted."""
     with answering():
-        return await _answer_in_thread(services, client, question, before_post)
+        return await _answer_in_thread(runtime, client, question, before_post)
 
 
 async def _answer_in_thread(
-    services: Services,
+    runtime: Runtime,
     client: AsyncWebClient,
     question: Question,
     before_post: Callable[[], Awaitable[bool]] | None = None,
 ) -> str | None:
+    services = runtime.services
     progress = await show_progress(client, question) if needs_agent(question) else Progress("none")
     try:
-        reply = await answer(services, question)
+        reply = await answer(runtime, question)
     except Exception as exc:
         log.exception("answering a %s failed", question.source)
         reply = Answer(FAILED.format(what=_what(exc)))

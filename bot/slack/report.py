@@ -11,9 +11,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels import CannotPost, ensure_member
-from bot.services import Services
 from bot.slack.replies import tell_user
 from reports.post import NO_CHANNEL, ReportError, build_and_post, report_channel, run_scheduled_report
+from skills.services import Services
 from storage.jobs import Job
 
 log = logging.getLogger(__name__)

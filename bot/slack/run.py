@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack import register
 from bot.slack.replies import finish_answers
 from bot.slack.socket import AckingSocketModeHandler, build_app
@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 SHUTDOWN_S = 5.0
 
 
-async def connect(services: Services) -> AckingSocketModeHandler:
+async def connect(runtime: Runtime) -> AckingSocketModeHandler:
+    services = runtime.services
     settings = services.settings
     app_token = Settings.reveal(settings.slack_app_token)
     client = services.slack
@@ -35,7 +36,7 @@ async def connect(services: Services) -> AckingSocketModeHandler:
         ) from None
     except (aiohttp.ClientError, OSError) as exc:
         raise StartupError(f"could not reach Slack at {settings.slack_api_url} ({exc}); check SLACK_API_URL") from None
-    services.slack_identity = dict(identity.data) if isinstance(identity.data, dict) else None
+    runtime.slack_identity = dict(identity.data) if isinstance(identity.data, dict) else None
     try:
         # slack_sdk's connect loop retries a rejected app token forever: ask for the first URL ourselves.
         opened = await client.apps_connections_open(app_token=app_token)
@@ -45,7 +46,7 @@ async def connect(services: Services) -> AckingSocketModeHandler:
             "the connections:write scope (Basic Information → App-Level Tokens) and enable Socket Mode"
         ) from None
     app = build_app(client)
-    register(app, services)
+    register(app, runtime)
     handler = AckingSocketModeHandler(app, app_token)
     handler.client.wss_uri = opened["url"]
     await handler.connect_async()
@@ -54,7 +55,7 @@ async def connect(services: Services) -> AckingSocketModeHandler:
 
 
 async def serve(
-    services: Services,
+    runtime: Runtime,
     *,
     on_connected: Callable[[], Awaitable[None]] | None = None,
     stop: asyncio.Event | None = None,
@@ -70,7 +71,7 @@ async def serve(
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
     try:
-        handler = await connect(services)
+        handler = await connect(runtime)
     except BaseException:
         for sig in handled:
             loop.remove_signal_handler(sig)

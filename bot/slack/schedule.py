@@ -40,9 +40,10 @@ from bot.blocks.schedule import (
     schedule_modal,
 )
 from bot.channels import check_access
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.home import publish_home
 from bot.slack.modals import admin_or_refused, open_for_admin, slack_team_of, user_of
+from skills.services import Services
 from storage.team_config import ConfigInvalid, ReportJob
 from storage.teams import Team
 
@@ -162,10 +163,11 @@ async def channel_problem(client: AsyncWebClient, channel: str | None) -> str | 
     return f"sitrep cannot post there: {access.reason}. To fix it, {access.next_step}."
 
 
-async def saved_lines(services: Services, team: Team, title: str) -> list[str]:
+async def saved_lines(runtime: Runtime, team: Team, title: str) -> list[str]:
     """What was saved, with each report's next run as the scheduler now has it."""
+    services = runtime.services
     tz = team.timezone(services.settings)
-    scheduler = services.scheduler
+    scheduler = runtime.scheduler
     times = scheduler.next_fire_times() if scheduler is not None and scheduler.running else {}
     lines = [f":white_check_mark: *Saved.* {title}"]
     for job in (await services.jobs.list(team.id))[:20]:
@@ -175,16 +177,16 @@ async def saved_lines(services: Services, team: Team, title: str) -> list[str]:
 
 
 async def save(
-    services: Services, ack: AsyncAck, team: Team, patch: dict, user: str, title: str, fallback_block: str
+    runtime: Runtime, ack: AsyncAck, team: Team, patch: dict, user: str, title: str, fallback_block: str
 ) -> bool:
     """Store the patch (validated, audited, scheduler resynced) and show what was saved; False when invalid."""
     try:
-        team = await services.patch_config(team.id, patch, user)
+        team = await runtime.patch_config(team.id, patch, user)
     except ConfigInvalid as exc:
         await ack(response_action="errors", errors={fallback_block: "; ".join(exc.problems)[:1500]})
         return False
     log.info("%s changed by %s", title, user)
-    await ack(response_action="update", view=message_modal(title, await saved_lines(services, team, title)))
+    await ack(response_action="update", view=message_modal(title, await saved_lines(runtime, team, title)))
     return True
 
 
@@ -202,7 +204,9 @@ async def open_schedule(services: Services, body: dict, client: AsyncWebClient) 
     await client.views_update(view_id=view_id, view=view)
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    services = runtime.services
+
     @app.action(SCHEDULE_ACTION)
     async def on_open_schedule(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         await ack()
@@ -236,8 +240,8 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_action="errors", errors=invalid(exc, {}, TZ_BLOCK))
             return
         patch = jobs_patch(jobs, channel=form.channel, timezone=form.timezone)
-        if await save(services, ack, team, patch, user, "Reports & schedule", TZ_BLOCK):
-            await publish_home(services, client, user, slack_team_of(body))
+        if await save(runtime, ack, team, patch, user, "Reports & schedule", TZ_BLOCK):
+            await publish_home(runtime, client, user, slack_team_of(body))
 
     @app.view(ADD_REPORT_CALLBACK)
     async def on_add(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
@@ -270,5 +274,5 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_action="errors", errors=invalid(exc, ADD_REPORT_FIELDS, NAME_BLOCK))
             return
         patch = jobs_patch([*existing, new])
-        if await save(services, ack, team, patch, user, f"Added {report.name}"[:24], NAME_BLOCK):
-            await publish_home(services, client, user, slack_team_of(body))
+        if await save(runtime, ack, team, patch, user, f"Added {report.name}"[:24], NAME_BLOCK):
+            await publish_home(runtime, client, user, slack_team_of(body))

@@ -14,7 +14,7 @@ from agent.question import Question
 from bot.blocks.help import help_text
 from bot.channels import CannotPost, ensure_member
 from bot.readiness import readiness_table
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.slack.mentions import thread_of
 from bot.slack.replies import answer_in_thread, tell_user
 from text.mrkdwn import split_mrkdwn
@@ -36,14 +36,16 @@ def help_modal(text: str) -> dict:
     return View(type="modal", title="sitrep", close="Close", blocks=blocks).to_dict()
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    services = runtime.services
+
     @app.shortcut(GLOBAL_SHORTCUT)
     async def on_global(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         await ack()
         # trigger_id lives 3 s: open the modal first, then fill it.
         opened = await client.views_open(trigger_id=body["trigger_id"], view=loading_modal())
         team = await services.team_for((body.get("team") or {}).get("id"))
-        rows = await readiness_table(services, team)
+        rows = await readiness_table(runtime, team)
         await client.views_update(view_id=opened["view"]["id"], view=help_modal(help_text(rows)))
 
     @app.shortcut(MESSAGE_SHORTCUT)
@@ -72,7 +74,7 @@ def register(app: AsyncApp, services: Services) -> None:
             thread_ts=thread_of(message),
             message_ts=message.get("ts"),
         )
-        await answer_in_thread(services, client, question)
+        await answer_in_thread(runtime, client, question)
 
 
 INVESTIGATE = "Investigate this Slack message and say what is going on:\n"

@@ -13,10 +13,9 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import web_client
 from bot.slack.dedupe import NOT_RECORDED
 
-__all__ = ["AckingSocketModeHandler", "build_app", "web_client"]
+__all__ = ["AckingSocketModeHandler", "build_app"]
 
 log = logging.getLogger(__name__)
 
