@@ -1,1 +1,2 @@
-"""Slack surfaces, the agent, the shell adapter and the web server."""
+"""The top layer: the Slack surfaces (slack/, blocks/), the shell adapter, the web server, and the Runtime with
+what runs beside the Slack connection (runtime.py, background.py)."""

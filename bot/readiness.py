@@ -1,4 +1,9 @@
-"""The integration readiness table: one row per integration, computed from stored config and credentials."""
+"""The integration readiness table: one row per integration, computed from stored config and credentials.
+
+The five rows (Slack bot, Scheduled reports, Grafana, Amplitude, GitHub), then the Database row (backend,
+replicas seen in the last minute). Each skill's check runs concurrently, bounded by a timeout, so a slow
+integration cannot hang the Home tab. The Slack and report rows come from the Runtime (identity, scheduler).
+"""
 
 from __future__ import annotations
 

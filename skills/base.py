@@ -1,4 +1,15 @@
-"""What every skill shares: Tool, Skill, Readiness, SkillError, and one retrying httpx client per integration."""
+"""What every skill shares: Tool, Skill, Readiness, SkillError, and one retrying httpx client per integration.
+
+`Tool`: name, model-facing description, a pydantic parameter model whose JSON schema is the `input_schema`, an
+async handler returning plain data, a read-only flag; `qualified_name` is `<skill>_<name>`. `ToolSpec` is how a
+skill's tools module declares one (a module-level handler taking the skill). `Skill`: readiness row + tools + its
+one httpx client. `Readiness`: ready / blocked / not configured, what is missing, the next step, Home tab actions.
+`SkillError`: integration, what failed, what to do. `SkillContext`: the team, its credentials (`credential()`:
+the stored value, else the bootstrap variable, with its source so an error names what to fix) and the Storage.
+`make_client` and `send`: retries with backoff on 429/5xx and connection errors for idempotent requests only,
+honouring Retry-After. `bounded`: a result's rows cut to the ~8 KB budget, with "truncated", "shown" and a hint.
+`redact`: secrets out of any text.
+"""
 
 from __future__ import annotations
 

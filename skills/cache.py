@@ -3,6 +3,9 @@
 An entry is kept `ttl` seconds. After that the stale value is still returned at once and a refresh runs in the
 background, so only the first lookup of a key waits. Concurrent lookups of one key share one load; a failed or
 empty load is not kept (what starts existing shows up at once). `fresh=True` waits for a new value.
+
+It is behind skills/grafana/discovery.py and Amplitude's event list; `Skill.warm()` fills a skill's caches,
+called once connected (bot/background.py).
 """
 
 from __future__ import annotations

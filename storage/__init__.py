@@ -1,1 +1,2 @@
-"""SQLite storage: one module per aggregate (teams and config, credentials, audit)."""
+"""Storage on SQLite or PostgreSQL (storage/db.py): one module per aggregate, every store opened once as one
+Storage (storage/services.py)."""

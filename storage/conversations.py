@@ -1,4 +1,7 @@
-"""What the agent said: answers (planner, model, tokens, feedback) and thread turns for follow-up questions."""
+"""What the agent said: answers (planner, model, tokens, feedback) and thread turns for follow-up questions.
+
+`Usage` (model, tokens, model turns, tool calls) is the same type the agent's reply carries.
+"""
 
 from __future__ import annotations
 

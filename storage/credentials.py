@@ -1,5 +1,9 @@
 """Credentials encrypted with Fernet. The key comes from SITREP_SECRET_KEY, else SITREP_KEY_FILE, else (SQLite only)
-a 0600 key file beside the database, generated once."""
+a 0600 key file beside the database, generated once.
+
+Values are stored per (team, integration, name). With PostgreSQL the key must be given, since every replica needs
+the same one. A `key_check` row detects a wrong key at start-up (SecretKeyError) instead of garbage later.
+"""
 
 from __future__ import annotations
 

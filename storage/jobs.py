@@ -1,4 +1,11 @@
-"""Scheduled jobs and their run ledger: seeding, listing, and the exactly-once claim of (job, slot)."""
+"""Scheduled jobs and their run ledger: seeding, listing, and the exactly-once claim of (job, slot).
+
+`scheduled_jobs` is seeded with Morning 08:00 and Evening 20:00 in the team's time zone, enabled only with a
+channel; once `reports.jobs` is set, `sync()` makes the table follow it by name, disabling jobs no longer listed
+so their runs stay. `job_runs` is unique on job + slot: `claim()` is the exactly-once gate. A running run holds a
+lease (storage/run_lease.py: owner host:pid:nonce, heartbeat): `claim()` takes over a run whose owner died (its
+pid is gone on this host, or its heartbeat is older than 90 s), so a slot killed mid-report still posts once.
+"""
 
 from __future__ import annotations
 

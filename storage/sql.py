@@ -4,6 +4,11 @@ Stores write one dialect: SQLite's, restricted to what PostgreSQL also understan
 `ON CONFLICT … DO NOTHING/DO UPDATE`, `RETURNING`, `strftime('%Y-%m-%dT%H:%M:%fZ','now')` timestamps as ISO text,
 `FOR UPDATE SKIP LOCKED` on a queue). The few differences are translated in one place per backend:
 `storage/pg_dialect.py` for PostgreSQL, `SQLITE_ONLY` below for SQLite.
+
+Migrations are `migrations/NNNN_name.sql` (0001 teams, credentials, audit; 0002 scheduled_jobs, job_runs; 0003
+answers, feedback, threads, turns; 0004 GitHub; 0005 drain_spill, drain_status; 0006 the run lease; 0007 each
+report job's sections and window; 0008 replicas, slack_events; 0009 spill claims), the same files on both
+backends, applied in order at open and recorded in `schema_migrations`; re-running applies nothing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""The schema of a team's config document; a patched document is validated against it before it is stored."""
+"""The schema of a team's config document; a patched document is validated against it before it is stored.
+
+Pydantic, unknown keys rejected: `reports.jobs` (name, HH:MM time, days, time zone, channel, sections, window
+hours, on/off; unset: the seeded two), `agents.model`, `routing`, `grafana`, `amplitude`. The admin API's
+`{"config": …}` envelope is unwrapped by `unwrap_patch`, for both `app.py config patch` and
+`PATCH /api/v1/config/me`.
+"""
 
 from __future__ import annotations
 

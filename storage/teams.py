@@ -1,4 +1,10 @@
-"""Teams and their config documents (JSON Merge Patch, validated before stored)."""
+"""Teams and their config documents (JSON Merge Patch, validated before stored).
+
+`TeamStore` makes the default team at first start; `patch_config` merges, validates, stores and audits in one
+transaction, or raises ConfigInvalid and changes nothing. `Team.timezone(settings)` and
+`Team.report_channel(settings)` are the team's effective time zone and report channel (config wins over the
+environment), the one place they are worked out.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Bolt listeners, one module per Slack surface; `register` wires them all."""
+"""Bolt listeners, one module per Slack surface; `register` wires them all.
+
+Surfaces that answer, show readiness or change config take the Runtime (bot/runtime.py); the others its Services.
+"""
 
 from __future__ import annotations
 

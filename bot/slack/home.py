@@ -1,4 +1,8 @@
-"""The Home tab: published on app_home_opened and on the Refresh button."""
+"""The Home tab: published on app_home_opened and on the Refresh button.
+
+Readiness first, then sections: config buttons (or a read-only note for non-admins), the schedule (next and last
+run per job, from the Runtime's scheduler), the last config changes; the tracking-snippet modal opens from here.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Reports & schedule, and Add a report: admins change the report channel, times, time zones and sections.
 
-Every change is one merge patch of reports.* through Services.patch_config, so it is validated, audited, and
+Every change is one merge patch of reports.* through Runtime.patch_config, so it is validated, audited, and
 the scheduler follows at once. Bad input comes back under its field and nothing is stored.
 """
 
