@@ -20,6 +20,7 @@ BENCHES = [
     "pr_review",
     "eval_table",
     "replicas",
+    "request_bodies",
 ]
 
 
