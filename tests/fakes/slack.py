@@ -121,6 +121,12 @@ class FakeSlack(WebApiMixin, SocketModeMixin):
         self._response_urls[rid] = (time.monotonic(), RESPONSE_URL_USES)
         return f"{self.base_url}/response/{rid}"
 
+    def expire_response_urls(self) -> None:
+        """Every response_url issued so far is past Slack's 30 minutes: posts to them answer `expired_url`."""
+        self._response_urls = {
+            rid: (issued - RESPONSE_URL_TTL - 1, left) for rid, (issued, left) in self._response_urls.items()
+        }
+
     # -- test helpers -------------------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[SlackCall]:
