@@ -25,7 +25,7 @@ from bot.agent.mrkdwn import (
     split_mrkdwn,
     truncate,
 )
-from reports.model import NO_DATA, OK, Figure, Report, Section
+from reports.model import NO_DATA, OK, PENDING, Figure, Report, Section
 from skills.base import redact
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -33,8 +33,13 @@ MESSAGE_BLOCKS_MAX = 50
 FALLBACK_MAX = 3000
 CUT = "_(cut to fit one Slack message)_"
 ARROWS = {"up": "▲", "down": "▼", "flat": "="}
-STATUS_MARK = {OK: ":large_green_circle:", NO_DATA: ":large_yellow_circle:", "failed": ":red_circle:"}
-STATUS_WORD = {NO_DATA: "no data", "failed": "failed"}
+STATUS_MARK = {
+    OK: ":large_green_circle:",
+    NO_DATA: ":large_yellow_circle:",
+    "failed": ":red_circle:",
+    PENDING: ":hourglass_flowing_sand:",
+}
+STATUS_WORD = {NO_DATA: "no data", "failed": "failed", PENDING: "still gathering"}
 TERMINAL_EMOJI = {":large_green_circle:": "🟢", ":large_yellow_circle:": "🟡", ":red_circle:": "🔴"}
 
 

@@ -3,7 +3,8 @@
 Knobs: token, version and user (a service account's `sa-` login on Grafana 9-10 gets the 403 Grafana gives
 service accounts on /api/user), datasources, dashboards, loki streams, prometheus series, alert rules,
 alertmanager alerts, `prometheus_upstream` (the Prometheus data-source proxy is forwarded there verbatim),
-failure injection (`fail_next`) and a per-request `delay`. Every request is recorded in `requests`. The Loki
+failure injection (`fail_next`), a per-request `delay`, and `hold` (an Event each request waits for: a Grafana
+that has stopped answering until a test says so). Every request is recorded in `requests`. The Loki
 and Prometheus query evaluation lives in grafana_query.py.
 """
 
@@ -112,6 +113,7 @@ class FakeGrafana:
         self.requests: list[Recorded] = []
         self.failures: list[Failure] = []
         self.delay = 0.0
+        self.hold: asyncio.Event | None = None
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -194,6 +196,8 @@ class FakeGrafana:
         )
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.hold is not None:
+            await self.hold.wait()
         for failure in self.failures:
             if failure.times > 0 and request.path.startswith(failure.path_prefix):
                 failure.times -= 1
