@@ -61,6 +61,7 @@ class FakeGitHub(GitDataMixin):
         self.clock: Callable[[], float] = time.time
         self.limits = RateLimits(lambda: self.clock())
         self.diff_too_large = False
+        self.forbidden: set[str] = set()  # paths the App has no permission for (403 "Resource not accessible")
         self.delay = 0.0
         self.hooks: list[Callable[[Seen], None]] = []  # run after each answer (e.g. a push in between two calls)
         self.next_tokens: list[str] = []  # installation tokens to hand out first (tests plant them upstream)
@@ -202,6 +203,9 @@ class FakeGitHub(GitDataMixin):
         refused = self.limits.refusal(self._installation_id_of(request))
         if refused is not None:
             response: web.StreamResponse = refused
+        elif request.path in self.forbidden:
+            response = _err(403, "Resource not accessible by integration")
+            self.limits.answered(response)
         else:
             response = conditional(request, await handler(request))
             self.limits.answered(response)
