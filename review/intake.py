@@ -154,7 +154,8 @@ class Poller:
                     notify=self.notify,
                 )
             )
-        await self._changes(client, installation, repo)
+        if client.rate_limit(installation) is None:  # else the commits wait for the next round after the limit
+            await self._changes(client, installation, repo)
         return [o for o in outcomes if o.status != "skipped"]
 
     async def _changes(self, client: GitHubClient, installation: int, repo: str) -> None:
