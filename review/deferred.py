@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from review.pipeline import Notify, ReviewOutcome, github_skill, review_pull
+from skills.base import SkillError
 from skills.github.limits import Block, clock_time
 from storage.github import DeferredReview, GitHubStore, iso
 
@@ -46,7 +47,10 @@ async def review_or_defer(
     """`review_pull`, unless GitHub's rate limit is in force (before or during the review): then the review is
     deferred until the limit's time, and the outcome says "deferred" with that time."""
     skill = await github_skill(services, team)
-    client = skill.client if skill is not None and skill.configured and skill.link is not None else None
+    try:
+        client = skill.client if skill is not None and skill.configured else None
+    except SkillError:  # an unreadable key: review_pull says so
+        client = None
     installation = installation_id or (skill.link.installation_id if skill and skill.link else None)
     block = client.rate_limit(installation) if client is not None else None
     if block is None:
@@ -128,7 +132,7 @@ class DeferredReviews:
                 installation_id=row.installation_id,
                 notify=self.notify,
             )
-            if out.status != "deferred":
+            if out.status != "deferred" or out.head_sha != row.head_sha:  # ran, or deferred under its real head
                 await self.store.drop_deferred(row)
             outcomes.append(out)
         return outcomes

@@ -127,10 +127,10 @@ class Poller:
                 continue
             installation = skill.link.installation_id
             for repo in team.config.routing.github_repos:
-                if (block := skill.client.rate_limit(installation)) is not None:
-                    log.info("not polling %s: rate-limited until %s", repo, clock_time(block.until))
-                    continue
                 try:
+                    if (block := skill.client.rate_limit(installation)) is not None:
+                        log.info("not polling %s: rate-limited until %s", repo, clock_time(block.until))
+                        continue
                     outcomes += await self._poll_repo(team, skill.client, installation, repo)
                 except SkillError as exc:
                     log.warning("polling %s failed: %s", repo, exc.one_line())
