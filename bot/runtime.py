@@ -14,6 +14,7 @@ from bot.services import Services
 from bot.slack.mentions import answer_event
 from bot.web import bound_port, start_web
 from reports.scheduler import ReportScheduler
+from review.deferred import DeferredReviews
 from review.intake import Poller
 from settings import StartupError
 from skills.base import SkillContext
@@ -49,6 +50,7 @@ class Runtime:
         self._warming: asyncio.Task[None] | None = None
         self.heartbeat: asyncio.Task[None] | None = None
         self.poller: Poller | None = None
+        self.deferred: DeferredReviews | None = None
 
     async def start(self) -> None:
         settings = self.services.settings
@@ -70,6 +72,8 @@ class Runtime:
             log.info("GitHub: no webhooks (SITREP_PUBLIC_URL and GITHUB_WEBHOOK_SECRET), polling routed repos")
             self.poller = Poller(self.services, notify)
             self.poller.start()
+        self.deferred = DeferredReviews(self.services, notify)  # reviews a GitHub rate limit put off, either mode
+        self.deferred.start()
         scheduler = ReportScheduler(self.services.jobs, self._run_job)
         await scheduler.start()
         self.services.scheduler = scheduler
@@ -135,6 +139,9 @@ class Runtime:
         if self.poller is not None:
             await self.poller.stop()
             self.poller = None
+        if self.deferred is not None:
+            await self.deferred.stop()
+            self.deferred = None
         scheduler, self.services.scheduler = self.services.scheduler, None
         if scheduler is not None:
             await scheduler.shutdown(timeout=SCHEDULER_STOP_S)
