@@ -214,7 +214,7 @@ class FakeLoki:
 
 def _selector(labels: dict[str, str]) -> str:
     """Prometheus labels.String(): sorted, `name="value"` joined by ", "."""
-    return "{" + ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(labels.items())) + "}"
+    return "{" + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(labels.items())) + "}"
 
 
 def grouped_errors(messages: list[str]) -> str:
