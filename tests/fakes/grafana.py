@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from .grafana_query import handle_loki, handle_prometheus, now_ns
+from .grafana_query import PATTERNS_RETAIN_FOR_S, handle_loki, handle_prometheus, now_ns
 
 PROM_UID = "prom-uid"
 LOKI_UID = "loki-uid"
@@ -105,6 +105,7 @@ class FakeGrafana:
         self.prometheus_upstream = prometheus_upstream
         self.streams: list[dict[str, Any]] = []  # [{"stream": {labels}, "values": [[ns str, line], ...]}]
         self.loki_patterns = False  # Loki 3's pattern ingestion (/loki/api/v1/patterns); off by default, as in Loki
+        self.loki_patterns_retain_for_s = PATTERNS_RETAIN_FOR_S  # how far back its samples go (retain-for: 3h)
         self.prom_series: list[dict[str, Any]] = []  # [{"metric": {...}, "samples": [(ts, value), ...]}]
         self.prom_metadata: dict[str, list[dict[str, str]]] = {}  # GET /api/v1/metadata: metric -> [{type, help}]
         self.dashboards: dict[str, dict[str, Any]] = {}  # uid -> {"dashboard", "meta"}
@@ -351,7 +352,13 @@ class FakeGrafana:
         if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
             params.update(await request.post())  # type: ignore[arg-type]
         if ds["type"] == "loki":
-            status, payload = handle_loki(self.streams, rest, params, patterns=self.loki_patterns)
+            status, payload = handle_loki(
+                self.streams,
+                rest,
+                params,
+                patterns=self.loki_patterns,
+                patterns_retain_for_s=self.loki_patterns_retain_for_s,
+            )
         elif ds["type"] == "prometheus":
             if self.prometheus_upstream:
                 return await self._forward(request, rest)
