@@ -10,13 +10,13 @@ MAX_DEFERRALS times is given up with a warning and left failed in the ledger.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from review.periodic import Periodic
 from review.pipeline import Notify, ReviewOutcome, github_skill, review_pull
 from skills.base import SkillError
 from skills.github.limits import Block, clock_time
@@ -98,8 +98,10 @@ async def _defer(
     return out
 
 
-class DeferredReviews:
+class DeferredReviews(Periodic):
     """Runs deferred reviews whose time has come: `run_due` once; `run` every `every` seconds until stopped."""
+
+    name = "github-deferred-reviews"
 
     def __init__(
         self,
@@ -109,13 +111,14 @@ class DeferredReviews:
         every: float = CHECK_EVERY_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(every)
         self.services = services
         self.notify = notify
-        self.every = every
         self.clock = clock
         self.store = GitHubStore(services.storage.db, services.storage.audit)
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
+
+    async def round(self) -> list[ReviewOutcome]:
+        return await self.run_due()
 
     async def run_due(self) -> list[ReviewOutcome]:
         outcomes = []
@@ -136,26 +139,3 @@ class DeferredReviews:
                 await self.store.drop_deferred(row)
             outcomes.append(out)
         return outcomes
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="github-deferred-reviews")
-
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.run_due()
-            except Exception:
-                log.exception("running deferred GitHub reviews failed")
-            try:
-                await asyncio.wait_for(self._stop.wait(), self.every)
-            except TimeoutError:
-                pass
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, 5.0)
-            except TimeoutError:
-                self._task.cancel()
-            self._task = None

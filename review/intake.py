@@ -12,11 +12,11 @@ time; while an installation is limited its repos are not polled at all (GitHub: 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 from review.deferred import review_or_defer
+from review.periodic import Periodic
 from review.pipeline import Notify, ReviewOutcome, github_skill, is_routed
 from skills.base import SkillError
 from skills.github.client import GitHubClient
@@ -108,16 +108,19 @@ async def _unroute(services: Services, store: GitHubStore, installation_id: int,
             )
 
 
-class Poller:
+class Poller(Periodic):
     """Polls routed repos while there is no public URL. `poll_once` is one round; `run` repeats it until stopped."""
 
+    name = "github-poller"
+
     def __init__(self, services: Services, notify: Notify | None = None, interval: float | None = None) -> None:
+        super().__init__(interval or services.settings.github_poll_seconds)
         self.services = services
         self.notify = notify
-        self.interval = interval or services.settings.github_poll_seconds
         self.store = GitHubStore(services.storage.db, services.storage.audit)
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
+
+    async def round(self) -> list[ReviewOutcome]:
+        return await self.poll_once()
 
     async def poll_once(self) -> list[ReviewOutcome]:
         outcomes: list[ReviewOutcome] = []
@@ -173,26 +176,3 @@ class Poller:
             await self.store.record_changes(changes)
             latest = max(changes, key=lambda c: utc(c.committed_at)).committed_at
             await self.store.save_poll_state(repo, last_commit_at=latest)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="github-poller")
-
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.poll_once()
-            except Exception:
-                log.exception("a GitHub poll round failed")
-            try:
-                await asyncio.wait_for(self._stop.wait(), self.interval)
-            except TimeoutError:
-                pass
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, 5.0)
-            except TimeoutError:
-                self._task.cancel()
-            self._task = None
