@@ -18,8 +18,11 @@ from storage.sql import POSTGRESQL, SQLITE
 from tests.fakes.grafana import FakeGrafana
 from tests.pg_server import PgBouncer, PgServer
 
+BACKENDS = [SQLITE, POSTGRESQL]
 PGBOUNCER = "pgbouncer"  # PostgreSQL reached through PgBouncer in transaction mode (a test backend, not a store's)
-BACKENDS = [SQLITE, POSTGRESQL, PGBOUNCER]
+# The store suites also run through the pooler; the layers above them (scheduler, Slack, drain relay) meet it in
+# the two-replica e2e tests (tests/test_replicas_e2e.py), which keeps the suite's time in bounds.
+STORE_BACKENDS = [*BACKENDS, PGBOUNCER]
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository (pyproject's pytest `pythonpath`)
 

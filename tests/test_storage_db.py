@@ -7,10 +7,10 @@ import pytest
 
 from storage.db import Database, migration_files, split_sql
 from storage.sql import POSTGRESQL, SQLITE, sqlite_sql
-from tests.conftest import BACKENDS, PGBOUNCER
+from tests.conftest import PGBOUNCER, STORE_BACKENDS
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=STORE_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """Every test here that opens a database runs on SQLite and on PostgreSQL, directly and through PgBouncer."""
     return str(request.param)
