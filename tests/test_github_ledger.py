@@ -13,12 +13,12 @@ from skills.services import Services
 from storage.db import Database
 from storage.github import MAX_ATTEMPTS, Change, DeferredReview, GitHubStore
 from storage.services import Storage
-from tests.conftest import BACKENDS
+from tests.conftest import STORE_BACKENDS
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=STORE_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """The review ledger on SQLite and on PostgreSQL."""
+    """The review ledger on SQLite and on PostgreSQL, directly and through PgBouncer."""
     return str(request.param)
 
 
