@@ -18,8 +18,10 @@ BENCHES = [
     "agent_concurrency",
     "drain_relay",
     "pr_review",
+    "github_poll_cost",
     "eval_table",
     "replicas",
+    "request_bodies",
 ]
 
 

@@ -16,6 +16,7 @@ from bot.slack.mentions import answer_event
 from bot.slack.report import run_scheduled
 from bot.web import bound_port, start_web
 from reports.scheduler import ReportScheduler
+from review.deferred import DeferredReviews
 from review.intake import Poller
 from settings import StartupError
 from skills.base import SkillContext
@@ -55,6 +56,7 @@ class Background:
         self._warming: asyncio.Task[None] | None = None
         self.heartbeat: asyncio.Task[None] | None = None
         self.poller: Poller | None = None
+        self.deferred: DeferredReviews | None = None
 
     async def start(self) -> None:
         settings = self.services.settings
@@ -76,6 +78,8 @@ class Background:
             log.info("GitHub: no webhooks (SITREP_PUBLIC_URL and GITHUB_WEBHOOK_SECRET), polling routed repos")
             self.poller = Poller(self.services, notify)
             self.poller.start()
+        self.deferred = DeferredReviews(self.services, notify)  # reviews a GitHub rate limit put off, either mode
+        self.deferred.start()
         scheduler = ReportScheduler(self.services.jobs, self._run_job)
         await scheduler.start()
         self.runtime.scheduler = scheduler
@@ -139,6 +143,9 @@ class Background:
         if self.poller is not None:
             await self.poller.stop()
             self.poller = None
+        if self.deferred is not None:
+            await self.deferred.stop()
+            self.deferred = None
         scheduler, self.runtime.scheduler = self.runtime.scheduler, None
         if scheduler is not None:
             await scheduler.shutdown(timeout=SCHEDULER_STOP_S)

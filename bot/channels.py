@@ -72,8 +72,10 @@ async def check_access(client: AsyncWebClient, channel: str) -> ChannelAccess:
             reason = "the channel is private and sitrep is not in it (or the id is wrong)"
         elif error == "missing_scope":
             reason = f"the app lacks the {INFO_SCOPES} scopes: reinstall it from manifest.json"
-        else:
-            reason = f"Slack answered conversations.info with {error}"
+        else:  # Slack could not say (internal_error, ratelimited...): joining answers for itself, and is harmless
+            return ChannelAccess(
+                channel, member=False, joinable=True, reason=f"Slack answered conversations.info with {error}"
+            )
         return ChannelAccess(channel, member=False, reason=reason)
     info = response.get("channel") or {}
     if info.get("is_archived"):
@@ -96,6 +98,7 @@ async def ensure_member(client: AsyncWebClient, channel: str) -> ChannelAccess:
         await client.conversations_join(channel=channel)
     except SlackApiError as exc:
         error = exc.response.get("error") or "unknown_error"
-        raise CannotPost(replace(access, joinable=False, reason=f"joining it failed ({error})")) from None
+        why = f"{access.reason}; joining it failed ({error})" if access.reason else f"joining it failed ({error})"
+        raise CannotPost(replace(access, joinable=False, reason=why)) from None
     log.info("joined %s to post in it", channel)
     return replace(access, member=True, joinable=False)

@@ -1,4 +1,6 @@
-"""POST /drains/vercel: Vercel's log drain. Signature checked on the raw body before anything is parsed.
+"""POST /drains/vercel: Vercel's log drain. The whole body is read (bot/bodies.py: at most MAX_DRAIN_BODY, as sent
+and once inflated) and its signature checked before anything is parsed. With `compression: gzip` (Content-Encoding:
+gzip) the signature may cover the bytes as sent or the inflated body: both are accepted.
 
 Vercel's endpoint verification is a POST that Vercel does not sign, with no entries (`{}`, `[]` or nothing): it gets
 200 and `x-vercel-verify: <VERCEL_DRAIN_VERIFY>` (every answer carries that header; GET and HEAD answer it too),
@@ -14,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.bodies import Body, BodyRefused, read_body
 from skills.vercel_drain import Relay
 from skills.vercel_drain.translate import parse_body, signature_ok, to_lines
 
@@ -30,17 +33,12 @@ def _answer(status: int, headers: dict[str, str], **body: Any) -> web.Response:
     return web.json_response(body, status=status, headers=headers)
 
 
-async def _read(request: web.Request, limit: int) -> bytes | None:
-    """The raw body, or None when it is larger than `limit`."""
-    if (request.content_length or 0) > limit:
-        return None
-    chunks, total = [], 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        total += len(chunk)
-        if total > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _signed(secret: str, body: Body, signature: str | None) -> bool:
+    """Vercel documents the signature as the HMAC-SHA1 of the body, not whether a gzip delivery is signed before
+    or after compression: either is accepted (both are what the secret's holder produced)."""
+    if signature_ok(secret, body.wire, signature):
+        return True
+    return body.compressed and signature_ok(secret, body.data, signature)
 
 
 async def verify(relay: Relay | None) -> web.Response:
@@ -57,16 +55,18 @@ async def receive(request: web.Request, relay: Relay | None) -> web.Response:
         return _answer(503, {"Retry-After": "5"}, error="the drain relay is not running")
     config = await relay.config()
     headers = {"x-vercel-verify": config.verify.value} if config.verify.value else {}
-    raw = await _read(request, MAX_DRAIN_BODY)
-    if raw is None:
-        return _answer(413, headers, error=f"the body is larger than {MAX_DRAIN_BODY} bytes")
+    try:
+        body = await read_body(request, MAX_DRAIN_BODY)  # compressed or not: at most MAX_DRAIN_BODY either way
+    except BodyRefused as exc:
+        return _answer(exc.status, headers, error=exc.message)
+    raw = body.data
     if raw.strip() in VERIFICATION_BODIES:  # compared as bytes: nothing is parsed before the signature check
         return _answer(200, headers, ok=True, accepted=0)
     signature = request.headers.get("x-vercel-signature")
     if not config.secret.value:
         await relay.note_request(signed=False)
         return _answer(403, headers, error="VERCEL_DRAIN_SECRET is not set: the drain's signature cannot be checked")
-    if not signature_ok(config.secret.value, raw, signature):
+    if not _signed(config.secret.value, body, signature):
         await relay.note_request(signed=False)
         return _answer(403, headers, error="missing or wrong x-vercel-signature")
     entries, malformed = parse_body(raw)

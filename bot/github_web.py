@@ -1,8 +1,8 @@
 """GitHub's HTTP surfaces: POST /github/webhook and GET /github/setup (only when SITREP_PUBLIC_URL is set).
 
-Webhook: the signature is checked on the raw body before anything is parsed (missing or wrong -> 401, nothing
-done); a repeated X-GitHub-Delivery is answered 202 and ignored; events sitrep acts on are answered 202 at
-once and handled in a background task; others 204; a malformed body 400.
+Webhook: the whole body is read (bot/bodies.py; over 25 MB -> 413) and its signature checked before anything is
+parsed (missing or wrong -> 401, nothing done); a repeated X-GitHub-Delivery is answered 202 and ignored; events
+sitrep acts on are answered 202 at once and handled in a background task; others 204; a malformed body 400.
 
 Setup: GitHub redirects here after an install with installation_id, setup_action and the `state` the install
 link carried. The state is signed, expires, and is used once; it binds the install to the Slack admin who
@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.bodies import BodyRefused, read_body
 from review.intake import handle_event
 from review.pipeline import Notify, github_skill
 from settings import Settings
@@ -32,7 +33,7 @@ from skills.services import Services
 log = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=30)
-MAX_PAYLOAD = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
+MAX_PAYLOAD = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB (it sends none larger)
 TASKS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("github_tasks")
 NOTIFY: web.AppKey[Any] = web.AppKey("github_notify")
 SERVICES_KEY = web.AppKey("github_services", Services)
@@ -64,9 +65,10 @@ async def webhook(request: web.Request) -> web.Response:
     secret = Settings.reveal(services.settings.github_webhook_secret)
     if not secret:
         return web.json_response({"error": "GITHUB_WEBHOOK_SECRET is not set on this sitrep"}, status=503)
-    body = await request.content.read(MAX_PAYLOAD + 1)
-    if len(body) > MAX_PAYLOAD:
-        return web.json_response({"error": "payload over 25 MB"}, status=413)
+    try:
+        body = (await read_body(request, MAX_PAYLOAD)).data  # GitHub signs the payload it sends uncompressed
+    except BodyRefused as exc:
+        return web.json_response({"error": exc.message}, status=exc.status)
     if not verify_signature(secret, body, request.headers.get("X-Hub-Signature-256")):
         log.warning("GitHub webhook with a missing or wrong signature refused")
         return web.json_response({"error": "missing or wrong X-Hub-Signature-256"}, status=401)

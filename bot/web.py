@@ -12,6 +12,7 @@ from aiohttp import web
 
 import metrics
 from bot import drain
+from bot.bodies import BodyRefused, read_body
 from bot.github_web import add_github_routes
 from bot.runtime import Runtime
 from settings import Settings
@@ -95,9 +96,10 @@ async def get_config(request: web.Request) -> web.Response:
 
 async def patch_config(request: web.Request) -> web.Response:
     team = await _team(request)
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        return _error(413, f"the patch is larger than {MAX_BODY} bytes")
+    try:
+        raw = (await read_body(request, MAX_BODY)).data
+    except BodyRefused as exc:
+        return _error(exc.status, exc.message)
     try:
         body = json.loads(raw or b"null")
     except ValueError as exc:
@@ -127,7 +129,10 @@ def build_web_app(runtime: Runtime, github_notify: Any = None) -> web.Applicatio
 
 async def start_web(runtime: Runtime, github_notify: Any = None) -> web.AppRunner:
     """Serve on SITREP_HTTP_HOST:SITREP_HTTP_PORT (port 0: any free port). The caller cleans up the runner."""
-    runner = web.AppRunner(build_web_app(runtime, github_notify), access_log=None, shutdown_timeout=2.0)
+    # auto_decompress off: routes see the body as sent, so a signature over compressed bytes can be checked;
+    # bot/bodies.py decodes it, bounded.
+    app = build_web_app(runtime, github_notify)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, auto_decompress=False)
     await runner.setup()
     settings = runtime.services.settings
     site = web.TCPSite(runner, settings.http_host, settings.http_port)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from metrics import REPORT_SECTIONS_FAILED
-from reports.model import FAILED, Report, Section, failed
+from reports.model import FAILED, Report, Section, failed, pending
 from reports.sections.amplitude import KEY as AMPLITUDE_KEY
 from reports.sections.amplitude import TITLE as AMPLITUDE_TITLE
 from reports.sections.amplitude import amplitude_section
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TITLE = "Status report"
 
-__all__ = ["DEFAULT_TITLE", "Report", "ReportOptions", "build_report"]
+__all__ = ["DEFAULT_TITLE", "FirstPost", "Report", "ReportOptions", "build_report"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,14 @@ class ReportOptions:
         )
 
 
+@dataclass(frozen=True)
+class FirstPost:
+    """Post the report as it stands after `after_s` seconds when sections are still running (on-demand reports)."""
+
+    after_s: float
+    post: Callable[[Report], Awaitable[None]]
+
+
 async def within_timeout(key: str, title: str, work: Awaitable[Section], timeout: float) -> Section:
     """A section within `timeout` seconds; a timeout or a bug becomes a failed section, never an exception."""
     try:
@@ -74,6 +82,29 @@ async def within_timeout(key: str, title: str, work: Awaitable[Section], timeout
     except Exception as exc:
         log.exception("the %s section failed", title)
         return failed(key, title, f"the section failed ({type(exc).__name__})", "check sitrep's log")
+
+
+async def assemble(
+    services: Services,
+    team: Team,
+    sections: list[Section],
+    window: Window,
+    tz: str,
+    title: str,
+    job: str | None,
+    scheduled_for: datetime | None,
+    end: datetime,
+) -> Report:
+    """The report around its sections (the window's changes beside the Grafana numbers), before its summary."""
+    await add_changes(services, team, sections, window, tz)
+    return Report(
+        title=title,
+        generated_at=end.astimezone(ZoneInfo(tz)),
+        timezone=tz,
+        sections=sections,
+        job=job,
+        scheduled_for=scheduled_for.astimezone(ZoneInfo(tz)) if scheduled_for else None,
+    )
 
 
 async def add_changes(services: Services, team: Team, sections: list[Section], window: Window, tz: str) -> None:
@@ -100,8 +131,14 @@ async def build_report(
     now: datetime | None = None,
     amplitude_today: date | None = None,
     options: ReportOptions | None = None,
+    first: FirstPost | None = None,
 ) -> Report:
-    """The team's report for the window ending `now` (default: now)."""
+    """The team's report for the window ending `now` (default: now).
+
+    With `first`, a report whose sections are not all done after `first.after_s` seconds is handed to
+    `first.post` as it stands (the slow sections "still gathering", the summary from the numbers), so a person who
+    asked sees it at once; the finished report is returned as usual, for the caller to put in its place.
+    """
     options = options or ReportOptions()
     started = time.monotonic()
     end = (now or datetime.now(UTC)).astimezone(UTC)
@@ -109,39 +146,34 @@ async def build_report(
     grafana = await services.skill(team, "grafana")
     amplitude = await services.skill(team, "amplitude")
     window = Window(end, options.grafana_hours, options.buckets)
-    work: list[Awaitable[Section]] = []
+    work: dict[tuple[str, str], Awaitable[Section]] = {}
     if GRAFANA_KEY in options.sections:
-        work.append(
-            within_timeout(
-                GRAFANA_KEY,
-                GRAFANA_TITLE,
-                grafana_section(grafana if isinstance(grafana, GrafanaSkill) else None, window),
-                options.section_timeout,
-            )
+        work[GRAFANA_KEY, GRAFANA_TITLE] = grafana_section(
+            grafana if isinstance(grafana, GrafanaSkill) else None, window
         )
     if AMPLITUDE_KEY in options.sections:
-        work.append(
-            within_timeout(
-                AMPLITUDE_KEY,
-                AMPLITUDE_TITLE,
-                amplitude_section(
-                    amplitude if isinstance(amplitude, AmplitudeSkill) else None,
-                    options.amplitude_days,
-                    amplitude_today,
-                ),
-                options.section_timeout,
-            )
+        work[AMPLITUDE_KEY, AMPLITUDE_TITLE] = amplitude_section(
+            amplitude if isinstance(amplitude, AmplitudeSkill) else None, options.amplitude_days, amplitude_today
         )
-    sections = list(await asyncio.gather(*work))
-    await add_changes(services, team, sections, window, tz)
-    report = Report(
-        title=title,
-        generated_at=end.astimezone(ZoneInfo(tz)),
-        timezone=tz,
-        sections=sections,
-        job=job,
-        scheduled_for=scheduled_for.astimezone(ZoneInfo(tz)) if scheduled_for else None,
-    )
+    tasks = {
+        name: asyncio.ensure_future(within_timeout(*name, section, options.section_timeout))
+        for name, section in work.items()
+    }
+    try:
+        if first is not None and tasks:
+            _, running = await asyncio.wait(tasks.values(), timeout=first.after_s)
+            if running:
+                now_sections = [
+                    pending(*name, first.after_s) if task in running else task.result() for name, task in tasks.items()
+                ]
+                draft = await assemble(services, team, now_sections, window, tz, title, job, scheduled_for, end)
+                draft.summary, draft.summary_source = await summarize(services, team, draft, use_model=False)
+                await first.post(draft)
+        sections = list(await asyncio.gather(*tasks.values()))
+    finally:
+        for task in tasks.values():
+            task.cancel()  # only when posting the first look failed: the rest of the report is not wanted
+    report = await assemble(services, team, sections, window, tz, title, job, scheduled_for, end)
     report.summary, report.summary_source = await summarize(
         services, team, report, use_model=options.use_model, secrets=await services.secrets()
     )

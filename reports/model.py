@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-Status = Literal["ok", "no_data", "failed"]
+Status = Literal["ok", "no_data", "failed", "pending"]
 OK: Status = "ok"
 NO_DATA: Status = "no_data"
 FAILED: Status = "failed"
+PENDING: Status = "pending"  # still being gathered: a report posted early and updated in place when it is done
 
 
 def change_pct(value: float | None, previous: float | None) -> float | None:
@@ -108,6 +109,17 @@ def no_data(key: str, title: str, reason: str, next_step: str, *, window: str = 
 
 def failed(key: str, title: str, reason: str, next_step: str, *, window: str = "") -> Section:
     return Section(key, title, FAILED, window=window, reason=reason, next_step=next_step)
+
+
+def pending(key: str, title: str, waited_s: float) -> Section:
+    """A section still running when an on-demand report is first posted; the message is updated when it ends."""
+    return Section(
+        key,
+        title,
+        PENDING,
+        reason=f"{title} has not answered in the first {waited_s:g} s",
+        next_step="nothing: this message is updated when it answers",
+    )
 
 
 @dataclass

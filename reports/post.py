@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from metrics import REPORTS_POSTED
-from reports.builder import DEFAULT_TITLE, ReportOptions, build_report
+from reports.builder import DEFAULT_TITLE, FirstPost, ReportOptions, build_report
 from reports.model import Report
 from reports.render import fallback_text, report_blocks
 
@@ -89,16 +89,24 @@ async def build_and_post(
     job: Job | None = None,
     scheduled_for: datetime | None = None,
     before_post: BeforePost | None = None,
+    first_post_after: float | None = None,
 ) -> tuple[str, Report]:
     """Build the team's report and post it to `channel`: (message ts, report).
 
     `before_post` runs first (the Slack surfaces pass the channel-membership check), so a report that could not
-    be posted is not built.
+    be posted is not built. With `first_post_after` (a person is waiting), a report still gathering after that
+    many seconds is posted as it stands and then updated in place (chat.update) when every section is done.
     """
     client = client or slack_client(services)
     if before_post is not None:
         await before_post(client, channel)
     options = ReportOptions.for_job(job.window_hours, job.sections) if job is not None else None
+    secrets = await services.secrets()
+    posted: list[str] = []
+
+    async def post_first(draft: Report) -> None:
+        posted.append(await post_report(client, channel, draft, secrets))
+
     report = await build_report(
         services,
         team,
@@ -106,9 +114,27 @@ async def build_and_post(
         job=job.name if job else None,
         scheduled_for=scheduled_for,
         options=options,
+        first=FirstPost(first_post_after, post_first) if first_post_after is not None else None,
     )
-    ts = await post_report(client, channel, report, await services.secrets())
+    if posted:
+        await update_report(client, channel, posted[0], report, secrets)
+        return posted[0], report
+    ts = await post_report(client, channel, report, secrets)
     return ts, report
+
+
+async def update_report(client: AsyncWebClient, channel: str, ts: str, report: Report, secrets: list[str]) -> None:
+    """chat.update the report posted early with the finished one; ReportError when Slack refuses."""
+    try:
+        await client.chat_update(
+            channel=channel, ts=ts, text=fallback_text(report, secrets), blocks=report_blocks(report, secrets)
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "unknown_error")
+        raise ReportError(
+            f"the report was posted early, but Slack refused chat.update of it ({error}): run the report again"
+        ) from None
+    log.info("updated %s in %s (ts %s) with the finished report", report.title, channel, ts)
 
 
 async def run_scheduled_report(

@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from reports.model import NO_DATA, OK, Figure, Report, Section
+from reports.model import NO_DATA, OK, PENDING, Figure, Report, Section
 from skills.base import redact
 from text.mrkdwn import (
     HEADER_TEXT_MAX,
@@ -33,8 +33,13 @@ MESSAGE_BLOCKS_MAX = 50
 FALLBACK_MAX = 3000
 CUT = "_(cut to fit one Slack message)_"
 ARROWS = {"up": "▲", "down": "▼", "flat": "="}
-STATUS_MARK = {OK: ":large_green_circle:", NO_DATA: ":large_yellow_circle:", "failed": ":red_circle:"}
-STATUS_WORD = {NO_DATA: "no data", "failed": "failed"}
+STATUS_MARK = {
+    OK: ":large_green_circle:",
+    NO_DATA: ":large_yellow_circle:",
+    "failed": ":red_circle:",
+    PENDING: ":hourglass_flowing_sand:",
+}
+STATUS_WORD = {NO_DATA: "no data", "failed": "failed", PENDING: "still gathering"}
 TERMINAL_EMOJI = {":large_green_circle:": "🟢", ":large_yellow_circle:": "🟡", ":red_circle:": "🔴"}
 
 

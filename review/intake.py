@@ -1,20 +1,26 @@
 """What sitrep does with a verified GitHub event, and polling when GitHub cannot reach this host.
 
 Webhooks (SITREP_PUBLIC_URL set): bot/github_web.py verifies and de-duplicates the delivery, answers 202 and
-hands the parsed event to `handle_event` in a background task. Polling (no public URL): `Poller` lists each
-routed repo's open pull requests every SITREP_GITHUB_POLL_SECONDS with If-None-Match (a 304 costs no rate
+hands the parsed event to `handle_event` in a background task. Polling (no public URL): `Poller` asks each
+routed repo every SITREP_GITHUB_POLL_SECONDS for its open pull requests, the repository (its default branch) and
+that branch's commits, each conditionally (If-None-Match: an unchanged answer is a 304, which costs no rate
 limit), reviews heads the ledger has not seen, and records the default branch's new commits as changes.
+
+Either way a review GitHub's rate limit refuses is deferred (review/deferred.py) and runs after the limit's
+time; while an installation is limited its repos are not polled at all (GitHub: send nothing before then).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from review.pipeline import Notify, ReviewOutcome, github_skill, is_routed, review_pull
+from review.deferred import review_or_defer
+from review.periodic import Periodic
+from review.pipeline import Notify, ReviewOutcome, github_skill, is_routed
 from skills.base import SkillError
 from skills.github.client import GitHubClient
+from skills.github.limits import clock_time
 from skills.github.webhook import InstallationEvent, Intake, PushEvent, ReviewRequest
 from storage.github import Change, GitHubStore, utc
 
@@ -52,7 +58,7 @@ async def _handle(services: Services, intake: Intake, notify: Notify | None) -> 
         outcomes = []
         for team in await teams_routing(services, intake.repo):
             outcomes.append(
-                await review_pull(
+                await review_or_defer(
                     services,
                     team,
                     intake.repo,
@@ -102,16 +108,19 @@ async def _unroute(services: Services, store: GitHubStore, installation_id: int,
             )
 
 
-class Poller:
+class Poller(Periodic):
     """Polls routed repos while there is no public URL. `poll_once` is one round; `run` repeats it until stopped."""
 
+    name = "github-poller"
+
     def __init__(self, services: Services, notify: Notify | None = None, interval: float | None = None) -> None:
+        super().__init__(interval or services.settings.github_poll_seconds)
         self.services = services
         self.notify = notify
-        self.interval = interval or services.settings.github_poll_seconds
         self.store = services.storage.github
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
+
+    async def round(self) -> list[ReviewOutcome]:
+        return await self.poll_once()
 
     async def poll_once(self) -> list[ReviewOutcome]:
         outcomes: list[ReviewOutcome] = []
@@ -119,26 +128,25 @@ class Poller:
             skill = await github_skill(self.services, team)
             if skill is None or not skill.configured or skill.link is None:
                 continue
+            installation = skill.link.installation_id
             for repo in team.config.routing.github_repos:
                 try:
-                    outcomes += await self._poll_repo(team, skill.link.installation_id, repo)
+                    if (block := skill.client.rate_limit(installation)) is not None:
+                        log.info("not polling %s: rate-limited until %s", repo, clock_time(block.until))
+                        continue
+                    outcomes += await self._poll_repo(team, skill.client, installation, repo)
                 except SkillError as exc:
                     log.warning("polling %s failed: %s", repo, exc.one_line())
         return outcomes
 
-    async def _poll_repo(self, team: Team, installation: int, repo: str) -> list[ReviewOutcome]:
-        skill = await github_skill(self.services, team)
-        assert skill is not None
-        etag, last_commit_at = await self.store.poll_state(repo)
-        pulls, new_etag = await skill.client.open_pulls(installation, repo, etag)
-        await self.store.save_poll_state(repo, etag=new_etag)
+    async def _poll_repo(self, team: Team, client: GitHubClient, installation: int, repo: str) -> list[ReviewOutcome]:
         outcomes = []
-        for pull in pulls or []:
+        for pull in await client.open_pulls(installation, repo) or []:  # None: unchanged since the last round
             if pull.get("draft"):
                 continue
             sha = str((pull.get("head") or {}).get("sha") or "")
             outcomes.append(
-                await review_pull(
+                await review_or_defer(
                     self.services,
                     team,
                     repo,
@@ -149,16 +157,16 @@ class Poller:
                     notify=self.notify,
                 )
             )
-        await self._changes(skill.client, installation, repo, last_commit_at)
+        if client.rate_limit(installation) is None:  # else the commits wait for the next round after the limit
+            await self._changes(client, installation, repo)
         return [o for o in outcomes if o.status != "skipped"]
 
-    async def _changes(self, client: object, installation: int, repo: str, since: str | None) -> None:
-        assert isinstance(client, GitHubClient)
-        info = await client.repo(installation, repo)
-        branch = str(info.get("default_branch") or "main")
+    async def _changes(self, client: GitHubClient, installation: int, repo: str) -> None:
+        _, since = await self.store.poll_state(repo)
+        branch = str((await client.repo(installation, repo)).get("default_branch") or "main")
         rows = await client.commits(installation, repo, branch, since)
         changes = []
-        for c in rows:
+        for c in rows or []:  # None: unchanged since the last round
             commit = c.get("commit") or {}
             when = str((commit.get("committer") or commit.get("author") or {}).get("date") or "")
             author = str((c.get("author") or {}).get("login") or (commit.get("author") or {}).get("name") or "")
@@ -168,26 +176,3 @@ class Poller:
             await self.store.record_changes(changes)
             latest = max(changes, key=lambda c: utc(c.committed_at)).committed_at
             await self.store.save_poll_state(repo, last_commit_at=latest)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="github-poller")
-
-    async def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.poll_once()
-            except Exception:
-                log.exception("a GitHub poll round failed")
-            try:
-                await asyncio.wait_for(self._stop.wait(), self.interval)
-            except TimeoutError:
-                pass
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, 5.0)
-            except TimeoutError:
-                self._task.cancel()
-            self._task = None

@@ -1,4 +1,5 @@
-"""GitHub state: the installation link, the review ledger, webhook deliveries, poll state, changes, setup states.
+"""GitHub state: the installation link, the review ledger, reviews a rate limit deferred, webhook deliveries, poll
+state, changes, setup states.
 
 The ledger's claim is an INSERT against UNIQUE (repo, number, head_sha, forced_by): whoever inserts reviews,
 everyone else backs off, across connections and processes (the pattern of storage/jobs.py).
@@ -40,6 +41,22 @@ class ReviewRow:
     finished_at: str | None
     error: str | None
     source: str
+
+
+@dataclass(frozen=True)
+class DeferredReview:
+    """A review GitHub's rate limit put off: it runs again once `not_before` (ISO, UTC) has passed."""
+
+    team_id: str
+    repo: str
+    number: int
+    head_sha: str
+    forced_by: str
+    installation_id: int | None
+    source: str
+    not_before: str
+    reason: str = ""
+    deferrals: int = 1
 
 
 @dataclass(frozen=True)
@@ -186,6 +203,60 @@ class GitHubStore:
             (team_id, since),
         )
         return (_review(last) if last else None), int(count["n"] if count else 0)
+
+    # -- reviews deferred by a rate limit --------------------------------------------------------------------
+
+    async def defer_review(self, d: DeferredReview) -> int:
+        """Put a review off until `d.not_before`; how many times it has been put off. The ledger attempt its
+        refused try took is given back: a rate limit is not a failure of the review."""
+        key = (d.repo.lower(), d.number, d.head_sha, d.forced_by)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO github_deferred_reviews (team_id, repo, number, head_sha, forced_by, installation_id,"
+                " source, not_before, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (team_id, repo, number, head_sha, forced_by) DO UPDATE SET"
+                " not_before = excluded.not_before, reason = excluded.reason,"
+                " deferrals = github_deferred_reviews.deferrals + 1",
+                (d.team_id, *key, d.installation_id, d.source, d.not_before, d.reason),
+            )
+            await conn.execute(
+                "UPDATE github_reviews SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
+                " WHERE repo = ? AND number = ? AND head_sha = ? AND forced_by = ? AND status = 'failed'",
+                key,
+            )
+            async with conn.execute(
+                "SELECT deferrals FROM github_deferred_reviews"
+                " WHERE team_id = ? AND repo = ? AND number = ? AND head_sha = ? AND forced_by = ?",
+                (d.team_id, *key),
+            ) as c:
+                row = await c.fetchone()
+        return int(row["deferrals"]) if row else 1
+
+    async def deferred_reviews(
+        self, *, team_id: str | None = None, due_by: datetime | None = None
+    ) -> list[DeferredReview]:
+        """Deferred reviews (of a team; or those due by `due_by`), the earliest first."""
+        where, params = [], []
+        if team_id is not None:
+            where.append("team_id = ?")
+            params.append(team_id)
+        if due_by is not None:
+            where.append("not_before <= ?")
+            params.append(iso(due_by))
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = await self.db.fetchall(
+            f"SELECT * FROM github_deferred_reviews {clause} ORDER BY not_before, number LIMIT 200", tuple(params)
+        )
+        return [DeferredReview(**{f: r[f] for f in DeferredReview.__dataclass_fields__}) for r in rows]
+
+    async def drop_deferred(self, d: DeferredReview) -> None:
+        """The deferred review ran (or was given up): it leaves the table."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM github_deferred_reviews"
+                " WHERE team_id = ? AND repo = ? AND number = ? AND head_sha = ? AND forced_by = ? AND not_before = ?",
+                (d.team_id, d.repo.lower(), d.number, d.head_sha, d.forced_by, d.not_before),
+            )
 
     # -- deliveries, polling, changes ----------------------------------------------------------------------
 

@@ -5,6 +5,10 @@ lock, so writers run one at a time across every replica while readers never wait
 safe here as on SQLite. Reads made inside a transaction use its connection, as SQLite's single connection does.
 A lost connection is retried with backoff wherever nothing has been sent yet: reads, and the start of a
 transaction; a failure in the middle of a transaction is the caller's (it rolls back).
+
+Nothing outlives a transaction (storage/pg_pooler.py), so a URL through a transaction pooler works too: there,
+statements are unnamed (no statement cache) and a connection given back is not reset, since its server connection
+is already someone else's.
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ from typing import Any, TypeVar
 import asyncpg
 
 from storage import pg_dialect as dialect
+from storage.pg_pooler import BadPoolerFlag, pooler_choice
 from storage.sql import POSTGRESQL, DatabaseUnavailable, migration_files, safe_url, split_sql
 
 log = logging.getLogger(__name__)
 
 WRITE_LOCK = 0x7369747265700001  # pg_advisory_xact_lock key: "one writer at a time", BEGIN IMMEDIATE's meaning
-MIGRATE_LOCK = 0x7369747265700002  # held while one replica migrates; the others wait, then find nothing to do
+MIGRATE_LOCK = 0x7369747265700002  # pg_advisory_xact_lock key: one replica migrates, the others wait, then see it done
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # about 6 s in all: inside Slack's retry schedule
 POOL_SIZE = 10
 _BEGIN = f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
@@ -157,32 +162,46 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pooled: no reset on release (asyncpg's would unlock every advisory lock and RESET ALL on a server connection
+    that now serves another client). An open transaction is still rolled back first."""
+
+
 class PgDriver:
     backend = POSTGRESQL
     path = None
 
-    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, url: str, *, pooled: bool = False) -> None:
         self.pool = pool
         self.url = url
+        self.pooled = pooled
         self.label = f"PostgreSQL {safe_url(url)}"
         self._current: contextvars.ContextVar[PgConnection | None] = contextvars.ContextVar("pg_tx", default=None)
 
     @classmethod
     async def open(cls, url: str, *, connect_timeout: float = 30.0) -> PgDriver:
         """Connect, retrying with backoff for up to `connect_timeout` seconds (the server may still be starting)."""
+        try:
+            choice = pooler_choice(url)
+        except BadPoolerFlag as exc:
+            raise DatabaseUnavailable(str(exc)) from None
+        if choice.pooled:
+            log.info("PostgreSQL through a transaction pooler (%s): no prepared statements kept", choice.reason)
+        pooled: dict[str, Any] = {"statement_cache_size": 0, "reset": _keep_session} if choice.pooled else {}
         loop = asyncio.get_running_loop()
         deadline = loop.time() + connect_timeout
         delay = 0.1
         while True:
             try:
                 pool = await asyncpg.create_pool(
-                    url,
+                    choice.dsn,
                     min_size=1,
                     max_size=POOL_SIZE,
                     init=_init_connection,
                     server_settings={"timezone": "UTC", "application_name": "sitrep"},
+                    **pooled,
                 )
-                return cls(pool, url)
+                return cls(pool, url, pooled=choice.pooled)
             except Exception as exc:
                 if not _transient(exc) or loop.time() + delay > deadline:
                     raise DatabaseUnavailable(f"cannot connect to {safe_url(url)}: {exc}") from None
@@ -301,29 +320,34 @@ class PgDriver:
             )
 
     async def migrate(self) -> list[str]:
-        """The same migrations as SQLite, in PostgreSQL's types; one replica at a time, each file in a transaction."""
+        """The same migrations as SQLite, in PostgreSQL's types; each file in a transaction holding the migration
+        lock, so one replica at a time applies it and the lock ends with the transaction (a session lock would stay
+        on a pooler's server connection)."""
         applied: list[str] = []
         async with self.pool.acquire() as conn:
-            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATE_LOCK)
-            try:
+            while (name := await self._migrate_next(conn, first=not applied)) is not None:
+                applied.append(name)
+                log.debug("applied migration %s", name)
+        return applied
+
+    async def _migrate_next(self, conn: asyncpg.Connection, *, first: bool) -> str | None:
+        """Under the lock: (the first time) the SQL functions and the schema_migrations table, then the first
+        migration not yet recorded (its name), or None when every one is."""
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATE_LOCK)
+            if first:
                 await conn.execute(dialect.COMPAT_FUNCTIONS)
                 await conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL,"
                     " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
                 )
-                done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
-                for version, file in migration_files():
-                    if version in done:
-                        continue
-                    async with conn.transaction():
-                        for stmt in split_sql(file.read_text()):
-                            ddl = dialect.kind(stmt) in ("CREATE", "ALTER", "DROP")
-                            await conn.execute(dialect.ddl(stmt) if ddl else dialect.statement(stmt))
-                        await conn.execute(
-                            "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, file.name
-                        )
-                    applied.append(file.name)
-                    log.debug("applied migration %s", file.name)
-            finally:
-                await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATE_LOCK)
-        return applied
+            done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+            pending = [(version, file) for version, file in migration_files() if version not in done]
+            if not pending:
+                return None
+            version, file = pending[0]
+            for stmt in split_sql(file.read_text()):
+                ddl = dialect.kind(stmt) in ("CREATE", "ALTER", "DROP")
+                await conn.execute(dialect.ddl(stmt) if ddl else dialect.statement(stmt))
+            await conn.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, file.name)
+            return file.name

@@ -63,16 +63,24 @@ class SqliteDriver:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on error. Takes the write lock at once."""
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on error. Takes the write lock at once.
+
+        aiosqlite runs every statement queued, in order, even when the coroutine that queued it was cancelled: a
+        writer cancelled while its BEGIN waits still gets the BEGIN run, and a COMMIT can fail (a deferred
+        constraint) and leave the transaction open. So unless the COMMIT went through, a ROLLBACK is queued before
+        the lock is let go; it runs after whatever this writer queued and before any later writer's BEGIN, so the
+        next writer always starts on a connection outside a transaction.
+        """
         async with self._write_lock:
-            await self._begin()
+            committed = False
             try:
+                await self._begin()
                 yield SqliteConnection(self.conn)
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            else:
                 await self.conn.execute("COMMIT")
+                committed = True
+            finally:
+                if not committed:
+                    await self._rollback()
 
     async def _begin(self) -> None:
         """BEGIN IMMEDIATE, retried with backoff while another process holds the lock past the busy timeout, or
@@ -86,6 +94,16 @@ class SqliteDriver:
                     raise
                 log.debug("BEGIN IMMEDIATE: %s; again in %.2f s", exc, delay)
                 await asyncio.sleep(delay)
+
+    async def _rollback(self) -> None:
+        """ROLLBACK if a transaction is open once the statements queued before it have run. Never raises: the
+        error that ended the transaction is the one to see; SQLite has already rolled back when it answers that no
+        transaction is active (after a failed BEGIN, or an error that ends the transaction itself)."""
+        try:  # cancelled again while waiting: the ROLLBACK is queued all the same, and runs in order
+            await self.conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            if "no transaction is active" not in str(exc):
+                log.warning("ROLLBACK failed: %s", exc)
 
     async def fetchone(self, sql: str, params: Any = ()) -> Any:
         async with self.conn.execute(sqlite_sql(sql), params) as cur:

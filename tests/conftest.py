@@ -16,9 +16,13 @@ from skills.services import Services
 from storage.services import Storage, open_storage
 from storage.sql import POSTGRESQL, SQLITE
 from tests.fakes.grafana import FakeGrafana
-from tests.pg_server import PgServer
+from tests.pg_server import PgBouncer, PgServer
 
 BACKENDS = [SQLITE, POSTGRESQL]
+PGBOUNCER = "pgbouncer"  # PostgreSQL reached through PgBouncer in transaction mode (a test backend, not a store's)
+# The store suites also run through the pooler; the layers above them (scheduler, Slack, drain relay) meet it in
+# the two-replica e2e tests (tests/test_replicas_e2e.py), which keeps the suite's time in bounds.
+STORE_BACKENDS = [*BACKENDS, PGBOUNCER]
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository (pyproject's pytest `pythonpath`)
 
@@ -45,6 +49,14 @@ def pg_server() -> Iterator[PgServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def pg_bouncer(pg_server: PgServer) -> Iterator[PgBouncer]:
+    """A real PgBouncer in transaction mode in front of the session's PostgreSQL (tests/pg_server.py)."""
+    bouncer = PgBouncer(pg_server)
+    yield bouncer
+    bouncer.stop()
+
+
 @pytest.fixture
 def backend() -> str:
     """The database backend of `db_target` and `env`: SQLite, unless a module asks for both (`BACKENDS`)."""
@@ -53,9 +65,15 @@ def backend() -> str:
 
 @pytest.fixture
 async def db_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[str]:
-    """What SITREP_DB is set to: a SQLite file in tmp_path, or a fresh database on the session's PostgreSQL."""
+    """What SITREP_DB is set to: a SQLite file in tmp_path, or a fresh database on the session's PostgreSQL,
+    reached directly or through its PgBouncer."""
     if backend == SQLITE:
         yield str(tmp_path / "sitrep.db")
+        return
+    if backend == PGBOUNCER:
+        bouncer: PgBouncer = request.getfixturevalue("pg_bouncer")
+        async with bouncer.database() as url:
+            yield url
         return
     server: PgServer = request.getfixturevalue("pg_server")
     async with server.database() as url:

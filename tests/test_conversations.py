@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from storage.conversations import AnswerRecord, ConversationStore, Turn
-from tests.conftest import BACKENDS
+from tests.conftest import STORE_BACKENDS
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=STORE_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """Every test here runs on SQLite and on PostgreSQL."""
+    """Every test here runs on SQLite and on PostgreSQL, directly and through PgBouncer."""
     return str(request.param)
 
 

@@ -10,14 +10,14 @@ from storage.credentials import SecretKeyError, load_or_create_key
 from storage.services import Storage, open_storage
 from storage.sql import SQLITE
 from storage.teams import DEFAULT_TEAM_ID
-from tests.conftest import BACKENDS
+from tests.conftest import STORE_BACKENDS
 
 SECRET = "glsa_S3cr3tT0kenValue_4f2a"
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=STORE_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """Every test here runs on SQLite and on PostgreSQL."""
+    """Every test here runs on SQLite and on PostgreSQL, directly and through PgBouncer."""
     return str(request.param)
 
 

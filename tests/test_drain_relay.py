@@ -4,6 +4,7 @@ a full queue, a Loki outage (every accepted line arrives exactly once), Loki's r
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -17,9 +18,10 @@ from bot.background import start_relay
 from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from settings import Settings
-from skills.base import SkillContext
+from skills.base import Credential, SkillContext
 from skills.services import Services
 from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
+from skills.vercel_drain.readiness import assess
 from skills.vercel_drain.status import RelayStatus
 from skills.vercel_drain.translate import to_lines
 from storage.drain import DrainStore
@@ -213,7 +215,7 @@ async def test_lines_loki_refuses_as_too_old_are_counted_not_spilled(drain: Drai
     old = entry(1, ts_ms=1_000_000_000_000)  # 2001: beyond reject_old_samples_max_age
     assert (await drain.post(ndjson([old, entry(2)]))).status_code == 200
     await drain.relay.wait_until(lambda s: s.rejected_lines > 0)
-    assert drain.relay.status.last_error_status == 400 and "too old" in drain.relay.status.last_error
+    assert drain.relay.status.rejected_lines == 1 and "too old" in drain.relay.status.last_refusal
     assert ids(drain.loki) == Counter(["log-2"])  # Loki took the other line of the push
     assert (await DrainStore(drain.services.storage.db).backlog())[0] == 0
 
@@ -269,3 +271,87 @@ async def test_the_spill_table_is_bounded_dropping_the_oldest_and_counting_them(
         assert set(ids(loki).values()) == {1}
         newest = sorted(ids(loki), key=lambda i: int(i.split("-")[1]))
         assert newest == [f"log-{i}" for i in range(60 - lines, 60)]  # the oldest were dropped, the rest kept
+
+
+def readiness(drain: Drain) -> str:
+    """The drain's line on Grafana's readiness row (the Home tab and `status`), from the relay's own status."""
+    config = DrainConfig(
+        push_url=Credential(drain.loki.url, "LOKI_PUSH_URL"),
+        push_user=Credential(drain.loki.user, "LOKI_PUSH_USER"),
+        push_token=Credential(drain.loki.token, "LOKI_PUSH_TOKEN"),
+        secret=Credential(DRAIN_SECRET, "VERCEL_DRAIN_SECRET"),
+        verify=Credential(DRAIN_VERIFY, "VERCEL_DRAIN_VERIFY"),
+        public_url="https://sitrep.mochacare.example",
+    )
+    return assess(config, drain.relay.status).summary
+
+
+async def test_a_partly_refused_batch_counts_what_loki_refused_and_what_it_took(drain: Drain) -> None:
+    # Loki's distributor drops the invalid entries, stores the rest and answers 400 with its grouped errors.
+    drain.loki.max_line_size = 2000
+    old = [entry(1, ts_ms=1_000_000_000_000), entry(2, ts_ms=1_000_000_000_500)]  # 2001, the same second
+    batch = [*old, entry(3, message="x" * 3000), entry(4), entry(5), entry(6)]
+    assert (await drain.post(ndjson(batch))).status_code == 200
+    await drain.relay.wait_until(lambda s: s.rejected_lines > 0)
+    answer = drain.loki.pushes[0].answer
+    assert drain.loki.pushes[0].status == 400 and answer.startswith("2 errors like: entry for stream '{")
+    assert "; 1 errors like: max entry size '2000' bytes exceeded" in answer
+    assert ids(drain.loki) == Counter(["log-4", "log-5", "log-6"])
+    assert drain.relay.status.rejected_lines == 3  # what Loki said it refused, not the whole batch
+    assert drain.relay.status.pushed_lines == 3
+    assert len(drain.loki.pushes) == 1  # a 400 is never pushed again: Loki has the valid lines already
+    assert (await DrainStore(drain.services.storage.db).backlog())[0] == 0
+    summary = readiness(drain)
+    assert summary.startswith("flowing") and "Loki answered 400 at " in summary
+    assert "took 3 of 6 lines" in summary and "refused 3" in summary
+    assert "timestamp too old" in summary and len(summary) < 600
+
+
+async def test_lines_too_far_behind_are_counted_from_the_ingesters_total_ignored(drain: Drain) -> None:
+    now_ms = int(time.time() * 1000)
+    assert (await drain.post(ndjson([entry(1, ts_ms=now_ms)]))).status_code == 200
+    await drain.loki.wait_lines(1)
+    behind = [entry(2, ts_ms=now_ms - 2 * 3600_000), entry(3, ts_ms=now_ms - 2 * 3600_000 + 1), entry(4)]
+    assert (await drain.post(ndjson(behind))).status_code == 200
+    await drain.relay.wait_until(lambda s: s.rejected_lines > 0)
+    stream = '{environment="production", level="info", project="mochacare", service_name="vercel", source="lambda"}'
+    assert drain.loki.pushes[1].answer == drain.loki.pushes[1].answer.rstrip() + "\n"
+    assert (
+        drain.loki.pushes[1].answer.rstrip().endswith(f"user '123456', total ignored: 2 out of 3 for stream: {stream}")
+    )
+    assert ids(drain.loki) == Counter(["log-1", "log-4"])
+    assert (drain.relay.status.rejected_lines, drain.relay.status.pushed_lines) == (2, 2)
+    assert len(drain.loki.pushes) == 2
+    assert "took 1 of 3 lines" in readiness(drain) and "entry too far behind" in readiness(drain)
+
+
+async def test_when_loki_names_one_stream_the_others_are_of_unknown_fate(drain: Drain) -> None:
+    # The ingester's answer wins over the distributor's: a too-old line in another stream is not named.
+    now_ms = int(time.time() * 1000)
+    assert (await drain.post(ndjson([entry(1, level="error", ts_ms=now_ms)]))).status_code == 200
+    await drain.loki.wait_lines(1)
+    mixed = [
+        entry(2, ts_ms=1_000_000_000_000),  # level=info: too old, dropped by validation
+        entry(3),  # level=info: taken
+        entry(4, level="error", ts_ms=now_ms - 2 * 3600_000),  # too far behind
+        entry(5, level="error"),  # taken
+    ]
+    assert (await drain.post(ndjson(mixed))).status_code == 200
+    await drain.relay.wait_until(lambda s: s.rejected_lines > 0)
+    assert "too old" not in drain.relay.status.last_refusal  # Loki did not say
+    assert ids(drain.loki) == Counter(["log-1", "log-3", "log-5"])
+    status = drain.relay.status
+    assert (status.rejected_lines, status.pushed_lines, status.unknown_lines) == (1, 2, 2)
+    assert "2 of unknown fate" in readiness(drain)
+
+
+async def test_a_400_whose_message_says_no_count_is_a_batch_of_unknown_fate(drain: Drain) -> None:
+    drain.loki.down(400)
+    drain.loki.refusal_text = "request refused by the gateway"
+    assert (await drain.post(ndjson([entry(1), entry(2)]))).status_code == 200
+    await drain.relay.wait_until(lambda s: s.last_error_status == 400)
+    status = drain.relay.status
+    assert (status.rejected_lines, status.pushed_lines, status.unknown_lines) == (0, 0, 2)
+    assert len(drain.loki.pushes) == 1
+    summary = readiness(drain)
+    assert "count unknown" in summary and "request refused by the gateway" in summary

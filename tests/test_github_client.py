@@ -11,6 +11,7 @@ from skills.base import SkillError
 from skills.github.auth import AppJwt, InstallationToken, PrivateKeyError, TokenCache, load_private_key
 from skills.github.client import GitHubClient
 from tests.fakes.github import FakeGitHub
+from tests.fakes.github_limits import RETRY_AFTER
 from tests.github_world import APP_ID, INSTALLATION, REPO, new_key
 
 
@@ -41,7 +42,7 @@ async def test_a_jwt_signed_with_another_key_is_refused() -> None:
         assert err.value.status == 401 and "GITHUB_APP_PRIVATE_KEY" in err.value.hint
 
 
-async def test_rate_limit_waits_once_then_succeeds_or_fails_without_looping() -> None:
+async def test_a_short_wait_is_slept_once_and_a_second_refusal_is_not_retried() -> None:
     key, pem = new_key()
     waits: list[float] = []
 
@@ -51,14 +52,11 @@ async def test_rate_limit_waits_once_then_succeeds_or_fails_without_looping() ->
     async with FakeGitHub(APP_ID, key.public_key()) as gh:
         client = GitHubClient(gh.url, AppJwt(APP_ID, load_private_key(pem)), sleep=sleep, max_rate_wait=5)
         try:
-            gh.rate_limit_next(1)
-            assert (await client.app())["id"] == int(APP_ID)
-            assert len(waits) == 1 and 0 < waits[0] <= 5
-            gh.rate_limit_next(5)
+            gh.rate_limit_next(2, RETRY_AFTER, retry_after=1)
             with pytest.raises(SkillError) as err:
                 await client.app()
-            assert "rate limit" in err.value.message
-            assert len(waits) == 2 and len(gh.seen("GET", "/app")) == 4
+            assert "rate-limited until" in err.value.message
+            assert waits == [1] and len(gh.seen("GET", "/app")) == 2  # one wait, one retry, no loop
         finally:
             await client.aclose()
 

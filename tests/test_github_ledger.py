@@ -11,14 +11,14 @@ import pytest
 from settings import Settings
 from skills.services import Services
 from storage.db import Database
-from storage.github import MAX_ATTEMPTS, Change, GitHubStore
+from storage.github import MAX_ATTEMPTS, Change, DeferredReview, GitHubStore
 from storage.services import Storage
-from tests.conftest import BACKENDS
+from tests.conftest import STORE_BACKENDS
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=STORE_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """The review ledger on SQLite and on PostgreSQL."""
+    """The review ledger on SQLite and on PostgreSQL, directly and through PgBouncer."""
     return str(request.param)
 
 
@@ -90,3 +90,24 @@ async def test_the_skills_follow_a_linked_installation(storage: Storage, setting
     before = await services._version(team)  # read on both backends (numbers and text joined as text)
     await GitHubStore(storage.db, storage.audit).link("default", 42, "mochacare", "U1")
     assert await services._version(team) != before
+
+
+async def test_a_deferred_review_gives_its_attempt_back_and_is_due_after_its_time(storage: Storage) -> None:
+    store = GitHubStore(storage.db)
+    for _ in range(MAX_ATTEMPTS - 1):  # failed under rate limits all but once: it may still be claimed
+        claim = await store.claim_review("default", "mochacare/web", 5, "abc", "webhook")
+        assert claim is not None
+        await store.finish_review(claim, "failed", error="GitHub: rate-limited until 09:00 UTC")
+        row = DeferredReview("default", "Mochacare/Web", 5, "abc", "", 7001, "webhook", "2027-01-15T09:00:01.000Z")
+        await store.defer_review(row)
+    assert [d.deferrals for d in await store.deferred_reviews(team_id="default")] == [MAX_ATTEMPTS - 1]
+    assert await store.deferred_reviews(due_by=datetime(2027, 1, 15, 9, 0, tzinfo=UTC)) == []
+    [due] = await store.deferred_reviews(due_by=datetime(2027, 1, 15, 9, 0, 2, tzinfo=UTC))
+    assert (due.repo, due.number, due.installation_id) == ("mochacare/web", 5, 7001)
+    for _ in range(MAX_ATTEMPTS):  # the deferrals took no attempts: all of them are left
+        claim = await store.claim_review("default", "mochacare/web", 5, "abc", "deferred")
+        assert claim is not None
+        await store.finish_review(claim, "failed", error="some other failure")
+    assert await store.claim_review("default", "mochacare/web", 5, "abc", "deferred") is None
+    await store.drop_deferred(due)
+    assert await store.deferred_reviews() == []

@@ -1,5 +1,5 @@
-"""Polling without a public URL: conditional requests (304 costs no rate limit), a new head reviewed once and
-again only after a new push, and the default branch's commits recorded as changes."""
+"""Polling without a public URL: every polled request conditional (a 304 costs no rate limit), a new head reviewed
+once and again only after a new push, and the default branch's commits recorded as changes."""
 
 from __future__ import annotations
 
@@ -22,7 +22,13 @@ async def test_polling_reviews_a_new_pr_once_and_again_only_after_a_push(tmp_pat
         pull_lists = [s for s in lists if s.path == f"/repos/{REPO}/pulls"]
         assert pull_lists[-1].status == 304 and pull_lists[-1].headers.get("If-None-Match")
         assert len(w.github.repo(REPO).reviews) == 1
-        assert w.github.rate_remaining >= remaining - 3  # the 304 cost nothing; repo and commits calls did
+        assert w.github.rate_remaining == remaining  # nothing changed: the list, repo and commits were free 304s
+        last_round = w.github.requests[-3:]
+        assert [(s.path.rsplit("/", 1)[-1], s.status) for s in last_round] == [
+            ("pulls", 304),
+            ("web", 304),
+            ("commits", 304),
+        ]
 
         w.github.push_to_pull(REPO, 31)
         again = await poller.poll_once()

@@ -10,6 +10,7 @@ from skills.base import SkillError, serialized_size
 from skills.grafana.client import GrafanaClient
 from skills.grafana.patterns import cluster, error_query, message_of, words_filter
 from tests.fakes.grafana import LOKI_UID, FakeGrafana
+from tests.fakes.grafana_query import now_ns
 
 
 def test_drain3_turns_the_tokens_that_vary_into_wildcards() -> None:
@@ -159,3 +160,38 @@ async def test_a_query_with_its_own_filter_is_clustered_here(grafana: FakeGrafan
     result = await client.loki_error_patterns('{source="lambda"} |= "panic"', "1h")
     assert result["source"] == "drain3" and result["patterns"][0]["count"] == 3
     assert not any(p.endswith("/patterns") for p in grafana.paths())
+
+
+def timeouts(count: int, offset: int = 0) -> list[str]:
+    return [f"level=error msg=timeout calling db after {500 + offset + i}ms" for i in range(count)]
+
+
+async def test_patterns_covering_3h_of_12h_are_not_shown_as_the_window(
+    grafana: FakeGrafana, client: GrafanaClient
+) -> None:
+    # Loki's pattern ingester keeps 3 h of samples (retain-for): an incident 8 h ago has none left.
+    grafana.loki_patterns = True
+    hour = 3600 * 10**9
+    grafana.add_logs({"source": "lambda"}, timeouts(30), end_ns=now_ns() - 8 * hour, gap_s=60)
+    grafana.add_logs({"source": "lambda"}, [f"level=info msg=served request {i}" for i in range(200)], gap_s=60)
+    grafana.add_logs({"source": "lambda"}, timeouts(10, 100), gap_s=60)
+    result = await client.loki_error_patterns('{source="lambda"}', "12h")
+    assert [(p["pattern"], p["count"]) for p in result["patterns"]] == [
+        ("level=error msg=timeout calling db after <*>", 40)
+    ]
+    assert result["counted"] == "window" and result["error_lines"] == 40
+    assert "Loki's patterns cover only the last 3 h of 12 h" in result["hint"]
+
+
+async def test_patterns_of_a_stream_that_began_within_their_span_cover_the_window(
+    grafana: FakeGrafana, client: GrafanaClient
+) -> None:
+    # Samples start an hour ago because the lines do: nothing older to miss, so Loki's patterns are the window.
+    grafana.loki_patterns = True
+    grafana.add_logs({"source": "lambda"}, timeouts(25), gap_s=60)
+    result = await client.loki_error_patterns('{source="lambda"}', "12h")
+    assert result["source"] == "loki patterns" and result["counted"] == "window"
+    assert [(p["pattern"], p["count"]) for p in result["patterns"]] == [
+        ("level=error msg=timeout calling db after <*>", 25)
+    ]
+    assert not any(p.endswith("/query_range") for p in grafana.paths())

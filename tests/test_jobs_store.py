@@ -18,16 +18,16 @@ from storage.db import Database
 from storage.jobs import JobStore, slot_key
 from storage.services import open_storage
 from storage.teams import DEFAULT_TEAM_ID, TeamStore
-from tests.conftest import BACKENDS
+from tests.conftest import STORE_BACKENDS
 
 LA = "America/Los_Angeles"
 ROOT = Path(__file__).resolve().parents[1]
 SLOT = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=STORE_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """Every test here runs on SQLite and on PostgreSQL."""
+    """Every test here runs on SQLite and on PostgreSQL, directly and through PgBouncer."""
     return str(request.param)
 
 

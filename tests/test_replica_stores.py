@@ -9,12 +9,12 @@ import pytest
 from storage.db import Database
 from storage.events import EventLedger
 from storage.replicas import ReplicaRegistry
-from tests.conftest import BACKENDS
+from tests.conftest import STORE_BACKENDS
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=STORE_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """Every test here runs on SQLite and on PostgreSQL."""
+    """Every test here runs on SQLite and on PostgreSQL, directly and through PgBouncer."""
     return str(request.param)
 
 

@@ -1,6 +1,7 @@
 """Two `python app.py` processes on one PostgreSQL and one local Slack that hands each event to one connection and
 its retry to the other: 100 mentions get exactly 100 answers, none twice, and a scheduled slot posts once; with a
-replica killed (SIGKILL) in the middle of the burst, still exactly 100 answers."""
+replica killed (SIGKILL) in the middle of the burst, still exactly 100 answers. Each both on PostgreSQL directly and
+through PgBouncer in transaction mode (two server connections shared by both replicas' pools)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from settings import Settings
 from storage.db import Database
 from storage.jobs import MORNING_REPORT, slot_key
 from storage.services import open_storage
+from tests.conftest import PGBOUNCER
 from tests.fakes.slack import FakeSlack
-from tests.pg_server import PgServer
+from tests.pg_server import PgBouncer, PgServer
 from tests.test_slack_e2e import start_app, stop_app
 
 pytestmark = pytest.mark.e2e  # starts processes
@@ -26,8 +28,13 @@ MENTIONS = 100
 REPORTS = "C0REPORTS"
 
 
-@pytest.fixture
-async def pg_url(pg_server: PgServer) -> AsyncIterator[str]:
+@pytest.fixture(params=["postgresql", PGBOUNCER])
+async def pg_url(pg_server: PgServer, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    if request.param == PGBOUNCER:
+        bouncer: PgBouncer = request.getfixturevalue("pg_bouncer")
+        async with bouncer.database() as url:
+            yield url
+        return
     async with pg_server.database() as url:
         yield url
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -10,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from reports.builder import ReportOptions, build_report
+from reports.builder import FirstPost, ReportOptions, build_report
 from reports.model import Figure, Report, Section
 from reports.sections.amplitude import NO_EVENTS
 from reports.sections.discovery import CACHE
@@ -279,3 +280,38 @@ async def test_a_job_chooses_its_sections_and_window(make) -> None:
     assert ReportOptions.for_job(24 * 14, ("grafana", "amplitude")).amplitude_days == 14
     report = await report_for(await make({}), options=ReportOptions(use_model=False, sections=("amplitude",)))
     assert [s.key for s in report.sections] == ["amplitude"]
+
+
+async def test_a_first_look_is_handed_over_while_a_section_is_still_running(
+    make, grafana: FakeGrafana, amp: FakeAmplitude
+) -> None:
+    rd.seed_all(grafana, amp, datetime.now(UTC))
+    grafana.hold = asyncio.Event()
+    services = await make(rd.fake_env(grafana, amp))
+    drafts: list[Report] = []
+
+    async def first_look(draft: Report) -> None:
+        drafts.append(draft)
+        grafana.hold.set()  # Grafana answers once the first look is out
+
+    report = await build_report(services, await services.team_for(None), first=FirstPost(0.2, first_look))
+    [draft] = drafts
+    g, a = draft.section("grafana"), draft.section("amplitude")
+    assert g is not None and g.status == "pending" and g.reason == "Grafana has not answered in the first 0.2 s"
+    assert a is not None and a.status == "ok"
+    assert draft.summary_source == "template" and "Grafana: still gathering." in draft.summary
+    final = report.section("grafana")
+    assert final is not None and final.status == "ok"
+
+
+async def test_no_first_look_when_every_section_is_done_in_time(make, grafana: FakeGrafana, amp: FakeAmplitude) -> None:
+    rd.seed_all(grafana, amp, datetime.now(UTC))
+    services = await make(rd.fake_env(grafana, amp))
+    drafts: list[Report] = []
+
+    async def first_look(draft: Report) -> None:
+        drafts.append(draft)
+
+    report = await build_report(services, await services.team_for(None), first=FirstPost(30.0, first_look))
+    assert drafts == []
+    assert [s.status for s in report.sections] == ["ok", "ok"]

@@ -1,17 +1,18 @@
 """storage/db.py on both backends: migrations, transactions, constraints, the SQL both dialects read alike."""
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from storage.db import Database, migration_files, split_sql
 from storage.sql import POSTGRESQL, SQLITE, sqlite_sql
-from tests.conftest import BACKENDS
+from tests.conftest import PGBOUNCER, STORE_BACKENDS
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=STORE_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """Every test here that opens a database runs on SQLite and on PostgreSQL."""
+    """Every test here that opens a database runs on SQLite and on PostgreSQL, directly and through PgBouncer."""
     return str(request.param)
 
 
@@ -33,6 +34,25 @@ async def test_migrations_apply_once_and_are_recorded(db_target: str) -> None:
     rows = await again.fetchall("SELECT version FROM schema_migrations")
     assert len(rows) == len(first)
     await again.close()
+
+
+async def test_replicas_starting_at_once_migrate_once_and_leave_no_lock_held(db_target: str) -> None:
+    """Four replicas start together: one applies the migrations, the others wait and find nothing to do; and no
+    lock outlives the migration (through a transaction pooler a session lock stays on whichever server connection
+    took it, where the next client of that connection finds it already "held")."""
+    opened = await asyncio.wait_for(asyncio.gather(*(Database.open(db_target) for _ in range(4))), timeout=60)
+    try:
+        rows = await opened[0].fetchall("SELECT version FROM schema_migrations ORDER BY version")
+        assert [r["version"] for r in rows] == [version for version, _ in migration_files()]
+        if opened[0].backend == POSTGRESQL:
+            held = await opened[0].fetchall(
+                "SELECT objid FROM pg_locks WHERE locktype = 'advisory'"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+            assert held == []
+    finally:
+        for db in opened:
+            await db.close()
 
 
 async def test_sqlite_connection_uses_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
@@ -132,8 +152,8 @@ def test_sqlite_drops_only_row_lock_clauses() -> None:
 
 
 async def test_backend_and_label_name_the_database(db: Database, backend: str) -> None:
-    assert db.backend == backend
-    assert db.label.startswith({SQLITE: "SQLite ", POSTGRESQL: "PostgreSQL postgresql://"}[backend])
+    assert db.backend == (POSTGRESQL if backend == PGBOUNCER else backend)
+    assert db.label.startswith({SQLITE: "SQLite ", POSTGRESQL: "PostgreSQL postgresql://"}[db.backend])
     assert await db.ping() >= 0
 
 

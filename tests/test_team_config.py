@@ -3,12 +3,12 @@ import pytest
 from storage.services import Storage
 from storage.team_config import ConfigInvalid
 from storage.teams import DEFAULT_TEAM_ID
-from tests.conftest import BACKENDS
+from tests.conftest import STORE_BACKENDS
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=STORE_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """Every test here runs on SQLite and on PostgreSQL."""
+    """Every test here runs on SQLite and on PostgreSQL, directly and through PgBouncer."""
     return str(request.param)
 
 

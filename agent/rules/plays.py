@@ -163,7 +163,7 @@ async def errors(ctx: PlayContext) -> Section:
                         for k in worst
                     ]
                     section.lines.append(f"• By {escape(label)}: " + " · ".join(parts))
-    _patterns_lines(section, patterns)
+    _patterns_lines(section, patterns, ctx.when)
     return section
 
 
@@ -203,7 +203,7 @@ async def _error_counts(ctx: PlayContext) -> tuple[str, ToolOutcome, ToolOutcome
     return label, total, errs
 
 
-def _patterns_lines(section: Section, patterns: ToolOutcome) -> None:
+def _patterns_lines(section: Section, patterns: ToolOutcome, when: str) -> None:
     if not patterns.ok:
         section.failures.append(patterns.error or "")
         return
@@ -215,7 +215,13 @@ def _patterns_lines(section: Section, patterns: ToolOutcome) -> None:
     top = rows[0]
     note = f"Most frequent error: {code(top.get('pattern', ''), 100)} ({num(top.get('count', 0))}×)."
     section.headline = f"{section.headline} {note}" if section.headline else note
-    section.lines.append(f"• Top error patterns ({link(url, f'{num(scanned)} error lines scanned')}):")
+    # the counts cover the window: Loki's patterns only where their samples do (else drain3, and the data says why)
+    source = (
+        "Loki's patterns" if patterns.data.get("source") == "loki patterns" else f"{num(scanned)} error lines scanned"
+    )
+    short = patterns.data.get("loki_patterns_span")
+    why = f"; {escape(str(short))}" if short else ""
+    section.lines.append(f"• Top error patterns over {when} ({link(url, source)}{why}):")
     for p in rows[:TOP_PATTERNS]:
         seen = f", last {p['last_seen'][11:16]} UTC" if isinstance(p.get("last_seen"), str) else ""
         section.lines.append(f"    ◦ {num(p.get('count', 0))}× {code(p.get('pattern', ''))}{seen}")

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 RUN_NOW_ACTION = "report_run_now"
 WORKING = "Building the status report for this channel; it takes a few seconds…"
+# A person is waiting: what is ready after this long is posted, and the message is completed in place.
+FIRST_POST_S = 8.0
 FAILED = ":warning: The report could not be posted: {what}"
 
 
@@ -31,21 +33,37 @@ async def run_report_command(
     channel = command.get("channel_id")
     team = await services.team_for(command.get("team_id"))
     if not channel:
-        await respond(text=FAILED.format(what="Slack did not say which channel"), response_type="ephemeral")
+        await tell(respond, client, command, FAILED.format(what="Slack did not say which channel"))
         return None
     try:
-        ts, _ = await build_and_post(services, team, channel, client=client, before_post=ensure_member)
+        ts, _ = await build_and_post(
+            services, team, channel, client=client, before_post=ensure_member, first_post_after=FIRST_POST_S
+        )
     except CannotPost as exc:
-        await respond(text=f":warning: {exc}", response_type="ephemeral")
+        await tell(respond, client, command, f":warning: {exc}")
         return None
     except ReportError as exc:
-        await respond(text=FAILED.format(what=exc), response_type="ephemeral")
+        await tell(respond, client, command, FAILED.format(what=exc))
         return None
     except Exception as exc:
         log.exception("/sitrep report failed")
-        await respond(text=FAILED.format(what=type(exc).__name__), response_type="ephemeral")
+        await tell(respond, client, command, FAILED.format(what=type(exc).__name__))
         return None
     return ts
+
+
+async def tell(respond: AsyncRespond, client: AsyncWebClient, command: dict, text: str) -> None:
+    """Tell the person who typed the command, privately: on its response_url, or in their DM with sitrep when
+    Slack does not take it there (a response_url expires after 30 minutes and 5 uses, and may be unreachable)."""
+    try:
+        answer = await respond(text=text, response_type="ephemeral")
+        if answer.status_code == 200:
+            return
+        log.warning("the response_url refused the reply (%s %s)", answer.status_code, str(answer.body)[:80])
+    except Exception as exc:
+        log.warning("the response_url could not be reached (%s)", type(exc).__name__)
+    if user := command.get("user_id"):
+        await tell_user(client, user, text)
 
 
 async def run_scheduled(services: Services, job: Job, scheduled_for: datetime) -> str:
@@ -65,7 +83,9 @@ def register(app: AsyncApp, services: Services) -> None:
                 await tell_user(client, user, FAILED.format(what=NO_CHANNEL))
             return
         try:
-            await build_and_post(services, team, channel, client=client, before_post=ensure_member)
+            await build_and_post(
+                services, team, channel, client=client, before_post=ensure_member, first_post_after=FIRST_POST_S
+            )
         except CannotPost as exc:
             if user:
                 await tell_user(client, user, f":warning: {exc}")

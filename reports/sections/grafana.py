@@ -7,8 +7,8 @@ Every query is issued at once (one round trip) once the data sources and the Lok
   all lines, error lines (the error-pattern filter), lines with a `statusCode` (the Vercel drain's request
   lines) and lines with a 5xx `statusCode`. When request lines exist the error rate is 5xx / requests,
   otherwise error lines / all lines; the section says which.
-- the top error patterns (loki_error_patterns over the current window: Loki's own patterns where it has them,
-  else drain3 over the newest error lines, counted over the whole window);
+- the top error patterns (loki_error_patterns over the current window: Loki's own patterns where it has them and
+  their samples cover the window, else drain3 over the newest error lines, counted over the whole window);
 - the raw `_bucket` counters of a latency histogram, when Prometheus has one (p95 computed in code);
 - Grafana-managed alerts.
 """
@@ -324,10 +324,13 @@ def _patterns(section: Section, result: Any) -> None:
         section.lines.append(f"error patterns unavailable: {_as_skill_error(result).message}")
         return
     items = [Item(str(p.get("pattern")), int(p.get("count") or 0), code=True) for p in result.get("patterns") or []]
-    note = ""
+    notes = []
+    if result.get("loki_patterns_span"):  # too short a span: clustered over the window instead
+        notes.append(f"{result['loki_patterns_span']}: counted here over the whole window")
     if result.get("counted", "window") != "window":
         scanned = int(result.get("lines_scanned") or 0)
-        note = f"some counts only from the newest {scanned:,} error lines"
+        notes.append(f"some counts only from the newest {scanned:,} error lines")
+    note = "; ".join(notes)
     section.listings.append(
         Listing(
             "Top error patterns",

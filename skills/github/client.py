@@ -6,13 +6,20 @@ retry layer beside skills.base.send. gidgethub's GitHubAPI hides a 304 behind it
 see it, to skip work) and turns 406 `too_large` into a generic exception. So this stays a thin client over the
 project's shared httpx factory and retry policy; JWT signing is PyJWT (skills/github/auth.py).
 
-Rate limits: a 403 or 429 with `x-ratelimit-remaining: 0` or `retry-after` waits (bounded by MAX_RATE_WAIT_S)
-and tries once more; a second refusal is a SkillError. Nothing loops.
+Rate limits follow GitHub's rules (skills/github/limits.py): a short wait (retry-after, or a reset, within
+`max_rate_wait`) is slept once and the request tried again; a longer one raises `RateLimited` with the time, and
+until then the scope sends nothing (the caller defers its work). A secondary-limit 403 is never a permission error.
+
+Conditional requests: `conditional=True` GETs send the ETag GitHub gave the same URL under the same token
+(GitHub varies ETags by Authorization, so one from an older installation token would not match: after a token
+refresh the first request is a full one and the ETag is learned again); a 304 costs no rate limit and the
+answer it confirms is returned from memory, with status 304.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -22,8 +29,9 @@ from typing import Any
 
 import httpx
 
-from skills.base import RetryPolicy, SkillError, make_client, retry_after_seconds, send
+from skills.base import RetryPolicy, SkillError, make_client, send
 from skills.github.auth import AppJwt, InstallationToken, TokenCache, parse_expiry
+from skills.github.limits import Block, RateLimited, RateLimits, refusal_kind
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,7 @@ API_VERSION = "2022-11-28"
 JSON = "application/vnd.github+json"
 DIFF = "application/vnd.github.diff"
 MAX_RATE_WAIT_S = 30.0
+MAX_VALIDATORS = 512  # remembered ETags (one per polled URL); the oldest goes first
 # 429 is not retried by `send`: rate limits are handled once, in `request`, with the wait GitHub asks for.
 DEFAULT_RETRY = RetryPolicy(attempts=3, backoff=0.5, max_wait=10.0, statuses=frozenset({500, 502, 503, 504}))
 
@@ -42,6 +51,15 @@ class Answer:
     headers: httpx.Headers
     body: Any
     text: str = ""
+
+
+def _json_body(response: httpx.Response) -> Any:
+    if not response.text or "json" not in response.headers.get("content-type", ""):
+        return None
+    try:
+        return json.loads(response.text)
+    except ValueError:
+        return None
 
 
 class GitHubClient:
@@ -62,8 +80,11 @@ class GitHubClient:
         self.retry = retry or DEFAULT_RETRY
         self._sleep = sleep
         self.max_rate_wait = max_rate_wait
-        self._clock = clock
-        self.tokens = TokenCache(self._mint, clock=clock)
+        self.clock = clock
+        self.limits = RateLimits()
+        self.tokens = TokenCache(self._mint, clock=lambda: self.clock())
+        # (scope, method, path, params, accept) -> (token fingerprint, ETag, the answer it names)
+        self._validators: dict[tuple[str, ...], tuple[str, str, Answer]] = {}
         self._http = make_client(self.base_url, headers={"Accept": JSON, "X-GitHub-Api-Version": API_VERSION})
 
     async def aclose(self) -> None:
@@ -84,14 +105,22 @@ class GitHubClient:
         accept: str = JSON,
         json_body: Any = None,
         params: dict[str, Any] | None = None,
-        etag: str | None = None,
+        conditional: bool = False,
         ok: tuple[int, ...] = (200, 201),
     ) -> Answer:
-        """One call; statuses outside `ok` become SkillErrors. The caller lists 304/406/422 in `ok` to see them."""
+        """One call; statuses outside `ok` become SkillErrors (RateLimited for a rate limit). The caller lists
+        406/422 in `ok` to see them; a `conditional` GET answers 304 with the remembered body."""
+        scope = self._scope(installation, as_app)
+        if (block := self.limits.blocked([scope], self.clock())) is not None:
+            raise RateLimited(block.until, block.kind, block.status)  # GitHub said: nothing before then
+        key = (scope, method, path, json.dumps(params or {}, sort_keys=True), accept)
         for attempt in range(2):
-            headers = {"Accept": accept, "Authorization": await self._auth(installation, as_app)}
-            if etag:
-                headers["If-None-Match"] = etag
+            authorization = await self._auth(installation, as_app)
+            fingerprint = hashlib.sha256(authorization.encode()).hexdigest()[:16]
+            headers = {"Accept": accept, "Authorization": authorization}
+            known = self._validators.get(key) if conditional else None
+            if known is not None and known[0] == fingerprint:
+                headers["If-None-Match"] = known[1]
             try:
                 response = await send(
                     self._http, method, path, policy=self.retry, headers=headers, json=json_body, params=params
@@ -102,41 +131,46 @@ class GitHubClient:
                     f"cannot reach {self.base_url} ({type(exc).__name__})",
                     "Check the network and GITHUB_API_URL",
                 ) from None
-            wait = self._rate_wait(response)
-            if wait is not None and attempt == 0:
-                log.warning("GitHub rate limit on %s %s: waiting %.0f s once", method, path, wait)
-                await self._sleep(wait)
-                continue
-            if response.status_code == 401 and installation is not None and attempt == 0:
+            status, text = response.status_code, response.text
+            body = _json_body(response)
+            kind = refusal_kind(status, response.headers, body)
+            if kind is not None:
+                now = self.clock()
+                wait = self.limits.refused(scope, kind, status, response.headers, now)
+                if attempt == 0 and wait <= self.max_rate_wait:
+                    log.warning("GitHub %s on %s %s: waiting %.0f s once", kind, method, path, wait)
+                    await self._sleep(wait)
+                    continue
+                log.warning("GitHub %s on %s %s: nothing sent for %.0f s", kind, method, path, wait)
+                raise RateLimited(now + wait, kind, status)
+            if status == 401 and installation is not None and attempt == 0:
                 self.tokens.forget(installation)  # revoked or expired early: mint a new one once
                 continue
-            break
-        status = response.status_code
-        text = response.text
-        body: Any = None
-        if text and "json" in response.headers.get("content-type", ""):
-            try:
-                body = json.loads(text)
-            except ValueError:
-                body = None
-        if status not in ok:
-            raise self._error(method, path, status, body, text, response.headers)
-        return Answer(status, response.headers, body, text)
+            self.limits.succeeded(scope)
+            if status == 304 and known is not None:
+                return Answer(304, response.headers, known[2].body, known[2].text)
+            if status not in ok:
+                raise self._error(method, path, status, body, text)
+            answer = Answer(status, response.headers, body, text)
+            if conditional and status == 200 and response.headers.get("etag"):
+                self._remember(key, (fingerprint, response.headers["etag"], answer))
+            return answer
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
-    def _rate_wait(self, response: httpx.Response) -> float | None:
-        """Seconds to wait when GitHub refused for rate limiting; None otherwise."""
-        if response.status_code not in (403, 429):
-            return None
-        headers = response.headers
-        if "retry-after" in headers:
-            return min(retry_after_seconds(response, 60.0), self.max_rate_wait)
-        if headers.get("x-ratelimit-remaining") == "0":
-            try:
-                reset = float(headers.get("x-ratelimit-reset", "0"))
-            except ValueError:
-                reset = 0.0
-            return min(max(0.0, reset - self._clock()) + 1.0, self.max_rate_wait)
-        return None
+    def rate_limit(self, installation: int | None = None) -> Block | None:
+        """The rate-limit wait in force for the App (and this installation): nothing is sent before its `until`."""
+        scopes = ["app"] + ([self._scope(installation, False)] if installation is not None else [])
+        return self.limits.blocked(scopes, self.clock())
+
+    @staticmethod
+    def _scope(installation: int | None, as_app: bool) -> str:
+        return "app" if as_app or installation is None else f"installation {installation}"
+
+    def _remember(self, key: tuple[str, ...], value: tuple[str, str, Answer]) -> None:
+        self._validators.pop(key, None)
+        self._validators[key] = value
+        while len(self._validators) > MAX_VALIDATORS:
+            self._validators.pop(next(iter(self._validators)))
 
     async def _auth(self, installation: int | None, as_app: bool) -> str:
         if as_app or installation is None:
@@ -149,9 +183,10 @@ class GitHubClient:
         token = body.get("token")
         if not isinstance(token, str) or not token:
             raise SkillError(INTEGRATION, "GitHub gave no installation token", "Check the App's installation")
-        return InstallationToken(token, parse_expiry(body.get("expires_at"), self._clock()))
+        return InstallationToken(token, parse_expiry(body.get("expires_at"), self.clock()))
 
-    def _error(self, method: str, path: str, status: int, body: Any, text: str, headers: httpx.Headers) -> SkillError:
+    @staticmethod
+    def _error(method: str, path: str, status: int, body: Any, text: str) -> SkillError:
         said = body.get("message") if isinstance(body, dict) else None
         said = " ".join(str(said or text[:200]).split())
         if status == 401:
@@ -159,13 +194,6 @@ class GitHubClient:
                 INTEGRATION,
                 f"GitHub rejected the App's credentials (401: {said})",
                 "Check GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY (the App's .pem), and this host's clock",
-                status=status,
-            )
-        if status in (403, 429) and (headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers):
-            return SkillError(
-                INTEGRATION,
-                f"rate limit reached on {method} {path} ({status})",
-                "Waited once; try again after x-ratelimit-reset",
                 status=status,
             )
         if status == 403:
@@ -214,18 +242,18 @@ class GitHubClient:
         return repos
 
     async def repo(self, installation: int, repo: str) -> dict[str, Any]:
-        return (await self.request("GET", f"/repos/{repo}", installation=installation)).body or {}
+        """The repository (conditional: an unchanged one is a free 304, answered from memory)."""
+        return (await self.request("GET", f"/repos/{repo}", installation=installation, conditional=True)).body or {}
 
-    async def open_pulls(self, installation: int, repo: str, etag: str | None) -> tuple[list[dict] | None, str | None]:
-        """Open pull requests, newest update first: (None, etag) when unchanged since `etag` (a 304 is free)."""
+    async def open_pulls(self, installation: int, repo: str) -> list[dict] | None:
+        """Open pull requests, newest update first; None when unchanged since this client last asked (a free 304)."""
         params = {"state": "open", "sort": "updated", "direction": "desc", "per_page": 50}
         answer = await self.request(
-            "GET", f"/repos/{repo}/pulls", installation=installation, params=params, etag=etag, ok=(200, 304)
+            "GET", f"/repos/{repo}/pulls", installation=installation, params=params, conditional=True
         )
-        new_etag = answer.headers.get("etag") or etag
         if answer.status == 304:
-            return None, new_etag
-        return (answer.body if isinstance(answer.body, list) else []), new_etag
+            return None
+        return answer.body if isinstance(answer.body, list) else []
 
     async def pull(self, installation: int, repo: str, number: int) -> dict[str, Any]:
         return (await self.request("GET", f"/repos/{repo}/pulls/{number}", installation=installation)).body or {}
@@ -270,11 +298,16 @@ class GitHubClient:
             "POST", f"/repos/{repo}/pulls/{number}/reviews", installation=installation, json_body=review, ok=(200, 422)
         )
 
-    async def commits(self, installation: int, repo: str, branch: str, since: str | None) -> list[dict[str, Any]]:
+    async def commits(self, installation: int, repo: str, branch: str, since: str | None) -> list[dict] | None:
+        """The branch's commits since `since`; None when unchanged since this client last asked (a free 304)."""
         params: dict[str, Any] = {"sha": branch, "per_page": 30}
         if since:
             params["since"] = since
-        answer = await self.request("GET", f"/repos/{repo}/commits", installation=installation, params=params)
+        answer = await self.request(
+            "GET", f"/repos/{repo}/commits", installation=installation, params=params, conditional=True
+        )
+        if answer.status == 304:
+            return None
         return answer.body if isinstance(answer.body, list) else []
 
     async def file_text(self, installation: int, repo: str, path: str, ref: str) -> str | None:

@@ -1,5 +1,8 @@
 """GitHub's readiness row: App credentials valid, an installation linked, at least one routed repo; and the mode.
 
+While GitHub's rate limit is in force the row says until when and how many reviews wait for it, without asking
+GitHub anything (GitHub: send nothing before then).
+
 Mode: webhooks when SITREP_PUBLIC_URL and GITHUB_WEBHOOK_SECRET are set (GitHub pushes events), else polling
 every SITREP_GITHUB_POLL_SECONDS (no public URL: GitHub cannot reach this host).
 """
@@ -10,6 +13,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from skills.base import Readiness, ReadinessStatus, SkillError
+from skills.github.limits import clock_time
 
 if TYPE_CHECKING:
     from skills.github.api import GitHubApp
@@ -37,6 +41,27 @@ def _row(status: ReadinessStatus, missing: str, next_step: str, detail: str) -> 
     return Readiness(INTEGRATION, status, missing, next_step, detail, actions=(LINK_ACTION,))
 
 
+async def _deferred(skill: GitHubApp) -> int:
+    if skill.store is None or skill.link is None:
+        return 0
+    return len(await skill.store.deferred_reviews(team_id=skill.link.team_id))
+
+
+async def _rate_limited(skill: GitHubApp, mode: str) -> Readiness | None:
+    """The row while a rate-limit wait is in force; None when there is none."""
+    block = skill.client.rate_limit(skill.link.installation_id if skill.link else None)
+    if block is None:
+        return None
+    waiting = await _deferred(skill)
+    reviews = f"{waiting} review{'s' if waiting != 1 else ''} deferred" if waiting else "reviews deferred"
+    return _row(
+        ReadinessStatus.BLOCKED,
+        f"GitHub's {block.kind}: rate-limited until {clock_time(block.until)}; {reviews}",
+        "nothing to do: sitrep sends GitHub nothing before then, and runs the deferred reviews after it",
+        mode,
+    )
+
+
 async def check(skill: GitHubApp, timeout: float = READINESS_TIMEOUT) -> Readiness:
     """The row, within `timeout` seconds; never raises."""
     mode = mode_line(skill)
@@ -49,6 +74,8 @@ async def check(skill: GitHubApp, timeout: float = READINESS_TIMEOUT) -> Readine
             mode,
         )
     try:
+        if limited := await _rate_limited(skill, mode):
+            return limited
         async with asyncio.timeout(timeout):
             app = await skill.client.app()
             if skill.link is None:
@@ -83,9 +110,11 @@ async def check(skill: GitHubApp, timeout: float = READINESS_TIMEOUT) -> Readine
             "press Link GitHub on the Home tab and pick the repositories to review",
             f"installed on {account}; {mode}",
         )
+    waiting = await _deferred(skill)
+    pending = f"; {waiting} review{'s' if waiting != 1 else ''} deferred by a rate limit, due now" if waiting else ""
     return _row(
         ReadinessStatus.READY,
         "",
         "open a pull request on a routed repo: sitrep reviews it with production context",
-        f"installed on {account}; reviewing {', '.join(skill.repos)}; {mode}",
+        f"installed on {account}; reviewing {', '.join(skill.repos)}{pending}; {mode}",
     )

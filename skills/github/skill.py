@@ -31,6 +31,15 @@ def webhook_mode(settings: Settings) -> bool:
     return bool(host and host not in LOOPBACK and Settings.reveal(settings.github_webhook_secret))
 
 
+def web_apps_url(api_url: str) -> str:
+    """Where the App's pages live, from GITHUB_API_URL: GitHub Enterprise Server's API is https://HOST/api/v3 and its
+    Apps are at https://HOST/github-apps/<slug>; anything else is github.com (https://github.com/apps/<slug>)."""
+    parts = urlparse(api_url.rstrip("/"))
+    if parts.path.endswith("/api/v3"):
+        return f"{parts.scheme}://{parts.netloc}{parts.path.removesuffix('/api/v3')}/github-apps"
+    return "https://github.com/apps"
+
+
 class GitHubSkill(Skill):
     name = "github"
     title = "GitHub"
@@ -95,7 +104,7 @@ class GitHubSkill(Skill):
         slug = self.settings.github_app_slug
         if not slug:
             return None
-        url = f"https://github.com/apps/{slug}/installations/new"
+        url = f"{web_apps_url(self.settings.github_api_url)}/{slug}/installations/new"
         return f"{url}?state={state}" if state else url
 
     async def readiness(self) -> Readiness:

@@ -2,6 +2,9 @@
 
 Loki 3 clusters lines itself (pattern ingestion, `/loki/api/v1/patterns`): when the instance has it and the query
 is a bare stream selector, its patterns whose words name an error are the answer, counted over the whole window.
+Its pattern ingester keeps samples for `retain_for` only (3h by default), whatever the window asked: when the
+samples begin noticeably after the window does and Loki has error lines before them, those patterns would be
+3 h of counts for a 12 h window, so the window is clustered here instead (and the hint says why).
 Elsewhere (404: ingestion off; or a query with its own filters) the newest error lines are clustered here with
 drain3 (the Drain algorithm Loki's pattern ingester also uses), and when those lines are not all of the window,
 each shown pattern is counted over the whole window with one `count_over_time` query.
@@ -20,7 +23,7 @@ from skills.base import SkillError, bounded
 from skills.grafana import loki
 from skills.grafana.explore import explore_url
 from skills.grafana.results import clip
-from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, iso, to_ns
+from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, iso, to_datetime, to_ns
 
 if TYPE_CHECKING:
     from drain3 import TemplateMiner
@@ -131,9 +134,16 @@ def error_query(selector_or_query: str) -> str:
 PATTERNS_FEATURE = "loki patterns"  # remembered by the discovery cache when the endpoint answers 404
 
 
-async def loki_patterns(client: GrafanaAPI, uid: str, selector: str, window: TimeRange) -> list[Cluster] | None:
-    """Loki's own patterns of the selector's lines whose words name an error, counted over the window, most
-    frequent first; None when the instance has pattern ingestion off (404)."""
+@dataclass
+class LokiPatterns:
+    clusters: list[Cluster]
+    first_s: float | None  # the earliest sample of any pattern (seconds): where Loki's counts begin; None: none
+    step: int
+
+
+async def loki_patterns(client: GrafanaAPI, uid: str, selector: str, window: TimeRange) -> LokiPatterns | None:
+    """Loki's own patterns of the selector's lines whose words name an error, counted over the span its samples
+    cover, most frequent first; None when the instance has pattern ingestion off (404)."""
     if client.discovery.lacks(PATTERNS_FEATURE, uid):
         return None  # known to be off: straight to the fallback, no 404 round trip first
     step = max(1, int(window.seconds / PATTERN_POINTS))
@@ -148,9 +158,10 @@ async def loki_patterns(client: GrafanaAPI, uid: str, selector: str, window: Tim
     rows = body.get("data") if isinstance(body, dict) else None
     start_s, end_s = window.start.timestamp(), window.end.timestamp()
     found: list[Cluster] = []
+    first: float | None = None
     for row in rows if isinstance(rows, list) else []:
         pattern = str(row.get("pattern") or "") if isinstance(row, dict) else ""
-        if not pattern or not _ERRORISH.search(pattern.replace(LOKI_WILDCARD, " ")):
+        if not pattern:
             continue
         count, last = 0, 0.0
         for sample in row.get("samples") or []:
@@ -160,11 +171,35 @@ async def loki_patterns(client: GrafanaAPI, uid: str, selector: str, window: Tim
                 continue
             if start_s - step <= ts <= end_s and n > 0:
                 count, last = count + n, max(last, ts)
-        if count:
+                first = ts if first is None else min(first, ts)
+        if count and _ERRORISH.search(pattern.replace(LOKI_WILDCARD, " ")):
             found.append(
                 Cluster(clip(pattern.replace(LOKI_WILDCARD, WILDCARD), MAX_TEMPLATE), count, "", int(last * 1e9))
             )
-    return sorted(found, key=lambda c: (-c.count, -c.last_ns))
+    return LokiPatterns(sorted(found, key=lambda c: (-c.count, -c.last_ns)), first, step)
+
+
+def _hours(seconds: float) -> str:
+    return f"{round(seconds / 3600, 1):g} h" if seconds >= 3600 else f"{max(1, round(seconds / 60))} min"
+
+
+async def short_span(client: GrafanaAPI, uid: str, expr: str, window: TimeRange, found: LokiPatterns) -> str:
+    """Why Loki's patterns are not the window's ("" when they are): their samples begin more than two steps
+    after the window does, and Loki has error lines (`expr`) before them."""
+    start_s, end_s = window.start.timestamp(), window.end.timestamp()
+    begins = found.first_s if found.first_s is not None else end_s
+    if begins <= start_s + 2 * found.step:
+        return ""
+    before = TimeRange(window.start, to_datetime(begins))
+    try:
+        older = await count_lines(client, uid, expr, before)
+    except SkillError:
+        older = -1  # unknown: do not take the patterns for the window
+    if not older:
+        return ""  # nothing older to miss: the lines themselves begin there
+    if found.first_s is None:
+        return f"Loki's patterns have no sample of the last {_hours(end_s - start_s)}"
+    return f"Loki's patterns cover only the last {_hours(end_s - begins)} of {_hours(end_s - start_s)}"
 
 
 def words_filter(template: str) -> str | None:
@@ -257,8 +292,12 @@ async def error_patterns(
     }
     from_loki = None if pipeline else await loki_patterns(client, ds_uid, selector, window)
     notes: list[str] = []
-    if from_loki is not None:
-        clusters = from_loki
+    short = await short_span(client, ds_uid, expr, window, from_loki) if from_loki is not None else ""
+    if short:
+        notes.append(f"{short} (their retain_for): clustered here over the whole window instead")
+        envelope["loki_patterns_span"] = short
+    if from_loki is not None and not short:
+        clusters = from_loki.clusters
         envelope.update(source="loki patterns", counted="window", error_lines=sum(c.count for c in clusters))
     else:
         data = await loki.fetch(client, ds_uid, expr, window, limit=limit)

@@ -206,7 +206,8 @@ TOOLS: tuple[ToolSpec[ToolHost], ...] = (
     ToolSpec(
         "loki_error_patterns",
         "Summarise errors: error-ish log lines (error, exception, fail, timeout, 5xx) "
-        "clustered into templates with variable parts as <*> (Loki's own patterns where it has them), each "
+        "clustered into templates with variable parts as <*> (Loki's own patterns where its samples cover the "
+        "range), each "
         "with its count over the whole range, most frequent first. The best first call for 'what is failing'.",
         LokiErrorPatterns,
         error_patterns,

@@ -1,5 +1,6 @@
 """The log-drain steps of Grafana's readiness row, in order: relay not configured, no public URL, drain not
-receiving (no request in the last hour), receiving but Loki rejecting (with the status), flowing (lines/min)."""
+receiving (no request in the last hour), receiving but Loki rejecting (with the status), flowing (lines/min).
+A Loki 400 in the last hour is told in either: what Loki took and refused of the batch, and its reason."""
 
 from __future__ import annotations
 
@@ -88,8 +89,9 @@ def assess(
     )
     if failing:
         what = f"Loki answered {status.last_error_status}" if status.last_error_status else "Loki unreachable"
-        detail = f": {status.last_error}" if status.last_error else ""
-        summary = f"receiving, but {what} at {_when(status.last_error_at or now)}{detail}"
+        detail = status.last_refusal if status.last_error_status == 400 else status.last_error
+        summary = f"receiving, but {what} at {_when(status.last_error_at or now)}" + (f": {detail}" if detail else "")
+        summary += _refusal_totals(status)
         if status.backlog_lines:
             summary += f"; {status.backlog_lines} lines wait in the spill table"
         return DrainState(LOKI_REJECTING, summary, _loki_step(status.last_error_status, config))
@@ -97,7 +99,17 @@ def assess(
     summary = f"flowing: {rate:,.0f} lines/min relayed to Loki (last 5 min)"
     if status.dropped_lines:
         summary += f"; {status.dropped_lines} lines dropped while Loki was away"
+    refused_at = status.last_refusal_at
+    if status.last_refusal and refused_at is not None and now - refused_at <= RECEIVING_WINDOW_S:
+        summary += f"; Loki answered 400 at {_when(refused_at)}: {status.last_refusal}{_refusal_totals(status)}"
     return DrainState(FLOWING, summary, "")
+
+
+def _refusal_totals(status: RelayStatus) -> str:
+    if not status.rejected_lines and not status.unknown_lines:
+        return ""
+    unknown = f", {status.unknown_lines} of unknown fate" if status.unknown_lines else ""
+    return f" ({status.rejected_lines} lines refused in all{unknown})"
 
 
 def _loki_step(status: int | None, config: DrainConfig) -> str:
@@ -110,7 +122,10 @@ def _loki_step(status: int | None, config: DrainConfig) -> str:
     if status == 404:
         return f"Check the push URL ({config.push_url.source}): {where} was not found; use the stack's Loki host."
     if status == 400:
-        return "Loki refused lines as malformed or too old; they are dropped and counted. Check the Loki limits."
+        return (
+            "Loki refused these lines and kept the batch's others (a 400 is not retried): check the lines' "
+            "timestamps and sizes against the Loki limits (reject_old_samples_max_age, max_line_size)."
+        )
     if status == 429:
         return "Loki is rate-limiting the push: the relay retries and keeps the lines in the spill table meanwhile."
     return f"Check that {where} is reachable from sitrep; lines wait in the spill table and are sent when it is."

@@ -20,6 +20,7 @@ import httpx
 
 from skills.base import make_client, retry_after_seconds
 from skills.vercel_drain.config import DrainConfig
+from skills.vercel_drain.refusal import read_refusal
 from skills.vercel_drain.status import RelayStatus
 from skills.vercel_drain.translate import Line, push_body
 from storage.drain import DrainStore
@@ -55,7 +56,8 @@ class Batch:
 class PushOutcome:
     ok: bool
     status: int | None
-    message: str = ""
+    message: str = ""  # bounded, for the status
+    text: str = ""  # Loki's whole answer, read for what a 400 refused
 
     @property
     def spill(self) -> bool:
@@ -238,7 +240,7 @@ class Relay:
                 await self._spill(batch)  # behind the older lines waiting there
             else:
                 outcome = await self._push(batch.body, self.limits.push_attempts)
-                self._account(batch.lines, outcome)
+                self._account(batch.lines, batch.body, outcome)
                 if outcome.ok and self.on_push:
                     self.on_push(batch, time.monotonic())
                 if outcome.spill:
@@ -248,14 +250,17 @@ class Relay:
             await self._save_status()
             await self._notify()
 
-    def _account(self, lines: int, outcome: PushOutcome) -> None:
+    def _account(self, lines: int, body: bytes, outcome: PushOutcome) -> None:
         if outcome.ok:
             self.status.pushed(lines)
-            return
-        self.status.failed(outcome.status, outcome.message)
-        if not outcome.spill:
-            self.status.rejected_lines += lines
-            log.warning("Loki refused %d lines (%s): %s", lines, outcome.status, outcome.message)
+        elif outcome.status == 400:  # Loki took the valid lines: count what it says it refused, never push again
+            self.status.refused(read_refusal(outcome.text, body, lines))
+            log.warning("Loki answered 400: %s", self.status.last_refusal)
+        else:
+            self.status.failed(outcome.status, outcome.message)
+            if not outcome.spill:
+                self.status.rejected_lines += lines
+                log.warning("Loki refused %d lines (%s): %s", lines, outcome.status, outcome.message)
 
     async def _drain_spill(self) -> None:
         """Push spilled batches oldest first; stop at the first failure and try again after a backoff."""
@@ -265,7 +270,7 @@ class Relay:
                 self._spilled = 0
                 break
             outcome = await self._push(head.body, 1)
-            self._account(head.lines, outcome)
+            self._account(head.lines, head.body, outcome)
             if outcome.spill:
                 self._schedule_retry(failed=True)
                 return
@@ -321,7 +326,8 @@ class Relay:
             else:
                 if response.is_success:
                     return PushOutcome(True, response.status_code)
-                outcome = PushOutcome(False, response.status_code, response.text.strip()[:300])
+                text = response.text
+                outcome = PushOutcome(False, response.status_code, text.strip()[:300], text)
                 if response.status_code not in RETRY_STATUSES:
                     return outcome
             if attempt + 1 < attempts:

@@ -6,6 +6,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from skills.vercel_drain.refusal import Refusal
+
 RATE_WINDOW_S = 300  # lines per minute are averaged over the last five minutes
 
 
@@ -24,7 +26,10 @@ class RelayStatus:
     last_error_status: int | None = None  # None with last_error_at set: Loki could not be reached
     last_error: str = ""
     last_error_at: float | None = None
-    rejected_lines: int = 0  # Loki answered 400: not retried
+    rejected_lines: int = 0  # lines a Loki 400 said it refused (a 400 is never retried)
+    unknown_lines: int = 0  # lines of a 400 whose answer did not tell whether Loki took them
+    last_refusal: str = ""  # the last 400: what Loki took and refused, and its reason (bounded)
+    last_refusal_at: float | None = None
     spilled_lines: int = 0
     dropped_lines: int = 0  # the spill table was full: oldest dropped
     backlog_lines: int = 0
@@ -41,6 +46,17 @@ class RelayStatus:
         for key in [k for k in self.pushed_by_minute if int(k) < oldest]:
             del self.pushed_by_minute[key]
 
+    def refused(self, refusal: Refusal, now: float | None = None) -> None:
+        """A 400: Loki took some lines (counted as pushed), refused others, and may not tell about the rest."""
+        now = time.time() if now is None else now
+        self.rejected_lines += refusal.refused
+        self.unknown_lines += refusal.unknown
+        if refusal.taken:
+            self.pushed(refusal.taken, now)
+        self.last_refusal, self.last_refusal_at = describe(refusal), now
+        if not refusal.taken:
+            self.failed(400, refusal.reason, now)
+
     def failed(self, status: int | None, message: str, now: float | None = None) -> None:
         self.last_error_status, self.last_error = status, message[:300]
         self.last_error_at = time.time() if now is None else now
@@ -52,6 +68,16 @@ class RelayStatus:
     def from_document(cls, document: dict[str, Any]) -> RelayStatus:
         known = {k: v for k, v in document.items() if k in cls.__dataclass_fields__}
         return cls(**known)
+
+
+def describe(refusal: Refusal) -> str:
+    """One bounded phrase: what Loki took and refused of a batch, and why (after "Loki answered 400: ")."""
+    if not refusal.readable:
+        return f"{refusal.lines} lines of unknown fate, count unknown (the answer names no line): {refusal.reason}"
+    said = f"took {refusal.taken} of {refusal.lines} lines, refused {refusal.refused}"
+    if refusal.unknown:
+        said += f", {refusal.unknown} of unknown fate"
+    return f"{said}: {refusal.reason}"
 
 
 def lines_per_minute(status: RelayStatus, now: float | None = None) -> float:

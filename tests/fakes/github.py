@@ -1,16 +1,17 @@
 """A fake GitHub: a real aiohttp server on 127.0.0.1 speaking the REST formats of reference/APIS.md (GitHub App).
 
 It checks what GitHub checks: the App JWT's RS256 signature against the App's public key (iss = App ID, exp at
-most 10 minutes after iat, not expired); installation tokens it minted, only for the installation's repos. It
-serves ETag/304 on the pulls list (a 304 does not count against the rate limit), 406 `too_large` on the diff
-when `diff_too_large` is set, and 422 when a review's inline comment is outside the diff or its body is over
-65,536 characters. Every request is recorded; `rate_limit_next` makes the next answers a 403 rate limit.
+most 10 minutes after iat, not expired); installation tokens it minted, only for the installation's repos. Every
+GET answer has an ETag that varies by token (github_limits.py): the same token's If-None-Match gets a 304, which
+does not count against the rate limit. It serves 406 `too_large` on the diff when `diff_too_large` is set, and
+422 when a review's inline comment is outside the diff or its body is over 65,536 characters. Every request is
+recorded; `rate_limit_next` makes the next answers one of GitHub's three rate-limit refusals. `clock` (epoch
+seconds) drives token expiry and the rate-limit window, so a test can run an hour in a moment.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import secrets
 import time
@@ -24,6 +25,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from .github_git import GitDataMixin
+from .github_limits import PRIMARY, RateLimits, conditional
 from .github_repo import Installation, Pull, PullFile, Repo, sha_of
 
 MAX_BODY = 65_536
@@ -56,9 +58,10 @@ class FakeGitHub(GitDataMixin):
         self.repos: dict[str, Repo] = {}
         self.tokens: dict[str, tuple[int, float]] = {}  # token -> (installation id, expires epoch)
         self.requests: list[Seen] = []
-        self.rate_remaining = 5000
-        self.rate_limited = 0
+        self.clock: Callable[[], float] = time.time
+        self.limits = RateLimits(lambda: self.clock())
         self.diff_too_large = False
+        self.forbidden: set[str] = set()  # paths the App has no permission for (403 "Resource not accessible")
         self.delay = 0.0
         self.hooks: list[Callable[[Seen], None]] = []  # run after each answer (e.g. a push in between two calls)
         self.next_tokens: list[str] = []  # installation tokens to hand out first (tests plant them upstream)
@@ -135,8 +138,17 @@ class FakeGitHub(GitDataMixin):
         pr.updated_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return pr.head_sha
 
-    def rate_limit_next(self, times: int = 1) -> None:
-        self.rate_limited = times
+    @property
+    def rate_remaining(self) -> int:
+        return self.limits.remaining
+
+    def rate_limit_next(
+        self, times: int = 1, shape: str = PRIMARY, *, status: int = 403, retry_after: int = 60, reset_in: int = 3600
+    ) -> None:
+        """The next `times` requests are refused: PRIMARY (remaining 0 until reset_in from now; later requests
+        before the reset are refused too), RETRY_AFTER (a secondary limit with retry-after) or SECONDARY (one
+        without it)."""
+        self.limits.queue(shape, times, status=status, retry_after=retry_after, reset_in=reset_in)
 
     def seen(self, method: str, path_part: str) -> list[Seen]:
         return [s for s in self.requests if s.method == method and path_part in s.path]
@@ -164,7 +176,7 @@ class FakeGitHub(GitDataMixin):
     def _installation_of(self, request: web.Request) -> int | web.Response:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         found = self.tokens.get(token) if scheme.lower() in ("token", "bearer") else None
-        if found is None or found[1] < time.time():
+        if found is None or found[1] < self.clock():
             return _err(401, "Bad credentials")
         return found[0]
 
@@ -178,28 +190,25 @@ class FakeGitHub(GitDataMixin):
             return _err(404, "Not Found")
         return self.repos[name], inst
 
+    def _installation_id_of(self, request: web.Request) -> int | str:
+        found = self.tokens.get(request.headers.get("Authorization", "").partition(" ")[2])
+        return found[0] if found else self.app_id
+
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         seen = Seen(request.method, request.path, dict(request.query), dict(request.headers), await request.read())
         self.requests.append(seen)
         if self.delay:
             await asyncio.sleep(self.delay)
-        reset = str(int(time.time()) + 3600)
-        if self.rate_limited > 0:
-            self.rate_limited -= 1
-            response: web.StreamResponse = _err(403, "API rate limit exceeded for installation ID 1.")
-            response.headers.update({"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + 1)})
+        refused = self.limits.refusal(self._installation_id_of(request))
+        if refused is not None:
+            response: web.StreamResponse = refused
+        elif request.path in self.forbidden:
+            response = _err(403, "Resource not accessible by integration")
+            self.limits.answered(response)
         else:
-            response = await handler(request)
-            if response.status != 304:
-                self.rate_remaining -= 1
-            response.headers.update(
-                {
-                    "x-ratelimit-limit": "5000",
-                    "x-ratelimit-remaining": str(self.rate_remaining),
-                    "x-ratelimit-reset": reset,
-                }
-            )
+            response = conditional(request, await handler(request))
+            self.limits.answered(response)
         seen.status = response.status
         for hook in self.hooks:
             hook(seen)
@@ -230,7 +239,7 @@ class FakeGitHub(GitDataMixin):
         if inst_id not in self.installations:
             return _err(404, "Not Found")
         token = self.next_tokens.pop(0) if self.next_tokens else "ghs_" + secrets.token_urlsafe(27)
-        expires = time.time() + 3600
+        expires = self.clock() + 3600
         self.tokens[token] = (inst_id, expires)
         when = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return web.json_response({"token": token, "expires_at": when, "permissions": {}}, status=201)
@@ -264,11 +273,7 @@ class FakeGitHub(GitDataMixin):
         repo = found[0]
         rows = [repo.pull_json(p) for p in repo.pulls.values() if p.state == "open"]
         rows.sort(key=lambda p: p["updated_at"], reverse=True)
-        body = json.dumps(rows)
-        etag = 'W/"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
-        if request.headers.get("If-None-Match") == etag:
-            return web.Response(status=304, headers={"ETag": etag})
-        return web.Response(text=body, content_type="application/json", headers={"ETag": etag})
+        return web.json_response(rows)
 
     def _pull_of(self, request: web.Request) -> tuple[Repo, Pull] | web.Response:
         found = self._repo_for(request)

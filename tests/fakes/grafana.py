@@ -3,7 +3,8 @@
 Knobs: token, version and user (a service account's `sa-` login on Grafana 9-10 gets the 403 Grafana gives
 service accounts on /api/user), datasources, dashboards, loki streams, prometheus series, alert rules,
 alertmanager alerts, `prometheus_upstream` (the Prometheus data-source proxy is forwarded there verbatim),
-failure injection (`fail_next`) and a per-request `delay`. Every request is recorded in `requests`. The Loki
+failure injection (`fail_next`), a per-request `delay`, and `hold` (an Event each request waits for: a Grafana
+that has stopped answering until a test says so). Every request is recorded in `requests`. The Loki
 and Prometheus query evaluation lives in grafana_query.py.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from .grafana_query import handle_loki, handle_prometheus, now_ns
+from .grafana_query import PATTERNS_RETAIN_FOR_S, handle_loki, handle_prometheus, now_ns
 
 PROM_UID = "prom-uid"
 LOKI_UID = "loki-uid"
@@ -104,6 +105,7 @@ class FakeGrafana:
         self.prometheus_upstream = prometheus_upstream
         self.streams: list[dict[str, Any]] = []  # [{"stream": {labels}, "values": [[ns str, line], ...]}]
         self.loki_patterns = False  # Loki 3's pattern ingestion (/loki/api/v1/patterns); off by default, as in Loki
+        self.loki_patterns_retain_for_s = PATTERNS_RETAIN_FOR_S  # how far back its samples go (retain-for: 3h)
         self.prom_series: list[dict[str, Any]] = []  # [{"metric": {...}, "samples": [(ts, value), ...]}]
         self.prom_metadata: dict[str, list[dict[str, str]]] = {}  # GET /api/v1/metadata: metric -> [{type, help}]
         self.dashboards: dict[str, dict[str, Any]] = {}  # uid -> {"dashboard", "meta"}
@@ -112,6 +114,7 @@ class FakeGrafana:
         self.requests: list[Recorded] = []
         self.failures: list[Failure] = []
         self.delay = 0.0
+        self.hold: asyncio.Event | None = None
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -194,6 +197,8 @@ class FakeGrafana:
         )
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.hold is not None:
+            await self.hold.wait()
         for failure in self.failures:
             if failure.times > 0 and request.path.startswith(failure.path_prefix):
                 failure.times -= 1
@@ -347,7 +352,13 @@ class FakeGrafana:
         if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
             params.update(await request.post())  # type: ignore[arg-type]
         if ds["type"] == "loki":
-            status, payload = handle_loki(self.streams, rest, params, patterns=self.loki_patterns)
+            status, payload = handle_loki(
+                self.streams,
+                rest,
+                params,
+                patterns=self.loki_patterns,
+                patterns_retain_for_s=self.loki_patterns_retain_for_s,
+            )
         elif ds["type"] == "prometheus":
             if self.prometheus_upstream:
                 return await self._forward(request, rest)

@@ -200,9 +200,16 @@ def _ns(value: str | None, default: int) -> int:
     return int(float(value) * 1e9)
 
 
-def _patterns(streams: list[dict[str, Any]], params: dict[str, str], start: int, end: int) -> list[dict[str, Any]]:
+PATTERNS_RETAIN_FOR_S = 3 * 3600  # pattern-ingester.retain-for: 3h by default (Loki's configuration reference)
+
+
+def _patterns(
+    streams: list[dict[str, Any]], params: dict[str, str], start: int, end: int, retain_for_s: float
+) -> list[dict[str, Any]]:
     """Loki 3's /patterns: the selector's lines clustered by Drain (here drain3), variable tokens as <_>, with
-    [seconds, count] samples per step."""
+    [seconds, count] samples per step. The pattern ingester keeps its samples `retain_for_s` only: however wide
+    the asked window, older lines have no sample (and a pattern seen only before then is not listed)."""
+    kept_from = max(start, now_ns() - int(retain_for_s * 1e9))
     matchers, rest = parse_selector(params.get("query") or "")
     if rest.strip():
         raise QueryError("parse error : only a stream selector is allowed in a patterns query")
@@ -213,7 +220,7 @@ def _patterns(streams: list[dict[str, Any]], params: dict[str, str], start: int,
     hits: list[tuple[int, int]] = []
     for stream in _select(streams, matchers):
         for ts, line in stream["values"]:
-            if start <= int(ts) <= end:
+            if kept_from <= int(ts) <= end:
                 hits.append((int(miner.add_log_message(line)["cluster_id"]), int(ts)))
     out = []
     for c in miner.drain.clusters:
@@ -223,14 +230,21 @@ def _patterns(streams: list[dict[str, Any]], params: dict[str, str], start: int,
                 slot = start + (ts - start) // step * step
                 buckets[slot] = buckets.get(slot, 0) + 1
         pattern = c.get_template().replace("<*>", "<_>")
-        out.append({"pattern": pattern, "samples": [[t // 10**9, n] for t, n in sorted(buckets.items())]})
+        if buckets:
+            out.append({"pattern": pattern, "samples": [[t // 10**9, n] for t, n in sorted(buckets.items())]})
     return out
 
 
 def handle_loki(
-    streams: list[dict[str, Any]], path: str, params: dict[str, str], *, patterns: bool = False
+    streams: list[dict[str, Any]],
+    path: str,
+    params: dict[str, str],
+    *,
+    patterns: bool = False,
+    patterns_retain_for_s: float = PATTERNS_RETAIN_FOR_S,
 ) -> tuple[int, Any]:
-    """Loki's HTTP API over `streams`. `patterns`: whether pattern ingestion is on (off, Loki's default: 404)."""
+    """Loki's HTTP API over `streams`. `patterns`: whether pattern ingestion is on (off, Loki's default: 404),
+    keeping its samples `patterns_retain_for_s` seconds."""
     now = now_ns()
     start = _ns(params.get("start"), now - 3600 * 10**9)
     end = _ns(params.get("end"), now)
@@ -265,7 +279,7 @@ def handle_loki(
         if path == "/loki/api/v1/patterns":
             if not patterns:
                 return 404, "404 page not found\n"
-            return 200, {"status": "success", "data": _patterns(streams, params, start, end)}
+            return 200, {"status": "success", "data": _patterns(streams, params, start, end, patterns_retain_for_s)}
         live = [s for s in streams if any(start <= int(ts) <= end for ts, _ in s["values"])]
         if params.get("query"):
             live = _select(live, parse_selector(params["query"])[0])

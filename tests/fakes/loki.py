@@ -2,9 +2,18 @@
 
 From Loki's HTTP API reference (and reference/APIS.md): `Content-Type: application/json`, body
 `{"streams":[{"stream":{"label":"value"},"values":[["<unix ns as a string>","<line>"], ...]}]}`; basic auth as on
-Grafana Cloud (the instance id and a logs:write token). 204 when every line is taken; 400 for a bad body, and for
-lines out of order (older than the stream's newest line by more than the out-of-order window), too old or too
-new, with the other lines of the push still taken, as Loki does; 401 for wrong credentials; 429 or 503 when told.
+Grafana Cloud (the instance id and a logs:write token). 204 when every line is taken; 401 for wrong credentials;
+429 or 503 when told; 400 for a bad body (nothing taken), and a 400 that is a partial acceptance, as Loki's:
+the valid lines of the push are stored and the answer names the others, in Loki's own two formats:
+
+- the distributor's validation (too old, too new, longer than max_line_size) drops entries before the
+  ingesters and answers its grouped errors: the distinct messages joined by "; ", each prefixed with
+  "N errors like: " when there is more than one message or more than one of it (pkg/util/errors GroupedErrors);
+- the ingester refuses entries too far behind its stream's newest line (max_chunk_age / 2) and answers, for the
+  last stream that had any, up to 10 "entry with timestamp <t> ignored, reason: '<why>'," lines and "user '<id>',
+  total ignored: N out of M for stream: {labels}" (pkg/ingester/stream.go). That answer wins over the
+  distributor's: the lines validation dropped are then not named at all.
+
 Unlike Loki, it keeps an exact duplicate twice, so a test sees a line that was pushed twice.
 
 `streams` has FakeGrafana's shape, so `grafana.streams = loki.streams` lets queries through the fake Grafana see
@@ -18,6 +27,7 @@ import base64
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +36,8 @@ PUSH_PATH = "/loki/api/v1/push"
 OUT_OF_ORDER_WINDOW_NS = 3600 * 10**9  # Loki's accepted window behind a stream's newest line (max_chunk_age / 2)
 TOO_OLD_NS = 7 * 24 * 3600 * 10**9  # reject_old_samples_max_age: 168h
 TOO_NEW_NS = 10 * 60 * 10**9  # creation_grace_period: 10m
+MAX_LINE_SIZE = 256 * 1024  # max_line_size: 256KB (datasize: 1 KB = 1024 B)
+MAX_RETURNED_ERRORS = 10  # ingester.max-ignored-stream-errors
 
 
 @dataclass
@@ -35,6 +47,7 @@ class Push:
     content_type: str
     body: bytes
     lines: int = 0
+    answer: str = ""  # the response body
 
 
 @dataclass
@@ -46,6 +59,8 @@ class FakeLoki:
     status: int | None = None  # answer every push with this status (503: down, 429: rate-limited); None: up
     retry_after: str | None = None
     taken: int = 0  # lines taken so far
+    max_line_size: int = MAX_LINE_SIZE
+    refusal_text: str | None = None  # with status 400: answer it (a proxy's wording), taking nothing
     url: str = ""
     _runner: web.AppRunner | None = None
     _pushed: asyncio.Condition | None = None
@@ -102,7 +117,7 @@ class FakeLoki:
         record = Push(0, self._authorized(request), content_type, body)
         self.pushes.append(record)
         response = self._handle(record, body, content_type)
-        record.status = response.status
+        record.status, record.answer = response.status, response.text or ""
         assert self._pushed is not None
         async with self._pushed:
             self._pushed.notify_all()
@@ -111,6 +126,8 @@ class FakeLoki:
     def _handle(self, record: Push, body: bytes, content_type: str) -> web.Response:
         if not record.authorized:
             return web.Response(status=401, text="invalid authentication credentials\n")
+        if self.status == 400 and self.refusal_text is not None:
+            return web.Response(status=400, text=self.refusal_text + "\n")
         if self.status is not None:
             headers = {"Retry-After": self.retry_after} if self.retry_after else {}
             text = "Ingestion rate limit exceeded\n" if self.status == 429 else "no healthy ingesters\n"
@@ -121,28 +138,70 @@ class FakeLoki:
             streams = parse_push(body)
         except ValueError as exc:
             return web.Response(status=400, text=f"{exc}\n")
-        errors = []
         now = time.time_ns()
+        invalid: list[str] = []  # the distributor's validation errors, one per dropped entry
+        ingester_error = ""  # the last stream with entries too far behind
         for labels, values in streams:
-            target = self._stream(labels)
-            key = tuple(sorted(labels.items()))
-            newest = self._newest.get(key, 0)
+            valid = []
             for ns, line in values:
-                if ns < now - TOO_OLD_NS:
-                    errors.append(f"entry for stream '{_selector(labels)}' has timestamp too old: {ns}")
-                elif ns > now + TOO_NEW_NS:
-                    errors.append(f"entry for stream '{_selector(labels)}' has timestamp too new: {ns}")
-                elif ns < newest - OUT_OF_ORDER_WINDOW_NS:
-                    errors.append(f"entry too far behind for stream '{_selector(labels)}'")
+                error = self._validate(labels, ns, line, now)
+                if error:
+                    invalid.append(error)
                 else:
-                    target["values"].append([str(ns), line])
-                    newest = max(newest, ns)
-                    record.lines += 1
-            self._newest[key] = newest
+                    valid.append((ns, line))
+            if valid:
+                ingester_error = self._append(record, labels, valid) or ingester_error
         self.taken += record.lines
-        if errors:
-            return web.Response(status=400, text=f"{len(errors)} errors like: {errors[0]}\n")
+        if ingester_error:
+            return web.Response(status=400, text=ingester_error + "\n")
+        if invalid:
+            return web.Response(status=400, text=grouped_errors(invalid) + "\n")
         return web.Response(status=204)
+
+    def _validate(self, labels: dict[str, str], ns: int, line: str, now: int) -> str:
+        """pkg/distributor/validator.go ValidateEntry: the error message, "" when the entry is valid."""
+        stream = _selector(labels)
+        if ns < now - TOO_OLD_NS:
+            return (
+                f"entry for stream '{stream}' has timestamp too old: {_rfc3339(ns)}, "
+                f"oldest acceptable timestamp is: {_rfc3339(now - TOO_OLD_NS)}"
+            )
+        if ns > now + TOO_NEW_NS:
+            return f"entry for stream '{stream}' has timestamp too new: {_rfc3339(ns)}"
+        size = len(line.encode())
+        if self.max_line_size and size > self.max_line_size:
+            return (
+                f"max entry size '{self.max_line_size}' bytes exceeded for stream '{stream}' "
+                f"while adding an entry with length '{size}' bytes"
+            )
+        return ""
+
+    def _append(self, record: Push, labels: dict[str, str], values: list[tuple[int, str]]) -> str:
+        """The ingester's append (unordered writes): the stream's refusal as Loki words it, "" when none."""
+        target = self._stream(labels)
+        key = tuple(sorted(labels.items()))
+        newest = self._newest.get(key, 0)
+        ignored = []
+        for ns, line in values:
+            cutoff = newest - OUT_OF_ORDER_WINDOW_NS
+            if newest and ns < cutoff:
+                reason = (
+                    f"entry too far behind, entry timestamp is: {_rfc3339(ns)}, "
+                    f"oldest acceptable timestamp is: {_rfc3339(cutoff)}"
+                )
+                ignored.append(f"entry with timestamp {_go_time(ns)} ignored, reason: '{reason}',\n")
+                continue
+            target["values"].append([str(ns), line])
+            newest = max(newest, ns)
+            record.lines += 1
+        self._newest[key] = newest
+        if not ignored:
+            return ""
+        named = "".join(ignored[:MAX_RETURNED_ERRORS])
+        total = (
+            f"user '{self.user}', total ignored: {len(ignored)} out of {len(values)} for stream: {_selector(labels)}"
+        )
+        return named + total
 
     def _stream(self, labels: dict[str, str]) -> dict[str, Any]:
         for stream in self.streams:
@@ -154,7 +213,31 @@ class FakeLoki:
 
 
 def _selector(labels: dict[str, str]) -> str:
-    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+    """Prometheus labels.String(): sorted, `name="value"` joined by ", "."""
+    return "{" + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(labels.items())) + "}"
+
+
+def grouped_errors(messages: list[str]) -> str:
+    """pkg/util/errors GroupedErrors.Error(): each distinct message once, counted when it needs a count."""
+    counts: dict[str, int] = {}
+    for message in messages:
+        counts[message] = counts.get(message, 0) + 1
+    several = len(counts) > 1
+    return "; ".join(f"{n} errors like: {m}" if several or n > 1 else m for m, n in counts.items())
+
+
+def _rfc3339(ns: int) -> str:
+    """Go's time.Format(time.RFC3339) in UTC: whole seconds."""
+    return datetime.fromtimestamp(ns // 10**9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _go_time(ns: int) -> str:
+    """Go's time.Time.String() in UTC: "2006-01-02 15:04:05.999999999 +0000 UTC", trailing zeros trimmed."""
+    seconds, fraction = divmod(ns, 10**9)
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if fraction:
+        text += "." + f"{fraction:09d}".rstrip("0")
+    return text + " +0000 UTC"
 
 
 def parse_push(body: bytes) -> list[tuple[dict[str, str], list[tuple[int, str]]]]:

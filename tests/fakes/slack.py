@@ -30,6 +30,7 @@ from aiohttp import web
 from .slack_methods import WebApiMixin
 from .slack_socket import SocketModeMixin
 
+RESPONSE_URL_USES, RESPONSE_URL_TTL = 5, 30 * 60.0  # Slack: up to 5 responses within 30 minutes
 JSON_FIELDS = ("blocks", "attachments", "view", "metadata", "unfurls", "chunks")  # JSON strings in form bodies
 
 
@@ -71,6 +72,7 @@ class FakeSlack(WebApiMixin, SocketModeMixin):
         self.reactions: dict[tuple[str, str], set[str]] = {}  # (channel, ts) -> reaction names
         self.base_url = ""
         self._triggers: dict[str, float | None] = {}  # trigger_id -> issued at (None once exchanged)
+        self._response_urls: dict[str, tuple[float, int]] = {}  # response id -> (issued at, posts left)
         self._failures: dict[str, list[tuple[str, int, int]]] = {}
         self._calls_cond = asyncio.Condition()
         self._seq = itertools.count(1)
@@ -114,7 +116,16 @@ class FakeSlack(WebApiMixin, SocketModeMixin):
         return trigger_id
 
     def new_response_url(self) -> str:
-        return f"{self.base_url}/response/{uuid.uuid4().hex}"
+        """A response_url as Slack issues one: it takes at most RESPONSE_URL_USES posts within RESPONSE_URL_TTL."""
+        rid = uuid.uuid4().hex
+        self._response_urls[rid] = (time.monotonic(), RESPONSE_URL_USES)
+        return f"{self.base_url}/response/{rid}"
+
+    def expire_response_urls(self) -> None:
+        """Every response_url issued so far is past Slack's 30 minutes: posts to them answer `expired_url`."""
+        self._response_urls = {
+            rid: (issued - RESPONSE_URL_TTL - 1, left) for rid, (issued, left) in self._response_urls.items()
+        }
 
     # -- test helpers -------------------------------------------------------------------------------
 
@@ -169,10 +180,32 @@ class FakeSlack(WebApiMixin, SocketModeMixin):
     # -- HTTP ---------------------------------------------------------------------------------------
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
-        args = await _read_args(request)
-        args["_response_id"] = request.match_info["rid"]
-        await self._record(SlackCall("response_url", args, None, time.monotonic()))
-        return web.json_response({"ok": True})
+        """A POST of a message (JSON: text or blocks, response_type, replace_original...) to a response_url.
+        Slack answers 200 `ok`; an unknown or expired URL `expired_url`, a sixth post `used_url`, no message
+        `no_text`."""
+        rid = request.match_info["rid"]
+        try:
+            args = await _read_args(request)
+        except ValueError:
+            args, error = {}, "invalid_payload"
+        else:
+            error = self._use_response_url(rid, args)
+        args["_response_id"] = rid
+        await self._record(SlackCall("response_url", args, None, time.monotonic(), error))
+        if error:
+            return web.Response(status=404 if error in ("expired_url", "used_url") else 400, text=error)
+        return web.Response(text="ok")
+
+    def _use_response_url(self, rid: str, args: dict[str, Any]) -> str | None:
+        issued, left = self._response_urls.get(rid, (None, 0))
+        if issued is None or time.monotonic() - issued > RESPONSE_URL_TTL:
+            return "expired_url"
+        if left <= 0:
+            return "used_url"
+        if not any(args.get(k) for k in ("text", "blocks", "attachments", "delete_original")):
+            return "no_text"
+        self._response_urls[rid] = (issued, left - 1)
+        return None
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
