@@ -1,8 +1,9 @@
-"""The GitHub tools offered to the model: read a file at a commit, and a pull request's files (routed repos only)."""
+"""The GitHub tools offered to the model: read a file at a commit, and a pull request's files (routed repos only).
+
+The pushes GitHub records are offered with the other changes by skills/changes/tools.py (`recent_changes`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,10 +33,6 @@ class ListPullFiles(_Params):
     number: int = Field(..., ge=1, description="Pull request number")
 
 
-class RecentChanges(_Params):
-    hours: int = Field(24, ge=1, le=24 * 14, description="How far back, in hours")
-
-
 def build_tools(skill: GitHubApp) -> list[Tool]:
     def routed(repo: str) -> str:
         if repo.lower() not in {r.lower() for r in skill.repos}:
@@ -57,37 +54,7 @@ def build_tools(skill: GitHubApp) -> list[Tool]:
         ]
         return {"count": len(files), "files": files}
 
-    async def recent_changes(p: RecentChanges) -> dict[str, Any]:
-        if skill.store is None or not skill.repos:
-            return {"count": 0, "changes": [], "hint": "no repository is routed to this team (Link GitHub)"}
-        since = datetime.now(UTC) - timedelta(hours=p.hours)
-        rows = await skill.store.changes(skill.repos, since, limit=30)
-        changes = [
-            {
-                "repo": c.repo,
-                "sha": c.sha[:7],
-                "author": c.author,
-                "message": c.message,
-                "time": c.committed_at,
-                "url": c.url,
-            }
-            for c in rows
-        ]
-        out: dict[str, Any] = {"count": len(changes), "hours": p.hours, "changes": changes}
-        if not changes:
-            out["hint"] = f"no push to the default branch of {', '.join(skill.repos)} in the last {p.hours} h"
-        return out
-
     return [
-        Tool(
-            "recent_changes",
-            "Commits pushed to the routed repositories' default branches (what was deployed), newest first: "
-            "repo, sha, author, message, time, link. Use it to relate an error spike or a latency jump to a change "
-            '("deployed 14 min before the 5xx jump").',
-            RecentChanges,
-            recent_changes,
-            skill="github",
-        ),
         Tool(
             "get_file",
             "A file's text at a commit of a routed repository (first 12,000 characters). Use it to read code a "
