@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from skills.base import SkillError
-from skills.grafana import annotations
+from skills.grafana import annotations as grafana_annotations
 from skills.grafana.skill import GrafanaSkill
 from storage.changes import Change, ChangeStore
 
@@ -87,4 +87,4 @@ def nearest_before(changes: Sequence[Change], when: datetime) -> Change | None:
 async def _annotations(skill: GrafanaSkill | None, start: datetime, end: datetime, limit: int) -> list[Change] | None:
     if skill is None or not skill.configured:
         return None
-    return await annotations.changes_between(skill.client, start, end, limit)
+    return await grafana_annotations.changes_between(skill.client, start, end, limit)
