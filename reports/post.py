@@ -16,7 +16,7 @@ from reports.builder import DEFAULT_TITLE, FirstPost, ReportOptions, build_repor
 from reports.model import Report
 from reports.render import fallback_text, report_blocks
 from reports.since_last import since_section, snapshot_of
-from storage.jobs import slot_key
+from storage.jobs import parse_slot, slot_key
 from storage.report_snapshots import Snapshot, SnapshotStore
 
 if TYPE_CHECKING:
@@ -151,6 +151,13 @@ async def update_report(client: AsyncWebClient, channel: str, ts: str, report: R
     log.info("updated %s in %s (ts %s) with the finished report", report.title, channel, ts)
 
 
+async def sibling_jobs(services: Services, team: Team, job: Job, channel: str) -> list[Job]:
+    """The job and the team's other report jobs posting to the same channel: a report compares with the last one
+    of these over the same window (the Evening report with the Morning one), and a day's thread gathers them."""
+    jobs = await services.jobs.list(team.id)
+    return [j for j in jobs if j.id == job.id or report_channel(services.settings, team, j) == channel]
+
+
 async def run_scheduled_report(
     services: Services, job: Job, scheduled_for: datetime, *, before_post: BeforePost | None = None
 ) -> str:
@@ -162,12 +169,13 @@ async def run_scheduled_report(
     snapshots = SnapshotStore(services.storage.db)
     slot = slot_key(scheduled_for)
     day = scheduled_for.astimezone(ZoneInfo(job.timezone)).date().isoformat()
-    previous = await snapshots.previous(job.id, slot)
-    thread = await snapshots.thread_of_day(job.id, day, channel) if job.thread_per_day else None
+    siblings = await sibling_jobs(services, team, job, channel)
+    previous = await snapshots.previous([j.id for j in siblings if j.window_hours == job.window_hours], slot)
+    thread = await snapshots.thread_of_day([j.id for j in siblings], day, channel) if job.thread_per_day else None
 
     def since_last(report: Report) -> None:
         if previous is not None:
-            report.sections.insert(0, since_section(previous.data, previous.taken_at, report))
+            report.sections.insert(0, since_section(previous.data, parse_slot(previous.scheduled_for), report))
 
     ts, report = await build_and_post(
         services, team, channel, title=job.name, job=job, scheduled_for=scheduled_for, before_post=before_post,

@@ -4,6 +4,7 @@ says what is new since it, and the Slack thread of the job's day when its report
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,20 +41,28 @@ class SnapshotStore:
                  snap.thread_ts, json.dumps(snap.data, separators=(",", ":"))),
             )  # fmt: skip
 
-    async def previous(self, job_id: int, before: str) -> Snapshot | None:
-        """The job's last report posted for a slot before `before` (a slot key)."""
+    async def previous(self, job_ids: Sequence[int], before: str) -> Snapshot | None:
+        """The last report of these jobs (a job and its siblings: the seeded Morning and Evening reports) posted
+        for a slot before `before` (a slot key)."""
+        if not job_ids:
+            return None
+        marks = ",".join("?" for _ in job_ids)
         row = await self.db.fetchone(
-            "SELECT * FROM report_snapshots WHERE job_id = ? AND scheduled_for < ? ORDER BY scheduled_for DESC LIMIT 1",
-            (job_id, before),
+            f"SELECT * FROM report_snapshots WHERE job_id IN ({marks}) AND scheduled_for < ?"
+            " ORDER BY scheduled_for DESC LIMIT 1",
+            (*job_ids, before),
         )
         return _snapshot(row) if row else None
 
-    async def thread_of_day(self, job_id: int, day: str, channel: str) -> str | None:
-        """The ts of the job's first report of `day` in `channel`, for the day's later reports to reply to."""
+    async def thread_of_day(self, job_ids: Sequence[int], day: str, channel: str) -> str | None:
+        """The ts of the first of these jobs' reports of `day` in `channel`, for the day's later ones to reply to."""
+        if not job_ids:
+            return None
+        marks = ",".join("?" for _ in job_ids)
         row = await self.db.fetchone(
-            "SELECT message_ts FROM report_snapshots WHERE job_id = ? AND day = ? AND channel = ? AND message_ts <> ''"
-            " ORDER BY scheduled_for LIMIT 1",
-            (job_id, day, channel),
+            f"SELECT message_ts FROM report_snapshots WHERE job_id IN ({marks}) AND day = ? AND channel = ?"
+            " AND message_ts <> '' ORDER BY scheduled_for LIMIT 1",
+            (*job_ids, day, channel),
         )
         return str(row["message_ts"]) if row else None
 

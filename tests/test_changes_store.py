@@ -78,9 +78,9 @@ async def test_snapshots_give_the_previous_report_and_the_days_thread(db: Databa
                        "200.1", {"alerts": []})  # fmt: skip
     await store.save(evening)
     await store.save(morning)
-    prev = await store.previous(job.id, "2026-03-10T08:00:00Z")
+    prev = await store.previous([job.id], "2026-03-10T08:00:00Z")
     assert prev is not None and prev.data == {"alerts": ["HighErrorRate"]} and prev.taken_at == T0
-    assert await store.previous(job.id, "2026-03-09T20:00:00Z") is None
-    assert await store.thread_of_day(job.id, "2026-03-10", "C0REPORTS") == "200.1"
-    assert await store.thread_of_day(job.id, "2026-03-10", "C0OTHER") is None
-    assert await store.thread_of_day(job.id, "2026-03-11", "C0REPORTS") is None
+    assert await store.previous([job.id], "2026-03-09T20:00:00Z") is None
+    assert await store.thread_of_day([job.id], "2026-03-10", "C0REPORTS") == "200.1"
+    assert await store.thread_of_day([job.id], "2026-03-10", "C0OTHER") is None
+    assert await store.thread_of_day([job.id], "2026-03-11", "C0REPORTS") is None
