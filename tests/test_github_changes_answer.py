@@ -1,5 +1,6 @@
-"""The built-in planner's error answers show the window's deploys (recent_changes) and how long before the
-error jump the nearest earlier one landed, with its link, or that none landed in the window before it; a Vercel deploy or a Grafana annotation counts too."""
+"""The built-in planner's error answers show the window's changes (recent_changes) and how long before the
+error jump the nearest earlier one landed, with its link, or that none landed in the window before it; a Vercel
+deploy or a Grafana annotation counts too."""
 
 from __future__ import annotations
 
@@ -73,9 +74,20 @@ async def test_the_nearest_change_may_be_a_vercel_deploy_or_a_grafana_annotation
         # the annotation 25 min ago is the nearest before the jump (20 min ago); the deploy 40 min ago is older
         deployed = datetime.now(UTC) - timedelta(minutes=40)
         await ChangeStore(w.services.storage.db).record(
-            [AnyChange(VERCEL, "web", "dpl_7Hx", "deploy", deployed, title="web-abc.vercel.app", environment="production",
-                    url="https://web-abc.vercel.app", via="drain")]
-        )  # fmt: skip
+            [
+                AnyChange(
+                    VERCEL,
+                    "web",
+                    "dpl_7Hx",
+                    "deploy",
+                    deployed,
+                    title="web-abc.vercel.app",
+                    environment="production",
+                    url="https://web-abc.vercel.app",
+                    via="drain",
+                )
+            ]
+        )
         noted = int((datetime.now(UTC) - timedelta(minutes=25)).timestamp() * 1000)
         w.grafana.annotations.append(annotation(41, noted, "Feature flag new-checkout on", dashboard_uid="ops"))
         reply = await respond(w.services, Question(QUESTION, await w.team(), "shell"))
