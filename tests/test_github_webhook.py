@@ -144,8 +144,8 @@ async def test_push_to_default_branch_records_changes(tmp_path: Path) -> None:
         other_branch = dict(push, ref="refs/heads/feature", commits=[dict(push["commits"][0], id="c" * 40)])
         await deliver(http, "push", other_branch)
         await running_tasks(app)
-        rows = await w.services.storage.db.fetchall("SELECT * FROM github_changes")
-        assert [(r["sha"], r["author"], r["message"], r["committed_at"]) for r in rows] == [
+        rows = await w.services.storage.db.fetchall("SELECT * FROM changes WHERE source = 'github'")
+        assert [(r["ref"], r["author"], r["title"], r["at"]) for r in rows] == [
             ("b" * 40, "dev", "Raise the agent timeout", "2026-11-30T09:46:00.000Z")
         ]
 
