@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from skills.base import SkillError, Tool, ToolInputError, redact
+from skills.changes.tools import build_tools as changes_tools
 
 if TYPE_CHECKING:
     from skills.services import Services
@@ -116,6 +117,7 @@ class Toolbox:
                 not_ready[skill.name] = f"{skill.title} is not configured"
                 continue
             tools += [t for t in skill.tools() if t.read_only or allow_write]
+        tools += changes_tools(services, team)  # the changes table is sitrep's own: offered whatever is configured
         return cls(tools, secrets, not_ready=not_ready)
 
     def has(self, name: str) -> bool:

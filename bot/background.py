@@ -43,7 +43,7 @@ async def start_relay(services: Services, limits: RelayLimits | None = None) -> 
         )
         return await load_config(ctx)
 
-    relay = Relay(loader, services.storage.drain, limits)
+    relay = Relay(loader, services.storage.drain, limits, changes=services.storage.changes)
     await relay.start()
     return relay
 

@@ -76,6 +76,7 @@ async def receive(request: web.Request, relay: Relay | None) -> web.Response:
     if not relay.offer(lines):
         return _answer(503, {**headers, "Retry-After": "1"}, error="the relay queue is full; retry")
     await relay.note_request(signed=True, malformed=malformed)
+    await relay.deploys.observe(entries)  # a deployment seen for the first time is recorded as a change
     if malformed:
         log.info("drain request: %d lines queued, %d malformed skipped", len(lines), malformed)
     return _answer(200, headers, ok=True, accepted=len(lines), malformed=malformed)

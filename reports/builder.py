@@ -20,7 +20,7 @@ from reports.model import FAILED, Report, Section, failed, pending
 from reports.sections.amplitude import KEY as AMPLITUDE_KEY
 from reports.sections.amplitude import TITLE as AMPLITUDE_TITLE
 from reports.sections.amplitude import amplitude_section
-from reports.sections.changes import changes_listing
+from reports.sections.changes import changes_listings
 from reports.sections.grafana import KEY as GRAFANA_KEY
 from reports.sections.grafana import TITLE as GRAFANA_TITLE
 from reports.sections.grafana import Window, grafana_section
@@ -108,17 +108,16 @@ async def assemble(
 
 
 async def add_changes(services: Services, team: Team, sections: list[Section], window: Window, tz: str) -> None:
-    """Deploys of the window beside the error numbers (the Grafana section), when GitHub recorded any."""
+    """The window's changes beside the error numbers (the Grafana section), and the change before each jump."""
     grafana = next((s for s in sections if s.key == GRAFANA_KEY and s.ok), None)
     if grafana is None:
         return
     try:
-        listing = await changes_listing(services, team, window.current.start, window.current.end, tz)
+        listings = await changes_listings(services, team, grafana.figures, window.current.start, window.current.end, tz)
     except Exception:  # the report goes out without them
         log.exception("reading recorded changes failed")
         return
-    if listing is not None:
-        grafana.listings.append(listing)
+    grafana.listings += listings
 
 
 async def build_report(

@@ -51,6 +51,8 @@ class Figure:
     note: str = ""
     change_pct: float | None = None
     direction: str = ""
+    series: list[float | None] = field(default_factory=list)  # the window's values per step (for its jump)
+    step_s: int = 0  # the length of one step of `series`; its last step ends at the window's end
 
     def __post_init__(self) -> None:
         if self.change_pct is None:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,6 +15,9 @@ from metrics import REPORTS_POSTED
 from reports.builder import DEFAULT_TITLE, FirstPost, ReportOptions, build_report
 from reports.model import Report
 from reports.render import fallback_text, report_blocks
+from reports.since_last import since_section, snapshot_of
+from storage.jobs import parse_slot, slot_key
+from storage.report_snapshots import Snapshot
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -56,8 +60,11 @@ def slack_client(services: Services) -> AsyncWebClient:
     return services.slack
 
 
-async def post_report(client: AsyncWebClient, channel: str, report: Report, secrets: list[str] | None = None) -> str:
-    """chat.postMessage with the report's blocks and fallback text; the message ts, or ReportError."""
+async def post_report(
+    client: AsyncWebClient, channel: str, report: Report, secrets: list[str] | None = None, thread_ts: str | None = None
+) -> str:
+    """chat.postMessage with the report's blocks and fallback text (a reply in `thread_ts` when given); the
+    message ts, or ReportError."""
     secrets = secrets or []
     try:
         result = await client.chat_postMessage(
@@ -66,6 +73,7 @@ async def post_report(client: AsyncWebClient, channel: str, report: Report, secr
             blocks=report_blocks(report, secrets),
             unfurl_links=False,
             unfurl_media=False,
+            thread_ts=thread_ts or None,
         )
     except SlackApiError as exc:
         error = str(exc.response.get("error") or "unknown_error")
@@ -90,12 +98,16 @@ async def build_and_post(
     scheduled_for: datetime | None = None,
     before_post: BeforePost | None = None,
     first_post_after: float | None = None,
+    thread_ts: str | None = None,
+    prepare: Callable[[Report], None] | None = None,
 ) -> tuple[str, Report]:
     """Build the team's report and post it to `channel`: (message ts, report).
 
     `before_post` runs first (the Slack surfaces pass the channel-membership check), so a report that could not
     be posted is not built. With `first_post_after` (a person is waiting), a report still gathering after that
     many seconds is posted as it stands and then updated in place (chat.update) when every section is done.
+    `prepare` changes the finished report before it is posted (a scheduled report's "since the last report"), and
+    `thread_ts` makes it a reply in that thread.
     """
     client = client or slack_client(services)
     if before_post is not None:
@@ -116,10 +128,12 @@ async def build_and_post(
         options=options,
         first=FirstPost(first_post_after, post_first) if first_post_after is not None else None,
     )
+    if prepare is not None:
+        prepare(report)
     if posted:
         await update_report(client, channel, posted[0], report, secrets)
         return posted[0], report
-    ts = await post_report(client, channel, report, secrets)
+    ts = await post_report(client, channel, report, secrets, thread_ts=thread_ts)
     return ts, report
 
 
@@ -137,6 +151,13 @@ async def update_report(client: AsyncWebClient, channel: str, ts: str, report: R
     log.info("updated %s in %s (ts %s) with the finished report", report.title, channel, ts)
 
 
+async def sibling_jobs(services: Services, team: Team, job: Job, channel: str) -> list[Job]:
+    """The job and the team's other report jobs posting to the same channel: a report compares with the last one
+    of these over the same window (the Evening report with the Morning one), and a day's thread gathers them."""
+    jobs = await services.jobs.list(team.id)
+    return [j for j in jobs if j.id == job.id or report_channel(services.settings, team, j) == channel]
+
+
 async def run_scheduled_report(
     services: Services, job: Job, scheduled_for: datetime, *, before_post: BeforePost | None = None
 ) -> str:
@@ -145,7 +166,25 @@ async def run_scheduled_report(
     channel = report_channel(services.settings, team, job)
     if not channel:
         raise ReportError(NO_CHANNEL)
-    ts, _ = await build_and_post(
-        services, team, channel, title=job.name, job=job, scheduled_for=scheduled_for, before_post=before_post
-    )
+    snapshots = services.storage.snapshots
+    slot = slot_key(scheduled_for)
+    day = scheduled_for.astimezone(ZoneInfo(job.timezone)).date().isoformat()
+    siblings = await sibling_jobs(services, team, job, channel)
+    previous = await snapshots.previous([j.id for j in siblings if j.window_hours == job.window_hours], slot)
+    thread = await snapshots.thread_of_day([j.id for j in siblings], day, channel) if job.thread_per_day else None
+
+    def since_last(report: Report) -> None:
+        if previous is not None:
+            report.sections.insert(0, since_section(previous.data, parse_slot(previous.scheduled_for), report))
+
+    ts, report = await build_and_post(
+        services, team, channel, title=job.name, job=job, scheduled_for=scheduled_for, before_post=before_post,
+        thread_ts=thread, prepare=since_last,
+    )  # fmt: skip
+    try:
+        await snapshots.save(
+            Snapshot(job.id, slot, report.generated_at, day, channel, ts, thread or ts, snapshot_of(report))
+        )
+    except Exception:  # the report is posted: the next one then compares with an older one
+        log.exception("saving the snapshot of %s failed", job.name)
     return ts

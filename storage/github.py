@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.audit import AuditLog
+from storage.changes import GITHUB, ChangeStore, parse
+from storage.changes import Change as PushedChange
 from storage.db import Database
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -85,9 +87,10 @@ def utc(timestamp: str) -> str:
 
 
 class GitHubStore:
-    def __init__(self, db: Database, audit: AuditLog | None = None) -> None:
+    def __init__(self, db: Database, audit: AuditLog | None = None, changes: ChangeStore | None = None) -> None:
         self.db = db
         self.audit = audit
+        self.changes_table = changes or ChangeStore(db)  # the one changes table (storage/changes.py)
 
     # -- installation link ---------------------------------------------------------------------------------
 
@@ -291,29 +294,14 @@ class GitHubStore:
             )
 
     async def record_changes(self, changes: list[Change]) -> int:
-        """Store pushed commits (once per repo and sha); how many were new."""
-        new = 0
-        async with self.db.transaction() as conn:
-            for c in changes:
-                cur = await conn.execute(
-                    "INSERT INTO github_changes (repo, sha, branch, author, message, committed_at, url, source)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (c.repo.lower(), c.sha, c.branch, c.author, c.message[:500], utc(c.committed_at), c.url, c.source),
-                )
-                new += cur.rowcount
-        return new
+        """Store pushed commits (once per repo and sha) in the one changes table (storage/changes.py); how many
+        were new."""
+        return await self.changes_table.record([_as_change(c) for c in changes])
 
     async def changes(self, repos: list[str], since: datetime, limit: int = 20) -> list[Change]:
         """Changes to these repos since `since`, newest first (reports and answers show them beside spikes)."""
-        if not repos:
-            return []
-        marks = ",".join("?" for _ in repos)
-        rows = await self.db.fetchall(
-            f"SELECT * FROM github_changes WHERE repo IN ({marks}) AND committed_at >= ?"
-            " ORDER BY committed_at DESC LIMIT ?",
-            (*[r.lower() for r in repos], iso(since), limit),
-        )
-        return [Change(**{k: r[k] for k in r.keys()}) for r in rows]
+        rows = await self.changes_table.between(since, datetime.now(UTC), repos=repos, sources=(GITHUB,), limit=limit)
+        return [Change(c.subject, c.ref, c.branch, c.author, c.title, iso(c.at), c.url, c.via) for c in rows]
 
     # -- install-link states -------------------------------------------------------------------------------
 
@@ -342,6 +330,14 @@ class GitHubStore:
             ) as c:
                 row = await c.fetchone()
         return (row["team_id"], row["slack_user"]) if row else None
+
+
+def _as_change(c: Change) -> PushedChange:
+    try:
+        at = parse(utc(c.committed_at))
+    except ValueError:  # a timestamp GitHub would not send: the time it was recorded
+        at = datetime.now(UTC)
+    return PushedChange(GITHUB, c.repo, c.sha, "push", at, c.message, c.author, c.branch, url=c.url, via=c.source)
 
 
 def _review(row: Any) -> ReviewRow:

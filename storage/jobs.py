@@ -69,6 +69,7 @@ class Job:
     updated_at: str
     sections: tuple[str, ...] = REPORT_SECTIONS
     window_hours: float = 12
+    thread_per_day: bool = False
 
     def spec(self, *, follows_team: bool = False) -> ReportJob:
         """The job as a config entry (reports.jobs); a schedule that is not "HH:MM on days" reads as daily.
@@ -88,6 +89,7 @@ class Job:
                 "sections": list(self.sections),
                 "window_hours": max(1, round(self.window_hours)),
                 "enabled": self.enabled,
+                "thread_per_day": self.thread_per_day,
             }
         )
 
@@ -182,14 +184,15 @@ class JobStore:
                     "enabled": int(spec.enabled and target is not None),
                     "sections": json.dumps(list(spec.sections)),
                     "window_hours": float(spec.window_hours),
+                    "thread_per_day": int(spec.thread_per_day),
                 }
                 job = existing.get(spec.name)
                 if job is None:
                     await conn.execute(
                         "INSERT INTO scheduled_jobs (team_id, name, cron, timezone, channel, kind, enabled, sections,"
-                        " window_hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " window_hours, thread_per_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (team_id, spec.name, row["cron"], row["timezone"], row["channel"], KIND_STATUS_REPORT,
-                         row["enabled"], row["sections"], row["window_hours"]),
+                         row["enabled"], row["sections"], row["window_hours"], row["thread_per_day"]),
                     )  # fmt: skip
                     await self._audit(conn, team_id, "jobs.add", {"job": spec.name, **row}, actor)
                     continue
@@ -200,6 +203,7 @@ class JobStore:
                     "enabled": int(job.enabled),
                     "sections": json.dumps(list(job.sections)),
                     "window_hours": float(job.window_hours),
+                    "thread_per_day": int(job.thread_per_day),
                 }
                 changes = {k: v for k, v in row.items() if before[k] != v}
                 if changes:
@@ -364,6 +368,7 @@ def _job(row: Any) -> Job:
         updated_at=row["updated_at"],
         sections=tuple(json.loads(row["sections"])),
         window_hours=float(row["window_hours"]),
+        thread_per_day=bool(row["thread_per_day"]),
     )
 
 

@@ -1,6 +1,6 @@
 """Open the storage layer as one object: database, audit log, teams, credentials, jobs, replicas, Slack events,
-the GitHub ledger, answers and threads, the drain spill. Each store is built here, once, with the audit log where
-it writes one."""
+the GitHub ledger, answers and threads, the drain spill, changes, report snapshots. Each store is built here,
+once, with the audit log where it writes one."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from settings import Settings, StartupError
 from storage.audit import AuditLog
+from storage.changes import ChangeStore
 from storage.conversations import ConversationStore
 from storage.credentials import CredentialStore, load_or_create_key
 from storage.db import Database, DatabaseUnavailable
@@ -16,6 +17,7 @@ from storage.events import EventLedger
 from storage.github import GitHubStore
 from storage.jobs import JobStore
 from storage.replicas import ReplicaRegistry
+from storage.report_snapshots import SnapshotStore
 from storage.teams import Team, TeamStore
 
 
@@ -31,6 +33,8 @@ class Storage:
     github: GitHubStore
     conversations: ConversationStore
     drain: DrainStore
+    changes: ChangeStore
+    snapshots: SnapshotStore
 
     async def close(self) -> None:
         await self.db.close()
@@ -59,6 +63,7 @@ async def open_storage(settings: Settings) -> Storage:
         await db.close()
         raise
     replicas = ReplicaRegistry(db)
+    changes = ChangeStore(db)
     events = EventLedger(db, replicas.id)
     return Storage(
         db=db,
@@ -68,9 +73,11 @@ async def open_storage(settings: Settings) -> Storage:
         jobs=jobs,
         replicas=replicas,
         events=events,
-        github=GitHubStore(db, audit),
+        github=GitHubStore(db, audit, changes),
         conversations=ConversationStore(db),
         drain=DrainStore(db),
+        changes=changes,
+        snapshots=SnapshotStore(db),
     )
 
 

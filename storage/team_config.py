@@ -109,6 +109,7 @@ class ReportJob(_Strict):
     sections: list[SectionKey] = Field(default_factory=lambda: list(REPORT_SECTIONS))
     window_hours: int = Field(default=12, ge=1, le=24 * 31)
     enabled: bool = True
+    thread_per_day: bool = False  # the day's later reports of this job reply in the thread of its first one
 
     @field_validator("time")
     @classmethod

@@ -136,7 +136,8 @@ async def test_for_team_offers_only_configured_skills(services) -> None:
     services = replace(services, skill_factories=[grafana.open_skill, amplitude.open_skill])
     team = await services.team_for(None)
     offered = await Toolbox.for_team(services, team)
-    assert offered.tools == {} and set(offered.not_ready) == {"grafana", "amplitude"}
+    # only the changes tool, which reads sitrep's own table
+    assert set(offered.tools) == {"recent_changes"} and set(offered.not_ready) == {"grafana", "amplitude"}
     every = await Toolbox.for_team(services, team, include_unconfigured=True)
     assert "grafana_query_loki" in every.tools and "amplitude_query_events" in every.tools
     assert "grafana_create_dashboard" not in every.tools

@@ -175,7 +175,7 @@ async def test_a_full_queue_answers_503_and_queues_nothing_of_that_request(
     async def loader() -> DrainConfig:
         return await load_config(ctx)
 
-    relay = Relay(loader, DrainStore(services.storage.db), RelayLimits(queue_lines=3))
+    relay = Relay(loader, services.storage.drain, RelayLimits(queue_lines=3), changes=services.storage.changes)
     async for d in serve(services, relay, loki):  # not started: nothing drains the queue
         first = await d.post(ndjson([entry(1), entry(2)]))
         second = await d.post(ndjson([entry(3), entry(4)]))

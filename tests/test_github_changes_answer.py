@@ -1,5 +1,6 @@
-"""The built-in planner's error answers show the window's deploys (github_recent_changes) and how long before the
-error jump the nearest earlier one landed, with its commit link; nothing about deploys when none landed."""
+"""The built-in planner's error answers show the window's changes (recent_changes) and how long before the
+error jump the nearest earlier one landed, with its link, or that none landed in the window before it; a Vercel
+deploy or a Grafana annotation counts too."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from pathlib import Path
 
 from agent import respond
 from agent.question import Question
+from storage.changes import VERCEL, ChangeStore
+from storage.changes import Change as AnyChange
 from storage.github import Change, GitHubStore
+from tests.fakes.grafana_annotations import annotation
 from tests.github_world import REPO, github_world
 
 QUESTION = "what's the error rate in the last 3 hours?"
@@ -57,10 +61,39 @@ async def test_error_answer_says_which_deploy_landed_before_the_jump(tmp_path: P
         assert "Errors jumped</" not in text and "|Errors jumped>" in text
 
 
-async def test_no_deploy_no_deploy_section(tmp_path: Path) -> None:
+async def test_a_jump_without_a_change_says_none_landed_in_the_window(tmp_path: Path) -> None:
     async with github_world(tmp_path) as w:
         reply = await respond(w.services, Question(QUESTION, await w.team(), "shell"))
         assert "Error rate" in reply.text
-        assert "Deploys" not in reply.text and "deploy" not in reply.text.lower()
-        steps = [r for r in w.grafana.requests if r.path.endswith("query_range") and ("step", "600") in r.query]
-        assert steps == []  # the jump's series is only read when a change landed
+        assert "No deploy, push or annotation recorded in the last 3h before the error jump at" in reply.text
+        assert "|Errors jumped>" in reply.text  # the jump still cites its series
+
+
+async def test_the_nearest_change_may_be_a_vercel_deploy_or_a_grafana_annotation(tmp_path: Path) -> None:
+    async with github_world(tmp_path) as w:
+        # the annotation 25 min ago is the nearest before the jump (20 min ago); the deploy 40 min ago is older
+        deployed = datetime.now(UTC) - timedelta(minutes=40)
+        await ChangeStore(w.services.storage.db).record(
+            [
+                AnyChange(
+                    VERCEL,
+                    "web",
+                    "dpl_7Hx",
+                    "deploy",
+                    deployed,
+                    title="web-abc.vercel.app",
+                    environment="production",
+                    url="https://web-abc.vercel.app",
+                    via="drain",
+                )
+            ]
+        )
+        noted = int((datetime.now(UTC) - timedelta(minutes=25)).timestamp() * 1000)
+        w.grafana.annotations.append(annotation(41, noted, "Feature flag new-checkout on", dashboard_uid="ops"))
+        reply = await respond(w.services, Question(QUESTION, await w.team(), "shell"))
+        text = reply.text
+        assert "Annotation <" in text and "|41>" in text and "Feature flag new-checkout on" in text
+        assert "landed 5 min before the error jump" in text, text
+        assert "Deploy web <https://web-abc.vercel.app|dpl_7Hx>" in text
+        [asked] = [r for r in w.grafana.requests if r.path == "/api/annotations"]
+        assert ("type", "annotation") in asked.query

@@ -54,7 +54,8 @@ async def test_polling_records_default_branch_commits_once(tmp_path: Path) -> No
         poller = Poller(w.services)
         await poller.poll_once()
         await poller.poll_once()
-        rows = await w.services.storage.db.fetchall("SELECT sha, author, message, source FROM github_changes")
+        sql = "SELECT ref, author, title, via FROM changes WHERE source = 'github'"
+        rows = await w.services.storage.db.fetchall(sql)
         assert [tuple(r) for r in rows] == [("d" * 40, "dev", "Raise the agent timeout", "poll")]
         since = [s.query.get("since") for s in w.github.seen("GET", f"/repos/{REPO}/commits")]
         assert since == [None, "2026-11-30T09:46:00Z"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from agent.toolbox import Toolbox
 from bot.github_web import running_tasks
 from bot.runtime import Runtime
 from bot.web import bound_port, start_web
@@ -145,8 +146,8 @@ async def test_push_to_default_branch_records_changes(tmp_path: Path) -> None:
         other_branch = dict(push, ref="refs/heads/feature", commits=[dict(push["commits"][0], id="c" * 40)])
         await deliver(http, "push", other_branch)
         await running_tasks(app)
-        rows = await w.services.storage.db.fetchall("SELECT * FROM github_changes")
-        assert [(r["sha"], r["author"], r["message"], r["committed_at"]) for r in rows] == [
+        rows = await w.services.storage.db.fetchall("SELECT * FROM changes WHERE source = 'github'")
+        assert [(r["ref"], r["author"], r["title"], r["at"]) for r in rows] == [
             ("b" * 40, "dev", "Raise the agent timeout", "2026-11-30T09:46:00.000Z")
         ]
 
@@ -198,11 +199,12 @@ async def test_recorded_changes_are_a_tool_for_answers(tmp_path: Path) -> None:
         when = (datetime.now(UTC) - timedelta(minutes=14)).strftime("%Y-%m-%dT%H:%M:%SZ")
         change = Change(REPO, "e" * 40, "main", "dev", "Raise the agent timeout", when, "https://x/commit/e", "poll")
         await GitHubStore(w.services.storage.db).record_changes([change])
-        skill = next(s for s in await w.services.skills_for(await w.team()) if s.name == "github")
-        tool = next(t for t in skill.tools() if t.name == "recent_changes")
+        box = await Toolbox.for_team(w.services, await w.team())
+        assert not box.has("github_recent_changes")  # one tool for every kind of change
+        tool = box.tools["recent_changes"]
         result = await tool.call({"hours": 1})
-        assert result["count"] == 1 and result["changes"][0]["message"] == "Raise the agent timeout"
-        assert (await tool.call({"hours": 1}))["changes"][0]["sha"] == "eeeeeee"
+        assert result["count"] == 1 and result["changes"][0]["title"] == "Raise the agent timeout"
+        assert result["changes"][0]["ref"] == "eeeeeee" and result["changes"][0]["source"] == "github"
 
 
 async def test_repositories_removed_from_the_installation_leave_the_routing(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from bot.blocks.schedule import (
     JOB_CHANNEL_BLOCK,
     JOB_TZ_BLOCK,
     SECTIONS_BLOCK,
+    THREAD,
     TIME_BLOCK,
     TZ_BLOCK,
     job_block,
@@ -29,7 +30,7 @@ from bot.slack.run import serve
 from reports.scheduler import ReportScheduler
 from settings import Settings
 from skills.services import Services
-from storage.jobs import EVENING_REPORT, Job
+from storage.jobs import EVENING_REPORT, MORNING_REPORT, Job
 from storage.services import open_storage
 from storage.teams import DEFAULT_TEAM_ID
 from tests.fakes.slack import FakeSlack
@@ -175,6 +176,21 @@ async def test_admin_moves_the_evening_report_and_the_scheduler_follows(world: W
     body = text(home)
     assert "*Evening report* · every day 18:30 Europe/Berlin" in body
     assert "Recent changes" in body and f"<@{ADMIN}>" in body and "`reports.jobs` → 2 reports" in body
+
+
+async def test_admin_ticks_one_thread_per_day_for_the_evening_report(world: World) -> None:
+    modal = await press(world.slack, ADMIN, SCHEDULE_ACTION)
+    values = initial_state(modal)
+    i = job_index(modal, EVENING_REPORT)
+    boxes = values[job_block(i, SECTIONS_BLOCK)]["value"]
+    assert THREAD not in [o["value"] for o in boxes["selected_options"]]  # off until the team chooses it
+    boxes["selected_options"] = [*boxes["selected_options"], {"value": THREAD}]
+    ack = await submit(world.slack, ADMIN, modal, values)
+    assert ack["response_action"] == "update", ack
+    assert (await world.job(EVENING_REPORT)).thread_per_day
+    assert not (await world.job(MORNING_REPORT)).thread_per_day
+    again = initial_state(await press(world.slack, ADMIN, SCHEDULE_ACTION))  # the modal shows it ticked
+    assert THREAD in [o["value"] for o in again[job_block(i, SECTIONS_BLOCK)]["value"]["selected_options"]]
 
 
 async def test_admin_adds_a_weekly_digest_and_the_home_tab_shows_both_next_runs(world: World) -> None:

@@ -1,12 +1,12 @@
-"""Deploys beside the errors: the pushes to the routed repos' default branches in the window (github_recent_changes),
-and, when the error series jumps, how long before the jump the nearest earlier change landed.
+"""Changes beside the errors: the window's deploys, pushes and Grafana annotations (recent_changes), and, when the
+error series jumps, how long before the jump the nearest earlier change landed, or that none did in the window.
 
-Only when the GitHub tools are offered and a change landed in the window; otherwise the section stays empty and
-the answer is as without GitHub.
+Without a change in the window and without a jump, the section stays empty and the answer is as without it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,11 +17,12 @@ from agent.rules.plays import PlayContext
 from skills.grafana.timeutil import TimeRange
 from text.mrkdwn import code, escape, link, num
 
-TOOL = "github_recent_changes"
+TOOL = "recent_changes"
 MAX_HOURS = 24 * 14  # the tool's limit
 SHOWN = 5
 JUMP_POINTS = 20  # the error series in at most this many buckets (a result lists values up to 24 points)
 MIN_RISE = 3  # a jump: at least this many more error lines than the bucket before, and at least double
+KINDS = {"push": "push", "deploy": "deploy", "annotation": "annotation"}
 
 
 @dataclass(frozen=True)
@@ -34,19 +35,29 @@ class Jump:
 
 async def deploys(ctx: PlayContext) -> Section:
     """The window's changes, newest first, and the one that landed nearest before an error jump."""
-    section = Section("Deploys (pushes to the default branch)")
+    section = Section("Changes (deploys, pushes, annotations)")
     if not ctx.toolbox.has(TOOL):
         return section
-    hours = max(1, min(MAX_HOURS, math.ceil(ctx.plan.window.hours)))
-    o = await ctx.call(TOOL, hours=hours)
+    window = ctx.plan.window
+    args: dict[str, Any] = {"hours": max(1, min(MAX_HOURS, math.ceil(window.hours)))}
+    if not window.ends_now and window.start is not None and window.end is not None:  # a window in the past
+        span = math.ceil((window.end - window.start).total_seconds() / 3600)
+        args = {"hours": max(1, min(MAX_HOURS, span)), "end": window.end.astimezone(UTC).isoformat()}
+    o, (jump, series) = await asyncio.gather(ctx.call(TOOL, **args), error_jump(ctx))
     if not o.ok:
         section.failures.append(o.error or "")
         return section
     changes = in_window(o.data.get("changes") or [], ctx.plan.window.start, ctx.plan.window.end)
+    if jump:
+        rise = f"{num(jump.before)} → {num(jump.after)} error lines per {bucket_minutes(jump)} min"
+        section.lines.append(f"• {link(series, 'Errors jumped')} at {jump.start:%H:%M} UTC ({rise}).")
     if not changes:
+        if jump:
+            section.headline = (
+                f"No deploy, push or annotation recorded {ctx.within} before the error jump at {jump.start:%H:%M} UTC."
+            )
         return section
-    many_repos = len({c.get("repo") for c in changes}) > 1
-    jump, series = await error_jump(ctx)
+    many_subjects = len({c.get("subject") for c in changes}) > 1
     nearest = nearest_before(changes, jump.end) if jump else None
     if jump and nearest:
         minutes = (jump.start - when(nearest)).total_seconds() / 60
@@ -56,21 +67,23 @@ async def deploys(ctx: PlayContext) -> Section:
             else f"landed in the {bucket_minutes(jump)}-min interval of"
         )
         section.headline = (
-            f"{_change_link(nearest)} ({code(nearest.get('message', ''), 60)}) {gap} the error jump at "
-            f"{jump.start:%H:%M} UTC."
+            f"{_kind(nearest)} {_change_link(nearest)} ({code(nearest.get('title', ''), 60)}) {gap} the error jump "
+            f"at {jump.start:%H:%M} UTC."
         )
-        rise = f"{num(jump.before)} → {num(jump.after)} error lines per {bucket_minutes(jump)} min"
-        section.lines.append(f"• {link(series, 'Errors jumped')} at {jump.start:%H:%M} UTC ({rise}).")
+    elif jump:
+        section.headline = f"No change recorded {ctx.within} before the error jump at {jump.start:%H:%M} UTC."
     else:
         s = "s" if len(changes) != 1 else ""
         section.headline = (
-            f"{num(len(changes))} deploy{s} {ctx.within}, the newest {_change_link(changes[0])} at "
-            f"{when(changes[0]):%H:%M} UTC."
+            f"{num(len(changes))} change{s} {ctx.within}, the newest {_kind(changes[0]).lower()} "
+            f"{_change_link(changes[0])} at {when(changes[0]):%H:%M} UTC."
         )
     for c in changes[:SHOWN]:
-        repo = f"{escape(str(c.get('repo')))} " if many_repos else ""
+        where = f"{escape(str(c.get('subject')))} " if many_subjects else ""
         by = f" by {escape(str(c['author']))}" if c.get("author") else ""
-        section.lines.append(f"• {repo}{_change_link(c)} {code(c.get('message', ''), 80)}{by} at {when(c):%H:%M} UTC")
+        section.lines.append(
+            f"• {_kind(c)} {where}{_change_link(c)} {code(c.get('title', ''), 80)}{by} at {when(c):%H:%M} UTC"
+        )
     if len(changes) > SHOWN:
         section.lines.append(f"• …and {num(len(changes) - SHOWN)} more")
     return section
@@ -147,4 +160,9 @@ def bucket_minutes(jump: Jump) -> str:
 
 
 def _change_link(change: dict[str, Any]) -> str:
-    return link(change.get("url"), str(change.get("sha", ""))[:7])
+    return link(change.get("url"), str(change.get("ref", "")))
+
+
+def _kind(change: dict[str, Any]) -> str:
+    kind = KINDS.get(str(change.get("kind")), "change")
+    return {"push": "Push", "deploy": "Deploy", "annotation": "Annotation"}.get(kind, "Change")

@@ -41,6 +41,7 @@ CHANNEL_BLOCK, TZ_BLOCK = "report_channel", "team_timezone"
 NAME_BLOCK, DAYS_BLOCK, TIME_BLOCK, WINDOW_BLOCK, SECTIONS_BLOCK = "name", "days", "time", "window", "sections"
 JOB_TZ_BLOCK, JOB_CHANNEL_BLOCK = "timezone", "channel"
 ON = "on"
+THREAD = "thread_per_day"
 
 SECTION_LABELS = {"grafana": "Grafana", "amplitude": "Amplitude"}
 DAY_LABELS = {
@@ -77,11 +78,15 @@ def _options(labels: Mapping[str, str]) -> list[Option]:
     return [Option(value=value, text=label) for value, label in labels.items()]
 
 
-def _section_boxes(selected: Sequence[str], *, with_on: bool | None = None) -> CheckboxesElement:
+def _section_boxes(
+    selected: Sequence[str], *, with_on: bool | None = None, thread: bool | None = None
+) -> CheckboxesElement:
     labels = {ON: "Post this report"} if with_on is not None else {}
     labels |= {key: f"{label} section" for key, label in SECTION_LABELS.items()}
+    if thread is not None:
+        labels[THREAD] = "One thread per day (later reports of the day reply to the first)"
     options = _options(labels)
-    chosen = set(selected) | ({ON} if with_on else set())
+    chosen = set(selected) | ({ON} if with_on else set()) | ({THREAD} if thread else set())
     initial = [o for o in options if o.value in chosen]
     return CheckboxesElement(action_id="value", options=options, initial_options=initial or None)
 
@@ -131,7 +136,7 @@ def schedule_modal(
             InputBlock(
                 block_id=job_block(i, SECTIONS_BLOCK),
                 label=truncate(f"{job.name}: posts, with", 2000),
-                element=_section_boxes(job.sections, with_on=job.enabled),
+                element=_section_boxes(job.sections, with_on=job.enabled, thread=job.thread_per_day),
                 optional=True,
             ),
         ]
@@ -234,6 +239,7 @@ class JobEdit:
     timezone: str
     enabled: bool
     sections: list[str]
+    thread_per_day: bool = False
 
 
 @dataclass
@@ -274,6 +280,7 @@ def read_schedule(state: Mapping[str, Any], private_metadata: str) -> ScheduleFo
                 timezone=_text(state, job_block(i, JOB_TZ_BLOCK)),
                 enabled=ON in checked,
                 sections=[s for s in checked if s in SECTION_LABELS],
+                thread_per_day=THREAD in checked,
             )
         )
     return form

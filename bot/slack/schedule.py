@@ -105,6 +105,7 @@ def apply_schedule(current: Sequence[ReportJob], form: ScheduleForm) -> list[Rep
             "timezone": None if edit.timezone == form.timezone else edit.timezone,
             "enabled": edit.enabled,
             "sections": edit.sections,
+            "thread_per_day": edit.thread_per_day,
         }
         jobs.append(ReportJob.model_validate({**job.model_dump(), **changed}))
     return jobs

@@ -1,36 +1,96 @@
-"""Deploys beside the error numbers: commits pushed to the routed repos' default branches in the report's window
-(recorded from GitHub push events or the commits list), as a listing of the Grafana section."""
+"""Changes beside the error numbers: the window's deploys, pushes and Grafana annotations (skills/changes), as a
+listing of the Grafana section, and, for each jump of the error or latency series, the nearest earlier change with
+its link, or that none landed in the window before it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from reports.model import Item, Listing
-from storage.github import iso
+from reports.model import Figure, Item, Listing
+from skills.changes import collect, nearest_before
+from storage.changes import Change
+from text.mrkdwn import quantity
 
 if TYPE_CHECKING:
     from skills.services import Services
     from storage.teams import Team
 
 MAX_CHANGES = 8
+TITLE = "Changes (deploys, pushes, annotations)"
+JUMPS_TITLE = "Jumps and the change before them"
+JUMPING = ("Error lines", "5xx responses", "p95 latency")
+MIN_RISE = {"": 3.0, "s": 0.0, "ms": 0.0}  # a count must rise by at least 3, and at least double
+LATENCY_RISE = 1.5  # a latency jump: at least 1.5 × the step before
 
 
-async def changes_listing(services: Services, team: Team, start: datetime, end: datetime, tz: str) -> Listing | None:
-    """The window's changes, newest first; None when no repo is routed or nothing was pushed."""
-    repos = team.config.routing.github_repos
-    if not repos:
-        return None
-    rows = [c for c in await services.storage.github.changes(repos, start, limit=50) if c.committed_at <= iso(end)]
-    if not rows:
-        return None
+@dataclass(frozen=True)
+class Jump:
+    label: str
+    start: datetime  # the step the series rose in starts here…
+    end: datetime  # …and ends here
+    before: float
+    after: float
+    unit: str
+
+
+async def changes_listings(
+    services: Services, team: Team, figures: list[Figure], start: datetime, end: datetime, tz: str
+) -> list[Listing]:
+    """The window's changes, newest first, and the jumps of `figures` with the change before each."""
+    window = await collect(services, team, start, end)
+    out: list[Listing] = []
     zone = ZoneInfo(tz)
-    items = []
-    for c in rows[:MAX_CHANGES]:
-        when = datetime.fromisoformat(c.committed_at.replace("Z", "+00:00")).astimezone(zone)
-        repo = c.repo if len(repos) > 1 else ""
-        detail = " ".join(p for p in (repo, f"by {c.author}" if c.author else "", f"at {when:%H:%M}") if p)
-        items.append(Item(c.message[:100] or c.sha[:7], detail=detail, link=c.url, link_label=c.sha[:7]))
-    note = f"{len(rows) - MAX_CHANGES} more" if len(rows) > MAX_CHANGES else ""
-    return Listing("Deploys (pushes to the default branch)", items, note=note)
+    if window.changes:
+        items = [_item(c, zone, len({c.subject for c in window.changes}) > 1) for c in window.changes[:MAX_CHANGES]]
+        note = f"{len(window.changes) - MAX_CHANGES} more" if len(window.changes) > MAX_CHANGES else ""
+        out.append(Listing(TITLE, items, note=note))
+    jumps = [j for j in (find_jump(f, end) for f in figures if f.label in JUMPING) if j is not None]
+    if jumps:
+        out.append(Listing(JUMPS_TITLE, [_jump_item(j, window.changes, zone) for j in jumps]))
+    if window.unavailable and out:
+        out[-1].note = "; ".join([out[-1].note, *window.unavailable]).strip("; ")
+    return out
+
+
+def find_jump(figure: Figure, end: datetime) -> Jump | None:
+    """The largest rise of one step in the figure's series that at least doubles it (x1.5 for latency)."""
+    series, step = figure.series, figure.step_s
+    if len(series) < 2 or step <= 0:
+        return None
+    first = end - timedelta(seconds=step * len(series))
+    best: Jump | None = None
+    for i in range(1, len(series)):
+        before, after = series[i - 1], series[i]
+        if before is None or after is None:
+            continue
+        if figure.unit in ("s", "ms"):
+            rose = before > 0 and after >= before * LATENCY_RISE
+        else:
+            rose = after - before >= max(MIN_RISE.get(figure.unit, 0.0), before)
+        if rose and (best is None or after - before > best.after - best.before):
+            at = first + timedelta(seconds=step * i)
+            best = Jump(figure.label, at, at + timedelta(seconds=step), before, after, figure.unit)
+    return best
+
+
+def _jump_item(jump: Jump, changes: list[Change], zone: ZoneInfo) -> Item:
+    rise = f"{quantity(jump.before, jump.unit)} → {quantity(jump.after, jump.unit)}"
+    label = f"{jump.label} jumped {rise} at {jump.start.astimezone(zone):%H:%M}"
+    nearest = nearest_before(changes, jump.end)
+    if nearest is None:
+        return Item(label, detail="no deploy, push or annotation recorded in the window before it")
+    minutes = round((jump.start - nearest.at).total_seconds() / 60)
+    step = round((jump.end - jump.start).total_seconds() / 60)
+    gap = f"{minutes} min before" if minutes >= 1 else f"within the same {step}-min step"
+    what = f"{nearest.kind} {nearest.title[:80] or nearest.short_ref}".strip()
+    return Item(label, detail=f"nearest earlier change: {what}, {gap}", link=nearest.url, link_label=nearest.short_ref)
+
+
+def _item(c: Change, zone: ZoneInfo, many: bool) -> Item:
+    when = c.at.astimezone(zone)
+    subject = c.subject if many else ""
+    detail = " ".join(p for p in (c.kind, subject, f"by {c.author}" if c.author else "", f"at {when:%H:%M}") if p)
+    return Item(c.title[:100] or c.short_ref, detail=detail, link=c.url, link_label=c.short_ref)

@@ -255,7 +255,7 @@ def _error_figures(
     rate_steps = [e / b * 100 if b else None for e, b in zip(err[n:], base[n:], strict=True)]
     section.figures += [
         Figure(err_label, _int(cur_err), _int(prev_err), sparkline=sparkline(err[n:]), link=link(err_expr),
-               link_label="Explore"),
+               link_label="Explore", series=list(err[n:]), step_s=window.step_s),
         Figure(
             rate_label,
             _rate(cur_err, cur_base),
@@ -296,6 +296,8 @@ def _latency(section: Section, client: GrafanaClient, found: Discovery, window: 
             link=explore_url(client.public_url, found.prometheus_uid, "prometheus", expr, window.current, instant=True),
             link_label="Explore",
             note=f"from {found.latency_metric}",
+            series=list(result.per_step),
+            step_s=window.step_s,
         )
     )
 

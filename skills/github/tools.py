@@ -1,9 +1,9 @@
-"""The agent's GitHub tools: recent changes, a file at a commit, a pull request's files (routed repos only); each
-handler declared beside its parameter model and read-only hint."""
+"""The agent's GitHub tools: a file at a commit, a pull request's files (routed repos only); each handler declared
+beside its parameter model and read-only hint. The pushes GitHub records are offered with the other changes by
+skills/changes/tools.py (`recent_changes`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,10 +33,6 @@ class ListPullFiles(_Params):
     number: int = Field(..., ge=1, description="Pull request number")
 
 
-class RecentChanges(_Params):
-    hours: int = Field(24, ge=1, le=24 * 14, description="How far back, in hours")
-
-
 def routed(skill: GitHubApp, repo: str) -> str:
     """`repo`, when it is routed to the skill's team; else a SkillError naming the routed ones."""
     if repo.lower() not in {r.lower() for r in skill.repos}:
@@ -61,37 +57,7 @@ async def list_pull_files(skill: GitHubApp, p: ListPullFiles) -> dict[str, Any]:
     return {"count": len(files), "files": files}
 
 
-async def recent_changes(skill: GitHubApp, p: RecentChanges) -> dict[str, Any]:
-    if skill.store is None or not skill.repos:
-        return {"count": 0, "changes": [], "hint": "no repository is routed to this team (Link GitHub)"}
-    since = datetime.now(UTC) - timedelta(hours=p.hours)
-    rows = await skill.store.changes(skill.repos, since, limit=30)
-    changes = [
-        {
-            "repo": c.repo,
-            "sha": c.sha[:7],
-            "author": c.author,
-            "message": c.message,
-            "time": c.committed_at,
-            "url": c.url,
-        }
-        for c in rows
-    ]
-    out: dict[str, Any] = {"count": len(changes), "hours": p.hours, "changes": changes}
-    if not changes:
-        out["hint"] = f"no push to the default branch of {', '.join(skill.repos)} in the last {p.hours} h"
-    return out
-
-
 TOOLS: tuple[ToolSpec[GitHubApp], ...] = (
-    ToolSpec(
-        "recent_changes",
-        "Commits pushed to the routed repositories' default branches (what was deployed), newest first: "
-        "repo, sha, author, message, time, link. Use it to relate an error spike or a latency jump to a change "
-        '("deployed 14 min before the 5xx jump").',
-        RecentChanges,
-        recent_changes,
-    ),
     ToolSpec(
         "get_file",
         "A file's text at a commit of a routed repository (first 12,000 characters). Use it to read code a "
@@ -109,5 +75,5 @@ TOOLS: tuple[ToolSpec[GitHubApp], ...] = (
 
 
 def build_tools(skill: GitHubApp) -> list[Tool]:
-    """The three read-only tools, bound to one skill (its client, installation, routed repos and store)."""
+    """The two read-only tools, bound to one skill (its client, installation, routed repos and store)."""
     return [spec.bind("github", skill) for spec in TOOLS]

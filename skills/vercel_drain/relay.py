@@ -20,9 +20,11 @@ import httpx
 
 from skills.base import make_client, retry_after_seconds
 from skills.vercel_drain.config import DrainConfig
+from skills.vercel_drain.deploys import DeployRecorder
 from skills.vercel_drain.refusal import read_refusal
 from skills.vercel_drain.status import RelayStatus
 from skills.vercel_drain.translate import Line, push_body
+from storage.changes import ChangeStore
 from storage.drain import DrainStore
 
 log = logging.getLogger(__name__)
@@ -71,10 +73,12 @@ class Relay:
         store: DrainStore,
         limits: RelayLimits | None = None,
         *,
+        changes: ChangeStore,
         on_push: Callable[[Batch, float], None] | None = None,
     ) -> None:
         self.loader = loader
         self.store = store
+        self.deploys = DeployRecorder(changes)  # new deploymentIds become changes (deploys.py)
         self.limits = limits or RelayLimits()
         self.status = RelayStatus()
         self.on_push = on_push  # (batch, monotonic push time): the benchmark's latency probe

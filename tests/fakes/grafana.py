@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from . import grafana_annotations
 from .grafana_query import PATTERNS_RETAIN_FOR_S, handle_loki, handle_prometheus, now_ns
 
 PROM_UID = "prom-uid"
@@ -111,6 +112,7 @@ class FakeGrafana:
         self.dashboards: dict[str, dict[str, Any]] = {}  # uid -> {"dashboard", "meta"}
         self.alert_groups: list[dict[str, Any]] = []
         self.am_alerts: list[dict[str, Any]] = []
+        self.annotations: list[dict[str, Any]] = []  # rows of GET /api/annotations (fakes/grafana_annotations.py)
         self.requests: list[Recorded] = []
         self.failures: list[Failure] = []
         self.delay = 0.0
@@ -134,6 +136,7 @@ class FakeGrafana:
         app.router.add_route("*", "/api/datasources/proxy/uid/{uid}/{rest:.*}", self._proxy)
         app.router.add_get("/api/prometheus/grafana/api/v1/rules", self._rules)
         app.router.add_get("/api/alertmanager/grafana/api/v2/alerts", self._am)
+        app.router.add_get("/api/annotations", lambda request: grafana_annotations.handle(request, self.annotations))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

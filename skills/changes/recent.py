@@ -1,0 +1,90 @@
+"""The team's changes in a window, from every source at once: commits pushed to its routed repos' default branches
+and Vercel deployments (both recorded in the changes table, storage/changes.py) and Grafana annotations (asked of
+Grafana, skills/grafana/annotations.py). A source that cannot answer is named, never raised: the others still count.
+
+`recent_changes(services, team, start, end)` is the plain function the report, the rule-based plays and alert
+investigations call; the `recent_changes` tool (tools.py) is the same for the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from skills.base import SkillError
+from skills.grafana import annotations as grafana_annotations
+from skills.grafana.skill import GrafanaSkill
+from storage.changes import Change
+
+if TYPE_CHECKING:
+    from skills.services import Services
+    from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+LIMIT = 50
+PREVIEW = "preview"
+
+
+@dataclass
+class ChangeWindow:
+    """The changes of [start, end], newest first, and what could not be read (one line per source)."""
+
+    start: datetime
+    end: datetime
+    changes: list[Change] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # the sources that were asked (and answered)
+
+
+async def collect(
+    services: Services, team: Team, start: datetime, end: datetime, *, limit: int = LIMIT, previews: bool = False
+) -> ChangeWindow:
+    """Every source's changes in [start, end] at once; Vercel preview deployments only with `previews`."""
+    window = ChangeWindow(start, end)
+    repos = team.config.routing.github_repos
+    grafana = await services.skill(team, "grafana")
+    stored, noted = await asyncio.gather(
+        services.storage.changes.between(start, end, repos=repos, limit=limit),
+        _annotations(grafana if isinstance(grafana, GrafanaSkill) else None, start, end, limit),
+        return_exceptions=True,
+    )
+    found: list[Change] = []
+    if isinstance(stored, BaseException):
+        log.warning("reading recorded changes failed: %s", stored)
+        window.unavailable.append(f"recorded deploys and pushes unavailable ({type(stored).__name__})")
+    else:
+        found += stored
+        window.sources += (["github"] if repos else []) + ["vercel"]
+    if isinstance(noted, BaseException):
+        message = noted.message if isinstance(noted, SkillError) else type(noted).__name__
+        window.unavailable.append(f"Grafana annotations unavailable: {message}")
+    elif noted is not None:
+        found += noted
+        window.sources.append("grafana")
+    if not previews:
+        found = [c for c in found if c.environment != PREVIEW]
+    window.changes = sorted(found, key=lambda c: c.at, reverse=True)[:limit]
+    return window
+
+
+async def recent_changes(
+    services: Services, team: Team, start: datetime, end: datetime, *, limit: int = LIMIT
+) -> list[Change]:
+    """The team's changes in [start, end], newest first (production deploys, pushes, annotations)."""
+    return (await collect(services, team, start, end, limit=limit)).changes
+
+
+def nearest_before(changes: Sequence[Change], when: datetime) -> Change | None:
+    """The latest change at or before `when`."""
+    return max((c for c in changes if c.at <= when), key=lambda c: c.at, default=None)
+
+
+async def _annotations(skill: GrafanaSkill | None, start: datetime, end: datetime, limit: int) -> list[Change] | None:
+    if skill is None or not skill.configured:
+        return None
+    return await grafana_annotations.changes_between(skill.client, start, end, limit)
