@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
 from bot.slack import (
+    alerts,
     commands,
     config,
     credentials,
@@ -27,6 +28,7 @@ def register(app: AsyncApp, services: Services) -> None:
     dedupe.register(app, services)
     mentions.register(app, services)
     messages.register(app, services)
+    alerts.register(app, services)
     home.register(app, services)
     commands.register(app, services)
     shortcuts.register(app, services)

@@ -1,0 +1,195 @@
+"""AlertDesk: a notification in, one investigation per alert and firing period, its reply posted once and edited.
+
+`handle()` claims each alert of a notification (storage/alerts.py). The claim's creator investigates (the first
+round of calls, then the reply in the alert's thread, then the sparkline in place) and, with a key, lets Claude
+rewrite it (falling back to the rules on any error). Every other notification of that alert and period, and its
+resolve, only mark the reply for an edit: one updater per investigation edits it at most once per
+`min_interval` with the row as it stands (body + "notified N times" + "resolved at …, lasted …"), so a flood of
+200 notifications is a handful of chat.update calls, not 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from alerts.claude import model_investigation
+from alerts.investigate import Findings, first_round, second_round
+from alerts.model import Alert, Notification
+from alerts.render import headline, notified_line, render, resolved_line
+from bot.agent.toolbox import Toolbox
+from skills.services import Services
+from storage.alerts import AlertStore, Investigation
+from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+MAX_ALERTS = 10  # of one notification (a group can hold hundreds; the rest are counted)
+MIN_INTERVAL_S = 1.0
+REPLY_WAIT_S = 60.0  # how long an edit waits for the first reply (posted by the investigating call or replica)
+
+
+class SlackPoster(Protocol):
+    async def chat_postMessage(self, **kwargs: Any) -> Any: ...
+
+    async def chat_update(self, **kwargs: Any) -> Any: ...
+
+
+def compose(body: str, inv: Investigation) -> str:
+    lines = [body or f"Investigating *{inv.alert_name}*…", notified_line(inv.notifications)]
+    if inv.resolved_at is not None:
+        lines.append(resolved_line(inv.resolved_at, inv.starts_at))
+    return "\n".join(line for line in lines if line)
+
+
+def slack_time(ts: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(ts), UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+class AlertDesk:
+    def __init__(self, services: Services, slack: SlackPoster, *, min_interval: float = MIN_INTERVAL_S) -> None:
+        self.services = services
+        self.slack = slack
+        self.store = AlertStore(services.storage.db)
+        self.min_interval = min_interval
+        self._dirty: dict[int, asyncio.Event] = {}
+        self._updaters: dict[int, asyncio.Task[None]] = {}
+        self.first_reply: asyncio.Event = asyncio.Event()  # set at each first reply (tests, the bench)
+
+    async def handle(self, team: Team, n: Notification, *, channel: str, thread_ts: str = "") -> None:
+        """`thread_ts`: the alert's own message (a Slack notification); empty: post the alert there first."""
+        await asyncio.gather(*(self._one(team, n, a, channel, thread_ts) for a in n.alerts[:MAX_ALERTS]))
+
+    async def _one(self, team: Team, n: Notification, alert: Alert, channel: str, thread_ts: str) -> None:
+        if alert.status == "resolved":
+            await self._resolve(team, alert, thread_ts)
+            return
+        starts = alert.starts_at
+        if starts is None:
+            open_one = await self.store.open_for(team.id, alert.key)
+            starts = open_one.starts_at if open_one else (slack_time(thread_ts) or datetime.now(UTC))
+        inv, created = await self.store.claim(
+            team.id, alert.key, starts, alert_name=alert.name, source=n.source, channel=channel, thread_ts=thread_ts
+        )
+        if created:
+            await self._investigate(team, inv, alert if alert.starts_at else _with_start(alert, starts))
+        else:
+            self.poke(inv.id)
+
+    async def _resolve(self, team: Team, alert: Alert, thread_ts: str) -> None:
+        inv = await self.store.open_for(team.id, alert.key)
+        if inv is None:
+            return  # resolved before sitrep saw it fire (or already resolved): nothing to edit
+        await self.store.resolve(inv.id, alert.ends_at or slack_time(thread_ts) or datetime.now(UTC))
+        self.poke(inv.id)
+
+    async def _investigate(self, team: Team, inv: Investigation, alert: Alert) -> None:
+        channel, thread = inv.channel, inv.thread_ts
+        toolbox = await Toolbox.for_team(self.services, team)
+        if not thread:
+            posted, found = await asyncio.gather(
+                self.slack.chat_postMessage(
+                    channel=channel, text=headline(alert, datetime.now(UTC)), unfurl_links=False
+                ),
+                first_round(toolbox, alert, datetime.now(UTC)),
+            )
+            thread = str(posted["ts"])
+        else:
+            found = await first_round(toolbox, alert, datetime.now(UTC))
+        body = toolbox.redact(render(found))
+        current = await self.store.get(inv.id) or inv
+        reply = await self.slack.chat_postMessage(
+            channel=channel, thread_ts=thread, text=compose(body, current), unfurl_links=False
+        )
+        await self.store.save_reply(inv.id, channel=channel, reply_ts=str(reply["ts"]), text=body)
+        self.first_reply.set()
+        if await self.store.get(inv.id) != _replace_reply(current, str(reply["ts"]), body):
+            self.poke(inv.id)  # notified again or resolved while the reply was on its way
+        better = await self._complete(team, toolbox, found)
+        if better and better != body:
+            await self.store.save_text(inv.id, toolbox.redact(better))
+            self.poke(inv.id)
+
+    async def _complete(self, team: Team, toolbox: Toolbox, found: Findings) -> str | None:
+        """The second round (the sparkline), then Claude's text with a key; None when nothing changed."""
+        try:
+            added = await second_round(toolbox, found)
+        except Exception:  # a second look is a bonus: the first reply stands
+            log.exception("the alert's signal could not be charted")
+            added = False
+        text = render(found) if added else None
+        if not self.services.settings.anthropic_api_key:
+            return text
+        try:
+            return await model_investigation(self.services, team, toolbox, found)
+        except Exception as exc:  # any model failure: the rule-based text
+            log.warning("Claude's alert investigation failed (%s); the rule-based one stands", exc)
+            return text
+
+    def poke(self, investigation_id: int) -> None:
+        """Mark the reply for an edit; one updater per investigation coalesces the pokes."""
+        event = self._dirty.setdefault(investigation_id, asyncio.Event())
+        event.set()
+        task = self._updaters.get(investigation_id)
+        if task is None or task.done():
+            self._updaters[investigation_id] = asyncio.create_task(self._updater(investigation_id, event))
+
+    async def _updater(self, investigation_id: int, dirty: asyncio.Event) -> None:
+        try:
+            while dirty.is_set():
+                dirty.clear()
+                inv = await self._posted(investigation_id)
+                if inv is None:
+                    return
+                await self.slack.chat_update(channel=inv.channel, ts=inv.reply_ts, text=compose(inv.reply_text, inv))
+                await asyncio.sleep(self.min_interval)
+        except Exception:
+            log.exception("editing the reply of alert investigation %s failed", investigation_id)
+        finally:
+            self._updaters.pop(investigation_id, None)
+            if dirty.is_set():
+                self.poke(investigation_id)
+
+    async def _posted(self, investigation_id: int) -> Investigation | None:
+        """The row once its first reply is posted (by this call, another one, or another replica)."""
+        deadline = asyncio.get_running_loop().time() + REPLY_WAIT_S
+        while True:
+            inv = await self.store.get(investigation_id)
+            if inv is None or inv.reply_ts:
+                return inv
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("alert investigation %s never got its first reply; not edited", investigation_id)
+                return None
+            await asyncio.sleep(0.2)
+
+    async def settle(self) -> None:
+        """Wait for the pending edits (tests, shutdown)."""
+        while self._updaters:
+            await asyncio.gather(*list(self._updaters.values()), return_exceptions=True)
+
+
+def _with_start(alert: Alert, starts: datetime) -> Alert:
+    return replace(alert, starts_at=starts)
+
+
+def _replace_reply(inv: Investigation, reply_ts: str, text: str) -> Investigation:
+    return replace(inv, reply_ts=reply_ts, reply_text=text)
+
+
+_DESKS: dict[int, AlertDesk] = {}  # one per Services (the Slack listener and the web routes share its updaters)
+
+
+def desk_for(services: Services) -> AlertDesk | None:
+    """The process's desk for these services, or None without a Slack client to post with."""
+    if services.slack is None:
+        return None
+    desk = _DESKS.get(id(services))
+    if desk is None or desk.services is not services:
+        desk = _DESKS[id(services)] = AlertDesk(services, services.slack)
+    return desk
