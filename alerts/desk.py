@@ -14,7 +14,8 @@ import asyncio
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+
+from slack_sdk.web.async_client import AsyncWebClient
 
 from alerts.claude import model_investigation
 from alerts.investigate import Findings, first_round, second_round
@@ -32,12 +33,6 @@ MIN_INTERVAL_S = 1.0
 REPLY_WAIT_S = 60.0  # how long an edit waits for the first reply (posted by the investigating call or replica)
 
 
-class SlackPoster(Protocol):
-    async def chat_postMessage(self, **kwargs: Any) -> Any: ...
-
-    async def chat_update(self, **kwargs: Any) -> Any: ...
-
-
 def compose(body: str, inv: Investigation) -> str:
     lines = [body or f"Investigating *{inv.alert_name}*…", notified_line(inv.notifications)]
     if inv.resolved_at is not None:
@@ -53,7 +48,7 @@ def slack_time(ts: str) -> datetime | None:
 
 
 class AlertDesk:
-    def __init__(self, services: Services, slack: SlackPoster, *, min_interval: float = MIN_INTERVAL_S) -> None:
+    def __init__(self, services: Services, slack: AsyncWebClient, *, min_interval: float = MIN_INTERVAL_S) -> None:
         self.services = services
         self.slack = slack
         self.store = AlertStore(services.storage.db)
