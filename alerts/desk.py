@@ -1,7 +1,8 @@
 """AlertDesk: a notification in, one investigation per alert and firing period, its reply posted once and edited.
 
 `handle()` claims each alert of a notification (storage/alerts.py). The claim's creator investigates (the first
-round of calls, then the reply in the alert's thread, then the sparkline in place) and, with a key, lets Claude
+round of calls, all at once; the reply in the alert's thread once they answered or `first_wait` passed; then what
+answered late and the sparkline, edited in) and, with a key, lets Claude
 rewrite it (falling back to the rules on any error). Every other notification of that alert and period, and its
 resolve, only mark the reply for an edit: one updater per investigation edits it at most once per
 `min_interval` with the row as it stands (body + "notified N times" + "resolved at …, lasted …"), so a flood of
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_ALERTS = 10  # of one notification (a group can hold hundreds; the rest are counted)
 MIN_INTERVAL_S = 1.0
+FIRST_REPLY_WAIT_S = 2.0  # the first reply waits this long for the first round; later answers are edited in
 REPLY_WAIT_S = 60.0  # how long an edit waits for the first reply (posted by the investigating call or replica)
 
 
@@ -48,9 +50,17 @@ def slack_time(ts: str) -> datetime | None:
 
 
 class AlertDesk:
-    def __init__(self, services: Services, slack: AsyncWebClient, *, min_interval: float = MIN_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        services: Services,
+        slack: AsyncWebClient,
+        *,
+        min_interval: float = MIN_INTERVAL_S,
+        first_wait: float = FIRST_REPLY_WAIT_S,
+    ) -> None:
         self.services = services
         self.slack = slack
+        self.first_wait = first_wait
         self.store = AlertStore(services.storage.db)
         self.min_interval = min_interval
         self._dirty: dict[int, asyncio.Event] = {}
@@ -87,16 +97,17 @@ class AlertDesk:
     async def _investigate(self, team: Team, inv: Investigation, alert: Alert) -> None:
         channel, thread = inv.channel, inv.thread_ts
         toolbox = await Toolbox.for_team(self.services, team)
+        looked = first_round(toolbox, alert, datetime.now(UTC), wait=self.first_wait)
         if not thread:
-            posted, found = await asyncio.gather(
+            posted, (found, late) = await asyncio.gather(
                 self.slack.chat_postMessage(
                     channel=channel, text=headline(alert, datetime.now(UTC)), unfurl_links=False
                 ),
-                first_round(toolbox, alert, datetime.now(UTC)),
+                looked,
             )
             thread = str(posted["ts"])
         else:
-            found = await first_round(toolbox, alert, datetime.now(UTC))
+            found, late = await looked
         body = toolbox.redact(render(found))
         current = await self.store.get(inv.id) or inv
         reply = await self.slack.chat_postMessage(
@@ -106,18 +117,24 @@ class AlertDesk:
         self.first_reply.set()
         if await self.store.get(inv.id) != _replace_reply(current, str(reply["ts"]), body):
             self.poke(inv.id)  # notified again or resolved while the reply was on its way
-        better = await self._complete(team, toolbox, found)
+        better = await self._complete(team, toolbox, found, late)
         if better and better != body:
             await self.store.save_text(inv.id, toolbox.redact(better))
             self.poke(inv.id)
 
-    async def _complete(self, team: Team, toolbox: Toolbox, found: Findings) -> str | None:
-        """The second round (the sparkline), then Claude's text with a key; None when nothing changed."""
+    async def _complete(
+        self, team: Team, toolbox: Toolbox, found: Findings, late: list[asyncio.Task[None]]
+    ) -> str | None:
+        """The first round's late calls, the second round (the sparkline), then Claude's text with a key; None
+        when nothing changed."""
+        for failed in await asyncio.gather(*late, return_exceptions=True):
+            if isinstance(failed, BaseException):
+                log.error("a late part of the alert's investigation failed", exc_info=failed)
         try:
-            added = await second_round(toolbox, found)
+            added = await second_round(toolbox, found) or bool(late)
         except Exception:  # a second look is a bonus: the first reply stands
             log.exception("the alert's signal could not be charted")
-            added = False
+            added = bool(late)
         text = render(found) if added else None
         if not self.services.settings.anthropic_api_key:
             return text

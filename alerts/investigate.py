@@ -1,11 +1,12 @@
 """The rule-based investigation of one firing alert, every upstream call through the skills' tools (one Toolbox).
 
-First round, all at once: the alert rule (its expression and Explore link, `grafana_get_alerts`), the Loki label
-names (to scope the error patterns to the alert's labels, then `grafana_loki_error_patterns`), the changes pushed
-in the hours before the alert started (`github_recent_changes`) and the tracking-plan events in Amplitude, last
-hours vs the hours before. Second round, only when the expression had to be looked up first (Grafana rules; an
-Alertmanager alert's generatorURL carries it): the same signal over the last hours as a sparkline. The first
-reply is posted after the first round; the second completes it in place.
+First round, all at once: the alert rule (its expression and Explore link, `grafana_get_alerts`), the Loki
+label names (to scope the error patterns to the alert's labels, then `grafana_loki_error_patterns`, which asks
+Loki for its patterns and fetches the lines at the same time), the changes pushed in the hours before the alert
+started (`github_recent_changes`) and the tracking-plan events in Amplitude, last hours vs the hours before.
+Second round, only when the expression had to be looked up first (Grafana rules; an Alertmanager alert's
+generatorURL carries it): the same signal over the last hours as a sparkline. The first reply is posted once the
+first round answered, or after `wait` seconds with what had (the rest, then the second round, edited in place).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -57,6 +59,7 @@ class Findings:
     changes_checked: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)  # the ones that moved
     notes: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # first-round calls still running when the reply was posted
 
     @property
     def started(self) -> datetime:
@@ -76,16 +79,31 @@ def expr_from_generator_url(url: str) -> str | None:
     return exprs[0] if exprs and exprs[0].strip() else None
 
 
-async def first_round(toolbox: Toolbox, alert: Alert, now: datetime) -> Findings:
+async def first_round(
+    toolbox: Toolbox, alert: Alert, now: datetime, *, wait: float | None = None
+) -> tuple[Findings, list[asyncio.Task[None]]]:
+    """Every first-round call at once; after `wait` seconds (None: no limit) the findings so far and the calls
+    still running (each fills `found` in when it answers; `found.pending` names them until then)."""
     found = Findings(alert, now)
     expr = expr_from_generator_url(alert.generator_url)
     if expr:
         found.signal = Signal(expr, "prometheus")
-    jobs = [_rule(toolbox, found), _patterns(toolbox, found), _changes(toolbox, found), _events(toolbox, found)]
+    jobs = {
+        "the alert rule": _rule(toolbox, found),
+        "Loki's error patterns": _patterns(toolbox, found),
+        "the changes": _changes(toolbox, found),
+        "Amplitude's events": _events(toolbox, found),
+    }
     if found.signal is not None:
-        jobs.append(_signal(toolbox, found))
-    await asyncio.gather(*jobs)
-    return found
+        jobs["the signal"] = _signal(toolbox, found)
+    tasks = {asyncio.create_task(job): what for what, job in jobs.items()}
+    for task, what in tasks.items():
+        found.pending.append(what)
+        task.add_done_callback(partial(_answered, found, what))
+    done, late = await asyncio.wait(tasks, timeout=wait)
+    for task in done:
+        task.result()  # a bug in a job is raised, not hidden
+    return found, list(late)
 
 
 async def second_round(toolbox: Toolbox, found: Findings) -> bool:
@@ -94,6 +112,10 @@ async def second_round(toolbox: Toolbox, found: Findings) -> bool:
         return False
     await _signal(toolbox, found)
     return bool(found.signal.values)
+
+
+def _answered(found: Findings, what: str, _: asyncio.Task[None]) -> None:
+    found.pending.remove(what)
 
 
 def _failed(found: Findings, o: ToolOutcome) -> bool:

@@ -49,6 +49,8 @@ def render(found: Findings) -> str:
     lines += _events(found)
     if found.notes:
         lines.append("_Not checked: " + escape("; ".join(found.notes))[:400] + "_")
+    if found.pending:
+        lines.append("_Still looking at " + escape(", ".join(found.pending)) + "…_")
     return "\n".join(line for line in lines if line)
 
 

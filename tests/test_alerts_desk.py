@@ -4,6 +4,7 @@ resolve appends how long it lasted."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -29,8 +30,10 @@ def iso(at: datetime) -> str:
 
 
 @asynccontextmanager
-async def desk_world(tmp_path: Path) -> AsyncIterator[tuple[World, FakeSlack, AlertDesk, datetime]]:
-    async with github_world(tmp_path) as w, FakeSlack() as slack:
+async def desk_world(
+    tmp_path: Path, *, first_wait: float = 2.0, **env: str
+) -> AsyncIterator[tuple[World, FakeSlack, AlertDesk, datetime]]:
+    async with github_world(tmp_path, **env) as w, FakeSlack() as slack:
         now = datetime.now(UTC).replace(microsecond=0)
         starts = now - timedelta(minutes=10)
         w.grafana.alert_groups = [
@@ -64,7 +67,7 @@ async def desk_world(tmp_path: Path) -> AsyncIterator[tuple[World, FakeSlack, Al
             ]
         )
         client = web_client(slack.bot_token, slack.api_url)
-        yield w, slack, AlertDesk(w.services, client, min_interval=0.2), starts
+        yield w, slack, AlertDesk(w.services, client, min_interval=0.2, first_wait=first_wait), starts
 
 
 def _notification(starts: datetime, status: str = "firing", **alert: Any) -> Notification:
@@ -123,3 +126,21 @@ async def test_slack_message_alert_is_answered_in_its_thread(tmp_path: Path) -> 
         await desk.handle(team, n2, channel=CHANNEL, thread_ts=again["ts"])
         await desk.settle()
         assert len(slack.calls_to("chat.postMessage")) == 1 and slack.calls_to("chat.update")
+
+
+async def test_a_grafana_that_does_not_answer_does_not_hold_the_first_reply(tmp_path: Path) -> None:
+    async with desk_world(tmp_path, first_wait=0.2) as (w, slack, desk, starts):
+        team = await w.team()
+        w.grafana.hold = asyncio.Event()  # Grafana answers nothing until released
+        try:
+            run = asyncio.create_task(desk.handle(team, _notification(starts), channel=CHANNEL))
+            await asyncio.wait_for(desk.first_reply.wait(), 5)
+            first = slack.calls_to("chat.postMessage")[-1].args["text"]
+            assert "landed 14 min before" in first  # the changes (sitrep's own table) are in
+            assert "/explore?" not in first and "Still looking at the alert rule" in first
+        finally:
+            w.grafana.hold.set()
+        await run
+        await desk.settle()
+        edited = slack.calls_to("chat.update")[-1].args["text"]
+        assert "/explore?" in edited and "error lines" in edited and "Still looking" not in edited
