@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
 from bot.slack import (
+    alert_settings,
     alerts,
     commands,
     config,
@@ -29,6 +30,7 @@ def register(app: AsyncApp, services: Services) -> None:
     mentions.register(app, services)
     messages.register(app, services)
     alerts.register(app, services)
+    alert_settings.register(app, services)
     home.register(app, services)
     commands.register(app, services)
     shortcuts.register(app, services)
