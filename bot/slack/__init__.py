@@ -28,8 +28,8 @@ from bot.slack import (
 def register(app: AsyncApp, services: Services) -> None:
     dedupe.register(app, services)
     mentions.register(app, services)
+    alerts.register(app, services)  # before messages: Bolt runs the first matching `message` listener only
     messages.register(app, services)
-    alerts.register(app, services)
     alert_settings.register(app, services)
     home.register(app, services)
     commands.register(app, services)

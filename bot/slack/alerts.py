@@ -1,9 +1,10 @@
 """Alert notifications posted in a channel by another bot (Grafana's or Alertmanager's Slack contact point):
 investigated in the message's thread without a mention (alerts/desk.py).
 
-Needs the `message.channels` / `message.groups` bot events (manifest.json). Bolt hands every `message` event to
-every matching listener, so this one takes only top-level channel messages from other bots; sitrep's own
-messages, people's chat, DMs and thread replies are left alone (bot/slack/messages.py answers DMs). A message
+Needs the `message.channels` / `message.groups` bot events (manifest.json). Bolt hands an event to the first
+listener that matches it, so this one is registered first with a matcher that takes only top-level channel
+messages from other bots; sitrep's own messages, people's chat, DMs and thread replies go on to
+bot/slack/messages.py (which answers DMs). A message
 that looks like an alert but is in no format sitrep reads gets one short reply saying what it could read,
 unless the team's `alerts.unknown_format_reply` is off. Channels: `alerts.enabled` and `alerts.channels`.
 """
@@ -49,10 +50,13 @@ def candidate(event: dict[str, Any], identity: dict[str, Any] | None) -> bool:
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    @app.event("message")
+    async def other_bots_channel_message(event: dict) -> bool:
+        return candidate(event, services.slack_identity)
+
+    # Bolt runs only the first listener that matches an event: this one matches other bots' channel messages
+    # only, and is registered before bot/slack/messages.py's, so DMs and everything else still reach that one.
+    @app.event("message", matchers=[other_bots_channel_message])
     async def on_channel_message(event: dict) -> None:
-        if not candidate(event, services.slack_identity):
-            return
         parsed = parse_slack_message(event)
         if parsed is None:
             return
