@@ -121,7 +121,9 @@ def _answered(found: Findings, what: str, _: asyncio.Task[None]) -> None:
 def _failed(found: Findings, o: ToolOutcome) -> bool:
     if o.ok:
         return False
-    found.notes.append(f"{o.call.name.split('_', 1)[0].title()}: {o.error}")
+    source = o.call.name.split("_", 1)[0].title()
+    error = str(o.error or "")
+    found.notes.append(error if error.startswith(f"{source}:") else f"{source}: {error}")
     return True
 
 

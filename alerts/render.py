@@ -30,6 +30,14 @@ def headline(alert: Alert, now: datetime) -> str:
     return f":rotating_light: *{escape(alert.name)}* is firing{since}{value_part}"
 
 
+def linked_code(url: str | None, text: str, limit: int) -> str:
+    """Inline code inside a link: escaped once (link() escapes its label; code() would escape it a second time,
+    showing `&gt;` for a `>` in the expression)."""
+    flat = " ".join(text.split()).replace("`", "ˋ")
+    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return link(url, f"`{flat}`")
+
+
 def labels_line(alert: Alert) -> str:
     shown = [(k, v) for k, v in sorted(alert.labels.items()) if k != "alertname"][:MAX_LABELS]
     return " ".join(code(f"{k}={v}", 60) for k, v in shown)
@@ -60,7 +68,7 @@ def _signal(found: Findings) -> str:
         if found.rule_link:
             return f"• Rule: {link(found.rule_link, 'its expression in Explore')}"
         return "• Rule: not found among Grafana's alert rules, so no expression to chart"
-    rule = link(found.rule_link or s.explore_url, code(s.expr, 120))
+    rule = linked_code(found.rule_link or s.explore_url, s.expr, 120)
     if not s.values:
         return f"• Rule: {rule}"
     last = f", now {link(s.explore_url, num(s.last))}" if s.last is not None else ""
