@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 MAX_ALERTS = 10  # of one notification (a group can hold hundreds; the rest are counted)
 MIN_INTERVAL_S = 1.0
 FIRST_REPLY_WAIT_S = 2.0  # the first reply waits this long for the first round; later answers are edited in
-REPLY_WAIT_S = 60.0  # how long an edit waits for the first reply (posted by the investigating call or replica)
+REPLY_WAIT_S = 60.0  # how long an investigator may take to its first reply before another one takes over
+REPLY_POLL_S = 0.5  # how often an edit looks for a first reply posted by another replica
 
 
 def compose(body: str, inv: Investigation) -> str:
@@ -65,6 +66,8 @@ class AlertDesk:
         self.min_interval = min_interval
         self._dirty: dict[int, asyncio.Event] = {}
         self._updaters: dict[int, asyncio.Task[None]] = {}
+        self._running: dict[int, asyncio.Event] = {}  # investigations under way here; set at the first reply
+        self._retry: dict[int, tuple[Team, Alert]] = {}  # what to investigate if the first reply never comes
         self.first_reply: asyncio.Event = asyncio.Event()  # set at each first reply (tests, the bench)
 
     async def handle(self, team: Team, n: Notification, *, channel: str, thread_ts: str = "") -> None:
@@ -82,10 +85,34 @@ class AlertDesk:
         inv, created = await self.store.claim(
             team.id, alert.key, starts, alert_name=alert.name, source=n.source, channel=channel, thread_ts=thread_ts
         )
+        alert = alert if alert.starts_at else _with_start(alert, starts)
         if created:
-            await self._investigate(team, inv, alert if alert.starts_at else _with_start(alert, starts))
+            await self._investigate_once(team, inv, alert)
+        elif not inv.reply_ts and await self._may_take_over(inv.id):
+            log.info("alert investigation %s had no first reply: investigating it again", inv.id)
+            await self._investigate_once(team, inv, alert)
         else:
+            if not inv.reply_ts:
+                self._retry[inv.id] = (team, alert)
             self.poke(inv.id)
+
+    async def _may_take_over(self, investigation_id: int) -> bool:
+        """Not under way here, and its investigator failed (released) or started more than REPLY_WAIT_S ago."""
+        if investigation_id in self._running:
+            return False
+        return await self.store.take_over(investigation_id, datetime.now(UTC) - timedelta(seconds=REPLY_WAIT_S))
+
+    async def _investigate_once(self, team: Team, inv: Investigation, alert: Alert) -> None:
+        replied = self._running[inv.id] = asyncio.Event()
+        try:
+            await self._investigate(team, inv, alert, replied)
+        except Exception:
+            if not replied.is_set():  # no first reply: the next notification (or a waiting edit) takes it over
+                await self.store.release(inv.id)
+            raise
+        finally:
+            replied.set()
+            self._running.pop(inv.id, None)
 
     async def _resolve(self, team: Team, alert: Alert, thread_ts: str) -> None:
         inv = await self.store.open_for(team.id, alert.key)
@@ -94,7 +121,7 @@ class AlertDesk:
         await self.store.resolve(inv.id, alert.ends_at or slack_time(thread_ts) or datetime.now(UTC))
         self.poke(inv.id)
 
-    async def _investigate(self, team: Team, inv: Investigation, alert: Alert) -> None:
+    async def _investigate(self, team: Team, inv: Investigation, alert: Alert, replied: asyncio.Event) -> None:
         channel, thread = inv.channel, inv.thread_ts
         toolbox = await Toolbox.for_team(self.services, team)
         looked = first_round(toolbox, alert, datetime.now(UTC), wait=self.first_wait)
@@ -114,6 +141,8 @@ class AlertDesk:
             channel=channel, thread_ts=thread, text=compose(body, current), unfurl_links=False
         )
         await self.store.save_reply(inv.id, channel=channel, reply_ts=str(reply["ts"]), text=body)
+        replied.set()
+        self._retry.pop(inv.id, None)
         self.first_reply.set()
         if await self.store.get(inv.id) != _replace_reply(current, str(reply["ts"]), body):
             self.poke(inv.id)  # notified again or resolved while the reply was on its way
@@ -169,16 +198,33 @@ class AlertDesk:
                 self.poke(investigation_id)
 
     async def _posted(self, investigation_id: int) -> Investigation | None:
-        """The row once its first reply is posted (by this call, another one, or another replica)."""
+        """The row once its first reply is posted, or None when there is nothing to edit (yet).
+
+        Under way here: wait for its first reply (or its failure). Elsewhere (another replica): look again every
+        REPLY_POLL_S for up to REPLY_WAIT_S. A row still without a reply is then investigated here, when this
+        process holds the alert of a notification and wins the take-over; else the next notification does."""
+        running = self._running.get(investigation_id)
+        if running is not None:
+            await running.wait()
         deadline = asyncio.get_running_loop().time() + REPLY_WAIT_S
         while True:
             inv = await self.store.get(investigation_id)
             if inv is None or inv.reply_ts:
                 return inv
+            if investigation_id not in self._running and await self._may_take_over(investigation_id):
+                break  # released after a failure, or its investigator is gone
             if asyncio.get_running_loop().time() > deadline:
-                log.warning("alert investigation %s never got its first reply; not edited", investigation_id)
-                return None
-            await asyncio.sleep(0.2)
+                break
+            await asyncio.sleep(REPLY_POLL_S)
+        retry = self._retry.pop(investigation_id, None)
+        if retry is None:  # left for the next notification of the alert to take over
+            await self.store.release(investigation_id)
+            log.warning("alert investigation %s has no first reply and no alert here to retry it", investigation_id)
+            return None
+        team, alert = retry
+        await self.store.take_over(investigation_id, datetime.now(UTC))  # ours now, whoever held it
+        await self._investigate_once(team, inv, alert)
+        return None  # the reply just posted shows the row as it stands
 
     async def settle(self) -> None:
         """Wait for the pending edits (tests, shutdown)."""

@@ -2,7 +2,10 @@
 
 `claim` returns the row and whether this call created it: only the creator investigates and posts the reply; every
 other notification of the same alert and period counts itself (`notifications`) and asks for the reply to be
-edited. `resolve` records when the period ended. Times are UTC ISO text, as every table stores them.
+edited. `resolve` records when the period ended. A first reply that never came (the
+investigator failed, or its replica died) is not waited for forever: `release` marks a failure at once, and
+`take_over` lets the next notification (or a waiting edit) investigate a row whose investigator is gone or has
+been at it longer than a first reply can take. Times are UTC ISO text, as every table stores them.
 """
 
 from __future__ import annotations
@@ -88,7 +91,8 @@ class AlertStore:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO alert_investigations (team_id, fingerprint, starts_at, alert_name, source, channel,"
-                " thread_ts) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, fingerprint, starts_at) DO NOTHING",
+                f" thread_ts, investigating_since) VALUES (?, ?, ?, ?, ?, ?, ?, {NOW})"
+                " ON CONFLICT (team_id, fingerprint, starts_at) DO NOTHING",
                 (*key, alert_name[:200], source, channel, thread_ts),
             )
             created = cur.rowcount == 1
@@ -120,6 +124,23 @@ class AlertStore:
             f"UPDATE alert_investigations SET reply_text = ?, updated_at = {NOW} WHERE id = ?",
             (text, investigation_id),
         )
+
+    async def release(self, investigation_id: int) -> None:
+        """The investigator failed before the first reply: the next notification may take it over at once."""
+        await self.db.execute(
+            "UPDATE alert_investigations SET investigating_since = NULL WHERE id = ? AND reply_ts = ''",
+            (investigation_id,),
+        )
+
+    async def take_over(self, investigation_id: int, started_before: datetime) -> bool:
+        """Become the investigator of a row still without a reply whose investigator failed (released) or
+        started before `started_before`; True when this call won it (one caller among replicas does)."""
+        result = await self.db.execute(
+            f"UPDATE alert_investigations SET investigating_since = {NOW}, updated_at = {NOW}"
+            " WHERE id = ? AND reply_ts = '' AND (investigating_since IS NULL OR investigating_since < ?)",
+            (investigation_id, iso(started_before)),
+        )
+        return result.rowcount == 1
 
     async def resolve(self, investigation_id: int, at: datetime) -> None:
         """The firing period ended at `at` (the first resolve notification wins)."""

@@ -15,6 +15,8 @@ CREATE TABLE alert_investigations (
     reply_text TEXT NOT NULL DEFAULT '',
     notifications INTEGER NOT NULL DEFAULT 1,
     resolved_at TEXT,
+    -- when a replica last took the investigation on (its claim, or a take-over); NULL: released after a failure
+    investigating_since TEXT,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
     UNIQUE (team_id, fingerprint, starts_at)
