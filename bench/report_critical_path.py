@@ -89,6 +89,6 @@ async def rows() -> list[Row]:
         Row(
             "report wall time, cold / one delayed request",
             f"{cold / unit:.2f}×",
-            note="a process's first report: data sources -> labels -> queries (Loki patterns asked alongside the lines)",
+            note="a process's first report: data sources -> labels -> queries (Loki patterns beside the lines)",
         ),
     ]
