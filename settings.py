@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     timezone: str = Field(DEFAULT_TIMEZONE, validation_alias="SITREP_TIMEZONE")
     admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="SITREP_ADMINS")
     admin_token: SecretStr | None = _env("SITREP_ADMIN_TOKEN")
+    alerts_token: SecretStr | None = _env("SITREP_ALERTS_TOKEN")
     anthropic_api_key: SecretStr | None = _env("ANTHROPIC_API_KEY")
     anthropic_base_url: str | None = _env("ANTHROPIC_BASE_URL")
     model: str = Field(DEFAULT_MODEL, validation_alias="SITREP_MODEL")

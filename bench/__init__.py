@@ -22,6 +22,7 @@ BENCHES = [
     "eval_table",
     "replicas",
     "request_bodies",
+    "alert_investigation",
 ]
 
 

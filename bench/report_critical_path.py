@@ -89,6 +89,6 @@ async def rows() -> list[Row]:
         Row(
             "report wall time, cold / one delayed request",
             f"{cold / unit:.2f}×",
-            note="a process's first report: data sources -> labels -> (Loki patterns: 404) -> queries",
+            note="a process's first report: data sources -> labels -> queries (Loki patterns beside the lines)",
         ),
     ]

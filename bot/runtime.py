@@ -5,6 +5,7 @@
     runtime.scheduler, runtime.drain     # the report scheduler and the Vercel drain relay while they run
                                          # (bot/background.py starts and stops them)
     await runtime.patch_config(...)      # Services.patch_config, then the running scheduler resyncs
+    runtime.alert_desk()                 # the alert investigations' desk, built at first use
 
 The Slack surfaces and the web server take the Runtime; what they hand further down (the agent, the reports,
 the review) is the Services, and, for the agent's status answer, the readiness table as a function.
@@ -12,8 +13,10 @@ the review) is the Services, and, for the agent's status answer, the readiness t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from alerts.desk import AlertDesk
 
 if TYPE_CHECKING:
     from reports.scheduler import ReportScheduler
@@ -28,6 +31,16 @@ class Runtime:
     slack_identity: dict[str, Any] | None = None
     scheduler: ReportScheduler | None = None
     drain: Relay | None = None
+    _alert_desk: AlertDesk | None = field(default=None, repr=False)
+
+    def alert_desk(self) -> AlertDesk | None:
+        """The one AlertDesk (the Slack listener and the webhook routes share its updaters); None without a Slack
+        client to post with."""
+        if self.services.slack is None:
+            return None
+        if self._alert_desk is None:
+            self._alert_desk = AlertDesk(self.services, self.services.slack)
+        return self._alert_desk
 
     async def patch_config(self, team_id: str, patch: object, actor: str) -> Team:
         """Change a team's config (validated, audited, the report jobs re-seeded); the running scheduler resyncs."""

@@ -12,6 +12,7 @@ from aiohttp import web
 
 import metrics
 from bot import drain
+from bot.alerts_web import add_alert_routes
 from bot.bodies import BodyRefused, read_body
 from bot.github_web import add_github_routes
 from bot.runtime import Runtime
@@ -119,6 +120,7 @@ def build_web_app(runtime: Runtime, github_notify: Any = None) -> web.Applicatio
     app[SERVICES] = services
     app[RUNTIME] = runtime
     add_github_routes(app, services, github_notify)
+    add_alert_routes(app, runtime)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/api/v1/config/me", get_config)

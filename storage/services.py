@@ -1,12 +1,13 @@
 """Open the storage layer as one object: database, audit log, teams, credentials, jobs, replicas, Slack events,
-the GitHub ledger, answers and threads, the drain spill, changes, report snapshots. Each store is built here,
-once, with the audit log where it writes one."""
+the GitHub ledger, answers and threads, the drain spill, changes, report snapshots, alert investigations. Each
+store is built here, once, with the audit log where it writes one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from settings import Settings, StartupError
+from storage.alerts import AlertStore
 from storage.audit import AuditLog
 from storage.changes import ChangeStore
 from storage.conversations import ConversationStore
@@ -35,6 +36,7 @@ class Storage:
     drain: DrainStore
     changes: ChangeStore
     snapshots: SnapshotStore
+    alerts: AlertStore
 
     async def close(self) -> None:
         await self.db.close()
@@ -78,6 +80,7 @@ async def open_storage(settings: Settings) -> Storage:
         drain=DrainStore(db),
         changes=changes,
         snapshots=SnapshotStore(db),
+        alerts=AlertStore(db),
     )
 
 

@@ -179,12 +179,37 @@ class AmplitudeConfig(_Strict):
     region: Literal["us", "eu"] | None = None
 
 
+class AlertsConfig(_Strict):
+    """Alert notifications investigated where they land (alerts/)."""
+
+    enabled: bool = True
+    channels: list[str] | None = None  # None: every channel sitrep is in; else only these
+    channel: str | None = None  # where the webhooks' alerts are posted without ?channel=
+    unknown_format_reply: bool = True  # one short reply to an alert-like message sitrep cannot read
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, channels: list[str] | None) -> list[str] | None:
+        for channel in channels or []:
+            check_channel(channel)
+        return list(dict.fromkeys(channels)) if channels is not None else None
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, channel: str | None) -> str | None:
+        return check_channel(channel)
+
+    def watches(self, channel: str) -> bool:
+        return self.enabled and (self.channels is None or channel in self.channels)
+
+
 class TeamConfig(_Strict):
     routing: Routing = Field(default_factory=Routing)
     agents: Agents = Field(default_factory=Agents)
     reports: Reports = Field(default_factory=Reports)
     grafana: GrafanaConfig = Field(default_factory=GrafanaConfig)
     amplitude: AmplitudeConfig = Field(default_factory=AmplitudeConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
 
 class ConfigInvalid(ValueError):

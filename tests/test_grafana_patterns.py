@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -151,7 +152,35 @@ async def test_loki_patterns_are_used_where_the_instance_has_them(grafana: FakeG
         ("level=error msg=timeout calling db after <*>", 25)
     ]
     assert result["error_lines"] == 25 and "lines_scanned" not in result
+    # the first call fetched the lines too (it could not know the endpoint exists); once known, only patterns
+    grafana.requests.clear()
+    again = await client.loki_error_patterns('{source="lambda"}', "12h", limit=10)
+    assert again["source"] == "loki patterns"
     assert not any(p.endswith("/query_range") for p in grafana.paths())
+
+
+async def test_the_lines_are_fetched_while_loki_is_asked_for_its_patterns(
+    grafana: FakeGrafana, client: GrafanaClient
+) -> None:
+    """Not yet known whether Loki has pattern ingestion: its 404 must not put a round trip before the lines."""
+    grafana.add_logs({"source": "lambda"}, ["Error: boom 1", "Error: boom 2"])
+    await client.discovery.uid("loki")  # the data source is known (warmed), as in a running sitrep
+    grafana.hold = asyncio.Event()
+    both_asked = asyncio.Event()
+    wanted = ("/patterns", "/query_range")
+
+    def seen(_: object) -> None:
+        if all(any(p.endswith(w) for p in grafana.paths()) for w in wanted):
+            both_asked.set()
+
+    grafana.on_request = seen
+    task = asyncio.create_task(client.loki_error_patterns('{source="lambda"}', "1h"))
+    try:
+        await asyncio.wait_for(both_asked.wait(), 5)  # both in flight while Grafana answers nothing
+    finally:
+        grafana.hold.set()
+    result = await task
+    assert result["source"] == "drain3" and result["patterns"][0]["count"] == 2
 
 
 async def test_a_query_with_its_own_filter_is_clustered_here(grafana: FakeGrafana, client: GrafanaClient) -> None:
@@ -194,4 +223,6 @@ async def test_patterns_of_a_stream_that_began_within_their_span_cover_the_windo
     assert [(p["pattern"], p["count"]) for p in result["patterns"]] == [
         ("level=error msg=timeout calling db after <*>", 25)
     ]
+    grafana.requests.clear()  # the first call fetched the lines too, not knowing yet that Loki has patterns
+    assert (await client.loki_error_patterns('{source="lambda"}', "12h"))["source"] == "loki patterns"
     assert not any(p.endswith("/query_range") for p in grafana.paths())

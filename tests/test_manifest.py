@@ -27,12 +27,19 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "auth_test": set(),
     "apps_connections_open": set(),
 }
-EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history"}
+EVENT_SCOPES = {
+    "app_mention": "app_mentions:read",
+    "message.im": "im:history",
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+}
 CALL = re.compile(r"\.((?:chat|reactions|users|conversations|views|auth|apps|assistant|files|im)_[A-Za-z_]+)\(")
 
 
 def called_methods() -> set[str]:
-    sources = [p for d in ("bot", "reports", "skills") for p in (ROOT / d).rglob("*.py")] + [ROOT / "app.py"]
+    sources = [p for d in ("bot", "reports", "review", "alerts", "skills") for p in (ROOT / d).rglob("*.py")] + [
+        ROOT / "app.py"
+    ]
     return {m for p in sources for m in CALL.findall(p.read_text())}
 
 
@@ -58,3 +65,9 @@ def test_every_shortcut_in_the_manifest_has_a_listener() -> None:
     assert declared == {GLOBAL_SHORTCUT, MESSAGE_SHORTCUT, MENU_SHORTCUT}
     menu = next(s for s in MANIFEST["features"]["shortcuts"] if s["callback_id"] == MENU_SHORTCUT)
     assert menu["name"] == "Configure sitrep" and menu["type"] == "global"
+
+
+def test_channel_messages_are_subscribed_for_alert_notifications() -> None:
+    """bot/slack/alerts.py answers alert notifications other bots post in channels: it needs their messages."""
+    events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
+    assert {"message.channels", "message.groups"} <= events

@@ -20,6 +20,7 @@ from text.mrkdwn import escape, truncate
 
 MENU_SHORTCUT = "sitrep_configure"
 SCHEDULE_ACTION = "config_schedule"
+ALERTS_ACTION = "config_alerts"  # bot/blocks/alert_settings.py
 AGENT_ACTION = "config_agent"
 TEST_CONNECTIONS_ACTION = "test_connections"
 
@@ -28,6 +29,7 @@ CONFIG_BUTTONS: dict[str, str] = {
     SCHEDULE_ACTION: "Reports & schedule",
     ADD_REPORT_ACTION: "Add a report",
     AGENT_ACTION: "Agent settings",
+    ALERTS_ACTION: "Alert investigations",
     "configure_grafana": "Configure Grafana",
     "configure_amplitude": "Configure Amplitude",
 }

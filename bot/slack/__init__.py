@@ -11,6 +11,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.runtime import Runtime
 from bot.slack import (
+    alert_settings,
+    alerts,
     commands,
     config,
     credentials,
@@ -30,7 +32,9 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     services = runtime.services
     dedupe.register(app, services)
     mentions.register(app, runtime)
+    alerts.register(app, runtime)  # before messages: Bolt runs the first matching `message` listener only
     messages.register(app, runtime)
+    alert_settings.register(app, runtime)
     home.register(app, runtime)
     commands.register(app, runtime)
     shortcuts.register(app, runtime)

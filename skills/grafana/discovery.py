@@ -54,6 +54,7 @@ class GrafanaDiscovery:
         self.client = client
         self._cache = SwrCache(ttl)
         self._lacking: dict[tuple[str, str], float] = {}
+        self._present: dict[tuple[str, str], float] = {}
 
     # ------------------------------------------------------------------------------------------------
     # The API
@@ -107,6 +108,17 @@ class GrafanaDiscovery:
         """Remember that the data source answered 404 for `feature`, so callers go straight to their fallback."""
         self._lacking[(feature, uid)] = time.monotonic()
 
+    def knows(self, feature: str, uid: str) -> bool:
+        """Whether this data source was found with or without `feature` within the TTL (else: try it, and be
+        ready for a 404)."""
+        at = self._present.get((feature, uid))
+        return self.lacks(feature, uid) or (at is not None and time.monotonic() - at < self._cache.ttl)
+
+    def note_present(self, feature: str, uid: str) -> None:
+        """Remember that the data source answered for `feature`."""
+        self._present[(feature, uid)] = time.monotonic()
+        self._lacking.pop((feature, uid), None)
+
     def warm(self, windows: tuple[str, ...] = WARM_WINDOWS) -> asyncio.Task[None]:
         """Start filling the cache in the background: data sources, then Loki labels and metric names."""
 
@@ -124,6 +136,7 @@ class GrafanaDiscovery:
         """Drop every entry: the next lookup asks Grafana again."""
         self._cache.forget()
         self._lacking.clear()
+        self._present.clear()
 
     # ------------------------------------------------------------------------------------------------
     # Loading

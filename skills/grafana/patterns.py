@@ -155,6 +155,7 @@ async def loki_patterns(client: GrafanaAPI, uid: str, selector: str, window: Tim
             client.discovery.note_lacking(PATTERNS_FEATURE, uid)
             return None
         raise
+    client.discovery.note_present(PATTERNS_FEATURE, uid)
     rows = body.get("data") if isinstance(body, dict) else None
     start_s, end_s = window.start.timestamp(), window.end.timestamp()
     found: list[Cluster] = []
@@ -290,6 +291,39 @@ async def error_patterns(
         "end": iso(window.end),
         "explore_url": explore_url(client.base_url, ds_uid, "loki", expr, window),
     }
+    # Unknown yet whether this Loki has pattern ingestion: fetch the lines at the same time, so its 404 costs no
+    # round trip of its own (the lines are dropped when the patterns answer).
+    early_lines = None
+    if not pipeline and not client.discovery.knows(PATTERNS_FEATURE, ds_uid):
+        early_lines = asyncio.create_task(loki.fetch(client, ds_uid, expr, window, limit=limit))
+    try:
+        return await _patterns_envelope(
+            client, envelope, selector, pipeline, expr, window, since, limit, top, early_lines
+        )
+    finally:
+        if early_lines is not None:  # not needed (the patterns answered) or failed with the rest: dropped
+            early_lines.cancel()
+            early_lines.add_done_callback(_retrieved)
+
+
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # seen, so asyncio does not log it as never retrieved
+
+
+async def _patterns_envelope(
+    client: GrafanaAPI,
+    envelope: dict[str, Any],
+    selector: str,
+    pipeline: str,
+    expr: str,
+    window: TimeRange,
+    since: str,
+    limit: int,
+    top: int,
+    early_lines: asyncio.Task[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    ds_uid = str(envelope["datasource_uid"])
     from_loki = None if pipeline else await loki_patterns(client, ds_uid, selector, window)
     notes: list[str] = []
     short = await short_span(client, ds_uid, expr, window, from_loki) if from_loki is not None else ""
@@ -300,7 +334,7 @@ async def error_patterns(
         clusters = from_loki.clusters
         envelope.update(source="loki patterns", counted="window", error_lines=sum(c.count for c in clusters))
     else:
-        data = await loki.fetch(client, ds_uid, expr, window, limit=limit)
+        data = await (early_lines or loki.fetch(client, ds_uid, expr, window, limit=limit))
         if data.get("resultType") != "streams":
             raise SkillError("Grafana", "error patterns need a log query, not a metric query", "Drop the aggregation")
         lines = loki.entries(data)

@@ -14,6 +14,7 @@ import asyncio
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +118,7 @@ class FakeGrafana:
         self.failures: list[Failure] = []
         self.delay = 0.0
         self.hold: asyncio.Event | None = None
+        self.on_request: Callable[[Recorded], None] | None = None  # called as each request arrives (tests)
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -198,6 +200,8 @@ class FakeGrafana:
         self.requests.append(
             Recorded(request.method, request.path, list(request.query.items()), dict(request.headers), body)
         )
+        if self.on_request is not None:
+            self.on_request(self.requests[-1])
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.hold is not None:

@@ -1,6 +1,8 @@
 """The fake Prometheus' small PromQL subset beyond selectors (grafana_query.py handles selectors and literals):
-sum/avg/max/min/count [by (..)] over rate/irate/increase(sel[d]) or a selector, and
-histogram_quantile(q, sum by (le, ..) (rate(x_bucket[d]))). Anything else answers 422, as an execution error."""
+sum/avg/max/min/count [by (..)] over rate/irate/increase(sel[d]) or a selector,
+histogram_quantile(q, sum by (le, ..) (rate(x_bucket[d]))), and any of these compared with a number
+(`expr > 1`: a filter, as an alerting rule's expression is; the elements that hold keep their value).
+Anything else answers 422, as an execution error."""
 
 from __future__ import annotations
 
@@ -16,10 +18,23 @@ _PROM_AGG = re.compile(
     r"^\s*(sum|avg|max|min|count)\s*(?:by\s*\(([^)]*)\))?\s*\((.*)\)\s*(?:by\s*\(([^)]*)\))?\s*$", re.S
 )
 _PROM_RANGE_FN = re.compile(r"^\s*(rate|irate|increase)\s*\((.*)\[(\d+)([smhd])\]\s*\)\s*$", re.S)
+_PROM_COMPARE = re.compile(r"^(.*\S)\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*$", re.S)
+_COMPARE = {
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
 _PROM_HQ = re.compile(r"^\s*histogram_quantile\s*\(\s*([0-9.]+)\s*,(.*)\)\s*$", re.S)
 
 
 def _prom_instant(series: list[dict[str, Any]], expr: str, t: float) -> list[tuple[dict[str, str], float]]:
+    compare = _PROM_COMPARE.match(expr)
+    if compare:
+        holds, bound = _COMPARE[compare.group(2)], float(compare.group(3))
+        return [(lbl, v) for lbl, v in _prom_instant(series, compare.group(1), t) if holds(v, bound)]
     hq = _PROM_HQ.match(expr)
     if hq:
         return _quantiles(float(hq.group(1)), _prom_instant(series, hq.group(2), t))

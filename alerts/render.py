@@ -1,0 +1,123 @@
+"""The investigation as Slack mrkdwn: what is firing, the signal, the errors, the changes before it, the product
+events that moved; each number linked to where it came from. Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from alerts.investigate import Findings
+from alerts.model import Alert
+from text.mrkdwn import code, escape, link, num
+from text.sparkline import sparkline
+
+MAX_LABELS = 8
+
+
+def hhmm(at: datetime) -> str:
+    return f"{at:%H:%M} UTC"
+
+
+def value_text(alert: Alert) -> str:
+    if alert.values:
+        return ", ".join(f"{k}={num(v)}" for k, v in sorted(alert.values.items()))
+    return alert.value_text.strip()
+
+
+def headline(alert: Alert, now: datetime) -> str:
+    since = f" since {hhmm(alert.starts_at)}" if alert.starts_at else ""
+    value = value_text(alert)
+    value_part = f": {link(alert.generator_url or None, value)}" if value else ""
+    return f":rotating_light: *{escape(alert.name)}* is firing{since}{value_part}"
+
+
+def linked_code(url: str | None, text: str, limit: int) -> str:
+    """Inline code inside a link: escaped once (link() escapes its label; code() would escape it a second time,
+    showing `&gt;` for a `>` in the expression)."""
+    flat = " ".join(text.split()).replace("`", "ˋ")
+    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return link(url, f"`{flat}`")
+
+
+def labels_line(alert: Alert) -> str:
+    shown = [(k, v) for k, v in sorted(alert.labels.items()) if k != "alertname"][:MAX_LABELS]
+    return " ".join(code(f"{k}={v}", 60) for k, v in shown)
+
+
+def render(found: Findings) -> str:
+    a = found.alert
+    lines = [headline(a, found.now)]
+    labels = labels_line(a)
+    if labels:
+        lines.append(labels)
+    if a.summary:
+        lines.append(f"> {escape(a.summary)[:300]}")
+    lines.append(_signal(found))
+    lines.append(_errors(found))
+    lines.append(_changes(found))
+    lines += _events(found)
+    if found.notes:
+        lines.append("_Not checked: " + escape("; ".join(found.notes))[:400] + "_")
+    if found.pending:
+        lines.append("_Still looking at " + escape(", ".join(found.pending)) + "…_")
+    return "\n".join(line for line in lines if line)
+
+
+def _signal(found: Findings) -> str:
+    s = found.signal
+    if s is None:
+        if found.rule_link:
+            return f"• Rule: {link(found.rule_link, 'its expression in Explore')}"
+        return "• Rule: not found among Grafana's alert rules, so no expression to chart"
+    rule = linked_code(found.rule_link or s.explore_url, s.expr, 120)
+    if not s.values:
+        return f"• Rule: {rule}"
+    last = f", now {link(s.explore_url, num(s.last))}" if s.last is not None else ""
+    return f"• Rule: {rule}\n• Last 6 h: {link(s.explore_url, sparkline(s.values))}{last}"
+
+
+def _errors(found: Findings) -> str:
+    if found.selector is None:
+        return ""
+    if not found.patterns:
+        return f"• Loki {code(found.selector, 80)}: no error lines in the last hour"
+    lines = link(found.patterns_link, f"{num(found.error_lines)} error lines")
+    tops = "; ".join(
+        f"{code(p.get('pattern', ''), 90)} ×{link(found.patterns_link, num(p.get('count', 0)))}" for p in found.patterns
+    )
+    return f"• Loki {code(found.selector, 80)}, last hour: {lines}. Top: {tops}"
+
+
+def _changes(found: Findings) -> str:
+    if not found.changes_checked:
+        return ""
+    c = found.nearest
+    if c is None:
+        return f"• Changes: no push to the default branch in the 6 h before {hhmm(found.started)}"
+    sha = link(c.get("url"), str(c.get("sha", ""))[:7])
+    by = f" by {escape(str(c['author']))}" if c.get("author") else ""
+    more = len(found.changes) - 1
+    also = f" ({num(more)} more in the 6 h before)" if more > 0 else ""
+    landed = f"landed {num(found.minutes_before)} min before"
+    return f"• Nearest change: {sha} {code(c.get('message', ''), 80)}{by}, {landed}{also}"
+
+
+def _events(found: Findings) -> list[str]:
+    out = []
+    for e in found.events:
+        now, before = link(e.get("link"), num(e["total"])), num(e["previous"])
+        out.append(f"• Amplitude: {escape(e['event'])} {now} in the last 3 h vs {before} the 3 h before")
+    return out
+
+
+def resolved_line(resolved_at: datetime, started: datetime) -> str:
+    minutes = max(0, round((resolved_at - started).total_seconds() / 60))
+    lasted = f"{num(minutes)} min" if minutes < 120 else f"{num(round(minutes / 60, 1))} h"
+    return f":white_check_mark: resolved at {hhmm(resolved_at)}, lasted {lasted}"
+
+
+def notified_line(times: int) -> str:
+    return f"_notified {num(times)} times_" if times > 1 else ""
+
+
+def unreadable_reply(what: str) -> str:
+    return f"This looks like an alert notification, but not one sitrep can read: {escape(what)}."

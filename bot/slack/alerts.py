@@ -1,0 +1,79 @@
+"""Alert notifications posted in a channel by another bot (Grafana's or Alertmanager's Slack contact point):
+investigated in the message's thread without a mention (alerts/desk.py).
+
+Needs the `message.channels` / `message.groups` bot events (manifest.json). Bolt hands an event to the first
+listener that matches it, so this one is registered first with a matcher that takes only top-level channel
+messages from other bots; sitrep's own messages, people's chat, DMs and thread replies go on to
+bot/slack/messages.py (which answers DMs). A message
+that looks like an alert but is in no format sitrep reads gets one short reply saying what it could read,
+unless the team's `alerts.unknown_format_reply` is off. Channels: `alerts.enabled` and `alerts.channels`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from alerts.model import Unreadable
+from alerts.parse import from_a_bot, parse_slack_message
+from alerts.render import unreadable_reply
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+CHANNEL_TYPES = frozenset({"channel", "group"})
+
+
+def own_message(event: dict[str, Any], identity: dict[str, Any] | None) -> bool:
+    if not identity:
+        return False
+    return bool(
+        (identity.get("bot_id") and event.get("bot_id") == identity.get("bot_id"))
+        or (identity.get("user_id") and event.get("user") == identity.get("user_id"))
+    )
+
+
+def candidate(event: dict[str, Any], identity: dict[str, Any] | None) -> bool:
+    """A top-level channel message from another bot."""
+    return (
+        event.get("channel_type", "channel") in CHANNEL_TYPES
+        and bool(event.get("channel"))
+        and bool(event.get("ts"))
+        and event.get("subtype") in (None, "bot_message")
+        and (not event.get("thread_ts") or event.get("thread_ts") == event.get("ts"))
+        and from_a_bot(event)
+        and not own_message(event, identity)
+    )
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    services = runtime.services
+
+    async def other_bots_channel_message(event: dict) -> bool:
+        return candidate(event, runtime.slack_identity)
+
+    # Bolt runs only the first listener that matches an event: this one matches other bots' channel messages
+    # only, and is registered before bot/slack/messages.py's, so DMs and everything else still reach that one.
+    @app.event("message", matchers=[other_bots_channel_message])
+    async def on_channel_message(event: dict) -> None:
+        parsed = parse_slack_message(event)
+        if parsed is None:
+            return
+        team = await services.team_for(None)
+        settings = team.config.alerts
+        channel, ts = str(event["channel"]), str(event["ts"])
+        if not settings.watches(channel):
+            return
+        desk = runtime.alert_desk()
+        if desk is None:
+            return
+        if isinstance(parsed, Unreadable):
+            if settings.unknown_format_reply:
+                await desk.slack.chat_postMessage(channel=channel, thread_ts=ts, text=unreadable_reply(parsed.what))
+            return
+        try:
+            await desk.handle(team, parsed, channel=channel, thread_ts=ts)
+        except Exception:
+            log.exception("investigating the alert in %s failed", channel)
