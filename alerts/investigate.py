@@ -2,8 +2,8 @@
 
 First round, all at once: the alert rule (its expression and Explore link, `grafana_get_alerts`), the Loki
 label names (to scope the error patterns to the alert's labels, then `grafana_loki_error_patterns`, which asks
-Loki for its patterns and fetches the lines at the same time), the changes pushed in the hours before the alert
-started (`github_recent_changes`) and the tracking-plan events in Amplitude, last hours vs the hours before.
+Loki for its patterns and fetches the lines at the same time), the changes (deploys, pushes, annotations) in the hours
+before the alert started (`recent_changes`) and the tracking-plan events in Amplitude, last hours vs the hours before.
 Second round, only when the expression had to be looked up first (Grafana rules; an Alertmanager alert's
 generatorURL carries it): the same signal over the last hours as a sparkline. The first reply is posted once the
 first round answered, or after `wait` seconds with what had (the rest, then the second round, edited in place).
@@ -192,7 +192,7 @@ async def _patterns(toolbox: Toolbox, found: Findings) -> None:
 async def _changes(toolbox: Toolbox, found: Findings) -> None:
     since = found.started - CHANGES_BEFORE
     hours = max(1, min(24 * 14, math.ceil((found.now - since).total_seconds() / 3600)))
-    data = await _one(toolbox, found, "github_recent_changes", hours=hours)
+    data = await _one(toolbox, found, "recent_changes", hours=hours)
     if data is None:
         return
     found.changes_checked = True

@@ -173,9 +173,12 @@ async def run_scheduled_report(
     previous = await snapshots.previous([j.id for j in siblings if j.window_hours == job.window_hours], slot)
     thread = await snapshots.thread_of_day([j.id for j in siblings], day, channel) if job.thread_per_day else None
 
+    previous_at = parse_slot(previous.scheduled_for) if previous is not None else None
+    investigated = await services.storage.alerts.between(team.id, previous_at, scheduled_for) if previous_at else []
+
     def since_last(report: Report) -> None:
-        if previous is not None:
-            report.sections.insert(0, since_section(previous.data, parse_slot(previous.scheduled_for), report))
+        if previous is not None and previous_at is not None:
+            report.sections.insert(0, since_section(previous.data, previous_at, report, investigated))
 
     ts, report = await build_and_post(
         services, team, channel, title=job.name, job=job, scheduled_for=scheduled_for, before_post=before_post,

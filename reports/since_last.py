@@ -8,12 +8,16 @@ reports/model.py, so a test can build both reports by hand.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from reports.model import Item, Listing, Report, Section, change_pct
 from text.mrkdwn import quantity
+
+if TYPE_CHECKING:
+    from storage.alerts import Investigation
 
 KEY = "since_last"
 PATTERNS = "Top error patterns"
@@ -43,14 +47,20 @@ def snapshot_of(report: Report) -> dict[str, Any]:
     return {"figures": figures, "patterns": patterns, "alerts": alerts}
 
 
-def since_section(previous: dict[str, Any], previous_at: datetime, report: Report) -> Section:
-    """The "Since the last report (HH:MM)" section: what changed since `previous`, and what did not."""
-    when = previous_at.astimezone(ZoneInfo(report.timezone)).strftime("%H:%M")
+def since_section(
+    previous: dict[str, Any], previous_at: datetime, report: Report, investigated: Sequence[Investigation] = ()
+) -> Section:
+    """The "Since the last report (HH:MM)" section: what changed since `previous`, and what did not.
+
+    `investigated`: the alerts sitrep investigated that started or resolved since then (storage/alerts.py), so
+    an alert that fired and resolved between two reports is listed too, with its thread and how long it lasted."""
+    zone = ZoneInfo(report.timezone)
+    when = previous_at.astimezone(zone).strftime("%H:%M")
     now = snapshot_of(report)
     section = Section(KEY, f"Since the last report ({when})", window=f"vs the report of {when}")
     unchanged: list[str] = []
     _patterns(section, previous.get("patterns"), now["patterns"], unchanged)
-    _alerts(section, previous.get("alerts"), now["alerts"], unchanged)
+    _alerts(section, previous.get("alerts"), now["alerts"], unchanged, list(investigated), previous_at, zone)
     _figures(section, previous.get("figures") or {}, now["figures"], unchanged)
     if unchanged:
         section.lines.append(f"Unchanged since {when}: {', '.join(unchanged)}")
@@ -69,16 +79,33 @@ def _patterns(section: Section, before: Any, now: list[str] | None, unchanged: l
         unchanged.append("error patterns")
 
 
-def _alerts(section: Section, before: Any, now: list[str] | None, unchanged: list[str]) -> None:
-    if not isinstance(before, list) or now is None:
-        return
-    started = [a for a in now if a not in before]
-    resolved = [a for a in before if isinstance(a, str) and a not in now]
+def _alerts(
+    section: Section,
+    before: Any,
+    now: list[str] | None,
+    unchanged: list[str],
+    investigated: list[Investigation],
+    since: datetime,
+    zone: ZoneInfo,
+) -> None:
+    started: list[Item] = []
+    resolved: list[Item] = []
+    if isinstance(before, list) and now is not None:
+        started = [Item(a) for a in now if a not in before]
+        resolved = [Item(a) for a in before if isinstance(a, str) and a not in now]
+    for inv in investigated:
+        if inv.resolved_at is not None and inv.resolved_at >= since:
+            lasted = round((inv.resolved_at - inv.starts_at).total_seconds() / 60)
+            detail = f"resolved at {inv.resolved_at.astimezone(zone):%H:%M}, lasted {quantity(lasted)} min"
+            resolved = [i for i in resolved if i.label != inv.alert_name]
+            resolved.append(Item(inv.alert_name, detail=detail))
+        elif inv.starts_at >= since and not any(i.label == inv.alert_name for i in started):
+            started.append(Item(inv.alert_name, detail=f"since {inv.starts_at.astimezone(zone):%H:%M}, investigated"))
     if started:
-        section.listings.append(Listing("Alerts started since the last report", [Item(a) for a in started[:SHOWN]]))
+        section.listings.append(Listing("Alerts started since the last report", started[:SHOWN]))
     if resolved:
-        section.listings.append(Listing("Alerts resolved since the last report", [Item(a) for a in resolved[:SHOWN]]))
-    if not started and not resolved:
+        section.listings.append(Listing("Alerts resolved since the last report", resolved[:SHOWN]))
+    if not started and not resolved and now is not None and isinstance(before, list):
         unchanged.append("alerts (" + (", ".join(now) + " still firing" if now else "none firing") + ")")
 
 

@@ -149,11 +149,12 @@ class AlertStore:
             (iso(at), investigation_id),
         )
 
-    async def resolved_between(self, team_id: str, start: datetime, end: datetime) -> list[Investigation]:
-        """Investigations whose alert resolved in [start, end) (what a report can list as resolved)."""
+    async def between(self, team_id: str, start: datetime, end: datetime) -> list[Investigation]:
+        """Investigations whose alert started or resolved in [start, end) (what a report lists as new since the
+        last one), oldest first."""
         rows = await self.db.fetchall(
-            "SELECT * FROM alert_investigations WHERE team_id = ? AND resolved_at >= ? AND resolved_at < ?"
-            " ORDER BY resolved_at",
-            (team_id, iso(start), iso(end)),
+            "SELECT * FROM alert_investigations WHERE team_id = ?"
+            " AND ((starts_at >= ? AND starts_at < ?) OR (resolved_at >= ? AND resolved_at < ?)) ORDER BY starts_at",
+            (team_id, iso(start), iso(end), iso(start), iso(end)),
         )
         return [_row(r) for r in rows]

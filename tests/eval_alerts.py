@@ -151,7 +151,7 @@ def grade(case: AlertCase, text: str, sources: str) -> dict[str, list[str]]:
     if case.change is not None:
         change = [] if case.change * 7 in text else [f"does not name {case.change * 7}"]
     else:
-        change = [] if "no push to the default branch" in text else ["does not say there was no change"]
+        change = [] if "no deploy, push or annotation recorded" in text else ["does not say there was no change"]
     change += [f"has {f!r}" for f in case.forbid if _SHA.fullmatch(f) and f in text]
     numbers = [f"has {f!r}" for f in case.forbid if not _SHA.fullmatch(f) and f in text]
     numbers += [f"unsourced number {n}" for n in unsourced_numbers(text, sources)]

@@ -46,5 +46,6 @@ async def test_open_for_and_resolve(storage: Storage) -> None:
     assert got is not None and got.reply_ts == "1.5" and got.reply_text == "investigation"
     assert got.resolved_at == START + timedelta(minutes=23)
     assert await store.open_for("default", "fp1") is None
-    rows = await store.resolved_between("default", START, START + timedelta(hours=1))
-    assert [r.id for r in rows] == [inv.id]
+    rows = await store.between("default", START + timedelta(minutes=10), START + timedelta(hours=1))
+    assert [r.id for r in rows] == [inv.id]  # resolved in the window, though it started before it
+    assert await store.between("default", START + timedelta(minutes=30), START + timedelta(hours=1)) == []

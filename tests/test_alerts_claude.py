@@ -43,7 +43,7 @@ async def test_claude_reads_the_findings_calls_a_tool_and_its_answer_is_posted(
         assert context["alert"]["name"] == "High error rate"
         assert "/explore?" in context["rule_explore_url"]
         assert (
-            context["nearest_change"]["sha"].startswith("cccccc") and context["nearest_change"]["minutes_before"] == 14
+            context["nearest_change"]["ref"].startswith("cccccc") and context["nearest_change"]["minutes_before"] == 14
         )
         assert context["loki"]["selector"] == SELECTOR
         assert "grafana_loki_error_patterns" in first.tool_names

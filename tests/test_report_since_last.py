@@ -4,7 +4,7 @@ day's later report replies in the thread of its first (through the local Slack, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from reports.post import run_scheduled_report
 from reports.scheduler import ReportScheduler
@@ -59,5 +59,41 @@ async def test_an_alert_gone_by_morning_is_listed_as_resolved_and_later_reports_
         assert "Nothing new since 08:00." in text_of(later)
         [call] = [c for c in world.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
         assert call.args["channel"] == REPORT_CHANNEL
+    finally:
+        await services.close()
+
+
+async def test_an_alert_investigated_and_resolved_between_two_reports_is_listed_with_how_long_it_lasted(
+    world: World,  # noqa: F811
+) -> None:
+    """Neither report saw it firing (it fired at 23:10 and resolved at 23:33), but sitrep investigated it as it
+    landed: the morning report lists it under resolved since the last report, with its duration."""
+    rd.seed_all(world.grafana, world.amp, datetime.now(UTC))
+    for group in world.grafana.alert_groups:  # nothing firing at either report
+        for rule in group["rules"]:
+            rule["state"], rule["alerts"] = "inactive", []
+    services = await world.services(SITREP_REPORT_CHANNEL=REPORT_CHANNEL)
+    try:
+        team = await services.team_for(None)
+        by_name = {j.name: j for j in await services.jobs.list(team.id)}
+        scheduler = ReportScheduler(services.jobs, lambda j, slot: run_scheduled_report(services, j, slot))
+        assert await scheduler.fire(by_name[EVENING_REPORT], EVENING_16) == "posted"
+
+        fired = EVENING_16 + timedelta(hours=3, minutes=10)
+        inv, created = await services.storage.alerts.claim(
+            team.id, "fp-night", fired, alert_name="Checkout errors", source="grafana", channel="C0ALERTS", thread_ts=""
+        )
+        assert created
+        await services.storage.alerts.resolve(inv.id, fired + timedelta(minutes=23))
+        await services.storage.alerts.claim(
+            team.id, "fp-late", MORNING_17 + timedelta(minutes=5), alert_name="After the report", source="grafana",
+            channel="C0ALERTS", thread_ts="",
+        )  # fmt: skip
+
+        assert await scheduler.fire(by_name[MORNING_REPORT], MORNING_17) == "posted"
+        text = text_of(world.slack.messages[REPORT_CHANNEL][-1])
+        resolved = text.split("*Alerts resolved since the last report*", 1)[1].split("*", 1)[0]
+        assert "Checkout errors" in resolved and "resolved at 23:33, lasted 23 min" in resolved
+        assert "After the report" not in text  # it started after the morning slot
     finally:
         await services.close()
