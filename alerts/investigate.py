@@ -91,7 +91,8 @@ async def first_round(
     jobs = {
         "the alert rule": _rule(toolbox, found),
         "Loki's error patterns": _patterns(toolbox, found),
-        "the changes": _changes(toolbox, found),
+        "the changes": _changes(toolbox, found, ["github", "vercel"]),
+        "Grafana's annotations": _changes(toolbox, found, ["grafana"]),
         "Amplitude's events": _events(toolbox, found),
     }
     if found.signal is not None:
@@ -189,14 +190,17 @@ async def _patterns(toolbox: Toolbox, found: Findings) -> None:
     found.patterns_link = data.get("explore_url")
 
 
-async def _changes(toolbox: Toolbox, found: Findings) -> None:
+async def _changes(toolbox: Toolbox, found: Findings, sources: list[str]) -> None:
+    """The changes of `sources` before the alert started, merged into what the other source gave: sitrep's own
+    table (deploys, pushes) answers at once, Grafana's annotations when Grafana does."""
     since = found.started - CHANGES_BEFORE
     hours = max(1, min(24 * 14, math.ceil((found.now - since).total_seconds() / 3600)))
-    data = await _one(toolbox, found, "recent_changes", hours=hours)
+    data = await _one(toolbox, found, "recent_changes", hours=hours, sources=sources)
     if data is None:
         return
     found.changes_checked = True
-    found.changes = in_window(data.get("changes") or [], since, found.started)
+    rows = found.changes + in_window(data.get("changes") or [], since, found.started)
+    found.changes = sorted(rows, key=when, reverse=True)
     found.nearest = nearest_before(found.changes, found.started)
 
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from bot.readiness import readiness_table
+from bot.runtime import Runtime
 from review.deferred import DeferredReviews
 from review.intake import Poller, handle_event
 from review.pipeline import github_skill
@@ -52,7 +53,7 @@ async def test_a_webhook_review_refused_by_the_primary_limit_runs_after_the_rese
         assert [(d.number, d.head_sha) for d in await store.deferred_reviews()] == [(41, pr.head_sha)]
 
         sent = len(w.github.requests)
-        row = {r.integration: r for r in await readiness_table(w.services, await w.team())}["GitHub"]
+        row = {r.integration: r for r in await readiness_table(Runtime(w.services), await w.team())}["GitHub"]
         assert row.status is ReadinessStatus.BLOCKED
         assert f"rate-limited until {clock_time(reset + 1)}; 1 review deferred" in row.missing
         runner = DeferredReviews(w.services, w.notify, clock=clock)

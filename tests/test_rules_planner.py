@@ -76,7 +76,8 @@ CALLS = [
         {
             "grafana_loki_error_patterns": 1,
             "grafana_list_loki_labels": 1,
-            "grafana_query_loki": 2,
+            "grafana_query_loki": 3,  # the error series too, to find a jump and the change before it
+            "recent_changes": 1,
         },
         [("grafana_loki_error_patterns", "since", "1h"), ("grafana_list_loki_labels", "since", "1h")],
         [f"*{ERROR_RATE}*", "15 error lines of 125", "Error: timeout calling db after &lt;*&gt;"],
@@ -86,7 +87,8 @@ CALLS = [
         {
             "grafana_loki_error_patterns": 1,
             "grafana_list_loki_labels": 1,
-            "grafana_query_loki": 2,
+            "grafana_query_loki": 3,  # the error series too, to find a jump and the change before it
+            "recent_changes": 1,
             "amplitude_list_events": 1,
             "amplitude_query_events": 1,
         },
@@ -114,7 +116,8 @@ CALLS = [
         {
             "grafana_loki_error_patterns": 1,
             "grafana_list_loki_labels": 1,
-            "grafana_query_loki": 2,
+            "grafana_query_loki": 3,  # the error series too, to find a jump and the change before it
+            "recent_changes": 1,
             "grafana_get_alerts": 1,
         },
         [],

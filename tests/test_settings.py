@@ -17,6 +17,7 @@ SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-secret-bot-0001",
     "SLACK_APP_TOKEN": "xapp-secret-app-0001",
     "SITREP_ADMIN_TOKEN": "admin-secret-0001",
+    "SITREP_ALERTS_TOKEN": "alerts-secret-0001",
     "ANTHROPIC_API_KEY": "sk-ant-secret-0001",
     "GRAFANA_TOKEN": "glsa_secret-0001",
     "AMPLITUDE_API_KEY": "amp-api-secret-0001",

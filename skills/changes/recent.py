@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from skills.base import SkillError
 from skills.grafana import annotations as grafana_annotations
 from skills.grafana.skill import GrafanaSkill
-from storage.changes import Change
+from storage.changes import GITHUB, GRAFANA, VERCEL, Change
 
 if TYPE_CHECKING:
     from skills.services import Services
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LIMIT = 50
+SOURCES = (GITHUB, VERCEL, GRAFANA)
 PREVIEW = "preview"
 
 
@@ -42,14 +43,25 @@ class ChangeWindow:
 
 
 async def collect(
-    services: Services, team: Team, start: datetime, end: datetime, *, limit: int = LIMIT, previews: bool = False
+    services: Services,
+    team: Team,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int = LIMIT,
+    previews: bool = False,
+    sources: Sequence[str] = SOURCES,
 ) -> ChangeWindow:
-    """Every source's changes in [start, end] at once; Vercel preview deployments only with `previews`."""
+    """The changes of `sources` in [start, end] at once; Vercel preview deployments only with `previews`. The
+    table (GitHub, Vercel) answers from sitrep's database; Grafana's annotations are a call to Grafana."""
     window = ChangeWindow(start, end)
     repos = team.config.routing.github_repos
-    grafana = await services.skill(team, "grafana")
+    grafana = await services.skill(team, "grafana") if GRAFANA in sources else None
+    stored_sources = tuple(s for s in sources if s in (GITHUB, VERCEL))
     stored, noted = await asyncio.gather(
-        services.storage.changes.between(start, end, repos=repos, limit=limit),
+        services.storage.changes.between(start, end, repos=repos, sources=stored_sources, limit=limit)
+        if stored_sources
+        else _nothing(),
         _annotations(grafana if isinstance(grafana, GrafanaSkill) else None, start, end, limit),
         return_exceptions=True,
     )
@@ -59,7 +71,7 @@ async def collect(
         window.unavailable.append(f"recorded deploys and pushes unavailable ({type(stored).__name__})")
     else:
         found += stored
-        window.sources += (["github"] if repos else []) + ["vercel"]
+        window.sources += [x for x in stored_sources if x != GITHUB or repos]
     if isinstance(noted, BaseException):
         message = noted.message if isinstance(noted, SkillError) else type(noted).__name__
         window.unavailable.append(f"Grafana annotations unavailable: {message}")
@@ -82,6 +94,10 @@ async def recent_changes(
 def nearest_before(changes: Sequence[Change], when: datetime) -> Change | None:
     """The latest change at or before `when`."""
     return max((c for c in changes if c.at <= when), key=lambda c: c.at, default=None)
+
+
+async def _nothing() -> list[Change]:
+    return []
 
 
 async def _annotations(skill: GrafanaSkill | None, start: datetime, end: datetime, limit: int) -> list[Change] | None:

@@ -7,12 +7,12 @@ Declared as the Amplitude tools are: a module-level handler beside its parameter
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from skills.base import Tool, bounded
-from skills.changes.recent import collect
+from skills.changes.recent import SOURCES, collect
 
 if TYPE_CHECKING:
     from skills.services import Services
@@ -28,13 +28,16 @@ class RecentChangesParams(BaseModel):
     hours: int = Field(24, ge=1, le=MAX_HOURS, description="How far back from now (or from `end`), in hours")
     end: datetime | None = Field(None, description="End of the window (ISO 8601); default now")
     previews: bool = Field(False, description="Include Vercel preview deployments (production only by default)")
+    sources: list[Literal["github", "vercel", "grafana"]] | None = Field(
+        None, description="Only these sources (GitHub pushes, Vercel deployments, Grafana annotations); default all"
+    )
 
 
 async def recent_changes(services: Services, team: Team, p: RecentChangesParams) -> dict[str, Any]:
     end = p.end or datetime.now(UTC)
     end = (end if end.tzinfo else end.replace(tzinfo=UTC)).astimezone(UTC)
     start = end - timedelta(hours=p.hours)
-    window = await collect(services, team, start, end, previews=p.previews)
+    window = await collect(services, team, start, end, previews=p.previews, sources=p.sources or SOURCES)
     rows = [c.to_dict() for c in window.changes]
     out: dict[str, Any] = {"count": len(rows), "hours": p.hours, "start": _iso(start), "end": _iso(end)}
     if window.unavailable:
