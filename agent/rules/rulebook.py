@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from agent.formatting import Section, render
-from agent.rules import plays, plays_changes, plays_metrics, plays_product, plays_triage
+from agent.rules import plays, plays_changes, plays_dashboards, plays_metrics, plays_product, plays_triage
 from agent.rules.planner import Plan
 from agent.rules.plays import PlayContext, ReadinessTable
 from agent.rules.scope import resolve_scope, scope_line
@@ -29,7 +29,7 @@ PLAYBOOK: dict[str, Play] = {
     "logs": plays.logs,
     "latency": plays.latency,
     "alerts": plays_triage.scoped_alerts,
-    "dashboards": plays.dashboards,
+    "dashboards": plays_dashboards.dashboards,
     "agents": plays_product.agents,
     "user": plays_product.user,
     "releases": plays_product.releases,

@@ -22,46 +22,10 @@ import aiohttp
 from aiohttp import web
 
 from . import grafana_annotations
+from .grafana_datasources import LOKI_UID, LOKI_URL, PROM_UID, default_datasources
 from .grafana_query import PATTERNS_RETAIN_FOR_S, handle_loki, handle_prometheus, now_ns
 
-PROM_UID = "prom-uid"
-LOKI_UID = "loki-uid"
-LOKI_URL = "https://logs-prod-021.grafana.net"
-
-
-def default_datasources() -> list[dict[str, Any]]:
-    return [
-        {
-            "id": 1,
-            "uid": PROM_UID,
-            "orgId": 1,
-            "name": "grafanacloud-mochacare-prom",
-            "type": "prometheus",
-            "typeName": "Prometheus",
-            "access": "proxy",
-            "url": "https://prometheus-prod-10-prod-us-west-0.grafana.net/api/prom",
-            "basicAuth": True,
-            "basicAuthUser": "654321",
-            "isDefault": True,
-            "jsonData": {},
-            "readOnly": True,
-        },
-        {
-            "id": 2,
-            "uid": LOKI_UID,
-            "orgId": 1,
-            "name": "grafanacloud-mochacare-logs",
-            "type": "loki",
-            "typeName": "Loki",
-            "access": "proxy",
-            "url": LOKI_URL,
-            "basicAuth": True,
-            "basicAuthUser": "123456",
-            "isDefault": False,
-            "jsonData": {},
-            "readOnly": True,
-        },
-    ]
+__all__ = ["LOKI_UID", "LOKI_URL", "PROM_UID", "FakeGrafana", "default_datasources"]
 
 
 @dataclass
