@@ -11,7 +11,6 @@ the team's `alerts.channel`. sitrep posts the alert there and the investigation 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -22,6 +21,7 @@ from aiohttp import web
 
 from alerts.model import Unreadable
 from alerts.parse import parse_webhook
+from bot import after_reply
 from bot.bodies import BodyRefused, read_body
 from bot.runtime import Runtime
 from settings import Settings
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 MAX_PAYLOAD = 4 * 1024 * 1024
 SIGNATURE_HEADER = "X-Grafana-Alerting-Signature"
 RUNTIME_KEY = web.AppKey("alerts_runtime", Runtime)
-TASKS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("alerts_tasks")
+TASKS = after_reply.key("alerts")
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -80,36 +80,19 @@ def _handler(sender: Literal["grafana", "alertmanager"]) -> Any:
         desk = runtime.alert_desk()
         if desk is None:
             return _error(503, "sitrep has no Slack bot token to post with")
-        task = asyncio.create_task(desk.handle(team, notification, channel=channel))
-        tasks = request.app[TASKS]
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-        task.add_done_callback(_log_failure)
+        after_reply.spawn(request.app, TASKS, desk.handle(team, notification, channel=channel), "alert investigation")
         return web.json_response({"ok": True, "alerts": len(notification.alerts)}, status=202)
 
     return receive
 
 
-def _log_failure(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("alert investigation failed", exc_info=task.exception())
-
-
 def add_alert_routes(app: web.Application, runtime: Runtime) -> None:
     app[RUNTIME_KEY] = runtime
-    app[TASKS] = set()
+    after_reply.install(app, TASKS)
     app.router.add_post("/alerts/grafana", _handler("grafana"))
     app.router.add_post("/alerts/alertmanager", _handler("alertmanager"))
 
-    async def drain(app: web.Application) -> None:
-        tasks = app[TASKS]
-        if tasks:
-            await asyncio.wait(set(tasks), timeout=5.0)
-
-    app.on_cleanup.append(drain)
-
 
 async def running_tasks(app: web.Application) -> None:
-    tasks = app[TASKS]
-    if tasks:
-        await asyncio.gather(*set(tasks))
+    """Wait for the investigations of the notifications answered so far (tests)."""
+    await after_reply.running(app, TASKS)

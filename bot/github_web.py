@@ -11,7 +11,6 @@ opened the link. The installation is confirmed with the App JWT before it is lin
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import html
@@ -22,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import after_reply
 from bot.bodies import BodyRefused, read_body
 from review.intake import handle_event
 from review.pipeline import Notify, github_skill
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=30)
 MAX_PAYLOAD = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB (it sends none larger)
-TASKS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("github_tasks")
+TASKS = after_reply.key("github")
 NOTIFY: web.AppKey[Any] = web.AppKey("github_notify")
 SERVICES_KEY = web.AppKey("github_services", Services)
 
@@ -86,10 +86,9 @@ async def webhook(request: web.Request) -> web.Response:
         log.info("GitHub delivery %s seen before: ignored", delivery)
         return web.json_response({"ok": True, "duplicate": True}, status=202)
     notify = request.app[NOTIFY]
-    task = asyncio.create_task(handle_event(services, intake, notify if callable(notify) else None))
-    tasks = request.app[TASKS]
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
+    after_reply.spawn(
+        request.app, TASKS, handle_event(services, intake, notify if callable(notify) else None), "GitHub delivery"
+    )
     return web.json_response({"ok": True}, status=202)
 
 
@@ -141,25 +140,16 @@ def add_github_routes(app: web.Application, services: Services, notify: Notify |
     """The two routes, only with SITREP_PUBLIC_URL (without one GitHub cannot reach us: polling instead)."""
     app[SERVICES_KEY] = services
     app[NOTIFY] = notify
-    app[TASKS] = set()
+    after_reply.install(app, TASKS)
     if not services.settings.public_url:
         return
     app.router.add_post("/github/webhook", webhook)
     app.router.add_get("/github/setup", setup)
 
-    async def drain(app: web.Application) -> None:
-        tasks = app[TASKS]
-        if tasks:
-            await asyncio.wait(set(tasks), timeout=5.0)
-
-    app.on_cleanup.append(drain)
-
 
 async def running_tasks(app: web.Application) -> None:
     """Wait for the background work of the deliveries answered so far (tests, shutdown)."""
-    tasks = app[TASKS]
-    if tasks:
-        await asyncio.gather(*set(tasks))
+    await after_reply.running(app, TASKS)
 
 
 def slack_notifier(services: Services) -> Notify | None:

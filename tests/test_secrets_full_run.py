@@ -103,7 +103,12 @@ async def configure_grafana_in_slack(w: World) -> None:
 
 
 async def test_no_secret_anywhere_after_configure_mention_and_report(tmp_path: Path) -> None:
-    env = {"SITREP_ADMINS": ADMIN, "SITREP_ADMIN_TOKEN": ADMIN_TOKEN, "SITREP_REPORT_CHANNEL": "C0REPORTS"}
+    env = {
+        "SITREP_ADMINS": ADMIN,
+        "SITREP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "SITREP_ALERTS_TOKEN": "alerts-token-never-shown-7731",
+        "SITREP_REPORT_CHANNEL": "C0REPORTS",
+    }
     with every_log_line() as logs:
         async with world(
             tmp_path,
