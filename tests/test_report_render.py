@@ -135,3 +135,18 @@ def test_a_number_reads_the_same_in_a_report_and_in_an_answer() -> None:
     p95 = figure_value(Figure("p95", 0.4567, unit="s"))
     assert p95 == duration(0.4567, "http_request_duration_seconds") == "457 ms"
     assert agent_num(1234.5) == "1,234" and agent_num(None) == "n/a"
+
+
+def test_an_amplitude_section_with_no_error_types_summarises_without_raising() -> None:
+    # A week with no Agent Failed: Amplitude's group-by answers an empty `series`, so the listing has no items.
+    section = Section("amplitude", "Amplitude", window="last 7 days vs the 7 before")
+    section.figures = [
+        Figure("Agent Started", 120, 100),
+        Figure("Agent Failed", 0, 2),
+        Figure("Agent Timeout", 0, 0),
+        Figure("Failure rate", 0.0, 2.0, unit="%"),
+    ]
+    section.listings = [Listing("Top error_type (Agent Failed)", [], empty="none in the window")]
+    text = template_summary([section])
+    assert text.startswith("Amplitude, last 7 days vs the 7 before: 120 agent runs started")
+    assert "top error_type" not in text
