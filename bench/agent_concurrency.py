@@ -19,7 +19,7 @@ from agent.rules.planner import plan
 from agent.rules.rulebook import answer_with_rules
 from agent.toolbox import Toolbox
 from bench import Row, ratio_row
-from tests.agent_world import ERROR_RATE, World, world
+from tests.support.agent_world import ERROR_RATE, World, world
 
 QUESTION = "why are agents failing since this morning? what's the error rate, and is anything firing?"
 DELAY_S = 1.0

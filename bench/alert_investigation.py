@@ -6,7 +6,7 @@ request is measured first (a GET to the delayed Grafana double), as bench/report
 Warm: the discovery cache filled as a running sitrep's is at startup (bot/runtime.py warms every skill: data
 sources, Loki labels, metric names), nothing else learned: whether Loki has pattern ingestion is still unknown.
 Cold (shown for context): a process's first alert, discovery empty, in a world of its own.
-tests/test_alerts_desk.py's world: a firing Grafana rule with its expression, Loki errors for the alert's labels,
+tests/alerts/test_alerts_desk.py's world: a firing Grafana rule with its expression, Loki errors for the alert's labels,
 and changes before it.
 """
 
@@ -27,10 +27,10 @@ from alerts.desk import AlertDesk
 from bench import Row, ratio_row
 from bot.runtime import Runtime
 from bot.web import build_web_app
-from tests.alert_payloads import grafana_webhook
+from tests.alerts.test_alerts_desk import _notification, desk_world, iso
 from tests.fakes.grafana import FakeGrafana
-from tests.github_world import World
-from tests.test_alerts_desk import _notification, desk_world, iso
+from tests.support.alert_payloads import grafana_webhook
+from tests.support.github_world import World
 
 DELAY_S = 0.3
 TARGET = 1.3

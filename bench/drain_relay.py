@@ -28,8 +28,8 @@ from skills.services import Services
 from skills.vercel_drain import RelayLimits
 from skills.vercel_drain.relay import Batch
 from storage.services import open_storage
-from tests.drain_support import DRAIN_SECRET, entry, ndjson, sign
 from tests.fakes.loki import FakeLoki
+from tests.support.drain_support import DRAIN_SECRET, entry, ndjson, sign
 
 LINES = 60_000
 PER_REQUEST = 500

@@ -1,8 +1,8 @@
-"""The rule planner's evaluation table (tests/eval_table.py): the pass rate, per pattern and overall.
+"""The rule planner's evaluation table (tests/support/eval_table.py): the pass rate, per pattern and overall.
 
 Every question is asked against the evaluation world's fake Grafana; a question passes when it sent the queries it
 must (selector, filters, window, metric) and its answer makes the claims it may. Then the alert notifications of
-tests/eval_alerts.py, graded on the firing signal, the change named and no unrelated numbers. Target: all pass.
+tests/support/eval_alerts.py, graded on the firing signal, the change named and no unrelated numbers. Target: all pass.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from bench import Row
-from tests.eval_alerts import run_alert_table
-from tests.eval_table import pass_rates, run_table
+from tests.support.eval_alerts import run_alert_table
+from tests.support.eval_table import pass_rates, run_table
 
 
 async def rows() -> list[Row]:
@@ -32,7 +32,7 @@ async def rows() -> list[Row]:
 
 
 async def alert_rows() -> list[Row]:
-    """Alert notifications (tests/eval_alerts.py): each grade's pass rate, then every case passing every grade."""
+    """Alert notifications (tests/support/eval_alerts.py): each grade's pass rate, then every case passing all."""
     with tempfile.TemporaryDirectory() as tmp:
         table = await run_alert_table(Path(tmp))
     rates = table.rates()

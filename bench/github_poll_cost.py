@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 from bench import Row  # noqa: E402
 from review.intake import Poller  # noqa: E402
 from review.pipeline import github_skill  # noqa: E402
-from tests.github_world import REPO, github_world, route_pull_files  # noqa: E402
+from tests.support.github_world import REPO, github_world, route_pull_files  # noqa: E402
 
 OTHER = "mochacare/other"
 INTERVAL_S = 60

@@ -32,7 +32,7 @@ from review.gather import PATCH_TOKEN_BUDGET  # noqa: E402
 from review.pipeline import review_pull  # noqa: E402
 from tests.fakes.anthropic import FakeAnthropic, text  # noqa: E402
 from tests.fakes.github_repo import PullFile, added_patch  # noqa: E402
-from tests.github_world import REPO, ROUTE_FILE, ROUTE_TS, github_world  # noqa: E402
+from tests.support.github_world import REPO, ROUTE_FILE, ROUTE_TS, github_world  # noqa: E402
 
 DELAY_S = 0.5
 TARGET = 1.3

@@ -22,10 +22,10 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from bench import Row
-from tests.conftest import ROOT, subprocess_env
 from tests.fakes.grafana import FakeGrafana
 from tests.fakes.slack import FakeSlack
-from tests.pg_server import PgServer
+from tests.support.environment import ROOT, subprocess_env
+from tests.support.pg_server import PgServer
 
 MENTIONS = 150
 SEQUENTIAL = 60

@@ -25,9 +25,9 @@ from settings import Settings
 from skills.grafana.skill import GrafanaSkill
 from skills.services import Services
 from storage.services import open_storage
-from tests import report_data as rd
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.grafana import FakeGrafana
+from tests.support import report_data as rd
 
 DELAY_S = 1.0
 TARGET = 1.3

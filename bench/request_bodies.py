@@ -2,7 +2,7 @@
 over a real socket (each written and drained on its own), and a 1 GiB gzip bomb is refused having inflated no
 more than the drain's limit.
 
-sitrep's web server runs against the fake GitHub (tests/github_world.py) on this event loop. Printed: the answer
+sitrep's web server runs against the fake GitHub (tests/support/github_world.py) on this event loop. Printed: the answer
 to the 1 MiB delivery (target 202) with its bytes, pieces and time, whether the review it asked for was posted,
 and the time and peak memory of refusing the bomb.
 """
@@ -22,8 +22,8 @@ from bot.drain import MAX_DRAIN_BODY
 from bot.github_web import running_tasks
 from bot.web import bound_port, start_web
 from skills.github.webhook import signature_for
-from tests.github_world import INSTALLATION, REPO, WEBHOOK_SECRET, github_world, route_pull_files
-from tests.http_pieces import send_in_pieces
+from tests.support.github_world import INSTALLATION, REPO, WEBHOOK_SECRET, github_world, route_pull_files
+from tests.support.http_pieces import send_in_pieces
 
 BODY_BYTES = 1 << 20
 PIECE = 1024

@@ -21,8 +21,8 @@ from slack_bolt.async_app import AsyncApp, AsyncSay
 
 from bench import Row, ratio_row
 from skills.services import web_client
-from tests.agent_world import world
 from tests.fakes.slack import FakeSlack
+from tests.support.agent_world import world
 
 MENTIONS = 100
 QUESTION = "what's the error rate?"

@@ -17,8 +17,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from bench import Row, ratio_row
-from tests.conftest import ROOT, subprocess_env
 from tests.fakes.slack import FakeSlack
+from tests.support.environment import ROOT, subprocess_env
 
 RUNS = 3
 TARGET_S = 2.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,36 +13,22 @@ from skills.base import RetryPolicy
 from skills.grafana.client import GrafanaClient
 from skills.services import Services
 from storage.services import Storage, open_storage
-from storage.sql import POSTGRESQL, SQLITE
+from storage.sql import SQLITE
 from tests.fakes.grafana import FakeGrafana
-from tests.pg_server import PgBouncer, PgServer
-
-BACKENDS = [SQLITE, POSTGRESQL]
-PGBOUNCER = "pgbouncer"  # PostgreSQL reached through PgBouncer in transaction mode (a test backend, not a store's)
-# The store suites also run through the pooler; the layers above them (scheduler, Slack, drain relay) meet it in
-# the two-replica e2e tests (tests/test_replicas_e2e.py), which keeps the suite's time in bounds.
-STORE_BACKENDS = [*BACKENDS, PGBOUNCER]
-
-ROOT = Path(__file__).resolve().parent.parent  # the repository (pyproject's pytest `pythonpath`)
-
-# Variables a developer's shell may carry that would change what the tests see.
-_APP_VARS = [
-    name
-    for name in os.environ
-    if name.startswith(("SLACK_", "SITREP_", "GRAFANA_", "AMPLITUDE_", "GITHUB_", "ANTHROPIC_", "VERCEL_", "LOKI_"))
-]
+from tests.support.environment import APP_VARS, PGBOUNCER
+from tests.support.pg_server import PgBouncer, PgServer
 
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in _APP_VARS:
+    for name in APP_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # so no developer's .env is read
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
-    """A real PostgreSQL server for the session (tests/pg_server.py)."""
+    """A real PostgreSQL server for the session (tests/support/pg_server.py)."""
     server = PgServer()
     yield server
     server.stop()
@@ -51,7 +36,7 @@ def pg_server() -> Iterator[PgServer]:
 
 @pytest.fixture(scope="session")
 def pg_bouncer(pg_server: PgServer) -> Iterator[PgBouncer]:
-    """A real PgBouncer in transaction mode in front of the session's PostgreSQL (tests/pg_server.py)."""
+    """A real PgBouncer in transaction mode in front of the session's PostgreSQL (tests/support/pg_server.py)."""
     bouncer = PgBouncer(pg_server)
     yield bouncer
     bouncer.stop()
@@ -103,14 +88,6 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
     svc = Services(settings=settings, storage=await open_storage(settings))
     yield svc
     await svc.close()
-
-
-def subprocess_env(extra: dict[str, str]) -> dict[str, str]:
-    """The current environment without sitrep's variables, plus `extra`."""
-    base = {k: v for k, v in os.environ.items() if k not in _APP_VARS}
-    base.update(extra)
-    base["PYTHONPATH"] = str(ROOT)
-    return base
 
 
 @pytest.fixture

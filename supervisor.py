@@ -1,0 +1,84 @@
+"""The one owner of every task that outlives the call that started it.
+
+The composition root (bot/root.py) makes one Supervisor for the app's lifetime and hands it to every part that
+works in the background: the scheduler, the drain relay, the poller, the Slack poster, the alert desk, the work a
+web route does after its 202, the refreshes of the discovery caches. Nothing else calls `create_task`.
+
+    task = supervisor.spawn(work(), "refreshing data sources", group="discovery")
+    await supervisor.settle("discovery")       # wait for what is under way in one group (tests, benchmarks, drains)
+    await supervisor.stop()                    # at shutdown: cancel what is left, newest first, and wait for it
+
+A task that fails is logged once, with what it was doing; a task that is cancelled is not an error. Once stopping,
+`spawn` refuses new work (it raises `Stopping`), so nothing starts behind the shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+STOP_S = 5.0
+
+
+class Stopping(RuntimeError):
+    """The supervisor is stopping: no new background work is taken."""
+
+
+class Supervisor:
+    def __init__(self) -> None:
+        self._tasks: dict[asyncio.Task[Any], str] = {}  # insertion order is spawn order
+        self._stopping = False
+
+    def spawn(self, work: Coroutine[Any, Any, Any], what: str, *, group: str = "") -> asyncio.Task[Any]:
+        """Run `work` in the background, owned here. `what` names it in logs; `group` lets `settle` wait for a
+        part's tasks alone."""
+        if self._stopping:
+            work.close()
+            raise Stopping(f"not starting {what}: sitrep is stopping")
+        task = asyncio.get_running_loop().create_task(work, name=what)
+        self._tasks[task] = group
+        task.add_done_callback(self._finished)
+        return task
+
+    def running(self, group: str | None = None) -> list[asyncio.Task[Any]]:
+        """The tasks under way, oldest first (of one group, or all)."""
+        return [t for t, g in self._tasks.items() if not t.done() and (group is None or g == group)]
+
+    async def settle(self, group: str | None = None, timeout: float | None = None) -> bool:
+        """Wait until the tasks under way (of `group`, or all) have finished, including those they spawn meanwhile.
+        False when `timeout` passed first."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while under_way := self.running(group):
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return False
+            await asyncio.wait(under_way, timeout=left)
+        return True
+
+    async def stop(self, timeout: float = STOP_S) -> None:
+        """Refuse new work, cancel every task newest first, and wait up to `timeout` for them to end."""
+        self._stopping = True
+        tasks = list(reversed(self.running()))
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=timeout)
+            for task in pending:
+                log.warning("%s did not stop within %.0f s", task.get_name(), timeout)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.pop(task, None)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("%s failed", task.get_name(), exc_info=error)

@@ -1,0 +1,84 @@
+"""The Supervisor owns background tasks: failures are logged, groups settle apart, stop cancels newest first and
+refuses new work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from supervisor import Stopping, Supervisor
+
+
+async def test_a_failing_task_is_logged_with_what_it_was_doing(caplog: pytest.LogCaptureFixture) -> None:
+    supervisor = Supervisor()
+
+    async def boom() -> None:
+        raise ValueError("upstream said no")
+
+    supervisor.spawn(boom(), "refreshing data sources")
+    await supervisor.settle()
+    failures = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in failures] == ["refreshing data sources failed"]
+    assert supervisor.running() == []
+
+
+async def test_settle_waits_for_one_group_only() -> None:
+    supervisor = Supervisor()
+    release = asyncio.Event()
+    finished: list[str] = []
+
+    async def work(name: str, wait: bool) -> None:
+        if wait:
+            await release.wait()
+        finished.append(name)
+
+    supervisor.spawn(work("slow", True), "slow", group="other")
+    supervisor.spawn(work("fast", False), "fast", group="web")
+    assert await supervisor.settle("web")
+    assert finished == ["fast"]
+    assert not await supervisor.settle("other", timeout=0.01)
+    release.set()
+    assert await supervisor.settle()
+    assert finished == ["fast", "slow"]
+
+
+async def test_settle_includes_work_spawned_while_waiting() -> None:
+    supervisor = Supervisor()
+    finished: list[str] = []
+
+    async def child() -> None:
+        finished.append("child")
+
+    async def parent() -> None:
+        supervisor.spawn(child(), "child", group="g")
+        finished.append("parent")
+
+    supervisor.spawn(parent(), "parent", group="g")
+    await supervisor.settle("g")
+    assert sorted(finished) == ["child", "parent"]
+
+
+async def test_stop_cancels_newest_first_and_refuses_new_work() -> None:
+    supervisor = Supervisor()
+    order: list[str] = []
+    started = [asyncio.Event(), asyncio.Event()]
+
+    async def forever(name: str, ready: asyncio.Event) -> None:
+        try:
+            ready.set()
+            await asyncio.Event().wait()
+        finally:
+            order.append(name)
+
+    supervisor.spawn(forever("first", started[0]), "first")
+    supervisor.spawn(forever("second", started[1]), "second")
+    await asyncio.gather(*(e.wait() for e in started))
+    await supervisor.stop()
+    assert order == ["second", "first"]
+    assert supervisor.stopping
+    work = forever("late", asyncio.Event())
+    with pytest.raises(Stopping):
+        supervisor.spawn(work, "late")
+    assert supervisor.running() == []

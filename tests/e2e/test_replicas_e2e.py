@@ -1,0 +1,157 @@
+"""Two `python app.py` processes on one PostgreSQL and one local Slack that hands each event to one connection and
+its retry to the other: 100 mentions get exactly 100 answers, none twice, and a scheduled slot posts once; with a
+replica killed (SIGKILL) in the middle of the burst, still exactly 100 answers. Each both on PostgreSQL directly and
+through PgBouncer in transaction mode (two server connections shared by both replicas' pools)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.fernet import Fernet
+
+from settings import Settings
+from storage.db import Database
+from storage.jobs import MORNING_REPORT, slot_key
+from storage.services import open_storage
+from tests.e2e.test_slack_e2e import start_app, stop_app
+from tests.fakes.slack import FakeSlack
+from tests.support.environment import PGBOUNCER
+from tests.support.pg_server import PgBouncer, PgServer
+
+pytestmark = pytest.mark.e2e  # starts processes
+
+MENTIONS = 100
+REPORTS = "C0REPORTS"
+
+
+@pytest.fixture(params=["postgresql", PGBOUNCER])
+async def pg_url(pg_server: PgServer, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    if request.param == PGBOUNCER:
+        bouncer: PgBouncer = request.getfixturevalue("pg_bouncer")
+        async with bouncer.database() as url:
+            yield url
+        return
+    async with pg_server.database() as url:
+        yield url
+
+
+def replica_env(url: str) -> dict[str, str]:
+    return {
+        "SITREP_DB": url,
+        "SITREP_SECRET_KEY": Fernet.generate_key().decode(),
+        "SITREP_REPORT_CHANNEL": REPORTS,
+        "SITREP_TIMEZONE": "UTC",
+        "SITREP_HEARTBEAT_SECONDS": "1",
+    }
+
+
+async def schedule_one_slot(env: dict[str, str], lead: timedelta) -> datetime:
+    """The Morning report at the first whole minute at least `lead` from now (UTC); the Evening report off."""
+    storage = await open_storage(Settings.from_env(env))
+    try:
+        slot = (datetime.now(UTC) + lead + timedelta(minutes=1)).replace(second=0, microsecond=0)
+        async with storage.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE scheduled_jobs SET cron = ?, enabled = CASE WHEN name = ? THEN 1 ELSE 0 END",
+                (f"{slot.minute} {slot.hour} * * *", MORNING_REPORT),
+            )
+    finally:
+        await storage.close()
+    return slot
+
+
+async def deliver(slack: FakeSlack, body: dict, connection: int, *, retry: bool = False) -> str | None:
+    """Hand the envelope to one connection; if that one just died, to another, as Slack would."""
+    kwargs = {"retry_attempt": 1, "retry_reason": "timeout"} if retry else {}
+    for attempt in range(2):
+        try:
+            return await slack.send_envelope("events_api", body, connection=connection + attempt, **kwargs)
+        except (ConnectionError, RuntimeError):
+            continue
+    return None
+
+
+async def burst(slack: FakeSlack, *, kill_after: int | None = None, victim: asyncio.subprocess.Process | None = None):
+    """MENTIONS mentions; mention i goes to connection i % 2 and its retry to the other one."""
+    events = []
+    for i in range(MENTIONS):
+        if kill_after is not None and i == kill_after and victim is not None:
+            victim.send_signal(signal.SIGKILL)
+        event = slack.message_event("help", channel="C123")  # answered at once: what is measured is sitrep
+        body = slack.event_envelope(event, event_id=f"Ev{i:03d}")
+        await deliver(slack, body, i % 2)
+        await deliver(slack, body, (i + 1) % 2, retry=True)
+        events.append(event)
+    return events
+
+
+async def all_answered(slack: FakeSlack, events: list[dict], db: Database, timeout: float) -> None:
+    """Each mention's answer has arrived, and none is left for a replica to adopt (so none can come again)."""
+    for event in events:
+        await slack.wait_for_call(
+            "chat.postMessage", lambda c, ts=event["ts"]: c.args.get("thread_ts") == ts, timeout=timeout
+        )
+    open_events = await db.fetchone("SELECT COUNT(*) AS n FROM slack_events WHERE status = 'received'")
+    recorded = await db.fetchone("SELECT COUNT(*) AS n FROM slack_events WHERE event_id LIKE 'Ev%'")
+    assert (open_events["n"], recorded["n"]) == (0, MENTIONS)
+
+
+def answers_per_mention(slack: FakeSlack, events: list[dict]) -> list[int]:
+    posts = [c.args.get("thread_ts") for c in slack.calls_to("chat.postMessage")]
+    return [posts.count(e["ts"]) for e in events]
+
+
+async def two_replicas(slack: FakeSlack, env: dict[str, str]) -> list[asyncio.subprocess.Process]:
+    procs = []
+    for count in (1, 2):
+        procs.append(await start_app(env, slack))
+        await slack.wait_connected(timeout=30, count=count)  # connection 0 is the first replica
+    return procs
+
+
+async def test_two_replicas_answer_each_mention_once_and_post_the_slot_once(pg_url: str) -> None:
+    env = replica_env(pg_url)
+    slot = await schedule_one_slot(env, lead=timedelta(seconds=25))
+    async with FakeSlack() as slack:
+        procs = await two_replicas(slack, env)
+        db = await Database.open(pg_url)
+        try:
+            events = await burst(slack)
+            await all_answered(slack, events, db, timeout=60)
+            live = await db.fetchone("SELECT COUNT(*) AS n FROM replicas")
+            wait = (slot - datetime.now(UTC)).total_seconds() + 30
+            await slack.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == REPORTS, timeout=wait)
+        finally:
+            results = [await stop_app(p) for p in procs]  # a stop lets the run record its outcome
+        try:
+            runs = await db.fetchall(
+                "SELECT status, message_ts FROM job_runs WHERE scheduled_for = ?", (slot_key(slot),)
+            )
+        finally:
+            await db.close()
+        assert answers_per_mention(slack, events) == [1] * MENTIONS
+        assert [c.args["channel"] for c in slack.calls_to("chat.postMessage")].count(REPORTS) == 1
+        assert [r["status"] for r in runs] == ["posted"] and runs[0]["message_ts"]
+        assert live["n"] == 2
+    for code, err in results:
+        assert code == 0 and "Traceback" not in err, err
+
+
+async def test_a_replica_killed_mid_burst_leaves_no_mention_unanswered_or_answered_twice(pg_url: str) -> None:
+    env = replica_env(pg_url)
+    async with FakeSlack() as slack:
+        first, second = await two_replicas(slack, env)
+        db = await Database.open(pg_url)
+        try:
+            events = await burst(slack, kill_after=MENTIONS // 2, victim=second)
+            await all_answered(slack, events, db, timeout=60)
+            assert await second.wait() == -signal.SIGKILL
+        finally:
+            await db.close()
+            code, err = await stop_app(first)
+        assert answers_per_mention(slack, events) == [1] * MENTIONS
+    assert code == 0 and "Traceback" not in err, err

@@ -1,0 +1,357 @@
+"""POST /drains/vercel served for real, relaying to the fake Loki: formats, signature, verification, limits,
+a full queue, a Loki outage (every accepted line arrives exactly once), Loki's refusals, and a restart."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from functools import partial
+
+import httpx
+import pytest
+
+from bot import drain as drain_route
+from bot.background import start_relay
+from bot.runtime import Runtime
+from bot.web import bound_port, start_web
+from settings import Settings
+from skills.base import Credential, SkillContext
+from skills.services import Services
+from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
+from skills.vercel_drain.readiness import assess
+from skills.vercel_drain.status import RelayStatus
+from skills.vercel_drain.translate import to_lines
+from storage.drain import DrainStore
+from tests.fakes.loki import FakeLoki
+from tests.support.drain_support import DRAIN_SECRET, DRAIN_VERIFY, entry, ndjson, sign
+from tests.support.environment import BACKENDS
+
+FAST = RelayLimits(batch_wait=0.05, push_attempts=2, backoff=0.01, max_backoff=0.05, status_every=0.0)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The relay and its spill table on SQLite and on PostgreSQL."""
+    return str(request.param)
+
+
+@dataclass
+class Drain:
+    http: httpx.AsyncClient
+    loki: FakeLoki
+    relay: Relay
+    services: Services
+
+    async def post(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.http.post(
+            "/drains/vercel", content=body, headers=headers if headers is not None else sign(body)
+        )
+
+
+def drain_env(loki: FakeLoki) -> dict[str, str]:
+    return {
+        "LOKI_PUSH_URL": loki.url,
+        "LOKI_PUSH_USER": loki.user,
+        "LOKI_PUSH_TOKEN": loki.token,
+        "VERCEL_DRAIN_SECRET": DRAIN_SECRET,
+        "VERCEL_DRAIN_VERIFY": DRAIN_VERIFY,
+        "SITREP_PUBLIC_URL": "https://sitrep.mochacare.example",
+    }
+
+
+@pytest.fixture
+async def loki() -> AsyncIterator[FakeLoki]:
+    async with FakeLoki() as fake:
+        yield fake
+
+
+async def serve(services: Services, relay: Relay, loki: FakeLoki) -> AsyncIterator[Drain]:
+    runner = await start_web(Runtime(services, drain=relay))
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bound_port(runner)}") as http:
+            yield Drain(http, loki, relay, services)
+    finally:
+        await runner.cleanup()
+        await relay.stop()
+
+
+@pytest.fixture
+async def drain(services: Services, loki: FakeLoki, env: dict[str, str]) -> AsyncIterator[Drain]:
+    services = replace(services, settings=Settings.from_env({**env, **drain_env(loki), "SITREP_HTTP_PORT": "0"}))
+    relay = await start_relay(services, FAST)
+    async for d in serve(services, relay, loki):
+        yield d
+
+
+def spilled_at_least(n: int, status: RelayStatus) -> bool:
+    return status.spilled_lines >= n
+
+
+def ids(loki: FakeLoki) -> Counter[str]:
+    return Counter(json.loads(line)["id"] for _, _, line in loki.lines())
+
+
+async def test_a_signed_json_array_reaches_loki_with_the_labels(drain: Drain) -> None:
+    items = [entry(i, level="error" if i % 2 else "info") for i in range(4)]
+    response = await drain.post(json.dumps(items).encode())
+    assert response.status_code == 200 and response.json() == {"ok": True, "accepted": 4, "malformed": 0}
+    assert response.headers["x-vercel-verify"] == DRAIN_VERIFY
+    await drain.loki.wait_lines(4)
+    assert ids(drain.loki) == Counter(f"log-{i}" for i in range(4))
+    push = drain.loki.pushes[0]
+    assert push.authorized and push.status == 204 and push.content_type.startswith("application/json")
+    for labels, ns, line in drain.loki.lines():
+        item = json.loads(line)
+        assert labels == {
+            "service_name": "vercel",
+            "source": "lambda",
+            "level": item["level"],
+            "environment": "production",
+            "project": "mochacare",
+        }
+        assert ns == item["timestamp"] * 1_000_000
+
+
+async def test_ndjson_with_a_malformed_line_counts_it_and_relays_the_rest(drain: Drain) -> None:
+    body = ndjson([entry(1)]) + b"{oops\n" + ndjson([entry(2)])
+    response = await drain.post(body)
+    assert response.status_code == 200 and response.json()["accepted"] == 2 and response.json()["malformed"] == 1
+    await drain.loki.wait_lines(2)
+    assert ids(drain.loki) == Counter(["log-1", "log-2"])
+    assert drain.relay.status.malformed_lines == 1
+
+
+async def test_a_bad_or_missing_signature_changes_nothing(drain: Drain) -> None:
+    body = ndjson([entry(1)])
+    wrong = await drain.post(body, sign(body, "not-the-secret"))
+    missing = await drain.post(body, {})
+    tampered = await drain.post(body + b"\n", sign(body))
+    assert [r.status_code for r in (wrong, missing, tampered)] == [403, 403, 403]
+    assert drain.relay.queue.qsize() == 0 and drain.relay.status.accepted_lines == 0
+    assert drain.relay.status.bad_signatures == 3 and drain.relay.status.requests == 0
+    ok = await drain.post(ndjson([entry(9)]))  # then a good one: only it arrives
+    assert ok.status_code == 200
+    await drain.loki.wait_lines(1)
+    assert ids(drain.loki) == Counter(["log-9"])
+
+
+async def test_vercels_verification_request(drain: Drain) -> None:
+    # Vercel does not sign it: a POST with no entries, whose answer must be 200 with x-vercel-verify.
+    for body in (b"{}", b"[]", b"", b"{}\n"):
+        answer = await drain.http.post("/drains/vercel", content=body, headers={"Content-Type": "application/json"})
+        assert answer.status_code == 200 and answer.headers["x-vercel-verify"] == DRAIN_VERIFY, body
+    signed = await drain.post(b"{}")
+    assert signed.status_code == 200 and signed.json()["accepted"] == 0
+    got = await drain.http.get("/drains/vercel")
+    assert got.status_code == 200 and got.headers["x-vercel-verify"] == DRAIN_VERIFY
+    head = await drain.http.head("/drains/vercel")
+    assert head.status_code == 200 and head.headers["x-vercel-verify"] == DRAIN_VERIFY
+    assert drain.relay.status.accepted_lines == 0 and drain.relay.queue.qsize() == 0 and drain.loki.pushes == []
+    unsigned = await drain.post(json.dumps([entry(1)]).encode(), {})  # entries without a signature: refused
+    assert unsigned.status_code == 403 and drain.relay.status.accepted_lines == 0
+
+
+async def test_a_body_over_the_limit_is_413(drain: Drain, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(drain_route, "MAX_DRAIN_BODY", 1000)
+    body = ndjson([entry(i) for i in range(20)])
+    response = await drain.post(body)
+    assert response.status_code == 413 and drain.relay.status.accepted_lines == 0
+
+
+async def test_a_full_queue_answers_503_and_queues_nothing_of_that_request(
+    services: Services, loki: FakeLoki, env: dict[str, str]
+) -> None:
+    services = replace(
+        services, settings=Settings.from_env({**env, "SITREP_HTTP_PORT": "0", "VERCEL_DRAIN_SECRET": DRAIN_SECRET})
+    )
+    team = await services.team_for(None)
+    ctx = SkillContext(
+        settings=services.settings, team=team, credentials=services.credentials, storage=services.storage
+    )
+
+    async def loader() -> DrainConfig:
+        return await load_config(ctx)
+
+    relay = Relay(loader, services.storage.drain, RelayLimits(queue_lines=3), changes=services.storage.changes)
+    async for d in serve(services, relay, loki):  # not started: nothing drains the queue
+        first = await d.post(ndjson([entry(1), entry(2)]))
+        second = await d.post(ndjson([entry(3), entry(4)]))
+        assert (first.status_code, second.status_code) == (200, 503)
+        assert second.headers["Retry-After"] == "1"
+        assert relay.queue.qsize() == 2 and relay.status.refused_requests == 1
+        never = await d.post(ndjson([entry(i) for i in range(4)]))  # more than the queue could ever hold
+        assert never.status_code == 413 and relay.queue.qsize() == 2
+
+
+async def test_loki_down_then_back_every_accepted_line_arrives_exactly_once(drain: Drain) -> None:
+    drain.loki.down(503)
+    for start in (0, 10):
+        response = await drain.post(ndjson([entry(i) for i in range(start, start + 10)]))
+        assert response.status_code == 200
+        await drain.relay.wait_until(partial(spilled_at_least, start + 10))
+    assert drain.loki.lines() == [] and (await DrainStore(drain.services.storage.db).backlog())[1] == 20
+    drain.loki.up()
+    assert (await drain.post(ndjson([entry(i) for i in range(20, 25)]))).status_code == 200
+    await drain.loki.wait_lines(25)
+    await drain.relay.wait_until(lambda s: s.backlog_lines == 0)
+    assert ids(drain.loki) == Counter(f"log-{i}" for i in range(25))  # each exactly once
+    assert await DrainStore(drain.services.storage.db).backlog() == (0, 0, 0)
+
+
+async def test_rate_limited_pushes_are_retried(drain: Drain) -> None:
+    drain.loki.down(429)
+    drain.loki.retry_after = "0"
+    assert (await drain.post(ndjson([entry(1)]))).status_code == 200
+    await drain.relay.wait_until(lambda s: s.last_error_status == 429)
+    drain.loki.up()
+    await drain.loki.wait_lines(1)
+    assert ids(drain.loki) == Counter(["log-1"]) and drain.loki.pushes[0].status == 429
+
+
+async def test_lines_loki_refuses_as_too_old_are_counted_not_spilled(drain: Drain) -> None:
+    old = entry(1, ts_ms=1_000_000_000_000)  # 2001: beyond reject_old_samples_max_age
+    assert (await drain.post(ndjson([old, entry(2)]))).status_code == 200
+    await drain.relay.wait_until(lambda s: s.rejected_lines > 0)
+    assert drain.relay.status.rejected_lines == 1 and "too old" in drain.relay.status.last_refusal
+    assert ids(drain.loki) == Counter(["log-2"])  # Loki took the other line of the push
+    assert (await DrainStore(drain.services.storage.db).backlog())[0] == 0
+
+
+async def test_wrong_push_credentials_spill_until_they_are_fixed(drain: Drain) -> None:
+    team = await drain.services.team_for(None)
+    await drain.services.credentials.set(team.id, "grafana", "loki_push_token", "glc_wrong-token-000", "test")
+    drain.relay.invalidate()
+    assert (await drain.post(ndjson([entry(1)]))).status_code == 200
+    await drain.relay.wait_until(lambda s: s.last_error_status == 401 and s.backlog_lines == 1)
+    assert drain.loki.pushes[0].authorized is False
+    assert drain.loki.lines() == []
+    await drain.services.credentials.set(team.id, "grafana", "loki_push_token", drain.loki.token, "test")
+    drain.relay.invalidate()
+    await drain.loki.wait_lines(1)
+    assert ids(drain.loki) == Counter(["log-1"])
+
+
+async def test_stopping_spills_what_is_queued_and_the_next_start_pushes_it(
+    services: Services, loki: FakeLoki, env: dict[str, str]
+) -> None:
+    services = replace(services, settings=Settings.from_env({**env, **drain_env(loki)}))
+    slow = replace(FAST, batch_wait=30.0)  # nothing would be pushed before the stop
+    relay = await start_relay(services, slow)
+    assert relay.offer(to_lines([(entry(1), None)]))
+    await relay.stop()
+    assert loki.lines() == [] and (await DrainStore(services.storage.db).backlog())[1] == 1
+    again = await start_relay(services, FAST)
+    try:
+        assert (await DrainStore(services.storage.db).backlog())[1] == 1
+        await loki.wait_lines(1)
+        assert ids(loki) == Counter(["log-1"])
+    finally:
+        await again.stop()
+
+
+async def test_the_spill_table_is_bounded_dropping_the_oldest_and_counting_them(
+    services: Services, loki: FakeLoki, env: dict[str, str]
+) -> None:
+    services = replace(services, settings=Settings.from_env({**env, **drain_env(loki), "SITREP_HTTP_PORT": "0"}))
+    relay = await start_relay(services, replace(FAST, spill_bytes=12_000))  # room for about two batches
+    loki.down(503)
+    async for d in serve(services, relay, loki):
+        for n in range(6):
+            body = ndjson([entry(10 * n + i, message="x" * 400) for i in range(10)])
+            assert (await d.post(body)).status_code == 200
+            await relay.wait_until(partial(spilled_at_least, 10 * (n + 1)))
+        _, lines, size = await DrainStore(services.storage.db).backlog()
+        assert size <= 12_000 and relay.status.dropped_lines == 60 - lines > 0
+        loki.up()
+        await relay.wait_until(lambda s: s.backlog_lines == 0)
+        await loki.wait_lines(lines)
+        assert set(ids(loki).values()) == {1}
+        newest = sorted(ids(loki), key=lambda i: int(i.split("-")[1]))
+        assert newest == [f"log-{i}" for i in range(60 - lines, 60)]  # the oldest were dropped, the rest kept
+
+
+def readiness(drain: Drain) -> str:
+    """The drain's line on Grafana's readiness row (the Home tab and `status`), from the relay's own status."""
+    config = DrainConfig(
+        push_url=Credential(drain.loki.url, "LOKI_PUSH_URL"),
+        push_user=Credential(drain.loki.user, "LOKI_PUSH_USER"),
+        push_token=Credential(drain.loki.token, "LOKI_PUSH_TOKEN"),
+        secret=Credential(DRAIN_SECRET, "VERCEL_DRAIN_SECRET"),
+        verify=Credential(DRAIN_VERIFY, "VERCEL_DRAIN_VERIFY"),
+        public_url="https://sitrep.mochacare.example",
+    )
+    return assess(config, drain.relay.status).summary
+
+
+async def test_a_partly_refused_batch_counts_what_loki_refused_and_what_it_took(drain: Drain) -> None:
+    # Loki's distributor drops the invalid entries, stores the rest and answers 400 with its grouped errors.
+    drain.loki.max_line_size = 2000
+    old = [entry(1, ts_ms=1_000_000_000_000), entry(2, ts_ms=1_000_000_000_500)]  # 2001, the same second
+    batch = [*old, entry(3, message="x" * 3000), entry(4), entry(5), entry(6)]
+    assert (await drain.post(ndjson(batch))).status_code == 200
+    await drain.relay.wait_until(lambda s: s.rejected_lines > 0)
+    answer = drain.loki.pushes[0].answer
+    assert drain.loki.pushes[0].status == 400 and answer.startswith("2 errors like: entry for stream '{")
+    assert "; 1 errors like: max entry size '2000' bytes exceeded" in answer
+    assert ids(drain.loki) == Counter(["log-4", "log-5", "log-6"])
+    assert drain.relay.status.rejected_lines == 3  # what Loki said it refused, not the whole batch
+    assert drain.relay.status.pushed_lines == 3
+    assert len(drain.loki.pushes) == 1  # a 400 is never pushed again: Loki has the valid lines already
+    assert (await DrainStore(drain.services.storage.db).backlog())[0] == 0
+    summary = readiness(drain)
+    assert summary.startswith("flowing") and "Loki answered 400 at " in summary
+    assert "took 3 of 6 lines" in summary and "refused 3" in summary
+    assert "timestamp too old" in summary and len(summary) < 600
+
+
+async def test_lines_too_far_behind_are_counted_from_the_ingesters_total_ignored(drain: Drain) -> None:
+    now_ms = int(time.time() * 1000)
+    assert (await drain.post(ndjson([entry(1, ts_ms=now_ms)]))).status_code == 200
+    await drain.loki.wait_lines(1)
+    behind = [entry(2, ts_ms=now_ms - 2 * 3600_000), entry(3, ts_ms=now_ms - 2 * 3600_000 + 1), entry(4)]
+    assert (await drain.post(ndjson(behind))).status_code == 200
+    await drain.relay.wait_until(lambda s: s.rejected_lines > 0)
+    stream = '{environment="production", level="info", project="mochacare", service_name="vercel", source="lambda"}'
+    assert drain.loki.pushes[1].answer == drain.loki.pushes[1].answer.rstrip() + "\n"
+    assert (
+        drain.loki.pushes[1].answer.rstrip().endswith(f"user '123456', total ignored: 2 out of 3 for stream: {stream}")
+    )
+    assert ids(drain.loki) == Counter(["log-1", "log-4"])
+    assert (drain.relay.status.rejected_lines, drain.relay.status.pushed_lines) == (2, 2)
+    assert len(drain.loki.pushes) == 2
+    assert "took 1 of 3 lines" in readiness(drain) and "entry too far behind" in readiness(drain)
+
+
+async def test_when_loki_names_one_stream_the_others_are_of_unknown_fate(drain: Drain) -> None:
+    # The ingester's answer wins over the distributor's: a too-old line in another stream is not named.
+    now_ms = int(time.time() * 1000)
+    assert (await drain.post(ndjson([entry(1, level="error", ts_ms=now_ms)]))).status_code == 200
+    await drain.loki.wait_lines(1)
+    mixed = [
+        entry(2, ts_ms=1_000_000_000_000),  # level=info: too old, dropped by validation
+        entry(3),  # level=info: taken
+        entry(4, level="error", ts_ms=now_ms - 2 * 3600_000),  # too far behind
+        entry(5, level="error"),  # taken
+    ]
+    assert (await drain.post(ndjson(mixed))).status_code == 200
+    await drain.relay.wait_until(lambda s: s.rejected_lines > 0)
+    assert "too old" not in drain.relay.status.last_refusal  # Loki did not say
+    assert ids(drain.loki) == Counter(["log-1", "log-3", "log-5"])
+    status = drain.relay.status
+    assert (status.rejected_lines, status.pushed_lines, status.unknown_lines) == (1, 2, 2)
+    assert "2 of unknown fate" in readiness(drain)
+
+
+async def test_a_400_whose_message_says_no_count_is_a_batch_of_unknown_fate(drain: Drain) -> None:
+    drain.loki.down(400)
+    drain.loki.refusal_text = "request refused by the gateway"
+    assert (await drain.post(ndjson([entry(1), entry(2)]))).status_code == 200
+    await drain.relay.wait_until(lambda s: s.last_error_status == 400)
+    status = drain.relay.status
+    assert (status.rejected_lines, status.pushed_lines, status.unknown_lines) == (0, 0, 2)
+    assert len(drain.loki.pushes) == 1
+    summary = readiness(drain)
+    assert "count unknown" in summary and "request refused by the gateway" in summary

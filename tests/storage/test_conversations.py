@@ -1,0 +1,54 @@
+"""storage/conversations.py: answers, thread turns (bounded, oldest first), feedback, usage."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.conversations import AnswerRecord, ConversationStore, Turn
+from tests.support.environment import STORE_BACKENDS
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on SQLite and on PostgreSQL, directly and through PgBouncer."""
+    return str(request.param)
+
+
+async def test_turns_are_kept_per_thread_and_bounded(services) -> None:
+    store = ConversationStore(services.storage.db)
+    team = await services.team_for(None)
+    for i in range(8):
+        rec = AnswerRecord(team.id, "mention", f"q{i}", f"a{i}" * (i + 1), "rules", channel="C1", thread_ts="1.0")
+        await store.record(rec)
+    await store.record(AnswerRecord(team.id, "mention", "other", "x", "rules", channel="C1", thread_ts="2.0"))
+    await store.record(AnswerRecord(team.id, "shell", "no thread", "x", "rules"))
+    turns = await store.recent_turns(team.id, "C1", "1.0", max_turns=4)
+    assert turns == [Turn("user", "q6"), Turn("assistant", "a6" * 7), Turn("user", "q7"), Turn("assistant", "a7" * 8)]
+    by_chars = await store.recent_turns(team.id, "C1", "1.0", max_turns=10, max_chars=20)
+    assert by_chars == [Turn("user", "q7"), Turn("assistant", "a7" * 8)]
+    assert await store.recent_turns(team.id, "C1", "9.9") == []
+    count = await services.storage.db.fetchone("SELECT COUNT(*) AS n FROM thread_turns")
+    assert count["n"] == 18  # the answer without a thread is not remembered
+
+
+async def test_feedback_one_vote_per_user_last_click_wins(services) -> None:
+    store = ConversationStore(services.storage.db)
+    team = await services.team_for(None)
+    answer_id = await store.record(AnswerRecord(team.id, "mention", "q", "a", "rules"))
+    assert await store.record_feedback(answer_id, "U1", "up")
+    assert await store.record_feedback(answer_id, "U2", "up")
+    assert await store.record_feedback(answer_id, "U1", "down")
+    assert await store.feedback(answer_id) == {"up": 1, "down": 1}
+    assert not await store.record_feedback(answer_id + 1, "U1", "up")
+    with pytest.raises(ValueError):
+        await store.record_feedback(answer_id, "U1", "meh")
+    (row,) = await store.usage(24)
+    assert (row.votes_up, row.votes_down) == (1, 1)
+
+
+async def test_message_ts_is_stored(services) -> None:
+    store = ConversationStore(services.storage.db)
+    team = await services.team_for(None)
+    answer_id = await store.record(AnswerRecord(team.id, "mention", "q", "a", "rules"))
+    await store.set_message_ts(answer_id, "1700000000.000300")
+    assert (await store.answer(answer_id))["message_ts"] == "1700000000.000300"

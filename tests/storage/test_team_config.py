@@ -1,0 +1,60 @@
+import pytest
+
+from storage.services import Storage
+from storage.team_config import ConfigInvalid
+from storage.teams import DEFAULT_TEAM_ID
+from tests.support.environment import STORE_BACKENDS
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on SQLite and on PostgreSQL, directly and through PgBouncer."""
+    return str(request.param)
+
+
+async def test_default_team_exists_with_an_empty_config(storage: Storage) -> None:
+    team = await storage.teams.get(DEFAULT_TEAM_ID)
+    assert team.config.routing.github_repos == []
+    assert team.config.reports.channel is None
+
+
+async def test_patch_merges_and_persists(storage: Storage) -> None:
+    await storage.teams.patch_config(DEFAULT_TEAM_ID, {"routing": {"github_repos": ["mochacare/app"]}}, "U1")
+    team = await storage.teams.patch_config(
+        DEFAULT_TEAM_ID, {"agents": {"coding": {"enabled": True}}, "reports": {"channel": "C0ADZHLL76V"}}, "U1"
+    )
+    assert team.config.routing.github_repos == ["mochacare/app"]
+    assert team.config.agents.coding.enabled is True
+    team = await storage.teams.patch_config(DEFAULT_TEAM_ID, {"reports": {"channel": None}}, "U2")
+    assert team.config.reports.channel is None
+    assert team.config.routing.github_repos == ["mochacare/app"]
+
+
+@pytest.mark.parametrize(
+    ("patch", "problem"),
+    [
+        ({"routing": {"github_repos": ["not a repo"]}}, "routing.github_repos"),
+        ({"reports": {"timezone": "Mars/Olympus"}}, "reports.timezone"),
+        ({"reports": {"channel": "#general"}}, "reports.channel"),
+        ({"amplitude": {"region": "apac"}}, "amplitude.region"),
+        ({"grafana": {"dashboards": []}}, "grafana.dashboards: is not a known setting"),
+        ({"agents": {"coding": {"enabled": "yes please"}}}, "agents.coding.enabled"),
+        (["not", "an", "object"], "must be a JSON object"),
+    ],
+)
+async def test_invalid_patch_is_rejected_and_changes_nothing(storage: Storage, patch: object, problem: str) -> None:
+    before = await storage.teams.patch_config(DEFAULT_TEAM_ID, {"routing": {"github_repos": ["a/b"]}}, "U1")
+    audit_before = len(await storage.audit.recent())
+    with pytest.raises(ConfigInvalid) as err:
+        await storage.teams.patch_config(DEFAULT_TEAM_ID, patch, "U1")
+    assert problem in str(err.value)
+    after = await storage.teams.get(DEFAULT_TEAM_ID)
+    assert after.config == before.config
+    assert len(await storage.audit.recent()) == audit_before
+
+
+async def test_patches_are_audited_with_actor(storage: Storage) -> None:
+    await storage.teams.patch_config(DEFAULT_TEAM_ID, {"reports": {"timezone": "Europe/Berlin"}}, "U42")
+    entry = (await storage.audit.recent())[0]
+    assert (entry.actor, entry.action) == ("U42", "config.patch")
+    assert entry.detail["patch"] == {"reports": {"timezone": "Europe/Berlin"}}
