@@ -26,6 +26,7 @@ from skills.github.skill import GitHubSkill
 from skills.grafana.skill import GrafanaSkill
 
 if TYPE_CHECKING:
+    from settings import Settings
     from skills.services import Services
     from storage.teams import Team
 
@@ -57,10 +58,11 @@ def is_routed(team: Team, repo: str) -> bool:
     return repo.lower() in {r.lower() for r in team.config.routing.github_repos}
 
 
-def note_channel(team: Team) -> str | None:
-    """Where PR notes go: the first of routing.channels, else the report channel."""
+def note_channel(team: Team, settings: Settings) -> str | None:
+    """Where PR notes go: the first of routing.channels, else the team's report channel (SITREP_REPORT_CHANNEL
+    when the config names none: `Team.report_channel`)."""
     channels = team.config.routing.channels
-    return channels[0] if channels else team.config.reports.channel
+    return channels[0] if channels else team.report_channel(settings)
 
 
 async def github_skill(services: Services, team: Team) -> GitHubSkill | None:
@@ -193,7 +195,7 @@ async def _review(
         return
     posted = await post_review(client, installation, pr, out.body, comments)
     out.status, out.url, out.inline, out.fell_back = "posted", posted.url, posted.inline, posted.fell_back
-    channel = note_channel(team)
+    channel = note_channel(team, services.settings)
     if notify is not None and channel:
         text = f"Reviewed <{pr.url}|{out.repo}#{out.number}> “{pr.title[:80]}”: <{posted.url}|review on GitHub>"
         try:

@@ -63,7 +63,7 @@ async def modal_for(services: Services, team: Team, user: str, picked: int | Non
         picked=picked,
         repos=repos,
         routed=team.config.routing.github_repos,
-        channel=note_channel(team),
+        channel=note_channel(team, services.settings),
         problem=problem,
     )
 
