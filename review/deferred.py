@@ -20,7 +20,8 @@ from review.periodic import Periodic
 from review.pipeline import Notify, ReviewOutcome, github_skill, review_pull
 from skills.base import SkillError
 from skills.github.limits import Block, clock_time
-from storage.github import DeferredReview, iso
+from storage.github import DeferredReview
+from storage.times import iso
 
 if TYPE_CHECKING:
     from skills.services import Services

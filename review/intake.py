@@ -22,7 +22,9 @@ from skills.base import SkillError
 from skills.github.client import GitHubClient
 from skills.github.limits import clock_time
 from skills.github.webhook import InstallationEvent, Intake, PushEvent, ReviewRequest
-from storage.github import Change, GitHubStore, utc
+from storage.changes import pushed_commit
+from storage.github import GitHubStore
+from storage.times import iso
 
 if TYPE_CHECKING:
     from skills.services import Services
@@ -77,10 +79,10 @@ async def _handle(services: Services, intake: Intake, notify: Notify | None) -> 
         if intake.branch != intake.default_branch or not await teams_routing(services, intake.repo):
             return []
         changes = [
-            Change(intake.repo, c.sha, intake.branch, c.author, c.message, c.timestamp, c.url, "webhook")
+            pushed_commit(intake.repo, c.sha, intake.branch, c.author, c.message, c.timestamp, c.url, "webhook")
             for c in intake.commits
         ]
-        new = await store.record_changes(changes)
+        new = await store.changes_table.record(changes)
         log.info("GitHub: %d change(s) recorded on %s@%s", new, intake.repo, intake.branch)
         return []
     if isinstance(intake, InstallationEvent):
@@ -171,8 +173,10 @@ class Poller(Periodic):
             when = str((commit.get("committer") or commit.get("author") or {}).get("date") or "")
             author = str((c.get("author") or {}).get("login") or (commit.get("author") or {}).get("name") or "")
             message = str(commit.get("message") or "").split("\n", 1)[0]
-            changes.append(Change(repo, str(c.get("sha")), branch, author, message, when, c.get("html_url"), "poll"))
+            changes.append(
+                pushed_commit(repo, str(c.get("sha")), branch, author, message, when, c.get("html_url"), "poll")
+            )
         if changes:
-            await self.store.record_changes(changes)
-            latest = max(changes, key=lambda c: utc(c.committed_at)).committed_at
-            await self.store.save_poll_state(repo, last_commit_at=latest)
+            await self.store.changes_table.record(changes)
+            latest = max(c.at for c in changes)
+            await self.store.save_poll_state(repo, last_commit_at=iso(latest, millis=False))

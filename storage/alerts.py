@@ -16,6 +16,7 @@ from typing import Any
 
 from storage.db import Database
 from storage.sql import NOW
+from storage.times import iso
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,6 @@ class Investigation:
     reply_text: str
     notifications: int
     resolved_at: datetime | None
-
-
-def iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _time(text: Any) -> datetime | None:

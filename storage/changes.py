@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.db import Database
+from storage.times import iso, parse
 
 GITHUB, VERCEL, GRAFANA = "github", "vercel", "grafana"
 TITLE_MAX = 500
@@ -56,15 +57,16 @@ class Change:
         return out
 
 
-def iso(when: datetime) -> str:
-    """UTC ISO 8601 with milliseconds and Z: the text every `at` is stored as, so it sorts as text."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def parse(text: str) -> datetime:
-    """Stored or ISO text (Z or an offset) as an aware UTC datetime; a naive one is taken as UTC."""
-    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+def pushed_commit(
+    repo: str, sha: str, branch: str, author: str, message: str, committed_at: str, url: str | None, via: str
+) -> Change:
+    """A commit pushed to a repo's branch, as GitHub reports it (a push event's commit or a commits-list row). Its
+    timestamp carries the committer's offset (-08:00); one GitHub would not send is recorded at the current time."""
+    try:
+        at = parse(committed_at)
+    except ValueError:
+        at = datetime.now(UTC)
+    return Change(GITHUB, repo, sha, "push", at, message, author, branch, url=url, via=via)
 
 
 class ChangeStore:

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.audit import AuditLog
-from storage.changes import GITHUB, ChangeStore, parse
-from storage.changes import Change as PushedChange
+from storage.changes import ChangeStore
 from storage.db import Database
+from storage.times import iso
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 MAX_ATTEMPTS = 3
@@ -59,31 +59,6 @@ class DeferredReview:
     not_before: str
     reason: str = ""
     deferrals: int = 1
-
-
-@dataclass(frozen=True)
-class Change:
-    repo: str
-    sha: str
-    branch: str
-    author: str
-    message: str
-    committed_at: str
-    url: str | None
-    source: str
-
-
-def iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def utc(timestamp: str) -> str:
-    """GitHub's timestamps (push events carry the committer's offset, -08:00) as UTC, so they sort as text."""
-    try:
-        when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError:
-        return timestamp
-    return iso(when if when.tzinfo else when.replace(tzinfo=UTC))
 
 
 class GitHubStore:
@@ -293,16 +268,6 @@ class GitHubStore:
                 (repo.lower(), etag, last_commit_at),
             )
 
-    async def record_changes(self, changes: list[Change]) -> int:
-        """Store pushed commits (once per repo and sha) in the one changes table (storage/changes.py); how many
-        were new."""
-        return await self.changes_table.record([_as_change(c) for c in changes])
-
-    async def changes(self, repos: list[str], since: datetime, limit: int = 20) -> list[Change]:
-        """Changes to these repos since `since`, newest first (reports and answers show them beside spikes)."""
-        rows = await self.changes_table.between(since, datetime.now(UTC), repos=repos, sources=(GITHUB,), limit=limit)
-        return [Change(c.subject, c.ref, c.branch, c.author, c.title, iso(c.at), c.url, c.via) for c in rows]
-
     # -- install-link states -------------------------------------------------------------------------------
 
     async def save_state(self, nonce: str, team_id: str, slack_user: str, expires_at: datetime) -> None:
@@ -330,14 +295,6 @@ class GitHubStore:
             ) as c:
                 row = await c.fetchone()
         return (row["team_id"], row["slack_user"]) if row else None
-
-
-def _as_change(c: Change) -> PushedChange:
-    try:
-        at = parse(utc(c.committed_at))
-    except ValueError:  # a timestamp GitHub would not send: the time it was recorded
-        at = datetime.now(UTC)
-    return PushedChange(GITHUB, c.repo, c.sha, "push", at, c.message, c.author, c.branch, url=c.url, via=c.source)
 
 
 def _review(row: Any) -> ReviewRow:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.changes import iso, parse
 from storage.db import Database
+from storage.times import iso, parse
 
 
 @dataclass(frozen=True)

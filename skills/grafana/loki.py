@@ -8,7 +8,8 @@ from skills.base import SkillError, bounded
 from skills.grafana.explore import explore_url
 from skills.grafana.prometheus import summarize
 from skills.grafana.results import clip
-from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, iso, to_ns
+from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, to_ns
+from storage.times import iso
 
 if TYPE_CHECKING:
     from skills.grafana.api import GrafanaAPI
@@ -39,8 +40,8 @@ async def query(
     window = TimeRange.resolve(since, start, end)
     step_s = window.step(step)
     data = await fetch(client, ds_uid, expr, window, limit=limit, direction=direction, step=step_s)
-    envelope: dict[str, Any] = {"query": expr, "datasource_uid": ds_uid, "start": iso(window.start)}
-    envelope["end"] = iso(window.end)
+    envelope: dict[str, Any] = {"query": expr, "datasource_uid": ds_uid, "start": iso(window.start, millis=False)}
+    envelope["end"] = iso(window.end, millis=False)
     envelope["explore_url"] = explore_url(client.base_url, ds_uid, "loki", expr, window)
     if data.get("resultType") != "streams":
         envelope.update(kind="metric", step_seconds=step_s)
@@ -101,7 +102,7 @@ def logs_result(
     common = _common_labels([labels for _, labels, _ in lines])
     rows = []
     for ns, labels, line in lines:
-        row: dict[str, Any] = {"time": iso(from_ns(ns), millis=True)}
+        row: dict[str, Any] = {"time": iso(from_ns(ns))}
         extra = {k: v for k, v in labels.items() if k not in common}
         if extra:
             row["labels"] = extra

@@ -23,7 +23,8 @@ from skills.base import SkillError, bounded
 from skills.grafana import loki
 from skills.grafana.explore import explore_url
 from skills.grafana.results import clip
-from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, iso, to_datetime, to_ns
+from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, to_datetime, to_ns
+from storage.times import iso
 
 if TYPE_CHECKING:
     from drain3 import TemplateMiner
@@ -79,7 +80,7 @@ class Cluster:
         row: dict[str, Any] = {"pattern": self.pattern, "count": self.count}
         if self.example:
             row["example"] = clip(self.example, MAX_TEMPLATE)
-        row["last_seen"] = iso(from_ns(self.last_ns)) if self.last_ns else None
+        row["last_seen"] = iso(from_ns(self.last_ns), millis=False) if self.last_ns else None
         if self.partial:
             row["counted"] = "in the scanned lines only"
         return row
@@ -287,8 +288,8 @@ async def error_patterns(
         "query": expr,
         "datasource_uid": ds_uid,
         "since": since if start is None else None,
-        "start": iso(window.start),
-        "end": iso(window.end),
+        "start": iso(window.start, millis=False),
+        "end": iso(window.end, millis=False),
         "explore_url": explore_url(client.base_url, ds_uid, "loki", expr, window),
     }
     # Unknown yet whether this Loki has pattern ingestion: fetch the lines at the same time, so its 404 costs no

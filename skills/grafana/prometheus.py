@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from skills.base import SkillError, bounded
 from skills.grafana.explore import explore_url
 from skills.grafana.results import finite, number
-from skills.grafana.timeutil import TimeLike, TimeRange, iso, now, to_datetime
+from skills.grafana.timeutil import TimeLike, TimeRange, now, to_datetime
+from storage.times import iso
 
 if TYPE_CHECKING:
     from skills.grafana.api import GrafanaAPI
@@ -41,7 +42,12 @@ async def query(
         window = TimeRange.resolve("1h", end=at)
         params: dict[str, Any] = {"query": expr, "time": f"{at.timestamp():.3f}"}
         data = await client.proxy(ds_uid, "api/v1/query", params, upstream="Prometheus")
-        envelope: dict[str, Any] = {"query": expr, "datasource_uid": ds_uid, "kind": "instant", "time": iso(at)}
+        envelope: dict[str, Any] = {
+            "query": expr,
+            "datasource_uid": ds_uid,
+            "kind": "instant",
+            "time": iso(at, millis=False),
+        }
     else:
         window = TimeRange.resolve(since, start, end)
         step_s = window.step(step)
@@ -56,8 +62,8 @@ async def query(
             "query": expr,
             "datasource_uid": ds_uid,
             "kind": "range",
-            "start": iso(window.start),
-            "end": iso(window.end),
+            "start": iso(window.start, millis=False),
+            "end": iso(window.end, millis=False),
             "step_seconds": step_s,
         }
     envelope["explore_url"] = explore_url(client.base_url, ds_uid, "prometheus", expr, window, instant=instant)
@@ -79,7 +85,7 @@ def summarize(data: dict[str, Any], envelope: dict[str, Any], *, empty_hint: str
         pair = result if isinstance(result, list) and len(result) == 2 else [None, None]
         out["value"] = number(pair[1]) if result_type == "scalar" else pair[1]
         if pair[0] is not None:
-            out["at"] = iso(float(pair[0]))
+            out["at"] = iso(float(pair[0]), millis=False)
         out["truncated"] = False
         return out
     items = [r for r in result if isinstance(r, dict)] if isinstance(result, list) else []
@@ -101,7 +107,7 @@ def _vector_row(item: dict[str, Any]) -> dict[str, Any]:
     pair = item.get("value") or [None, None]
     row: dict[str, Any] = {"labels": item.get("metric") or {}, "value": number(pair[1])}
     if pair[0] is not None:
-        row["at"] = iso(float(pair[0]))
+        row["at"] = iso(float(pair[0]), millis=False)
     return row
 
 
@@ -112,11 +118,11 @@ def _matrix_row(item: dict[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {"labels": item.get("metric") or {}, "points": len(pairs)}
     row["last"] = values[-1] if values else None
     if pairs:
-        row["last_at"] = iso(float(pairs[-1][0]))
+        row["last_at"] = iso(float(pairs[-1][0]), millis=False)
     if nums:
         row.update(min=number(min(nums)), max=number(max(nums)), avg=number(sum(nums) / len(nums)))
     if 0 < len(pairs) <= VALUES_UP_TO:
-        row["values"] = [[iso(float(t)), v] for (t, _), v in zip(pairs, values, strict=True)]
+        row["values"] = [[iso(float(t), millis=False), v] for (t, _), v in zip(pairs, values, strict=True)]
     return row
 
 

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from storage.times import iso
+
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 # Steps a range query may use, in seconds; a wanted step is rounded up to the next one.
@@ -62,11 +64,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def iso(value: datetime | float, *, millis: bool = False) -> str:
-    dt = value if isinstance(value, datetime) else datetime.fromtimestamp(value, UTC)
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds" if millis else "seconds").replace("+00:00", "Z")
-
-
 def to_ns(dt: datetime) -> int:
     return int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000
 
@@ -101,7 +98,7 @@ class TimeRange:
         stop = to_datetime(end) if end is not None else now()
         begin = to_datetime(start) if start is not None else stop - parse_duration(since or default)
         if begin >= stop:
-            raise ValueError(f"the range starts ({iso(begin)}) after it ends ({iso(stop)})")
+            raise ValueError(f"the range starts ({iso(begin, millis=False)}) after it ends ({iso(stop, millis=False)})")
         return cls(begin, stop)
 
     @property
@@ -117,7 +114,7 @@ class TimeRange:
         return nice_step(max(floor, 1.0))
 
     def describe(self) -> str:
-        return f"{iso(self.start)} to {iso(self.end)}"
+        return f"{iso(self.start, millis=False)} to {iso(self.end, millis=False)}"
 
 
 def human_age(seconds: float) -> str:

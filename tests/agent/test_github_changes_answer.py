@@ -9,9 +9,8 @@ from pathlib import Path
 
 from agent import respond
 from agent.question import Question
-from storage.changes import VERCEL, ChangeStore
+from storage.changes import VERCEL, ChangeStore, pushed_commit
 from storage.changes import Change as AnyChange
-from storage.github import Change, GitHubStore
 from tests.fakes.grafana_annotations import annotation
 from tests.support.github_world import REPO, github_world
 
@@ -31,9 +30,9 @@ async def test_error_answer_says_which_deploy_landed_before_the_jump(tmp_path: P
         # The seeded logs: no error line until the TimeoutErrors start 18.5 min ago (one every 30 s). In 10-minute
         # buckets the errors jump in the bucket that starts 20 min ago; the timeout change landed 14 min before.
         shas = {name: name[0] * 40 for name in ("bump", "cause", "docs", "ancient")}
-        await GitHubStore(w.services.storage.db).record_changes(
+        await ChangeStore(w.services.storage.db).record(
             [
-                Change(
+                pushed_commit(
                     REPO,
                     shas["cause"],
                     "main",
@@ -43,11 +42,11 @@ async def test_error_answer_says_which_deploy_landed_before_the_jump(tmp_path: P
                     _url(shas["cause"]),
                     "webhook",
                 ),
-                Change(
+                pushed_commit(
                     REPO, shas["docs"], "main", "ann", "Fix a typo in the docs", _at(120), _url(shas["docs"]), "webhook"
                 ),
-                Change(REPO, shas["bump"], "main", "bot", "Bump next", _at(5), _url(shas["bump"]), "webhook"),
-                Change(REPO, shas["ancient"], "main", "dev", "Outside the window", _at(300), None, "webhook"),
+                pushed_commit(REPO, shas["bump"], "main", "bot", "Bump next", _at(5), _url(shas["bump"]), "webhook"),
+                pushed_commit(REPO, shas["ancient"], "main", "dev", "Outside the window", _at(300), None, "webhook"),
             ]
         )
         reply = await respond(w.services, Question(QUESTION, await w.team(), "shell"))

@@ -16,7 +16,7 @@ from alerts.model import Notification
 from alerts.parse import parse_slack_message, parse_webhook
 from skills.services import web_client
 from storage.alerts import AlertStore
-from storage.github import Change, GitHubStore
+from storage.changes import ChangeStore, pushed_commit
 from tests.fakes.slack import FakeSlack
 from tests.skills.grafana.test_grafana_alerts import DATA, rule
 from tests.support.alert_payloads import LABELS, grafana_slack_event, grafana_webhook
@@ -51,9 +51,9 @@ async def desk_world(
             }
         ]
         changes = [("c" * 40, "Lower the agent timeout", 24), ("b" * 40, "Bump deps", 90), ("d" * 40, "later", 2)]
-        await GitHubStore(w.services.storage.db).record_changes(
+        await ChangeStore(w.services.storage.db).record(
             [
-                Change(
+                pushed_commit(
                     REPO,
                     sha,
                     "main",

@@ -193,12 +193,14 @@ def test_parse_event_skips_bots_and_plain_comments() -> None:
 async def test_recorded_changes_are_a_tool_for_answers(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from storage.github import Change
+    from storage.changes import ChangeStore, pushed_commit
 
     async with github_world(tmp_path) as w:
         when = (datetime.now(UTC) - timedelta(minutes=14)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        change = Change(REPO, "e" * 40, "main", "dev", "Raise the agent timeout", when, "https://x/commit/e", "poll")
-        await GitHubStore(w.services.storage.db).record_changes([change])
+        change = pushed_commit(
+            REPO, "e" * 40, "main", "dev", "Raise the agent timeout", when, "https://x/commit/e", "poll"
+        )
+        await ChangeStore(w.services.storage.db).record([change])
         box = await Toolbox.for_team(w.services, await w.team())
         assert not box.has("github_recent_changes")  # one tool for every kind of change
         tool = box.tools["recent_changes"]

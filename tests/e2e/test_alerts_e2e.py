@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from storage.github import Change, GitHubStore
+from storage.changes import ChangeStore, pushed_commit
 from tests.alerts.test_alerts_desk import iso
 from tests.fakes.slack import FakeSlack
 from tests.skills.grafana.test_grafana_alerts import DATA, rule
@@ -55,9 +55,11 @@ async def record_changes(w: World, starts: datetime) -> None:
     """Pushes to the default branch as the GitHub webhook records them: 14 min and 90 min before the alert, and
     one 10 min after it started (never the cause)."""
     changes = [("c" * 40, "Lower the agent timeout", -14), ("b" * 40, "Bump deps", -90), ("d" * 40, "later", 10)]
-    await GitHubStore(w.services.storage.db).record_changes(
+    await ChangeStore(w.services.storage.db).record(
         [
-            Change(REPO, sha, "main", "dev", msg, iso(starts + timedelta(minutes=at)), f"https://x/{sha}", "webhook")
+            pushed_commit(
+                REPO, sha, "main", "dev", msg, iso(starts + timedelta(minutes=at)), f"https://x/{sha}", "webhook"
+            )
             for sha, msg, at in changes
         ]
     )

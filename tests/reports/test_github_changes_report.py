@@ -10,7 +10,7 @@ from reports.builder import ReportOptions, build_report
 from reports.render import report_text
 from reports.sections.changes import JUMPS_TITLE
 from reports.sections.discovery import CACHE
-from storage.github import Change, GitHubStore
+from storage.changes import ChangeStore, pushed_commit
 from tests.fakes.grafana_annotations import annotation
 from tests.support.github_world import REPO, github_world
 
@@ -21,10 +21,10 @@ async def test_report_lists_the_windows_deploys(tmp_path: Path) -> None:
         recent = (now - timedelta(minutes=14)).strftime("%Y-%m-%dT%H:%M:%SZ")
         old = (now - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
         url = f"https://github.com/{REPO}/commit/{'f' * 40}"
-        await GitHubStore(w.services.storage.db).record_changes(
+        await ChangeStore(w.services.storage.db).record(
             [
-                Change(REPO, "f" * 40, "main", "dev", "Raise the agent timeout", recent, url, "webhook"),
-                Change(REPO, "a" * 40, "main", "dev", "An old change", old, None, "webhook"),
+                pushed_commit(REPO, "f" * 40, "main", "dev", "Raise the agent timeout", recent, url, "webhook"),
+                pushed_commit(REPO, "a" * 40, "main", "dev", "An old change", old, None, "webhook"),
             ]
         )
         report = await build_report(w.services, await w.team(), options=ReportOptions(use_model=False))

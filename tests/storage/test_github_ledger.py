@@ -10,8 +10,9 @@ import pytest
 
 from settings import Settings
 from skills.services import Services
+from storage.changes import ChangeStore, pushed_commit
 from storage.db import Database
-from storage.github import MAX_ATTEMPTS, Change, DeferredReview, GitHubStore
+from storage.github import MAX_ATTEMPTS, DeferredReview, GitHubStore
 from storage.services import Storage
 from tests.support.environment import STORE_BACKENDS
 
@@ -78,10 +79,12 @@ async def test_installations_poll_state_and_changes_read_back(storage: Storage) 
     await store.save_poll_state("mochacare/web", etag='W/"2"')  # the commit time is kept
     assert await store.poll_state("mochacare/web") == ('W/"2"', "2026-03-09T15:00:00Z")
 
-    change = Change("Mochacare/Web", "abc", "main", "ana", "fix", "2026-03-09T07:00:00-08:00", None, "push")
-    assert await store.record_changes([change, change]) == 1
-    got = await store.changes(["mochacare/web"], datetime(2026, 3, 9, tzinfo=UTC))
-    assert [(c.sha, c.committed_at) for c in got] == [("abc", "2026-03-09T15:00:00.000Z")]
+    change = pushed_commit("Mochacare/Web", "abc", "main", "ana", "fix", "2026-03-09T07:00:00-08:00", None, "push")
+    assert await ChangeStore(storage.db).record([change, change]) == 1
+    got = await ChangeStore(storage.db).between(
+        datetime(2026, 3, 9, tzinfo=UTC), datetime.now(UTC), repos=["mochacare/web"]
+    )
+    assert [(c.ref, c.at) for c in got] == [("abc", datetime(2026, 3, 9, 15, tzinfo=UTC))]  # the offset read as UTC
 
 
 async def test_the_skills_follow_a_linked_installation(storage: Storage, settings: Settings) -> None:

@@ -25,7 +25,7 @@ from alerts.investigate import Findings, first_round, second_round
 from alerts.model import Notification
 from alerts.parse import parse_slack_message, parse_webhook
 from alerts.render import render
-from storage.github import Change, GitHubStore
+from storage.changes import ChangeStore, pushed_commit
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.grafana import LOKI_UID, FakeGrafana
 from tests.skills.grafana.test_grafana_alerts import DATA, rule
@@ -123,12 +123,12 @@ def seed_amplitude(amp: FakeAmplitude, now: datetime) -> None:
 
 async def record(w: World, starts: datetime, changes: tuple[tuple[str, str, int], ...]) -> None:
     rows = [
-        Change(REPO, letter * 40, "main", "dev", msg, iso(starts + timedelta(minutes=at)),
+        pushed_commit(REPO, letter * 40, "main", "dev", msg, iso(starts + timedelta(minutes=at)),
                f"https://github.com/{REPO}/commit/{letter * 40}", "webhook")
         for letter, msg, at in changes
     ]  # fmt: skip
     if rows:
-        await GitHubStore(w.services.storage.db).record_changes(rows)
+        await ChangeStore(w.services.storage.db).record(rows)
 
 
 def _sources(box: Toolbox, payload: Any, found: Findings) -> str:
