@@ -37,8 +37,8 @@ def context_json(found: Findings) -> str:
         "signal": asdict(found.signal) if found.signal else None,
         "loki": {"selector": found.selector, "error_lines": found.error_lines, "patterns": found.patterns}
         | {"explore_url": found.patterns_link},
-        "changes_before": found.changes,
-        "nearest_change": found.nearest and dict(found.nearest, minutes_before=found.minutes_before),
+        "changes_before": [c.to_dict() for c in found.changes],
+        "nearest_change": found.nearest and dict(found.nearest.to_dict(), minutes_before=found.minutes_before),
         "amplitude_moved": found.events,
         "not_checked": found.notes,
     }

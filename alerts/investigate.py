@@ -19,11 +19,13 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from agent.rules.plays_changes import in_window, nearest_before, when
+from agent.rules.plays_changes import from_rows
 from agent.toolbox import Toolbox, ToolCall, ToolOutcome
 from alerts.model import Alert
 from skills.amplitude.snippet import EVENT_NAMES
+from skills.changes.jumps import in_window, nearest_before
 from skills.grafana.rule_queries import guess_type
+from storage.changes import Change
 
 CHANGES_BEFORE = timedelta(hours=6)  # how far before startsAt a change counts
 SIGNAL_SINCE = "6h"
@@ -54,8 +56,8 @@ class Findings:
     patterns: list[dict[str, Any]] = field(default_factory=list)
     error_lines: int = 0
     patterns_link: str | None = None
-    changes: list[dict[str, Any]] = field(default_factory=list)
-    nearest: dict[str, Any] | None = None
+    changes: list[Change] = field(default_factory=list)
+    nearest: Change | None = None
     changes_checked: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)  # the ones that moved
     notes: list[str] = field(default_factory=list)
@@ -69,7 +71,7 @@ class Findings:
     def minutes_before(self) -> int | None:
         if self.nearest is None:
             return None
-        return max(0, round((self.started - when(self.nearest)).total_seconds() / 60))
+        return max(0, round((self.started - self.nearest.at).total_seconds() / 60))
 
 
 def expr_from_generator_url(url: str) -> str | None:
@@ -199,8 +201,7 @@ async def _changes(toolbox: Toolbox, found: Findings, sources: list[str]) -> Non
     if data is None:
         return
     found.changes_checked = True
-    rows = found.changes + in_window(data.get("changes") or [], since, found.started)
-    found.changes = sorted(rows, key=when, reverse=True)
+    found.changes = in_window(found.changes + from_rows(data.get("changes")), since, found.started)
     found.nearest = nearest_before(found.changes, found.started)
 
 

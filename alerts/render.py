@@ -93,13 +93,13 @@ def _changes(found: Findings) -> str:
     c = found.nearest
     if c is None:
         return f"• Changes: no deploy, push or annotation recorded in the 6 h before {hhmm(found.started)}"
-    ref = link(c.get("url"), str(c.get("ref", ""))[:12])
-    kind = escape(str(c.get("kind") or "change"))
-    by = f" by {escape(str(c['author']))}" if c.get("author") else ""
+    ref = link(c.url, c.ref[:12])
+    kind = escape(c.kind or "change")
+    by = f" by {escape(c.author)}" if c.author else ""
     more = len(found.changes) - 1
     also = f" ({num(more)} more in the 6 h before)" if more > 0 else ""
     landed = f"landed {num(found.minutes_before)} min before"
-    return f"• Nearest change: {kind} {ref} {code(c.get('title', ''), 80)}{by}, {landed}{also}"
+    return f"• Nearest change: {kind} {ref} {code(c.title, 80)}{by}, {landed}{also}"
 
 
 def _events(found: Findings) -> list[str]:

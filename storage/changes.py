@@ -56,6 +56,27 @@ class Change:
             out["environment"] = self.environment
         return out
 
+    @classmethod
+    def from_dict(cls, row: object) -> Change | None:
+        """A tool result row (`to_dict`) read back; None when it has no readable time. The ref is the short one."""
+        if not isinstance(row, dict) or not isinstance(row.get("time"), str):
+            return None
+        try:
+            at = parse(row["time"])
+        except ValueError:
+            return None
+        return cls(
+            source=str(row.get("source") or ""),
+            subject=str(row.get("subject") or ""),
+            ref=str(row.get("ref") or ""),
+            kind=str(row.get("kind") or "change"),
+            at=at,
+            title=str(row.get("title") or ""),
+            author=str(row.get("author") or ""),
+            environment=str(row.get("environment") or ""),
+            url=row["url"] if isinstance(row.get("url"), str) else None,
+        )
+
 
 def pushed_commit(
     repo: str, sha: str, branch: str, author: str, message: str, committed_at: str, url: str | None, via: str

@@ -4,13 +4,12 @@ its link, or that none landed in the window before it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from reports.model import Figure, Item, Listing
-from skills.changes import collect, nearest_before
+from skills.changes import Jump, collect, find_jump, nearest_before
 from storage.changes import Change
 from text.mrkdwn import quantity
 
@@ -22,18 +21,6 @@ MAX_CHANGES = 8
 TITLE = "Changes (deploys, pushes, annotations)"
 JUMPS_TITLE = "Jumps and the change before them"
 JUMPING = ("Error lines", "5xx responses", "p95 latency")
-MIN_RISE = {"": 3.0, "s": 0.0, "ms": 0.0}  # a count must rise by at least 3, and at least double
-LATENCY_RISE = 1.5  # a latency jump: at least 1.5 × the step before
-
-
-@dataclass(frozen=True)
-class Jump:
-    label: str
-    start: datetime  # the step the series rose in starts here…
-    end: datetime  # …and ends here
-    before: float
-    after: float
-    unit: str
 
 
 async def changes_listings(
@@ -47,44 +34,31 @@ async def changes_listings(
         items = [_item(c, zone, len({c.subject for c in window.changes}) > 1) for c in window.changes[:MAX_CHANGES]]
         note = f"{len(window.changes) - MAX_CHANGES} more" if len(window.changes) > MAX_CHANGES else ""
         out.append(Listing(TITLE, items, note=note))
-    jumps = [j for j in (find_jump(f, end) for f in figures if f.label in JUMPING) if j is not None]
+    jumps = [(f.label, j) for f in figures if f.label in JUMPING and (j := figure_jump(f, end)) is not None]
     if jumps:
-        out.append(Listing(JUMPS_TITLE, [_jump_item(j, window.changes, zone) for j in jumps]))
+        out.append(Listing(JUMPS_TITLE, [_jump_item(label, j, window.changes, zone) for label, j in jumps]))
     if window.unavailable and out:
         out[-1].note = "; ".join([out[-1].note, *window.unavailable]).strip("; ")
     return out
 
 
-def find_jump(figure: Figure, end: datetime) -> Jump | None:
-    """The largest rise of one step in the figure's series that at least doubles it (x1.5 for latency)."""
+def figure_jump(figure: Figure, end: datetime) -> Jump | None:
+    """The figure's series (its steps ending at `end`) through the one jump rule (skills/changes/jumps.py)."""
     series, step = figure.series, figure.step_s
     if len(series) < 2 or step <= 0:
         return None
     first = end - timedelta(seconds=step * len(series))
-    best: Jump | None = None
-    for i in range(1, len(series)):
-        before, after = series[i - 1], series[i]
-        if before is None or after is None:
-            continue
-        if figure.unit in ("s", "ms"):
-            rose = before > 0 and after >= before * LATENCY_RISE
-        else:
-            rose = after - before >= max(MIN_RISE.get(figure.unit, 0.0), before)
-        if rose and (best is None or after - before > best.after - best.before):
-            at = first + timedelta(seconds=step * i)
-            best = Jump(figure.label, at, at + timedelta(seconds=step), before, after, figure.unit)
-    return best
+    return find_jump(series, first, timedelta(seconds=step), figure.unit)
 
 
-def _jump_item(jump: Jump, changes: list[Change], zone: ZoneInfo) -> Item:
+def _jump_item(what: str, jump: Jump, changes: list[Change], zone: ZoneInfo) -> Item:
     rise = f"{quantity(jump.before, jump.unit)} → {quantity(jump.after, jump.unit)}"
-    label = f"{jump.label} jumped {rise} at {jump.start.astimezone(zone):%H:%M}"
+    label = f"{what} jumped {rise} at {jump.start.astimezone(zone):%H:%M}"
     nearest = nearest_before(changes, jump.end)
     if nearest is None:
         return Item(label, detail="no deploy, push or annotation recorded in the window before it")
     minutes = round((jump.start - nearest.at).total_seconds() / 60)
-    step = round((jump.end - jump.start).total_seconds() / 60)
-    gap = f"{minutes} min before" if minutes >= 1 else f"within the same {step}-min step"
+    gap = f"{minutes} min before" if minutes >= 1 else f"within the same {jump.step_minutes}-min step"
     what = f"{nearest.kind} {nearest.title[:80] or nearest.short_ref}".strip()
     return Item(label, detail=f"nearest earlier change: {what}, {gap}", link=nearest.url, link_label=nearest.short_ref)
 

@@ -91,11 +91,6 @@ async def recent_changes(
     return (await collect(services, team, start, end, limit=limit)).changes
 
 
-def nearest_before(changes: Sequence[Change], when: datetime) -> Change | None:
-    """The latest change at or before `when`."""
-    return max((c for c in changes if c.at <= when), key=lambda c: c.at, default=None)
-
-
 async def _nothing() -> list[Change]:
     return []
 
