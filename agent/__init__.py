@@ -20,7 +20,7 @@ from agent.formatting import evidence_digest, sources_line, to_mrkdwn
 from agent.history import MAX_CHARS, MAX_TURNS, as_messages, earlier_questions
 from agent.loop import MAX_TURNS as MAX_MODEL_TURNS
 from agent.loop import LoopResult, ModelError, run_loop
-from agent.prompt import integrations, system_prompt, team_now
+from agent.prompt import IntegrationLine, integrations, system_prompt, team_now
 from agent.rules.planner import asks_to_create, plan
 from agent.rules.plays import ReadinessTable
 from agent.rules.rulebook import answer_with_rules
@@ -47,16 +47,18 @@ class AgentReply:
     usage: Usage = field(default_factory=Usage)  # the same record the answers table keeps
     error: str | None = None  # why Claude did not answer, when the rules stood in
     answer_id: int | None = None
+    left_out: list[str] = field(default_factory=list)  # integrations held back because they are Blocked, and why
 
     @property
     def footer(self) -> str:
         """One line on how the answer was made, for the context block under it."""
         u = self.usage
         calls = f"{u.tool_calls} tool call{'s' if u.tool_calls != 1 else ''}"
+        left_out = "".join(f" · left out: {why}" for why in self.left_out)
         if self.planner == "claude":
-            return f"{u.model} · {calls} · {u.tokens_in:,} tokens in / {u.tokens_out:,} out"
+            return f"{u.model} · {calls} · {u.tokens_in:,} tokens in / {u.tokens_out:,} out{left_out}"
         why = "Claude unavailable" if self.error else "no ANTHROPIC_API_KEY"
-        return f"built-in planner ({why}) · {calls}"
+        return f"built-in planner ({why}) · {calls}{left_out}"
 
 
 async def respond(services: Services, question: Question, *, readiness: ReadinessTable | None = None) -> AgentReply:
@@ -73,9 +75,11 @@ async def respond(services: Services, question: Question, *, readiness: Readines
             team.id, question.channel, question.thread_ts, max_turns=MAX_TURNS, max_chars=MAX_CHARS
         )
     if services.settings.anthropic_api_key:
+        # the readiness rows first: they go into the system prompt, and a Blocked skill's tools are held back
+        lines = await integrations(await services.skills_for(team))
         toolbox = await Toolbox.for_team(services, team, allow_write=asks_to_create(question.text))
         try:
-            reply = await _ask_claude(services, team, toolbox, question.text, turns)
+            reply = await _ask_claude(services, team, toolbox, question.text, turns, lines)
         except ModelError as exc:
             log.warning("Claude did not answer (%s): the rule-based planner answers instead", exc)
             toolbox = await Toolbox.for_team(services, team, include_unconfigured=True, allow_write=True)
@@ -88,6 +92,7 @@ async def respond(services: Services, question: Question, *, readiness: Readines
         toolbox = await Toolbox.for_team(services, team, include_unconfigured=True, allow_write=True)
         reply = await _ask_rules(services, team, toolbox, question.text, turns, readiness=readiness)
     reply.text = toolbox.redact(reply.text)
+    reply.left_out = [toolbox.redact(why) for why in toolbox.blocked.values()]
     reply.usage.tool_calls = toolbox.executed
     reply.usage.tool_errors = sum(1 for o in toolbox.outcomes if not o.ok and not o.repeated)
     record = AnswerRecord(
@@ -115,14 +120,15 @@ def team_model(services: Services, team: Team) -> str:
     return team.config.agents.model or services.settings.model
 
 
-async def _ask_claude(services: Services, team: Team, toolbox: Toolbox, text: str, turns: list[Turn]) -> AgentReply:
-    skills = await services.skills_for(team)
+async def _ask_claude(
+    services: Services, team: Team, toolbox: Toolbox, text: str, turns: list[Turn], lines: list[IntegrationLine]
+) -> AgentReply:
     now = team_now(services, team)
     system = system_prompt(
         "planner",
         now=now,
         team=team,
-        integrations=await integrations(skills),
+        integrations=lines,
         tools=bool(toolbox.tools),
         max_turns=MAX_MODEL_TURNS,
         extra=question_hints(text, now),

@@ -99,6 +99,8 @@ class Toolbox:
         self.result_chars = result_chars
         self.timeout = timeout
         self.not_ready = dict(not_ready or {})  # skill name -> why its tools are not offered
+        self.blocked: dict[str, str] = {}  # skill name -> why its tools are held back (its readiness said Blocked)
+        self.withheld: dict[str, str] = {}  # tool name -> the same reason, answered when one is called
         self.outcomes: list[ToolOutcome] = []  # every call answered, in the order they finished
         self._tasks: dict[str, asyncio.Task[ToolOutcome]] = {}
 
@@ -106,19 +108,31 @@ class Toolbox:
     async def for_team(
         cls, services: Services, team: Team, *, include_unconfigured: bool = False, allow_write: bool = False
     ) -> Toolbox:
-        """The team's tools: those of configured skills (all skills with include_unconfigured)."""
+        """The team's tools: those of configured skills (all skills with include_unconfigured), except a skill whose
+        last readiness check said Blocked (a rejected token, a missing permission): its tools are held back, and
+        `not_ready` says why, for the answer to name (calling one answers the same reason)."""
         skills = await services.skills_for(team)
         secrets = await services.secrets()
         tools: list[Tool] = []
         not_ready: dict[str, str] = {}
+        blocked: dict[str, str] = {}
+        withheld: dict[str, str] = {}
         for skill in skills:
             secrets += skill.secrets()
+            offered = [t for t in skill.tools() if t.read_only or allow_write]
             if not (skill.configured or include_unconfigured):
                 not_ready[skill.name] = f"{skill.title} is not configured"
                 continue
-            tools += [t for t in skill.tools() if t.read_only or allow_write]
+            if skill.configured and (why := skill.held_back()):
+                not_ready[skill.name] = why
+                blocked[skill.name] = why
+                withheld.update((t.qualified_name, why) for t in offered)
+                continue
+            tools += offered
         tools += changes_tools(services, team)  # the changes table is sitrep's own: offered whatever is configured
-        return cls(tools, secrets, not_ready=not_ready)
+        box = cls(tools, secrets, not_ready=not_ready)
+        box.blocked, box.withheld = blocked, withheld
+        return box
 
     def has(self, name: str) -> bool:
         return name in self.tools
@@ -169,6 +183,8 @@ class Toolbox:
     async def _execute(self, call: ToolCall) -> ToolOutcome:
         started = time.monotonic()
         tool = self.tools.get(call.name)
+        if tool is None and call.name in self.withheld:
+            return self._failed(call, self.withheld[call.name], started)
         if tool is None:
             known = ", ".join(sorted(self.tools)) or "none"
             return self._failed(call, f"unknown tool {call.name!r}; the tools are: {known}", started)

@@ -20,6 +20,7 @@ from review.deferred import DeferredReviews
 from review.intake import Poller
 from settings import StartupError
 from skills.base import SkillContext
+from skills.readiness import skill_readiness
 from skills.github.skill import webhook_mode
 from skills.services import Services
 from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
@@ -86,13 +87,16 @@ class Background:
         self._warming = asyncio.create_task(self._warm())
 
     async def _warm(self) -> None:
-        """Discover what the integrations have (data sources, labels, event names) while nobody waits for it."""
+        """Discover what the integrations have (data sources, labels, event names) while nobody waits for it, and
+        check each one's readiness, so a Blocked one's tools are held back from the first question."""
         team = await self.services.team_for(None)
         for skill in await self.services.skills_for(team):
             try:
                 await skill.warm()
             except Exception as exc:  # a failing integration says so when it is used; warming is best effort
                 log.info("warming %s failed: %s", skill.name, exc)
+            if skill.configured:
+                await skill_readiness(skill)
 
     async def _run_job(self, job: Job, scheduled_for: datetime) -> str | None:
         return await run_scheduled(self.services, job, scheduled_for)

@@ -190,6 +190,9 @@ class SkillContext:
         return Credential(self.settings.env_value(env_name), env_name)
 
 
+READINESS_HOLD_S = 300.0
+
+
 class Skill(ABC):
     """An integration: its readiness row and its tools. Holds the integration's one httpx client."""
 
@@ -209,6 +212,24 @@ class Skill(ABC):
     def secrets(self) -> list[str]:
         """Secret values this skill holds, so outgoing text can be checked for them."""
         return []
+
+    # The last readiness row checked (skills/readiness.py `skill_readiness` records it): a skill whose row said
+    # Blocked within READINESS_HOLD_S has its tools held back (`held_back`), as HolmesGPT keeps a toolset off
+    # until its prerequisite check passes. After that the tools are offered again, and the next check decides.
+    last_readiness: Readiness | None = None
+    last_readiness_at: float = 0.0
+
+    def record_readiness(self, row: Readiness) -> None:
+        self.last_readiness, self.last_readiness_at = row, time.monotonic()
+
+    def held_back(self) -> str | None:
+        """Why this skill's tools are not offered now (its readiness said Blocked recently), or None."""
+        row = self.last_readiness
+        if row is None or row.status is not ReadinessStatus.BLOCKED:
+            return None
+        if time.monotonic() - self.last_readiness_at > READINESS_HOLD_S:
+            return None
+        return f"{self.title} is blocked: {row.missing}" + (f" (next step: {row.next_step})" if row.next_step else "")
 
     async def warm(self) -> None:  # noqa: B027 - optional hook
         """Fill the skill's discovery caches (data sources, label and event names) ahead of the first question."""

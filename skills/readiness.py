@@ -19,9 +19,11 @@ STATUS_LABEL = {
 
 
 async def skill_readiness(skill: Skill, limit_s: float = SKILL_TIMEOUT_S) -> Readiness:
-    """A skill's row; a skill that hangs or fails still yields a row that says so."""
+    """A skill's row, recorded on the skill (its tools are held back while it says Blocked); a skill that hangs or
+    fails still yields a row that says so, but is not recorded: a slow upstream is not a rejected token, and its
+    tools say so themselves when called."""
     try:
-        return await asyncio.wait_for(skill.readiness(), limit_s)
+        row = await asyncio.wait_for(skill.readiness(), limit_s)
     except TimeoutError:
         return Readiness(
             skill.title,
@@ -37,3 +39,5 @@ async def skill_readiness(skill: Skill, limit_s: float = SKILL_TIMEOUT_S) -> Rea
             f"the readiness check failed: {exc}",
             "Refresh; if it persists, check sitrep's log.",
         )
+    skill.record_readiness(row)
+    return row

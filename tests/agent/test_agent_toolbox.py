@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agent.toolbox import Toolbox, ToolCall, bounded_content, summarize
 from skills.base import SkillError, Tool
+from tests.fakes.grafana import FakeGrafana
 
 
 class Args(BaseModel):
@@ -143,3 +144,33 @@ async def test_for_team_offers_only_configured_skills(services) -> None:
     assert "grafana_create_dashboard" not in every.tools
     writable = await Toolbox.for_team(services, team, include_unconfigured=True, allow_write=True)
     assert "grafana_create_dashboard" in writable.tools
+
+
+async def test_a_blocked_skill_has_its_tools_held_back_and_the_answer_says_why(
+    env: dict[str, str], grafana: FakeGrafana
+) -> None:
+    from agent import respond
+    from agent.question import Question
+    from settings import Settings
+    from skills import grafana as grafana_skill
+    from skills.readiness import skill_readiness
+    from skills.services import Services
+    from storage.services import open_storage
+
+    settings = Settings.from_env({**env, "GRAFANA_URL": grafana.url, "GRAFANA_TOKEN": "glsa_revoked"})
+    services = Services(settings, await open_storage(settings), skill_factories=[grafana_skill.open_skill])
+    try:
+        team = await services.team_for(None)
+        [skill] = await services.skills_for(team)
+        assert (await Toolbox.for_team(services, team)).has("grafana_query_loki")  # not checked yet: offered
+        row = await skill_readiness(skill)
+        assert row.status == "blocked"
+        box = await Toolbox.for_team(services, team, include_unconfigured=True)
+        assert not box.has("grafana_query_loki") and box.has("recent_changes")
+        assert box.blocked["grafana"].startswith("Grafana is blocked: ")
+        [outcome] = await box.run([ToolCall("grafana_query_loki", {"query": '{app="web"}'})])
+        assert not outcome.ok and outcome.error == box.blocked["grafana"]
+        reply = await respond(services, Question(text="any errors in the last hour?", team=team, source="shell"))
+        assert reply.left_out == [box.blocked["grafana"]] and "left out: Grafana is blocked" in reply.footer
+    finally:
+        await services.close()
