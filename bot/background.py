@@ -20,8 +20,8 @@ from review.deferred import DeferredReviews
 from review.intake import Poller
 from settings import StartupError
 from skills.base import SkillContext
-from skills.readiness import skill_readiness
 from skills.github.skill import webhook_mode
+from skills.readiness import skill_readiness
 from skills.services import Services
 from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
 from storage.db import DatabaseUnavailable
