@@ -80,6 +80,9 @@ class Readiness:
     next_step: str
     detail: str = ""
     actions: tuple[str, ...] = ()  # Home tab buttons this row offers, by action id (e.g. "amplitude_snippet")
+    # False when the block keeps the tools from working at all (a rejected token, no installation): then the
+    # agent holds them back. A block about data (no events yet, no logs in the last hour) leaves them usable.
+    tools_usable: bool = True
 
     @property
     def ready(self) -> bool:
@@ -214,8 +217,9 @@ class Skill(ABC):
         return []
 
     # The last readiness row checked (skills/readiness.py `skill_readiness` records it): a skill whose row said
-    # Blocked within READINESS_HOLD_S has its tools held back (`held_back`), as HolmesGPT keeps a toolset off
-    # until its prerequisite check passes. After that the tools are offered again, and the next check decides.
+    # Blocked in a way that leaves its tools unusable (a rejected token) within READINESS_HOLD_S has its tools held
+    # back (`held_back`), as HolmesGPT keeps a toolset off until its prerequisite check passes. After that the
+    # tools are offered again, and the next check decides.
     last_readiness: Readiness | None = None
     last_readiness_at: float = 0.0
 
@@ -225,7 +229,7 @@ class Skill(ABC):
     def held_back(self) -> str | None:
         """Why this skill's tools are not offered now (its readiness said Blocked recently), or None."""
         row = self.last_readiness
-        if row is None or row.status is not ReadinessStatus.BLOCKED:
+        if row is None or row.status is not ReadinessStatus.BLOCKED or row.tools_usable:
             return None
         if time.monotonic() - self.last_readiness_at > READINESS_HOLD_S:
             return None

@@ -30,9 +30,15 @@ INSTRUMENT_STEP = (
 
 
 def _row(
-    status: ReadinessStatus, missing: str, next_step: str, detail: str = "", actions: tuple[str, ...] = ()
+    status: ReadinessStatus,
+    missing: str,
+    next_step: str,
+    detail: str = "",
+    actions: tuple[str, ...] = (),
+    *,
+    tools_usable: bool = True,
 ) -> Readiness:
-    row = Readiness(INTEGRATION, status, missing, next_step, detail)
+    row = Readiness(INTEGRATION, status, missing, next_step, detail, tools_usable=tools_usable)
     if actions:
         row = replace(row, actions=actions)
     return row
@@ -65,6 +71,7 @@ async def check(skill: AmplitudeProject, timeout: float = READINESS_TIMEOUT) -> 
                 f"check {' and '.join(skill.key_sources())}: the project's API key and secret key, and the region "
                 f"({skill.region})",
                 f"Amplitude answered HTTP {exc.status}",
+                tools_usable=False,
             )
         return _row(ReadinessStatus.BLOCKED, exc.message, exc.hint or "Try again later")
 

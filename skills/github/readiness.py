@@ -37,8 +37,8 @@ def mode_line(skill: GitHubApp) -> str:
     return f"polling every {s.github_poll_seconds} s: no SITREP_PUBLIC_URL, so GitHub cannot send webhooks here"
 
 
-def _row(status: ReadinessStatus, missing: str, next_step: str, detail: str) -> Readiness:
-    return Readiness(INTEGRATION, status, missing, next_step, detail, actions=(LINK_ACTION,))
+def _row(status: ReadinessStatus, missing: str, next_step: str, detail: str, *, tools_usable: bool = True) -> Readiness:
+    return Readiness(INTEGRATION, status, missing, next_step, detail, actions=(LINK_ACTION,), tools_usable=tools_usable)
 
 
 async def _deferred(skill: GitHubApp) -> int:
@@ -84,6 +84,7 @@ async def check(skill: GitHubApp, timeout: float = READINESS_TIMEOUT) -> Readine
                     "no installation linked to this team",
                     "press Link GitHub on the Home tab: install the App on the repo, then pick the installation",
                     f"App {app.get('slug') or skill.settings.github_app_id} credentials valid; {mode}",
+                    tools_usable=False,
                 )
             inst = await skill.client.installation(skill.link.installation_id)
     except TimeoutError:
@@ -100,6 +101,7 @@ async def check(skill: GitHubApp, timeout: float = READINESS_TIMEOUT) -> Readine
                 f"installation {skill.link.installation_id} no longer exists",
                 "install the App again and re-link it with Link GitHub on the Home tab",
                 mode,
+                tools_usable=False,
             )
         return _row(ReadinessStatus.BLOCKED, exc.message, exc.hint or "refresh in a minute", mode)
     account = (inst.get("account") or {}).get("login") or skill.link.account

@@ -163,6 +163,7 @@ def _from_error(client: GrafanaClient, exc: SkillError, detail: str = "") -> Rea
             f"token rejected ({exc.status})",
             TOKEN_STEP.format(source=_token_where(client.token_source)),
             detail=detail or client.public_url,
+            tools_usable=False,
         )
     return Readiness(NAME, ReadinessStatus.BLOCKED, exc.message, exc.hint or "Refresh later.", detail=detail)
 

@@ -172,5 +172,8 @@ async def test_a_blocked_skill_has_its_tools_held_back_and_the_answer_says_why(
         assert not outcome.ok and outcome.error == box.blocked["grafana"]
         reply = await respond(services, Question(text="any errors in the last hour?", team=team, source="shell"))
         assert reply.left_out == [box.blocked["grafana"]] and "left out: Grafana is blocked" in reply.footer
+        # Blocked on data (no log line in the last hour), not on access: the tools are how to look, so they stay
+        skill.record_readiness(replace(row, missing="no line in the last hour", tools_usable=True))
+        assert (await Toolbox.for_team(services, team)).has("grafana_query_loki")
     finally:
         await services.close()
