@@ -51,7 +51,7 @@ async def test_healthz_is_503_naming_the_error_when_the_database_is_gone(
     assert body["ok"] is False and body["database"]["ok"] is False and body["database"]["error"]
 
 
-async def test_patch_with_the_briefs_envelope_and_headers(api: httpx.AsyncClient) -> None:
+async def test_patch_with_the_config_envelope_and_org_headers(api: httpx.AsyncClient) -> None:
     headers = {**AUTH, "X-Org-Id": "default", "X-Team-Node-Id": "default"}
     response = await api.patch(
         "/api/v1/config/me", headers=headers, json={"config": {"routing": {"github_repos": ["mochacare/their-repo"]}}}
