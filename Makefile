@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-deps lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,12 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(PY)
 run: $(VENV)/.deps
 	$(PY) app.py $(ARGS)
 
-test: $(VENV)/.dev-deps
+# The servers the tests start (Prometheus, PostgreSQL, PgBouncer): installed with apt-get under root, else one line
+# naming the command (scripts/test_deps.py).
+test-deps:
+	@$(PYTHON) scripts/test_deps.py
+
+test: test-deps $(VENV)/.dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
