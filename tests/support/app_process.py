@@ -59,12 +59,13 @@ class AppProcess:
         async with self._changed:
             self._changed.notify_all()
 
-    async def wait_line(self, pattern: str, timeout: float = 30.0) -> str:
-        """The first stderr line matching the regex (waiting for it); TimeoutError with the log when none comes."""
+    async def wait_line(self, pattern: str, timeout: float = 30.0, *, nth: int = 1) -> str:
+        """The `nth` stderr line matching the regex (waiting for it); TimeoutError with the log when none comes."""
         regex = re.compile(pattern)
 
         def found() -> str | None:
-            return next((line for line in self.lines if regex.search(line)), None)
+            matching = [line for line in self.lines if regex.search(line)]
+            return matching[nth - 1] if len(matching) >= nth else None
 
         try:
             async with asyncio.timeout(timeout), self._changed:
