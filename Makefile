@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: run test test-deps lint bench clean
+.PHONY: run test test-deps lint bench lock clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,17 @@ test: test-deps $(VENV)/.dev-deps
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint Dockerfile
 	$(VENV)/bin/pytest
 
 bench: $(VENV)/.dev-deps
 	$(PY) -m bench
+
+# requirements.lock: requirements.txt resolved, every version pinned with its hashes; what the image installs.
+# Refresh it after changing requirements.txt (tests/app/test_image_files.py fails until then).
+lock: $(VENV)/.dev-deps
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras \
+		--allow-unsafe --no-emit-index-url --no-emit-find-links --output-file requirements.lock requirements.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
