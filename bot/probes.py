@@ -42,10 +42,19 @@ async def readiness(runtime: Runtime) -> tuple[bool, dict[str, Any]]:
         reasons.append(f"database: no answer within {DATABASE_TIMEOUT_S:g} s")
     except Exception as exc:  # any failure to reach it is the answer, not a 500
         database["ok"] = False
-        reasons.append(f"database: {type(exc).__name__}: {exc}"[:300])
+        reasons.append(_redacted(f"database: {type(exc).__name__}: {exc}", runtime.services.settings.secret_values()))
     else:
         database.update(ok=not pending, ms=round((time.perf_counter() - start) * 1000, 2), pending_migrations=pending)
         if pending:
             reasons.append(f"database: {len(pending)} migration(s) not applied yet ({', '.join(pending)})")
     ready = not reasons
     return ready, {"ready": ready, "reasons": reasons, "slack": slack, "database": database}
+
+
+def _redacted(text: str, secrets: list[str]) -> str:
+    """An error's text, which may quote the connection string, without any secret of the environment (the probes
+    answer without authentication); cut to 300 characters."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text[:300]

@@ -1,5 +1,6 @@
 """`.env.example` lists every setting of settings.py, and nothing else, each under a one-line comment that ends
-with its default; every value is empty, so copying it changes nothing until a value is filled in."""
+with its default; every variable is commented out with no value, so a copy changes nothing until one is filled in
+(`docker run --env-file` would set an empty SITREP_HTTP_HOST over the image's 0.0.0.0, which reads as unset)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from settings import Settings
 from tests.support.environment import ROOT
 
-VARIABLE = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
+VARIABLE = re.compile(r"^#?([A-Z][A-Z0-9_]*)=(.*)$")
 DEFAULT = re.compile(r"^# \S.* \(default: (.+)\)$")
 
 
@@ -51,7 +52,8 @@ def test_each_has_a_one_line_comment_with_its_default() -> None:
         assert match.group(1) == shown(defaults[name]), f"{name}: default {match.group(1)!r} in .env.example"
 
 
-def test_values_are_empty_so_the_defaults_apply() -> None:
-    filled = {name: value for name, (value, _) in example().items() if value}
-    assert filled == {}
+def test_every_variable_is_commented_out_without_a_value() -> None:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    assigned = [line for line in lines if VARIABLE.match(line) and not re.fullmatch(r"#[A-Z][A-Z0-9_]*=", line)]
+    assert assigned == []
     assert Settings.from_env({name: "" for name in example()}) == Settings.from_env({})

@@ -103,3 +103,18 @@ async def test_readyz_does_not_hang_on_a_database_that_does_not_answer(
     response = await web.get("/readyz")
     assert response.status_code == 503
     assert response.json()["reasons"] == ["database: no answer within 0.2 s"]
+
+
+async def test_readyz_never_shows_a_secret_an_error_quotes(
+    web: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probes answer anyone who reaches the port: a driver error quoting the key or a password is redacted."""
+    secret = runtime.services.settings.secret_values()[0]  # SITREP_SECRET_KEY of the test environment
+
+    async def fails() -> list[str]:
+        raise ConnectionError(f"cannot connect to postgresql://sitrep:{secret}@db:5432/sitrep")
+
+    monkeypatch.setattr(runtime.services.storage.db, "pending_migrations", fails)
+    body = (await web.get("/readyz")).text
+    assert secret not in body
+    assert "postgresql://sitrep:[redacted]@db:5432/sitrep" in body
