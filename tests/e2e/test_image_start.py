@@ -112,6 +112,8 @@ def dockerignore() -> list[str]:
 @pytest.fixture(scope="module")
 def image() -> Iterator[Image]:
     """Built once for the module in a directory the image's user can read (pytest's tmp_path is root's only)."""
+    if os.geteuid() != 0:
+        pytest.fail("the image test remounts / read-only and becomes the image's user: run it as root (CI does)")
     _, all_stages = stages()
     root = Path(tempfile.mkdtemp(prefix="sitrep-image-"))
     root.chmod(0o755)
