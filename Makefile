@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-deps lint bench lock clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,15 +21,27 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(PY)
 run: $(VENV)/.deps
 	$(PY) app.py $(ARGS)
 
-test: $(VENV)/.dev-deps
+# The servers the tests start (Prometheus, PostgreSQL, PgBouncer): installed with apt-get under root, else one line
+# naming the command (scripts/test_deps.py).
+test-deps:
+	@$(PYTHON) scripts/test_deps.py
+
+test: test-deps $(VENV)/.dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint Dockerfile
 	$(VENV)/bin/pytest
 
 bench: $(VENV)/.dev-deps
 	$(PY) -m bench
+
+# requirements.lock: requirements.txt resolved, every version pinned with its hashes; what the image installs.
+# Refresh it after changing requirements.txt (tests/app/test_image_files.py fails until then).
+lock: $(VENV)/.dev-deps
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras \
+		--allow-unsafe --no-emit-index-url --no-emit-find-links --output-file requirements.lock requirements.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

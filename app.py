@@ -77,7 +77,7 @@ async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.E
         runtime = Runtime(services)
         background = Background(runtime)
         try:
-            return await serve(runtime, stop=stop, on_connected=background.start)
+            return await serve(runtime, stop=stop, before_connect=background.start_web, on_connected=background.start)
         finally:
             await background.stop()
     finally:

@@ -59,20 +59,30 @@ class Background:
         self.poller: Poller | None = None
         self.deferred: DeferredReviews | None = None
 
-    async def start(self) -> None:
+    async def start_web(self) -> None:
+        """The web server and the drain relay behind it. app.py starts them before connecting to Slack, so /healthz
+        and /readyz (503 until Socket Mode is connected) answer meanwhile; `start()` starts them if not yet."""
+        if self.web is not None:
+            return
         settings = self.services.settings
-        await self.services.storage.replicas.beat()
-        self.heartbeat = asyncio.create_task(self._beat(), name="replica heartbeat")
         self.runtime.drain = await start_relay(self.services)
         try:
-            notify = slack_notifier(self.services)
-            self.web = await start_web(self.runtime, notify)
+            self.web = await start_web(self.runtime, slack_notifier(self.services))
         except OSError as exc:
             raise StartupError(
                 f"cannot serve on {settings.http_host}:{settings.http_port} ({exc.strerror or exc}); "
                 "set SITREP_HTTP_PORT to a free port"
             ) from None
+
+    async def start(self) -> None:
+        settings = self.services.settings
+        await self.start_web()
+        assert self.web is not None, "start_web() serves or raises"
+        # logged once connected, so a start-up that stops (a rejected token) still prints its one line alone
         log.info("web server on http://%s:%s", settings.http_host, bound_port(self.web))
+        await self.services.storage.replicas.beat()
+        self.heartbeat = asyncio.create_task(self._beat(), name="replica heartbeat")
+        notify = slack_notifier(self.services)
         if webhook_mode(settings):
             log.info("GitHub: webhook mode (%s/github/webhook)", settings.public_url)
         else:

@@ -112,8 +112,8 @@ async def reports_row(runtime: Runtime, team: Team) -> Readiness:
 
 
 async def readiness_table(runtime: Runtime, team: Team) -> list[Readiness]:
-    """The five integrations in the brief's order, then the database (backend, live replicas). Skill checks run
-    concurrently, each bounded by a timeout."""
+    """Slack, scheduled reports, Grafana, Amplitude and GitHub, then the database (backend, live replicas). Skill
+    checks run concurrently, each bounded by a timeout."""
     services = runtime.services
     skills = await services.skills_for(team)
     skill_rows, reports = await asyncio.gather(

@@ -2,6 +2,7 @@
 
     runtime = Runtime(services)          # app.py; the shell and `status` make one that never starts anything
     runtime.slack_identity               # auth.test's answer once connected (bot/slack/run.py, `app.py status`)
+    await runtime.slack_connected()      # is the Socket Mode websocket open now (bot/slack/run.py sets it; /readyz)
     runtime.scheduler, runtime.drain     # the report scheduler and the Vercel drain relay while they run
                                          # (bot/background.py starts and stops them)
     await runtime.patch_config(...)      # Services.patch_config, then the running scheduler resyncs
@@ -13,6 +14,7 @@ the review) is the Services, and, for the agent's status answer, the readiness t
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +27,16 @@ if TYPE_CHECKING:
     from storage.teams import Team
 
 
+async def no_slack_connection() -> bool:
+    """Until bot/slack/run.py connects (and again once it closes): no Socket Mode connection."""
+    return False
+
+
 @dataclass(eq=False)
 class Runtime:
     services: Services
     slack_identity: dict[str, Any] | None = None
+    slack_connected: Callable[[], Awaitable[bool]] = field(default=no_slack_connection, repr=False)
     scheduler: ReportScheduler | None = None
     drain: Relay | None = None
     _alert_desk: AlertDesk | None = field(default=None, repr=False)

@@ -1,5 +1,6 @@
-"""The web server: /healthz, /metrics (Prometheus), the admin config API (GET/PATCH /api/v1/config/me), the Vercel
-drain, and GitHub's webhook and setup callback (bot/github_web.py, with SITREP_PUBLIC_URL)."""
+"""The web server: the probes /healthz and /readyz (bot/probes.py), /metrics (Prometheus), the admin config API
+(GET/PATCH /api/v1/config/me), the Vercel drain, and GitHub's webhook and setup callback (bot/github_web.py, with
+SITREP_PUBLIC_URL)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot import drain
 from bot.alerts_web import add_alert_routes
 from bot.bodies import BodyRefused, read_body
 from bot.github_web import add_github_routes
+from bot.probes import healthz, readiness
 from bot.runtime import Runtime
 from settings import Settings
 from skills.services import Services
@@ -69,19 +71,10 @@ async def admin_auth(request: web.Request, handler: Any) -> web.StreamResponse:
     return await handler(request)
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """200 with the database's backend, round trip and live replicas; 503 naming the error when it is down."""
-    runtime = request.app[RUNTIME]
-    storage = runtime.services.storage
-    database: dict[str, Any] = {"backend": storage.db.backend}
-    try:
-        database["ms"] = round(await storage.db.ping(), 2)
-        database["replicas"] = await storage.replicas.live()
-    except Exception as exc:  # any failure to reach it is the answer, not a 500
-        database.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
-        return web.json_response({"ok": False, "slack": bool(runtime.slack_identity), "database": database}, status=503)
-    database["ok"] = True
-    return web.json_response({"ok": True, "slack": bool(runtime.slack_identity), "database": database})
+async def readyz(request: web.Request) -> web.Response:
+    """200 when this replica can take work, else 503 with the reasons (bot/probes.py)."""
+    ready, body = await readiness(request.app[RUNTIME])
+    return web.json_response(body, status=200 if ready else 503)
 
 
 async def metrics_page(request: web.Request) -> web.Response:
@@ -122,6 +115,7 @@ def build_web_app(runtime: Runtime, github_notify: Any = None) -> web.Applicatio
     add_github_routes(app, services, github_notify)
     add_alert_routes(app, runtime)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/api/v1/config/me", get_config)
     app.router.add_patch("/api/v1/config/me", patch_config)

@@ -110,6 +110,13 @@ class Database:
         """Apply every migration not yet recorded in schema_migrations, in number order. Idempotent."""
         return await self.driver.migrate()
 
+    async def pending_migrations(self) -> list[str]:
+        """The migration files of this build not recorded in schema_migrations (one read; raises when the database
+        cannot be reached). Empty once `migrate()` has run here or on another replica."""
+        rows = await self.fetchall("SELECT version FROM schema_migrations")
+        done = {int(row[0]) for row in rows}
+        return [file.name for version, file in migration_files() if version not in done]
+
     async def ping(self) -> float:
         """Round trip of `SELECT 1`, in milliseconds (raises when the database cannot be reached)."""
         start = time.perf_counter()

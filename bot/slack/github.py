@@ -35,7 +35,7 @@ async def modal_for(services: Services, team: Team, user: str, picked: int | Non
         return result_modal(
             "Link GitHub",
             [
-                "*The GitHub App is not configured.* Create a GitHub App (README, GitHub App: permissions, events, "
+                "*The GitHub App is not configured.* Create a GitHub App (docs/github.md: permissions, events, "
                 "setup URL), then set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_SLUG and restart sitrep."
             ],
         )

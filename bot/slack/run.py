@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.runtime import Runtime
+from bot.runtime import Runtime, no_slack_connection
 from bot.slack import register
 from bot.slack.replies import finish_answers
 from bot.slack.socket import AckingSocketModeHandler, build_app
@@ -50,6 +50,7 @@ async def connect(runtime: Runtime) -> AckingSocketModeHandler:
     handler = AckingSocketModeHandler(app, app_token)
     handler.client.wss_uri = opened["url"]
     await handler.connect_async()
+    runtime.slack_connected = handler.client.is_connected  # the live websocket's state, reconnects included (/readyz)
     log.info("connected to Slack as @%s (%s)", identity.get("user"), identity.get("team"))
     return handler
 
@@ -59,8 +60,10 @@ async def serve(
     *,
     on_connected: Callable[[], Awaitable[None]] | None = None,
     stop: asyncio.Event | None = None,
+    before_connect: Callable[[], Awaitable[None]] | None = None,
 ) -> int:
-    """Run until `stop` is set or a signal arrives. Raises StartupError on bad tokens."""
+    """Run until `stop` is set or a signal arrives. Raises StartupError on bad tokens. `before_connect` runs first
+    (the web server, so /healthz and /readyz answer while Slack is being reached); `on_connected` once connected."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     handled = []
@@ -71,6 +74,8 @@ async def serve(
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
     try:
+        if before_connect is not None:
+            await before_connect()
         handler = await connect(runtime)
     except BaseException:
         for sig in handled:
@@ -82,6 +87,7 @@ async def serve(
         await stop.wait()
         log.info("shutting down")
     finally:
+        runtime.slack_connected = no_slack_connection  # not ready from here on, whatever the socket says
         try:
             await asyncio.wait_for(handler.close_async(), SHUTDOWN_S / 2)
         except (TimeoutError, Exception):

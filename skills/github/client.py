@@ -200,7 +200,7 @@ class GitHubClient:
             return SkillError(
                 INTEGRATION,
                 f"{method} {path} is forbidden (403: {said})",
-                "Check the App's permissions (README, GitHub App) and accept them on the installation",
+                "Check the App's permissions (docs/github.md) and accept them on the installation",
                 status=status,
             )
         if status == 404:

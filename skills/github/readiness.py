@@ -70,7 +70,7 @@ async def check(skill: GitHubApp, timeout: float = READINESS_TIMEOUT) -> Readine
         return _row(
             ReadinessStatus.NOT_CONFIGURED,
             f"no GitHub App: {unset} not set",
-            f"create a GitHub App (README, GitHub App: permissions and events), then set {unset} and restart",
+            f"create a GitHub App (docs/github.md: permissions and events), then set {unset} and restart",
             mode,
         )
     try:

@@ -81,7 +81,7 @@ class GitHubSkill(Skill):
             raise SkillError(
                 INTEGRATION,
                 "the GitHub App is not configured",
-                f"Set {' and '.join(self.missing_variables())} (README, GitHub App)",
+                f"Set {' and '.join(self.missing_variables())} (docs/github.md)",
             )
         if self._client is None:
             try:

@@ -11,7 +11,8 @@ from skills.grafana.timeutil import TimeRange, to_ms
 def explore_url(
     base_url: str, uid: str, ds_type: str, expr: str, time_range: TimeRange, *, instant: bool = False
 ) -> str:
-    """`{grafana}/explore?schemaVersion=1&panes=<urlencoded JSON>&orgId=1` as in reference/APIS.md."""
+    """`{grafana}/explore?schemaVersion=1&panes=<urlencoded JSON>&orgId=1` (Grafana docs, "Generate Explore URLs
+    from external tools": https://grafana.com/docs/grafana/latest/explore/get-started-with-explore/)."""
     query: dict = {"refId": "A", "expr": expr, "datasource": {"uid": uid, "type": ds_type}}
     if ds_type == "loki":
         query["queryType"] = "instant" if instant else "range"

@@ -1,5 +1,6 @@
-"""POST /github/webhook served for real: signature first (APIS.md test vector), de-duplication, 202 then work,
-204 for events sitrep ignores, 400 for malformed bodies; and the events' effects."""
+"""POST /github/webhook served for real: signature first (the test vector of GitHub's "Validating webhook
+deliveries": https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries), de-duplication, 202
+then work, 204 for events sitrep ignores, 400 for malformed bodies; and the events' effects."""
 
 from __future__ import annotations
 

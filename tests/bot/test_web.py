@@ -1,4 +1,4 @@
-"""The admin config API and /healthz, served for real on a loopback port."""
+"""The admin config API, served for real on a loopback port (the probes: test_probes.py)."""
 
 from __future__ import annotations
 
@@ -32,26 +32,7 @@ async def api(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-async def test_healthz_reports_the_database(api: httpx.AsyncClient, services: Services) -> None:
-    await services.storage.replicas.beat()
-    response = await api.get("/healthz")
-    assert response.status_code == 200 and response.json()["ok"] is True
-    database = response.json()["database"]
-    assert (database["backend"], database["ok"], database["replicas"]) == ("sqlite", True, 1)
-    assert database["ms"] >= 0
-
-
-async def test_healthz_is_503_naming_the_error_when_the_database_is_gone(
-    api: httpx.AsyncClient, services: Services
-) -> None:
-    await services.storage.db.close()
-    response = await api.get("/healthz")
-    assert response.status_code == 503
-    body = response.json()
-    assert body["ok"] is False and body["database"]["ok"] is False and body["database"]["error"]
-
-
-async def test_patch_with_the_briefs_envelope_and_headers(api: httpx.AsyncClient) -> None:
+async def test_patch_with_the_config_envelope_and_org_headers(api: httpx.AsyncClient) -> None:
     headers = {**AUTH, "X-Org-Id": "default", "X-Team-Node-Id": "default"}
     response = await api.patch(
         "/api/v1/config/me", headers=headers, json={"config": {"routing": {"github_repos": ["mochacare/their-repo"]}}}

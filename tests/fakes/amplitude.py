@@ -1,4 +1,5 @@
-"""A local Amplitude Dashboard REST API on 127.0.0.1, speaking the wire format in reference/APIS.md.
+"""A local Amplitude Dashboard REST API on 127.0.0.1, speaking the wire format of Amplitude's
+Dashboard REST API reference (https://amplitude.com/docs/apis/analytics/dashboard-rest).
 
     async with FakeAmplitude() as amp:
         amp.add_events("Agent Failed", date(2026, 2, 17), 3, error_type="TimeoutError", agent_id="a1")

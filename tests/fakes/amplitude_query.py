@@ -98,7 +98,8 @@ def _as_set(value: Any) -> set[str]:
     return {str(v) for v in value} if isinstance(value, (list, tuple, set)) else {str(value)}
 
 
-# The documented subprop_op values (reference/APIS.md); any other one is answered with 400.
+# The documented subprop_op values (https://amplitude.com/docs/apis/analytics/dashboard-rest, segmentation
+# filters); any other one is answered with 400.
 _OPS = {
     "is": lambda value, wanted: value is not None and str(value) in wanted,
     "is not": lambda value, wanted: value is None or str(value) not in wanted,

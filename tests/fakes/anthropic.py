@@ -5,8 +5,8 @@
         ...
         model.requests[1].tool_results()                 # what the agent sent back
 
-The wire format is the real one: the key in `x-api-key` (or `Authorization: Bearer`, which anthropic 2.x sends),
-an `anthropic-version` header; a body with model, max_tokens,
+The wire format is the real one (https://docs.anthropic.com/en/api/messages): the key in `x-api-key` (or
+`Authorization: Bearer`, which anthropic 2.x sends), an `anthropic-version` header; a body with model, max_tokens,
 system, messages, tools, tool_choice; a reply {id, type: "message", role, model, content: [text | tool_use],
 stop_reason, stop_sequence, usage: {input_tokens, output_tokens}}; errors {"type": "error", "error": {type,
 message}}. Requests are validated as the real API does where it matters to a tool loop: every tool_use of the

@@ -1,4 +1,5 @@
-"""A fake GitHub: a real aiohttp server on 127.0.0.1 speaking the REST formats of reference/APIS.md (GitHub App).
+"""A fake GitHub: a real aiohttp server on 127.0.0.1 speaking GitHub's REST formats for a GitHub
+App (https://docs.github.com/en/rest, https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app).
 
 It checks what GitHub checks: the App JWT's RS256 signature against the App's public key (iss = App ID, exp at
 most 10 minutes after iat, not expired); installation tokens it minted, only for the installation's repos. Every

@@ -1,4 +1,7 @@
-"""A fake Grafana: a real aiohttp server on 127.0.0.1 speaking the formats of reference/APIS.md.
+"""A fake Grafana: a real aiohttp server on 127.0.0.1 speaking the formats of Grafana's HTTP API
+(https://grafana.com/docs/grafana/latest/developers/http_api/) and, through its data-source proxy, of the
+Prometheus and Loki HTTP APIs (https://prometheus.io/docs/prometheus/latest/querying/api/,
+https://grafana.com/docs/loki/latest/reference/loki-http-api/).
 
 Knobs: token, version and user (a service account's `sa-` login on Grafana 9-10 gets the 403 Grafana gives
 service accounts on /api/user), datasources, dashboards, loki streams, prometheus series, alert rules,
@@ -197,7 +200,8 @@ class FakeGrafana:
 
     async def _user(self, _: web.Request) -> web.Response:
         if self.service_account_forbidden_on_user():
-            # Grafana 9-10 answer a service-account token here with 403 (reference/APIS.md, Identity).
+            # Grafana 9-10 answer a service-account token here with 403 (observed; the endpoint is for users:
+            # https://grafana.com/docs/grafana/latest/developers/http_api/user/).
             return web.json_response({"message": "Endpoint only available for users"}, status=403)
         return web.json_response(dict(self.user, isGrafanaAdmin=False, theme="", isDisabled=False))
 

@@ -1,6 +1,7 @@
 """A fake Loki push receiver: a real aiohttp server on 127.0.0.1 taking POST /loki/api/v1/push as Loki does.
 
-From Loki's HTTP API reference (and reference/APIS.md): `Content-Type: application/json`, body
+From Loki's HTTP API reference (https://grafana.com/docs/loki/latest/reference/loki-http-api/#ingest-logs):
+`Content-Type: application/json`, body
 `{"streams":[{"stream":{"label":"value"},"values":[["<unix ns as a string>","<line>"], ...]}]}`; basic auth as on
 Grafana Cloud (the instance id and a logs:write token). 204 when every line is taken; 401 for wrong credentials;
 429 or 503 when told; 400 for a bad body (nothing taken), and a 400 that is a partial acceptance, as Loki's:

@@ -10,7 +10,9 @@
 
 Every Web API call is recorded as a SlackCall (failed ones too, with ``error`` set). Times are
 ``time.monotonic()`` seconds. The Socket Mode half lives in slack_socket.py, the Web API methods in
-slack_methods.py and Slack's payload limit checks in slack_checks.py.
+slack_methods.py and Slack's payload limit checks in slack_checks.py. Slack's reference: Socket Mode
+(https://api.slack.com/apis/socket-mode), the Web API methods (https://api.slack.com/methods), Block Kit limits
+(https://api.slack.com/reference/block-kit/blocks) and rate limits (https://api.slack.com/apis/rate-limits).
 """
 
 from __future__ import annotations

@@ -33,6 +33,10 @@ class SocketModeMixin:
         self._conn_cond = asyncio.Condition()
         self._ack_futures: dict[str, asyncio.Future[dict]] = {}
         self.sent_at: dict[str, float] = {}  # envelope_id -> time.monotonic() when pushed
+        # Cleared by a test, every websocket upgrade waits until it is set again: a Slack slow to take the connection
+        # (the app has its wss:// URL from apps.connections.open, but no websocket yet).
+        self.accepting = asyncio.Event()
+        self.accepting.set()
 
     # -- connection ---------------------------------------------------------------------------------
 
@@ -46,6 +50,7 @@ class SocketModeMixin:
         if ticket not in self._tickets:  # tickets come from apps.connections.open and are single-use
             return web.json_response({"ok": False, "error": "invalid_ticket"}, status=401)
         self._tickets.discard(ticket)
+        await self.accepting.wait()
         ws = web.WebSocketResponse(autoping=True, timeout=2.0)
         await ws.prepare(request)
         await ws.send_json(

@@ -126,7 +126,7 @@ async def test_ready_names_the_next_slot_and_the_last_outcome(store: JobStore, t
         await scheduler.shutdown()
 
 
-async def test_ready_detail_reads_like_the_brief_with_a_frozen_clock(store: JobStore, team: Team) -> None:
+async def test_ready_detail_reads_as_documented_with_a_frozen_clock(store: JobStore, team: Team) -> None:
     await store.seed_defaults(team.id, CHANNEL, LA)
     wednesday_night = datetime(2026, 11, 26, 5, tzinfo=UTC)  # Wed 21:00 PST
     scheduler = _AlwaysRunning(store, no_op, clock=lambda: wednesday_night)

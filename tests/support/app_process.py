@@ -30,19 +30,27 @@ def app_env(tmp: Path, slack: FakeSlack, **extra: str) -> dict[str, str]:
 
 
 class AppProcess:
-    def __init__(self, name: str, env: dict[str, str]) -> None:
+    """`python app.py` from this checkout with `env` added to a clean environment; or, with `argv`, that command in
+    `cwd` with `env` as its whole environment (tests/e2e/test_image_start.py: the app as the image runs it)."""
+
+    def __init__(
+        self, name: str, env: dict[str, str], *, argv: list[str] | None = None, cwd: Path | None = None
+    ) -> None:
         self.name = name
         self.env = env
+        self.argv = argv
+        self.cwd = cwd
         self.proc: asyncio.subprocess.Process | None = None
         self.lines: list[str] = []
         self._changed = asyncio.Condition()
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> AppProcess:
+        argv = self.argv or [sys.executable, str(ROOT / "app.py")]
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(ROOT / "app.py"),
-            env=subprocess_env(self.env),
+            *argv,
+            env=self.env if self.argv else subprocess_env(self.env),
+            cwd=self.cwd,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
@@ -59,12 +67,13 @@ class AppProcess:
         async with self._changed:
             self._changed.notify_all()
 
-    async def wait_line(self, pattern: str, timeout: float = 30.0) -> str:
-        """The first stderr line matching the regex (waiting for it); TimeoutError with the log when none comes."""
+    async def wait_line(self, pattern: str, timeout: float = 30.0, *, nth: int = 1) -> str:
+        """The `nth` stderr line matching the regex (waiting for it); TimeoutError with the log when none comes."""
         regex = re.compile(pattern)
 
         def found() -> str | None:
-            return next((line for line in self.lines if regex.search(line)), None)
+            matching = [line for line in self.lines if regex.search(line)]
+            return matching[nth - 1] if len(matching) >= nth else None
 
         try:
             async with asyncio.timeout(timeout), self._changed:

@@ -13,7 +13,7 @@ DRAIN_VERIFY = "vverify-LEAKCHECK-1a2b3c4d5e6f7a8b"
 
 
 def entry(i: int, *, level: str = "info", source: str = "lambda", ts_ms: int | None = None, **extra: Any) -> dict:
-    """One Vercel log object (reference/APIS.md fields)."""
+    """One Vercel log object (the fields of https://vercel.com/docs/drains/reference/logs)."""
     return {
         "id": f"log-{i}",
         "message": extra.pop("message", f"GET /api/agents/{i} 200"),

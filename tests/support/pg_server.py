@@ -2,7 +2,8 @@
 real PgBouncer in transaction mode in front of it (`PgBouncer`), as managed poolers put one in front of theirs.
 
 PostgreSQL and PgBouncer refuse to run as root, so under root (CI) they run as the `postgres` user that Debian's
-package creates. `.ci/run` installs the packages when `initdb`/`pg_ctl`/`pgbouncer` are not found.
+package creates. `make test` installs the packages first when `initdb`/`pg_ctl`/`pgbouncer` are not found
+(scripts/test_deps.py).
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ class PgServer:
     def __init__(self) -> None:
         initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
         if not initdb or not pg_ctl:
-            raise RuntimeError("PostgreSQL's initdb/pg_ctl not found: run .ci/run, or apt-get install postgresql")
+            raise RuntimeError(
+                "PostgreSQL's initdb/pg_ctl not found: run `sudo make test-deps` (apt-get install postgresql)"
+            )
         self.pg_ctl = pg_ctl
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="sitrep-pg-"))
@@ -143,7 +146,7 @@ class PgBouncer:
     def __init__(self, server: PgServer, *, pool_size: int = 2) -> None:
         binary = find_bin("pgbouncer")
         if not binary:
-            raise RuntimeError("pgbouncer not found: run .ci/run, or apt-get install pgbouncer")
+            raise RuntimeError("pgbouncer not found: run `sudo make test-deps` (apt-get install pgbouncer)")
         self.server = server
         self.port = free_port()
         self.dir = server.dir / "pgbouncer"

@@ -1,4 +1,4 @@
-"""The tracking snippet: the brief's five events with their properties, and never a real key."""
+"""The tracking snippet: the tracking plan's five events with their properties, and never a real key."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from skills.amplitude.snippet import (
     snippet_text,
 )
 
-BRIEF = {
+TRACKING_PLAN = {
     "Agent Started": ["agent_id", "user_id", "agent_type"],
     "Agent Completed": ["agent_id", "duration_ms", "tokens_used"],
     "Agent Failed": ["agent_id", "error_type", "error_message"],
@@ -21,7 +21,7 @@ BRIEF = {
 
 
 def test_the_five_recommended_events_and_their_properties() -> None:
-    assert {e.name: e.property_names for e in RECOMMENDED_EVENTS} == BRIEF
+    assert {e.name: e.property_names for e in RECOMMENDED_EVENTS} == TRACKING_PLAN
     for event in RECOMMENDED_EVENTS:
         call = event.track_call()
         assert call.startswith(f"track('{event.name}', {{")
@@ -33,9 +33,9 @@ def test_install_init_and_placeholder() -> None:
     assert data["install"] == INSTALL_COMMAND == "npm install @amplitude/analytics-node"
     assert f"init('{API_KEY_PLACEHOLDER}');" in data["init"] and "serverZone" not in data["init"]
     assert "serverZone: 'EU'" in init_code("eu")
-    assert [e["name"] for e in data["events"]] == list(BRIEF)
+    assert [e["name"] for e in data["events"]] == list(TRACKING_PLAN)
     example = data["example"]
-    for name in BRIEF:
+    for name in TRACKING_PLAN:
         assert f"track('{name}'" in example
     assert "await flush().promise" in example
 
@@ -44,5 +44,5 @@ def test_text_has_every_part() -> None:
     text = snippet_text("us")
     for part in ("npm install @amplitude/analytics-node", "init('<amplitude-api-key>')", "1. Install", "3. Track"):
         assert part in text
-    for name, props in BRIEF.items():
+    for name, props in TRACKING_PLAN.items():
         assert f"{name}: when" in text and ", ".join(props) in text
