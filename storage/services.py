@@ -1,6 +1,6 @@
 """Open the storage layer as one object: database, audit log, teams, credentials, jobs, replicas, Slack events,
-the GitHub ledger, answers and threads, the drain spill, changes, report snapshots, alert investigations. Each
-store is built here, once, with the audit log where it writes one."""
+the GitHub ledger, answers and threads, the drain spill, changes, report snapshots, alert investigations, the
+Amplitude instrumentation pull requests. Each store is built here, once, with the audit log where it writes one."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from storage.db import Database, DatabaseUnavailable
 from storage.drain import DrainStore
 from storage.events import EventLedger
 from storage.github import GitHubStore
+from storage.instrumentation import InstrumentationStore
 from storage.jobs import JobStore
 from storage.replicas import ReplicaRegistry
 from storage.report_snapshots import SnapshotStore
@@ -37,6 +38,7 @@ class Storage:
     changes: ChangeStore
     snapshots: SnapshotStore
     alerts: AlertStore
+    instrumentation: InstrumentationStore
 
     async def close(self) -> None:
         await self.db.close()
@@ -81,6 +83,7 @@ async def open_storage(settings: Settings) -> Storage:
         changes=changes,
         snapshots=SnapshotStore(db),
         alerts=AlertStore(db),
+        instrumentation=InstrumentationStore(db, audit),
     )
 
 

@@ -26,6 +26,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from .github_git import GitDataMixin
+from .github_pulls import PullsMixin
 from .github_limits import PRIMARY, RateLimits, conditional
 from .github_repo import Installation, Pull, PullFile, Repo, sha_of
 
@@ -50,7 +51,7 @@ def _err(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response(body, status=status)
 
 
-class FakeGitHub(GitDataMixin):
+class FakeGitHub(GitDataMixin, PullsMixin):
     def __init__(self, app_id: str, public_key: RSAPublicKey, *, slug: str = "sitrep-test") -> None:
         self.app_id = app_id
         self.public_key = public_key
@@ -84,6 +85,8 @@ class FakeGitHub(GitDataMixin):
         r.add_get(base, self._repo)
         r.add_get(base + "/installation", self._repo_installation)
         r.add_get(base + "/pulls", self._pulls)
+        r.add_post(base + "/pulls", self._create_pull)
+        r.add_patch(base + "/pulls/{n}", self._update_pull)
         r.add_get(base + "/pulls/{n}", self._pull)
         r.add_get(base + "/pulls/{n}/files", self._files)
         r.add_get(base + "/pulls/{n}/comments", self._review_comments)
@@ -93,6 +96,9 @@ class FakeGitHub(GitDataMixin):
         r.add_get(base + "/contents/{path:.+}", self._contents)
         r.add_get(base + "/git/ref/heads/{branch:.+}", self._get_ref)
         r.add_get(base + "/git/commits/{sha}", self._get_commit)
+        r.add_get(base + "/git/trees/{sha:.+}", self._get_tree)
+        r.add_get(base + "/git/blobs/{sha}", self._get_blob)
+        r.add_post(base + "/git/refs", self._create_ref)
         r.add_post(base + "/git/blobs", self._blob)
         r.add_post(base + "/git/trees", self._tree)
         r.add_post(base + "/git/commits", self._commit)
@@ -191,6 +197,14 @@ class FakeGitHub(GitDataMixin):
             return _err(404, "Not Found")
         return self.repos[name], inst
 
+    def _may_write(self, repo: Repo, installation: int, permission: str) -> web.Response | None:
+        """GitHub's refusals of a write: an archived repository, or an installation without `permission: write`."""
+        if repo.archived:
+            return _err(403, "Repository was archived so is read-only.")
+        if self.installations[installation].permissions.get(permission) != "write":
+            return _err(403, "Resource not accessible by integration")
+        return None
+
     def _installation_id_of(self, request: web.Request) -> int | str:
         found = self.tokens.get(request.headers.get("Authorization", "").partition(" ")[2])
         return found[0] if found else self.app_id
@@ -243,7 +257,8 @@ class FakeGitHub(GitDataMixin):
         expires = self.clock() + 3600
         self.tokens[token] = (inst_id, expires)
         when = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return web.json_response({"token": token, "expires_at": when, "permissions": {}}, status=201)
+        permissions = dict(self.installations[inst_id].permissions)
+        return web.json_response({"token": token, "expires_at": when, "permissions": permissions}, status=201)
 
     async def _installation_repos(self, request: web.Request) -> web.Response:
         inst = self._installation_of(request)
@@ -266,15 +281,6 @@ class FakeGitHub(GitDataMixin):
     async def _repo(self, request: web.Request) -> web.Response:
         found = self._repo_for(request)
         return found if isinstance(found, web.Response) else web.json_response(found[0].summary())
-
-    async def _pulls(self, request: web.Request) -> web.Response:
-        found = self._repo_for(request)
-        if isinstance(found, web.Response):
-            return found
-        repo = found[0]
-        rows = [repo.pull_json(p) for p in repo.pulls.values() if p.state == "open"]
-        rows.sort(key=lambda p: p["updated_at"], reverse=True)
-        return web.json_response(rows)
 
     def _pull_of(self, request: web.Request) -> tuple[Repo, Pull] | web.Response:
         found = self._repo_for(request)

@@ -7,6 +7,7 @@ media type is built from those patches. Helpers make a patch from file contents.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +84,7 @@ class Pull:
     # The files as GitHub sees them when a review is posted, when they differ from what was read (a force-push
     # in between): review comments are checked against these.
     files_at_post: list[PullFile] | None = None
+    base_ref: str = ""  # the default branch unless set
 
 
 @dataclass
@@ -90,6 +92,8 @@ class Repo:
     full_name: str
     default_branch: str = "main"
     private: bool = True
+    fork: bool = False
+    archived: bool = False
     pulls: dict[int, Pull] = field(default_factory=dict)
     commits: list[dict[str, Any]] = field(default_factory=list)  # newest first, the /commits wire format
     refs: dict[str, str] = field(default_factory=dict)  # branch -> commit sha
@@ -110,12 +114,17 @@ class Repo:
             "owner": {"login": owner},
             "default_branch": self.default_branch,
             "html_url": f"https://github.com/{self.full_name}",
+            "fork": self.fork,
+            "archived": self.archived,
+            "disabled": False,
+            "visibility": "private" if self.private else "public",
         }
 
     def pull_json(self, pr: Pull) -> dict[str, Any]:
         head_repo = dict(self.summary())
         if pr.fork:
             head_repo = dict(head_repo, full_name=f"someone/{self.full_name.split('/')[1]}", fork=True)
+        base = pr.base_ref or self.default_branch
         return {
             "id": 1000 + pr.number,
             "number": pr.number,
@@ -127,11 +136,65 @@ class Repo:
             "html_url": f"https://github.com/{self.full_name}/pull/{pr.number}",
             "updated_at": pr.updated_at,
             "head": {"ref": pr.head_ref, "sha": pr.head_sha, "repo": head_repo},
-            "base": {"ref": self.default_branch, "sha": self.refs.get(self.default_branch, ""), "repo": self.summary()},
+            "base": {"ref": base, "sha": self.refs.get(base, ""), "repo": self.summary()},
             "additions": sum(f.row()["additions"] for f in pr.files),
             "deletions": sum(f.row()["deletions"] for f in pr.files),
             "changed_files": len(pr.files),
         }
+
+    # -- git objects ---------------------------------------------------------------------------------------
+
+    def known_tree(self, sha: str) -> bool:
+        """A tree posted here, or the tree of a commit the fake made up (add_pull), which has no entries."""
+        if self.objects.get(sha, {}).get("type") == "tree":
+            return True
+        return any(_tree_sha(o) == sha for o in self.objects.values() if o["type"] == "commit")
+
+    def tree_of(self, commit: str) -> str:
+        return _tree_sha(self.objects[commit])
+
+    def flat_tree(self, sha: str) -> dict[str, str]:
+        """path -> blob sha: the base tree's, then this tree's entries over them (sha None deletes)."""
+        tree = self.objects.get(sha)
+        if tree is None or tree["type"] != "tree":
+            return {}
+        files = self.flat_tree(tree["base_tree"]) if tree.get("base_tree") else {}
+        for entry in tree["tree"]:
+            if entry.get("sha") is None:
+                files.pop(entry["path"], None)
+            else:
+                files[entry["path"]] = entry["sha"]
+        return files
+
+    def blob_size(self, sha: str) -> int:
+        return len(self.objects[sha]["content"].encode())
+
+    def files_at(self, ref: str) -> dict[str, str]:
+        """The text of every file at a branch or commit."""
+        commit = self.refs.get(ref, ref)
+        return {p: self.objects[b]["content"] for p, b in self.flat_tree(self.tree_of(commit)).items()}
+
+    def seed(self, files: dict[str, str], message: str = "Initial commit", branch: str | None = None) -> str:
+        """A commit with exactly these files on `branch` (default: the default branch), on top of its head."""
+        entries = []
+        for path, content in sorted(files.items()):
+            blob = sha_of("blob", content)
+            self.objects[blob] = {"type": "blob", "sha": blob, "content": content}
+            entries.append({"path": path, "mode": "100644", "type": "blob", "sha": blob})
+        tree = sha_of("tree", json.dumps(entries, sort_keys=True))
+        self.objects[tree] = {"type": "tree", "sha": tree, "tree": entries}
+        branch = branch or self.default_branch
+        parent = self.refs.get(branch)
+        commit = sha_of("commit", tree, message, parent or "")
+        self.objects[commit] = {
+            "type": "commit",
+            "sha": commit,
+            "tree": {"sha": tree},
+            "message": message,
+            "parents": [parent] if parent else [],
+        }
+        self.refs[branch] = commit
+        return commit
 
     def push_commit(self, sha: str, message: str, author: str, date: str) -> None:
         self.commits.insert(
@@ -150,12 +213,21 @@ class Repo:
         self.refs[self.default_branch] = sha
 
 
+def _tree_sha(commit: dict[str, Any]) -> str:
+    tree = commit.get("tree")
+    return str(tree.get("sha") if isinstance(tree, dict) else tree)
+
+
+DEFAULT_PERMISSIONS = {"pull_requests": "write", "contents": "write", "metadata": "read", "issues": "read"}
+
+
 @dataclass
 class Installation:
     id: int
     account: str
     repos: list[str]
     account_type: str = "Organization"
+    permissions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PERMISSIONS))
 
     def json(self, app_id: str, app_slug: str) -> dict[str, Any]:
         return {
@@ -165,7 +237,7 @@ class Installation:
             "app_slug": app_slug,
             "target_type": self.account_type,
             "repository_selection": "selected",
-            "permissions": {"pull_requests": "write", "contents": "write", "metadata": "read", "issues": "read"},
+            "permissions": dict(self.permissions),
             "events": ["pull_request", "issue_comment", "push"],
             "html_url": f"https://github.com/organizations/{self.account}/settings/installations/{self.id}",
         }
