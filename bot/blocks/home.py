@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
@@ -34,8 +34,9 @@ ROW_BUTTONS: dict[str, str] = {
 }
 
 
-def readiness_blocks(rows: Sequence[Readiness]) -> list:
-    """The readiness table: a summary line, then each row with its buttons."""
+def readiness_blocks(rows: Sequence[Readiness], row_buttons: Mapping[str, Sequence[ButtonElement]] = {}) -> list:
+    """The readiness table: a summary line, then each row with its buttons (and `row_buttons[integration]`, the
+    buttons made for this viewer, e.g. an admin's "Instrument owner/name")."""
     blocks: list = [
         HeaderBlock(text="sitrep: integration readiness"),
         SectionBlock(text=MarkdownTextObject(text=readiness_summary(rows))),
@@ -48,6 +49,7 @@ def readiness_blocks(rows: Sequence[Readiness]) -> list:
             for a in row.actions
             if a in ROW_BUTTONS
         ]
+        buttons += list(row_buttons.get(row.integration, ()))
         if buttons:
             blocks.append(ActionsBlock(elements=buttons))
     return blocks
@@ -79,13 +81,14 @@ def home_view(
     generated_at: datetime,
     timezone_name: str = "UTC",
     sections: Sequence[Sequence[Block]] = (),
+    row_buttons: Mapping[str, Sequence[ButtonElement]] = {},
 ) -> dict:
     """The Home tab: readiness, then each extra section (schedule, history, …) after a divider, then the footer.
 
     Sections are bounded by their builders; should they add up to more than Slack's 100 blocks, the last
     sections are dropped whole rather than the footer.
     """
-    blocks = readiness_blocks(rows)
+    blocks = readiness_blocks(rows, row_buttons)
     footer = footer_blocks(generated_at, timezone_name)
     for section in sections:
         if section and len(blocks) + 1 + len(section) + len(footer) <= HOME_BLOCKS_MAX:

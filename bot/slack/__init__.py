@@ -20,6 +20,7 @@ from bot.slack import (
     feedback,
     github,
     home,
+    instrument,
     mentions,
     messages,
     report,
@@ -44,6 +45,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     schedule.register(app, runtime)
     config.register(app, runtime)
     github.register(app, runtime)
+    instrument.register(app, runtime)
 
     @app.error
     async def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:

@@ -2,6 +2,8 @@
 
 Readiness first, then sections: config buttons (or a read-only note for non-admins), the schedule (next and last
 run per job, from the Runtime's scheduler), the last config changes; the tracking-snippet modal opens from here.
+An admin also sees "Instrument owner/name" on the Amplitude row while the app sends no events and a repository is
+linked (bot/slack/instrument.py).
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.home import REFRESH_ACTION, home_view
 from bot.blocks.home_schedule import JobStatus, LastRun, config_blocks, history_blocks, schedule_blocks
+from bot.blocks.instrument import instrument_buttons, offered
 from bot.blocks.snippet import SNIPPET_CALLBACK_ID as SNIPPET_ACTION
 from bot.blocks.snippet import snippet_modal
 from bot.readiness import readiness_table
 from bot.runtime import Runtime
 from bot.slack.admins import is_admin
 from bot.slack.modals import redacted
+from skills.services import Services
 from storage.teams import Team
 
 log = logging.getLogger(__name__)
@@ -66,11 +70,10 @@ async def job_statuses(runtime: Runtime, team: Team) -> list[JobStatus]:
     return statuses
 
 
-async def home_sections(runtime: Runtime, client: AsyncWebClient, team: Team, user_id: str) -> list[list]:
+async def home_sections(runtime: Runtime, team: Team, admin: bool) -> list[list]:
     """The Home tab's sections after readiness: config buttons (or read-only), the schedule, recent changes."""
     services = runtime.services
     tz_name = team.timezone(services.settings)
-    admin = await is_admin(services, client, user_id)
     statuses = await job_statuses(runtime, team)
     history = await services.storage.audit.recent(team.id, limit=50)
     return [config_blocks(admin), schedule_blocks(statuses, tz_name), history_blocks(history, tz_name)]
@@ -79,14 +82,31 @@ async def home_sections(runtime: Runtime, client: AsyncWebClient, team: Team, us
 async def publish_home(runtime: Runtime, client: AsyncWebClient, user_id: str, slack_team_id: str | None) -> None:
     services = runtime.services
     team = await services.team_for(slack_team_id)
-    rows, sections = await asyncio.gather(readiness_table(runtime, team), home_sections(runtime, client, team, user_id))
+    admin = await is_admin(services, client, user_id)
+    rows, sections, buttons = await asyncio.gather(
+        readiness_table(runtime, team), home_sections(runtime, team, admin), linked_repos(services, team)
+    )
     tz_name = team.timezone(services.settings)
-    view = home_view(rows, generated_at=datetime.now(ZoneInfo(tz_name)), timezone_name=tz_name, sections=sections)
+    extra = {row.integration: instrument_buttons(offered(row, buttons, admin)) for row in rows}
+    view = home_view(
+        rows,
+        generated_at=datetime.now(ZoneInfo(tz_name)),
+        timezone_name=tz_name,
+        sections=sections,
+        row_buttons={k: v for k, v in extra.items() if v},
+    )
     view = await redacted(services, view)
     try:
         await client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:
         log.error("views.publish for %s failed: %s", user_id, exc.response.get("error"))
+
+
+async def linked_repos(services: Services, team: Team) -> list[str]:
+    """The repositories routed to the team through its linked GitHub installation (none without a link)."""
+    github = await services.skill(team, "github")
+    link, repos = getattr(github, "link", None), getattr(github, "repos", None)
+    return list(repos) if link is not None and isinstance(repos, list) else []
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from skills.amplitude.client import AmplitudeClient
+    from storage.instrumentation import InstrumentationPR
 
 
 class AmplitudeProject(Protocol):
@@ -29,3 +30,5 @@ class AmplitudeProject(Protocol):
     def missing_variables(self) -> list[str]: ...
 
     def key_sources(self) -> list[str]: ...
+
+    async def instrumented(self) -> InstrumentationPR | None: ...

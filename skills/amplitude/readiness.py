@@ -3,11 +3,16 @@
 "No events" is decided from the events list: the visible event types' `totals` (this week's volume). When those
 add up to 0 while event types exist (early in the week, say), one cheap segmentation of '_all' (any event,
 totals, daily, last 7 days; cost 7) settles it. No event type at all means nothing was ever sent.
+
+When sitrep opened a pull request to instrument the app (`python -m skills.amplitude instrument`, or the Home
+tab's Instrument button), the row names it: the one to merge and deploy while no events arrive, the one that did
+it once they do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -18,10 +23,14 @@ from skills.base import Readiness, ReadinessStatus, SkillError
 
 if TYPE_CHECKING:
     from skills.amplitude.api import AmplitudeProject
+    from storage.instrumentation import InstrumentationPR
+
+log = logging.getLogger(__name__)
 
 INTEGRATION = "Amplitude"
 READINESS_TIMEOUT = 8.0
 SNIPPET_ACTION = "amplitude_snippet"
+INSTRUMENT_ACTION = "amplitude_instrument"
 NO_EVENTS = "the app sends no events yet"
 INSTRUMENT_STEP = (
     f"instrument the app with the five recommended events ({', '.join(EVENT_NAMES)}): see "
@@ -84,22 +93,39 @@ async def _probe(skill: AmplitudeProject) -> Readiness:
         today = skill.today()
         series = await skill.client.segmentation("_all", today - timedelta(days=6), today, metric="totals")
         total, period = series.total, "in the last 7 days"
+    pr = await _instrumented(skill)
     if not total:
         idle = f"; {_plural(len(events), 'event type')} defined but idle" if events else ""
+        step, opened = INSTRUMENT_STEP, ""
+        if pr is not None:
+            step = (
+                f"merge and deploy {pr.label} ({pr.url}), with AMPLITUDE_API_KEY set in the app's environment: "
+                "the row turns Ready on the first events"
+            )
+            opened = f"; sitrep opened {pr.label} to instrument the app"
         return _row(
             ReadinessStatus.BLOCKED,
             NO_EVENTS,
-            INSTRUMENT_STEP,
-            f"no events in the last 7 days{idle}",
+            step,
+            f"no events in the last 7 days{idle}{opened}",
             actions=(SNIPPET_ACTION,),
         )
     active = sum(1 for e in events if e.totals) or len(events)
+    by = f"; instrumented by {pr.label} ({pr.url})" if pr is not None else ""
     return _row(
         ReadinessStatus.READY,
         "",
         "ask @sitrep about event trends, e.g. “how many Agent Failed this week?”",
-        f"events flowing: {_plural(active, 'event type')}, {_plural(int(total), 'event')} {period}",
+        f"events flowing: {_plural(active, 'event type')}, {_plural(int(total), 'event')} {period}{by}",
     )
+
+
+async def _instrumented(skill: AmplitudeProject) -> InstrumentationPR | None:
+    try:
+        return await skill.instrumented()
+    except Exception:  # the row still renders without it
+        log.exception("reading the instrumentation pull request failed")
+        return None
 
 
 def _plural(n: int, noun: str) -> str:

@@ -1,14 +1,20 @@
-"""AmplitudeSkill: credentials and region for one team, the one client, readiness and tools."""
+"""AmplitudeSkill: credentials and region for one team, the one client, readiness and tools, and the pull request
+sitrep opened to instrument the team's app (read by the readiness row)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from skills.amplitude.client import INTEGRATION, AmplitudeClient, base_url_for
 from skills.amplitude.readiness import READINESS_TIMEOUT, check
 from skills.amplitude.tools import build_tools
 from skills.base import Credential, Readiness, RetryPolicy, Skill, SkillContext, SkillError, Tool
+
+if TYPE_CHECKING:
+    from storage.instrumentation import InstrumentationPR
 
 API_KEY_VAR = "AMPLITUDE_API_KEY"
 SECRET_KEY_VAR = "AMPLITUDE_SECRET_KEY"
@@ -38,6 +44,7 @@ class AmplitudeSkill(Skill):
         readiness_timeout: float = READINESS_TIMEOUT,
         today: Callable[[], date] = utc_today,
         now: Callable[[], datetime] = utc_now,
+        instrumentation: Callable[[], Awaitable[InstrumentationPR | None]] | None = None,
     ) -> None:
         self.api_key = api_key
         self.secret_key = secret_key
@@ -48,6 +55,11 @@ class AmplitudeSkill(Skill):
         self.now = now
         self._retry = retry
         self._client: AmplitudeClient | None = None
+        self._instrumentation = instrumentation
+
+    async def instrumented(self) -> InstrumentationPR | None:
+        """The pull request sitrep opened to instrument the team's app (the latest), if any."""
+        return await self._instrumentation() if self._instrumentation is not None else None
 
     @property
     def configured(self) -> bool:
@@ -112,10 +124,14 @@ async def open_skill(ctx: SkillContext, *, retry: RetryPolicy | None = None) -> 
     """The Amplitude skill for a team: stored keys win over AMPLITUDE_API_KEY / AMPLITUDE_SECRET_KEY."""
     api_key = await ctx.credential("amplitude", "api_key", API_KEY_VAR)
     secret_key = await ctx.credential("amplitude", "secret_key", SECRET_KEY_VAR)
+    instrumentation: Callable[[], Awaitable[InstrumentationPR | None]] | None = None
+    if ctx.storage is not None:
+        instrumentation = functools.partial(ctx.storage.instrumentation.latest, ctx.team.id)
     return AmplitudeSkill(
         api_key,
         secret_key,
         region=await resolve_region(ctx),
         base_url=ctx.settings.amplitude_api_url,
         retry=retry,
+        instrumentation=instrumentation,
     )

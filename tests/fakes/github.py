@@ -26,8 +26,8 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from .github_git import GitDataMixin
-from .github_pulls import PullsMixin
 from .github_limits import PRIMARY, RateLimits, conditional
+from .github_pulls import PullsMixin
 from .github_repo import Installation, Pull, PullFile, Repo, sha_of
 
 MAX_BODY = 65_536

@@ -117,7 +117,8 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
 LEGACY_ROUTE = """import {runAgent} from "../../../lib/agents/runner"
 export default async function handler(req,res){
 \tif(req.method!=="POST")return res.status(405).end()
-\ttry{const out=await runAgent(req.body.agentId,req.body.input);res.status(200).json(out)}catch(e){res.status(500).json({error:String(e)})}
+\ttry{const out=await runAgent(req.body.agentId,req.body.input);res.status(200).json(out)}\
+catch(e){res.status(500).json({error:String(e)})}
 }
 """
 

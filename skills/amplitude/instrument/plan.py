@@ -8,6 +8,7 @@ lives under `src/`), TypeScript when the app has a tsconfig.json.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from dataclasses import dataclass, field
 
@@ -66,6 +67,14 @@ class Plan:
     @property
     def edited_files(self) -> list[str]:
         return [c.path for c in self.changes]
+
+    @property
+    def digest(self) -> str:
+        """Names the exact change: a preview and its submission must agree on it before anything is pushed."""
+        h = hashlib.sha256(self.base_commit.encode())
+        for c in sorted(self.changes, key=lambda c: c.path):
+            h.update(b"\0" + c.path.encode() + b"\0" + c.after.encode())
+        return h.hexdigest()[:16]
 
 
 def make_plan(snap: Snapshot, region: str = "us") -> Plan:
@@ -142,7 +151,9 @@ def _plan_file(plan: Plan, f: FileFacts, content: str, runners: dict[str, str]) 
         for exit_ in f.exits:
             edits.append(exit_edit(source, route, exit_))
             helpers.add("trackApiError")
-            cause = "throws where no catch handles it (Next.js answers 500)" if exit_.throw else f"answers {exit_.status}"
+            cause = (
+                "throws where no catch handles it (Next.js answers 500)" if exit_.throw else f"answers {exit_.status}"
+            )
             points.append(Point(f.path, exit_.line, API_ERROR, f"`{route}` {cause}"))
     agent_tracked = bool(set(AGENT_EVENTS) & f.tracked)
     for runner in f.runners:

@@ -147,12 +147,13 @@ def analyse(path: str, source: bytes, relative: str | None = None) -> FileFacts 
             facts.exits += _exits(fn)
     defined = {r.name for r in facts.runners}
     for node in walk(root):
-        if node.type == "call_expression" and (name := _agent_callee(node)) and name not in defined:
+        callee = _agent_callee(node) if node.type == "call_expression" else None
+        if callee and callee not in defined:
             line = node.start_point[0] + 1
-            facts.called.append((name, line))
+            facts.called.append((callee, line))
             parent = node.parent
             if parent is not None and parent.type == "await_expression":
-                facts.calls.append(AgentCall(name, line, node.start_byte, node.end_byte))
+                facts.calls.append(AgentCall(callee, line, node.start_byte, node.end_byte))
     return facts
 
 

@@ -82,7 +82,9 @@ def preview_text(plan: Plan) -> str:
     out = [f"{plan.repo} at {plan.default_branch} {plan.base_commit[:7]}: {len(plan.points)} points"]
     for change in plan.changes:
         out.append(f"  {'new ' if change.before is None else ''}{change.path}: {change.summary}")
-        out += [f"    line {p.line}: {p.event} ({p.why.replace('`', '')})" for p in plan.points if p.path == change.path]
+        out += [
+            f"    line {p.line}: {p.event} ({p.why.replace('`', '')})" for p in plan.points if p.path == change.path
+        ]
     for title, items in (
         ("already tracked", plan.already),
         ("covered", plan.covered),

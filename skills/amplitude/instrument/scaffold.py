@@ -87,7 +87,8 @@ function tokensOf(result: unknown): number | undefined {{
 export async function trackAgentRun<T>(agent: AgentRun, run: () => T | PromiseLike<T>): Promise<T> {{
   const start = Date.now();
   const agentId = agent.agentId === undefined ? undefined : String(agent.agentId);
-  trackEvent('Agent Started', {{ agent_id: agentId, user_id: agent.userId, agent_type: agent.agentType }}, agent.userId);
+  const started = {{ agent_id: agentId, user_id: agent.userId, agent_type: agent.agentType }};
+  trackEvent('Agent Started', started, agent.userId);
   try {{
     const result = await run();
     const done = {{ agent_id: agentId, duration_ms: Date.now() - start, tokens_used: tokensOf(result) }};
@@ -134,7 +135,10 @@ def _strip_types(code: str) -> str:
             "  const r = result as { tokensUsed?: number; usage?: { total_tokens?: number } } | null | undefined;",
             "  const r = result;",
         ),
-        ("trackAgentRun<T>(agent: AgentRun, run: () => T | PromiseLike<T>): Promise<T> {", "trackAgentRun(agent, run) {"),
+        (
+            "trackAgentRun<T>(agent: AgentRun, run: () => T | PromiseLike<T>): Promise<T> {",
+            "trackAgentRun(agent, run) {",
+        ),
     ]
     for old, new in replacements:
         assert old in code, old

@@ -104,7 +104,7 @@ async def test_a_second_run_updates_the_same_branch_and_pull_request(w: World) -
     route = "export async function DELETE() {\n  throw new Error('not yet');\n}\n"
     new_main = repo.seed({**nextjs_repo.files(), "app/api/sessions/route.ts": route}, "Add sessions")
 
-    prepared, second = await run(w)
+    _, second = await run(w)
 
     assert not second.opened and second.number == first.number
     assert [p.number for p in repo.pulls.values()] == [first.number]

@@ -1,0 +1,146 @@
+"""Home tab → Amplitude row → "Instrument owner/name" (admins): a modal opens at once, shows the scan's progress
+(views.update, at most one a second), then the preview; submitting opens (or updates) the pull request and shows
+it. Anyone else gets who may; a fork, an archived repository or missing permissions get the reason, nothing pushed.
+
+The submission builds the pull request from the commit the preview showed (pinned in the view's metadata), so
+what was previewed is what is pushed. If sitrep stops mid-way, nothing half-made is visible: the branch moves
+only after its commit is complete, and pressing the button again updates the same branch and pull request.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.config_menu import not_allowed_modal
+from bot.blocks.instrument import (
+    SUBMIT_CALLBACK,
+    done_modal,
+    nothing_modal,
+    preview_modal,
+    progress_modal,
+    refused_modal,
+    submitted,
+)
+from bot.runtime import Runtime
+from bot.slack.admins import is_admin
+from bot.slack.home import publish_home
+from bot.slack.modals import admin_or_refused, redacted, show, slack_team_of, user_of
+from review.pipeline import github_skill
+from skills.amplitude.instrument.flow import Prepared, Proposer, open_pull_request, prepare
+from skills.amplitude.instrument.publish import Refused
+from skills.amplitude.readiness import INSTRUMENT_ACTION
+from skills.base import SkillError
+from skills.services import Services
+from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+ACTION = re.compile(rf"^{INSTRUMENT_ACTION}(:\d+)?$")
+PROGRESS_EVERY_S = 1.0
+
+
+class Progress:
+    """The scan's progress in the modal: at most one views.update a second, and always the last of each step."""
+
+    def __init__(self, client: AsyncWebClient, view_id: str, repo: str) -> None:
+        self.client, self.view_id, self.repo = client, view_id, repo
+        self.last = 0.0
+
+    async def __call__(self, what: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < PROGRESS_EVERY_S and not (total and done == total):
+            return
+        self.last = now
+        await show(self.client, self.view_id, progress_modal(self.repo, what, done, total))
+
+
+def proposer_for(services: Services) -> Proposer | None:
+    """Claude's proposal when ANTHROPIC_API_KEY is set (checked like the rules' edits); None: the rules alone."""
+    return None
+
+
+async def _prepare(
+    services: Services, team: Team, repo: str, client: AsyncWebClient, view_id: str, commit: str | None = None
+) -> Prepared | dict:
+    """The checked, scanned plan; or the modal that says why there is none."""
+    skill = await github_skill(services, team)
+    if skill is None or not skill.configured or skill.link is None:
+        return refused_modal("GitHub is not linked to this team", "Use Link GitHub on the Home tab first")
+    region = team.config.amplitude.region or services.settings.amplitude_region
+    proposer = proposer_for(services)
+    try:
+        return await prepare(
+            skill, repo, region=region, commit=commit, progress=Progress(client, view_id, repo), proposer=proposer
+        )
+    except SkillError as exc:
+        return refused_modal(exc.message, exc.hint)
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    services = runtime.services
+
+    @app.action(ACTION)
+    async def open_preview(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        repo = str(action.get("value") or "")
+        if not body.get("trigger_id") or not repo:
+            return
+        opened = await client.views_open(trigger_id=body["trigger_id"], view=progress_modal(repo, "Checking"))
+        view_id = opened["view"]["id"]
+        if not await is_admin(services, client, user_of(body)):
+            await show(client, view_id, not_allowed_modal(services.settings.admins))
+            return
+        team = await services.team_for(slack_team_of(body))
+        prepared = await _prepare(services, team, repo, client, view_id)
+        if isinstance(prepared, dict):
+            view = prepared
+        elif prepared.plan.empty:
+            view = nothing_modal(prepared.plan)
+        else:
+            view = preview_modal(prepared.plan, prepared.pull)
+        await show(client, view_id, await redacted(services, view))
+
+    @app.view(SUBMIT_CALLBACK)
+    async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        user = user_of(body) or ""
+        if not await admin_or_refused(services, client, ack, user):
+            return
+        repo, commit, digest = submitted(view)
+        await ack(response_action="update", view=progress_modal(repo, "Opening the pull request"))
+        team = await services.team_for(slack_team_of(body))
+        outcome = await _submit(services, team, (repo, commit, digest), user, client, str(view["id"]))
+        await show(client, str(view["id"]), await redacted(services, outcome))
+        await publish_home(runtime, client, user, slack_team_of(body))
+
+
+async def _submit(
+    services: Services, team: Team, shown: tuple[str, str, str], user: str, client: AsyncWebClient, view_id: str
+) -> dict[str, Any]:
+    repo, commit, digest = shown
+    prepared = await _prepare(services, team, repo, client, view_id, commit=commit or None)
+    if isinstance(prepared, dict):
+        return prepared
+    if prepared.plan.empty:
+        return nothing_modal(prepared.plan)
+    if prepared.plan.digest != digest:  # what would be pushed is not what was confirmed: show it again
+        return preview_modal(prepared.plan, prepared.pull, changed=True)
+    skill = await github_skill(services, team)
+    assert skill is not None  # _prepare returned a plan, so GitHub is linked
+    try:
+        published = await open_pull_request(
+            skill, prepared, store=services.storage.instrumentation, team_id=team.id, actor=user or "slack"
+        )
+    except Refused as exc:
+        return refused_modal(exc.message, exc.hint)
+    except SkillError as exc:
+        return refused_modal(exc.message, exc.hint, pushed=True)
+    verb = "opened" if published.opened else "updated"
+    log.info("instrumentation pull request %s#%s %s by %s", repo, published.number, verb, user)
+    return done_modal(published, prepared.plan)
