@@ -76,7 +76,8 @@ def runner_edits(source: bytes, language: str, runner: Runner, indent: str) -> l
     after_open = source[open_ + 1 : source.find(b"\n", open_) if b"\n" in source[open_:close] else close]
     before_close = _leading(source, close)
     if after_open.strip() or before_close.strip():  # a body on one line, or braces sharing lines with code
-        return [Edit(open_ + 1, open_ + 1, f" {head}"), Edit(close, close, " }); ")]
+        space = "" if source[close - 1 : close] in (b" ", b"\t") else " "
+        return [Edit(open_ + 1, open_ + 1, f" {head}"), Edit(close, close, f"{space}}}); ")]
     base = source[runner.fn_line_start : runner.fn_line_start + _indent_len(source, runner.fn_line_start)].decode()
     inner = base + indent
     edits = [Edit(open_ + 1, open_ + 1, f"\n{inner}{head}")]

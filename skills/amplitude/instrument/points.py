@@ -221,7 +221,7 @@ def _edge_runtime(root: Node) -> bool:
 
 def _import_position(root: Node, source: bytes) -> tuple[int, bool]:
     """After the line of the last top-level import (or the directives); and whether the file is CommonJS."""
-    last = None
+    last = required = None
     directive_end = 0
     esm = False
     for child in root.named_children:
@@ -229,9 +229,13 @@ def _import_position(root: Node, source: bytes) -> tuple[int, bool]:
             last, esm = child, True
         elif child.type == "export_statement":
             esm = True
+        elif child.type in ("lexical_declaration", "variable_declaration") and b"require(" in (child.text or b""):
+            required = child
         elif last is None and child.type == "expression_statement" and child.named_children:
             if child.named_children[0].type == "string" and directive_end == child.start_byte - _gap(source, child):
                 directive_end = child.end_byte
+    if last is None and required is not None:
+        last = required
     anchor = last.end_byte if last is not None else directive_end
     if anchor:
         newline = source.find(b"\n", anchor)
