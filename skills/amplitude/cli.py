@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from settings import Settings
+from skills.amplitude.instrument.cli import add_parser as add_instrument_parser
+from skills.amplitude.instrument.cli import instrument
 from skills.amplitude.skill import AmplitudeSkill, open_skill
 from skills.amplitude.snippet import snippet_data, snippet_text
 from skills.base import Readiness, SkillError, ToolInputError, redact
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _window_args(p, 30)
     p = sub.add_parser("snippet", parents=[common], help="the tracking code for the five recommended events")
     p.add_argument("--region", choices=("us", "eu"), help="default: AMPLITUDE_REGION")
+    add_instrument_parser(sub, common)
     return parser
 
 
@@ -89,6 +92,9 @@ async def run(args: argparse.Namespace) -> int:
     try:
         if args.command == "snippet":
             return show_snippet(args)
+        if args.command == "instrument":
+            async with cli_context() as ctx:
+                return await instrument(ctx, args)
         async with cli_context() as ctx:
             skill = await open_skill(ctx)
             secrets = skill.secrets()

@@ -80,7 +80,7 @@ async def check_target(client: GitHubClient, installation: int, repo: str) -> Ta
         raise Refused(
             f"the App's installation on {account} lacks {' and '.join(lacking)} (it has {has})",
             "Give the GitHub App Contents and Pull requests read & write (App settings → Permissions), then accept "
-            "the new permissions on the installation; nothing was pushed",
+            "the new permissions on the installation",
         )
     return Target(name, default, installation, str(info.get("html_url") or f"https://github.com/{name}"))
 
@@ -137,7 +137,7 @@ async def _ours(client: GitHubClient, target: Target, head: str) -> None:
     if COMMIT_MARK not in str((commit.body or {}).get("message") or ""):
         author = ((commit.body or {}).get("author") or {}).get("name") or "someone"
         raise Refused(
-            f"{author} pushed {head[:7]} to `{BRANCH}` after sitrep: sitrep does not overwrite it, nothing was pushed",
+            f"{author} pushed {head[:7]} to `{BRANCH}` after sitrep: sitrep does not overwrite it",
             f"Merge or close the pull request from `{BRANCH}` (or delete the branch), then run this again",
         )
 

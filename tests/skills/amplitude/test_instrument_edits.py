@@ -82,7 +82,8 @@ def test_commonjs_files_require_the_helpers() -> None:
 
 
 def test_an_awaited_agent_from_a_library_is_wrapped_where_it_is_called() -> None:
-    source = "export async function POST(req) {\n  const out = await agent.run(await req.text());\n  return Response.json(out);\n}\n"
+    source = "export async function POST(req) {\n  const out = await agent.run(await req.text());\n"
+    source += "  return Response.json(out);\n}\n"
     after, _ = planned({"app/api/chat/route.js": source})
     assert (
         "  const out = await trackAgentRun({ agentType: 'agent.run' }, () => agent.run(await req.text()));\n"
