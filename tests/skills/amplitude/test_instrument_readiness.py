@@ -26,7 +26,7 @@ async def amp() -> AsyncIterator[FakeAmplitude]:
         yield fake
 
 
-async def row_of(amp: FakeAmplitude, pr: InstrumentationPR | None | Exception):  # type: ignore[no-untyped-def]
+async def row_of(amp: FakeAmplitude, pr: InstrumentationPR | Exception | None):  # type: ignore[no-untyped-def]
     async def instrumented() -> InstrumentationPR | None:
         if isinstance(pr, Exception):
             raise pr
