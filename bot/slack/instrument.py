@@ -33,6 +33,7 @@ from bot.slack.admins import is_admin
 from bot.slack.home import publish_home
 from bot.slack.modals import admin_or_refused, redacted, show, slack_team_of, user_of
 from review.pipeline import github_skill
+from skills.amplitude.instrument.claude import claude_proposer
 from skills.amplitude.instrument.flow import Prepared, Proposer, open_pull_request, prepare
 from skills.amplitude.instrument.publish import Refused
 from skills.amplitude.readiness import INSTRUMENT_ACTION
@@ -63,7 +64,27 @@ class Progress:
 
 def proposer_for(services: Services) -> Proposer | None:
     """Claude's proposal when ANTHROPIC_API_KEY is set (checked like the rules' edits); None: the rules alone."""
-    return None
+    if not services.settings.anthropic_api_key:
+        return None
+    return claude_proposer(services.anthropic(), services.settings.model)
+
+
+class Previews:
+    """The plans shown in preview modals, by digest, so a confirmation pushes exactly what was shown (Claude may
+    answer differently twice). Kept in memory, a few at a time: after a restart, or on another replica, the
+    plan is made again and pushed only if it is the same."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._plans: dict[str, Prepared] = {}
+
+    def keep(self, prepared: Prepared) -> None:
+        self._plans[prepared.plan.digest] = prepared
+        while len(self._plans) > self.size:
+            self._plans.pop(next(iter(self._plans)))
+
+    def take(self, digest: str) -> Prepared | None:
+        return self._plans.pop(digest, None)
 
 
 async def _prepare(
@@ -85,6 +106,7 @@ async def _prepare(
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     services = runtime.services
+    previews = Previews()
 
     @app.action(ACTION)
     async def open_preview(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
@@ -104,6 +126,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         elif prepared.plan.empty:
             view = nothing_modal(prepared.plan)
         else:
+            previews.keep(prepared)
             view = preview_modal(prepared.plan, prepared.pull)
         await show(client, view_id, await redacted(services, view))
 
@@ -115,16 +138,26 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         repo, commit, digest = submitted(view)
         await ack(response_action="update", view=progress_modal(repo, "Opening the pull request"))
         team = await services.team_for(slack_team_of(body))
-        outcome = await _submit(services, team, (repo, commit, digest), user, client, str(view["id"]))
+        shown = previews.take(digest)
+        outcome = await _submit(services, team, (repo, commit, digest), user, client, str(view["id"]), shown)
         await show(client, str(view["id"]), await redacted(services, outcome))
         await publish_home(runtime, client, user, slack_team_of(body))
 
 
 async def _submit(
-    services: Services, team: Team, shown: tuple[str, str, str], user: str, client: AsyncWebClient, view_id: str
+    services: Services,
+    team: Team,
+    confirmed: tuple[str, str, str],
+    user: str,
+    client: AsyncWebClient,
+    view_id: str,
+    shown: Prepared | None,
 ) -> dict[str, Any]:
-    repo, commit, digest = shown
-    prepared = await _prepare(services, team, repo, client, view_id, commit=commit or None)
+    repo, commit, digest = confirmed
+    if shown is not None and shown.plan.repo.lower() == repo.lower():
+        prepared: Prepared | dict = shown
+    else:
+        prepared = await _prepare(services, team, repo, client, view_id, commit=commit or None)
     if isinstance(prepared, dict):
         return prepared
     if prepared.plan.empty:

@@ -126,7 +126,7 @@ def _init_path(snap: Snapshot, root: str, typescript: bool) -> str:
     return folder + "sitrep-amplitude-tracking" + ext
 
 
-def _specifier(from_path: str, init_path: str) -> str:
+def specifier(from_path: str, init_path: str) -> str:
     target = init_path.rsplit(".", 1)[0]
     rel = posixpath.relpath(target, posixpath.dirname(from_path) or ".")
     return rel if rel.startswith(".") else "./" + rel
@@ -177,7 +177,7 @@ def _plan_file(plan: Plan, f: FileFacts, content: str, runners: dict[str, str]) 
             points.append(Point(f.path, call.line, ", ".join(AGENT_EVENTS), why))
     if not edits:
         return
-    edits.append(import_edit(f, _specifier(f.path, plan.init_path), sorted(helpers), source))
+    edits.append(import_edit(f, specifier(f.path, plan.init_path), sorted(helpers), source))
     try:
         after = apply(source, edits)
     except EditConflict as exc:
