@@ -86,7 +86,7 @@ def problem(before: str, after: str, path: str, spec: str) -> str | None:
         return f"it does not parse ({problems[0]})"
     old, new = [line.strip() for line in before.splitlines()], [line.strip() for line in after.splitlines()]
     added: list[str] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+    for op, i1, _i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if op in ("delete", "replace"):
             return f"it changes or removes existing lines (line {i1 + 1})"
         if op == "insert":
