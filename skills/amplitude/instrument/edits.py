@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from skills.amplitude.instrument.points import AgentCall, ErrorExit, FileFacts, Runner
+from skills.amplitude.instrument.exits import ErrorExit
+from skills.amplitude.instrument.points import AgentCall, FileFacts, Runner
 from skills.amplitude.instrument.syntax import SyntaxProblem, check, parse, walk
 
 
