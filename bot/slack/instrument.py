@@ -38,6 +38,7 @@ from skills.amplitude.instrument.flow import Prepared, Proposer, open_pull_reque
 from skills.amplitude.instrument.publish import Refused
 from skills.amplitude.readiness import INSTRUMENT_ACTION
 from skills.base import SkillError
+from skills.github.skill import GitHubSkill
 from skills.services import Services
 from storage.teams import Team
 
@@ -62,11 +63,13 @@ class Progress:
         await show(self.client, self.view_id, progress_modal(self.repo, what, done, total))
 
 
-def proposer_for(services: Services) -> Proposer | None:
-    """Claude's proposal when ANTHROPIC_API_KEY is set (checked like the rules' edits); None: the rules alone."""
+async def proposer_for(services: Services, github: GitHubSkill) -> Proposer | None:
+    """Claude's proposal when ANTHROPIC_API_KEY is set (checked like the rules' edits); None: the rules alone.
+    Every secret sitrep holds, the App's included, is cut out of what Claude is sent."""
     if not services.settings.anthropic_api_key:
         return None
-    return claude_proposer(services.anthropic(), services.settings.model)
+    held = await services.secrets()
+    return claude_proposer(services.anthropic(), services.settings.model, lambda: [*held, *github.secrets()])
 
 
 class Previews:
@@ -95,7 +98,7 @@ async def _prepare(
     if skill is None or not skill.configured or skill.link is None:
         return refused_modal("GitHub is not linked to this team", "Use Link GitHub on the Home tab first")
     region = team.config.amplitude.region or services.settings.amplitude_region
-    proposer = proposer_for(services)
+    proposer = await proposer_for(services, skill)
     try:
         return await prepare(
             skill, repo, region=region, commit=commit, progress=Progress(client, view_id, repo), proposer=proposer

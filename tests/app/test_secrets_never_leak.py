@@ -211,3 +211,38 @@ async def test_no_secret_on_the_home_tab_or_in_the_config_modals(tmp_path: Path)
         agent = w.slack.calls_to("views.update")[-2].args["view"]
         assert agent["callback_id"] == "agent_settings_submit" and "[redacted]" in json.dumps(agent)
         assert leaks(slack_traffic(w), secrets_of(w)) == []
+
+
+async def test_no_secret_reaches_claude_or_the_instrumentation_pull_request(tmp_path: Path) -> None:
+    """A repository that holds sitrep's secrets in its code (the installation token, the Amplitude key): Claude is
+    sent none of them while it proposes the instrumentation, and the pull request's body and commit hold none."""
+    from bot.slack.instrument import proposer_for
+    from skills.amplitude.instrument.flow import open_pull_request, prepare
+    from skills.github.skill import GitHubSkill
+    from tests.fakes.anthropic import FakeAnthropic
+    from tests.support import nextjs_repo
+    from tests.support.github_world import REPO, github_world
+
+    async with FakeAnthropic() as model:
+        env = {
+            "ANTHROPIC_API_KEY": model.api_key,
+            "ANTHROPIC_BASE_URL": model.url,
+            "AMPLITUDE_API_KEY": AMPLITUDE_API_KEY,
+        }
+        async with github_world(tmp_path, **env) as w:
+            w.github.next_tokens.append(INSTALLATION_TOKEN)
+            runner = nextjs_repo.RUNNER.replace(
+                "const client", f"// {INSTALLATION_TOKEN} {AMPLITUDE_API_KEY}\nconst client"
+            )
+            w.github.repo(REPO).seed({**nextjs_repo.files(), "lib/agents/runner.ts": runner})
+            model.script(text("no proposal"))
+            gh = await w.services.skill(await w.team(), "github")
+            assert isinstance(gh, GitHubSkill)
+            prepared = await prepare(gh, REPO, proposer=await proposer_for(w.services, gh))
+            published = await open_pull_request(gh, prepared, store=None, team_id="default", actor="t")
+            secrets = {"installation token": INSTALLATION_TOKEN, "amplitude key": AMPLITUDE_API_KEY}
+            [request] = model.answered
+            assert "[redacted]" in request.text() and leaks([request.text()], secrets) == []
+            pr = w.github.repo(REPO).pulls[published.number]
+            messages = [o.get("message", "") for o in w.github.repo(REPO).objects.values() if o["type"] == "commit"]
+            assert leaks([pr.body, pr.title, *messages], secrets) == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +22,7 @@ from skills.amplitude.instrument.plan import Change, Plan, Point, specifier
 from skills.amplitude.instrument.scan import Snapshot
 from skills.amplitude.instrument.syntax import check, language_of
 from skills.amplitude.snippet import EVENT_NAMES
+from skills.base import redact
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +111,10 @@ def _message(snap: Snapshot, plan: Plan, files: list[Change]) -> str:
     return "\n\n".join(parts)
 
 
-def claude_proposer(client: Any, model: str) -> Proposer:
-    """A Proposer asking Claude through `client` (an AsyncAnthropic)."""
+def claude_proposer(client: Any, model: str, secrets: Callable[[], Sequence[str]] = tuple) -> Proposer:
+    """A Proposer asking Claude through `client` (an AsyncAnthropic); `secrets()`, asked when the request is made
+    (installation tokens are minted on the way), are cut out of what it is sent: a file holding one then fails the
+    checks and keeps the rules' edit."""
 
     async def propose(snap: Snapshot, plan: Plan) -> Plan:
         files = [c for c in plan.changes if c.before is not None and language_of(c.path)][:MAX_FILES]
@@ -121,7 +125,7 @@ def claude_proposer(client: Any, model: str) -> Proposer:
                 model=model,
                 max_tokens=MAX_TOKENS,
                 system=SYSTEM,
-                messages=[{"role": "user", "content": _message(snap, plan, files)}],
+                messages=[{"role": "user", "content": redact(_message(snap, plan, files), secrets())}],
                 tools=[TOOL],
             )
         except Exception as exc:  # any failure to ask keeps the rules' plan
