@@ -5,7 +5,10 @@ It checks what GitHub checks: the App JWT's RS256 signature against the App's pu
 most 10 minutes after iat, not expired); installation tokens it minted, only for the installation's repos. Every
 GET answer has an ETag that varies by token (github_limits.py): the same token's If-None-Match gets a 304, which
 does not count against the rate limit. It serves 406 `too_large` on the diff when `diff_too_large` is set, and
-422 when a review's inline comment is outside the diff or its body is over 65,536 characters. Every request is
+422 when a review's inline comment is outside the diff or its body is over 65,536 characters. The Git Data API
+(github_git.py) serves trees and blobs and takes blobs, trees, commits and refs; pulls are listed, opened and
+updated (github_pulls.py); a repository can be a fork or archived, and an installation's `permissions` are
+checked on every write (403 as on GitHub). `Repo.seed` makes a branch of given files. Every request is
 recorded; `rate_limit_next` makes the next answers one of GitHub's three rate-limit refusals. `clock` (epoch
 seconds) drives token expiry and the rate-limit window, so a test can run an hour in a moment.
 """
