@@ -105,6 +105,9 @@ async def _prepare(
         )
     except SkillError as exc:
         return refused_modal(exc.message, exc.hint)
+    except Exception as exc:  # the modal must never stay on its progress line
+        log.exception("preparing the instrumentation of %s failed", repo)
+        return refused_modal(f"the scan of {repo} failed ({type(exc).__name__})", "Check sitrep's log, then try again")
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
@@ -177,6 +180,11 @@ async def _submit(
         return refused_modal(exc.message, exc.hint)
     except SkillError as exc:
         return refused_modal(exc.message, exc.hint, pushed=True)
+    except Exception as exc:  # as above
+        log.exception("the instrumentation pull request of %s failed", repo)
+        return refused_modal(
+            f"opening the pull request failed ({type(exc).__name__})", "Check sitrep's log", pushed=True
+        )
     verb = "opened" if published.opened else "updated"
     log.info("instrumentation pull request %s#%s %s by %s", repo, published.number, verb, user)
     return done_modal(published, prepared.plan)

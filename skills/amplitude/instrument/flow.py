@@ -4,6 +4,7 @@ and record it for the readiness row."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -64,7 +65,7 @@ async def prepare(
     snap = await scan(
         client, installation, target.repo, target.default_branch, commit=commit, limits=limits, progress=progress
     )
-    plan = make_plan(snap, region)
+    plan = await asyncio.to_thread(make_plan, snap, region)  # parsing is CPU work: the loop keeps answering
     if proposer is not None:
         await progress("Asking Claude for the edits", 0, 0)
         plan = await proposer(snap, plan)

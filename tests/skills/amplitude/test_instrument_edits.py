@@ -4,6 +4,9 @@ right statement, nothing else moves, and every result parses; the init module an
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +143,21 @@ def test_package_json_already_with_the_sdk_or_unreadable() -> None:
         add_dependency("{not json")
     with pytest.raises(PackageJsonError):
         add_dependency("[]")
+
+
+@pytest.mark.e2e
+def test_the_grammars_load_at_the_first_parse_not_at_start_up() -> None:
+    code = "import sys, app, bot.slack, skills.amplitude.instrument.points; print('tree_sitter' in sys.modules)"
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False"
+    parsed = "from skills.amplitude.instrument.syntax import check; import sys; check(b'1', 'typescript');"
+    out = subprocess.run(
+        [sys.executable, "-c", parsed + "print('tree_sitter' in sys.modules)"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.strip() == "True"
