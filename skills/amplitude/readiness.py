@@ -124,7 +124,7 @@ async def _instrumented(skill: AmplitudeProject) -> InstrumentationPR | None:
     try:
         return await skill.instrumented()
     except Exception as exc:  # the row still renders without it (a busy database retries on the next refresh)
-        log.warning("the instrumentation pull request could not be read (%s): the row leaves it out", type(exc).__name__)
+        log.warning("the instrumentation pull request could not be read (%s): left out", type(exc).__name__)
         return None
 
 
