@@ -82,12 +82,12 @@ async def home_sections(runtime: Runtime, team: Team, admin: bool) -> list[list]
 async def publish_home(runtime: Runtime, client: AsyncWebClient, user_id: str, slack_team_id: str | None) -> None:
     services = runtime.services
     team = await services.team_for(slack_team_id)
-    admin = await is_admin(services, client, user_id)
-    rows, sections, buttons = await asyncio.gather(
-        readiness_table(runtime, team), home_sections(runtime, team, admin), linked_repos(services, team)
+    rows, admin, repos = await asyncio.gather(
+        readiness_table(runtime, team), is_admin(services, client, user_id), linked_repos(services, team)
     )
+    sections = await home_sections(runtime, team, admin)
     tz_name = team.timezone(services.settings)
-    extra = {row.integration: instrument_buttons(offered(row, buttons, admin)) for row in rows}
+    extra = {row.integration: instrument_buttons(offered(row, repos, admin)) for row in rows}
     view = home_view(
         rows,
         generated_at=datetime.now(ZoneInfo(tz_name)),
