@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 
 from skills.base import Readiness, ReadinessStatus, Skill
+from storage.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,14 @@ async def skill_readiness(skill: Skill, limit_s: float = SKILL_TIMEOUT_S) -> Rea
             ReadinessStatus.BLOCKED,
             f"{skill.title} did not answer within {limit_s:.0f} s",
             f"Check that {skill.title} is reachable from this host, then refresh.",
+        )
+    except (DatabaseUnavailable, sqlite3.Error) as exc:  # sitrep's own store was busy: not the integration's fault
+        log.warning("readiness of %s not checked: the database did not answer (%s)", skill.name, exc)
+        return Readiness(
+            skill.title,
+            ReadinessStatus.BLOCKED,
+            f"sitrep's database did not answer ({exc})",
+            "Refresh in a moment.",
         )
     except Exception as exc:  # a readiness check must never break the Home tab
         log.exception("readiness of %s failed", skill.name)
