@@ -23,6 +23,7 @@ BENCHES = [
     "replicas",
     "request_bodies",
     "alert_investigation",
+    "claude_cache",
 ]
 
 
