@@ -120,7 +120,7 @@ def _count(call: ModelCall, result: LoopResult, reply: Any) -> None:
     written, read = usage.cache_creation_input_tokens or 0, usage.cache_read_input_tokens or 0
     tokens = Tokens(usage.input_tokens or 0, written, read, usage.output_tokens or 0)
     result.turns += 1
-    result.model = reply.model or call.model
+    result.model = call.model  # as the rule chose it (a platform may answer with its own spelling)
     result.tokens += tokens
     cost = call.prices.cost(result.model, tokens)
     result.cost = None if cost is None or result.cost is None else result.cost + cost

@@ -26,6 +26,7 @@ neither. Claude models (any id naming one) get prompt caching; other models' ser
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 MODEL_TIMEOUT_S = 120.0
 MODEL_RETRIES = 2
 ANTHROPIC_API = "api.anthropic.com"
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 # The short list the Agent settings modal offers (besides the default and a typed id), by provider.
 CHOICES = ("claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5")
 _CLAUDE = re.compile(r"claude-(?P<family>opus|sonnet|haiku|fable|mythos)-(?P<major>\d+)(?:-(?P<minor>\d)(?!\d))?")
@@ -180,17 +182,11 @@ def _bedrock(settings: Settings) -> Any:
 
 def _vertex(settings: Settings) -> Any:
     try:
-        import google.auth  # the Google auth library the Vertex client gets its tokens from
         from anthropic import AsyncAnthropicVertex
     except ImportError:
         raise ModelError('SITREP_MODEL_PROVIDER=vertex needs Google auth: pip install "anthropic[vertex]"') from None
-    credentials, project = None, settings.vertex_project
-    if settings.google_credentials is not None:
-        # the file .env names (the chain reads only the process environment); a small local read, once
-        credentials, found = google.auth.load_credentials_from_file(
-            str(settings.google_credentials), scopes=["https://www.googleapis.com/auth/cloud-platform"]
-        )
-        project = project or found
+    credentials, project = _google_credentials(settings), settings.vertex_project
+    project = project or getattr(credentials, "project_id", None)
     extra: dict[str, Any] = {"project_id": project} if project else {}
     return AsyncAnthropicVertex(
         region=str(settings.vertex_region),
@@ -200,6 +196,29 @@ def _vertex(settings: Settings) -> Any:
         max_retries=MODEL_RETRIES,
         **extra,
     )
+
+
+def _google_credentials(settings: Settings) -> Any:
+    """The service-account or user key file GOOGLE_APPLICATION_CREDENTIALS names in Settings (so .env works too;
+    Google's chain reads only the process environment); None: the chain finds them (gcloud's application-default
+    login, the metadata server). A small local read, once, when the client is built."""
+    path = settings.google_credentials
+    if path is None:
+        return None
+    try:
+        from google.oauth2 import credentials as user
+        from google.oauth2 import service_account
+    except ImportError:
+        raise ModelError('SITREP_MODEL_PROVIDER=vertex needs Google auth: pip install "anthropic[vertex]"') from None
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"GOOGLE_APPLICATION_CREDENTIALS ({path}) is not a readable key file: {exc}") from None
+    if info.get("type") == "service_account":
+        return service_account.Credentials.from_service_account_info(info, scopes=[CLOUD_PLATFORM])
+    if info.get("type") == "authorized_user":
+        return user.Credentials.from_authorized_user_info(info, scopes=[CLOUD_PLATFORM])
+    return None  # another kind (workload identity federation): Google's chain reads it from the environment
 
 
 def client(services: Services) -> AsyncAnthropic:

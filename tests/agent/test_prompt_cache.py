@@ -4,6 +4,7 @@ loop reads the turns before it. Against the fake Messages API's cache accounting
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from agent import respond
@@ -46,12 +47,16 @@ async def test_each_turn_of_a_tool_loop_reads_the_turns_before_it(tmp_path: Path
         assert reply.planner == "claude" and reply.text.startswith("Timeouts on lambda.")
         calls = w.model.answered
         assert len(calls) == 3
-        for before, after in zip(calls, calls[1:], strict=False):
+        for before, after in itertools.pairwise(calls):
             total_before = sum(before.usage[k] for k in ("input_tokens", "cache_creation_input_tokens"))
             total_before += before.usage["cache_read_input_tokens"]
             assert after.usage["cache_read_input_tokens"] == total_before  # the whole previous request, read
         marks = [
-            b for m in calls[-1].messages if isinstance(m["content"], list) for b in m["content"] if "cache_control" in b
+            b
+            for m in calls[-1].messages
+            if isinstance(m["content"], list)
+            for b in m["content"]
+            if "cache_control" in b
         ]
         assert len(marks) == 2  # the last two user turns; with the fixed prompt's, 3 of the 4 allowed
         # recorded with the answer: tokens in are every kind of input, the cache's share kept apart
