@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent import respond
+from agent.model_client import Traits, model_choices
 from agent.question import Question
 from settings import Settings, SettingsError
 from tests.fakes.anthropic import FakeAnthropic, text, tool_calls
@@ -121,3 +122,30 @@ def test_a_platform_without_its_region_stops_at_start_up() -> None:
         Settings.from_env({"SITREP_MODEL_PROVIDER": "bedrock"})
     with pytest.raises(SettingsError, match="CLOUD_ML_REGION"):
         Settings.from_env({"SITREP_MODEL_PROVIDER": "vertex"})
+
+
+@pytest.mark.parametrize(
+    ("model", "claude", "adaptive"),
+    [
+        ("claude-sonnet-5-5", True, True),
+        ("us.anthropic.claude-sonnet-5-5-v1:0", True, True),
+        ("claude-opus-5-5@20260901", True, True),
+        ("claude-haiku-5-5", True, True),
+        ("claude-sonnet-4-6", True, True),
+        ("claude-haiku-4-5", True, False),  # extended thinking with a budget only: asked without thinking
+        ("claude-opus-4-1-20250805", True, False),
+        ("claude-sonnet-4-20250514", True, False),
+        ("claude-3-5-sonnet-20241022", True, False),
+        ("qwen3-coder:30b", False, False),
+    ],
+)
+def test_what_a_model_id_says_about_its_requests(model: str, claude: bool, adaptive: bool) -> None:
+    assert Traits.of(model) == Traits(claude, adaptive)
+
+
+def test_the_modal_lists_the_providers_spelling() -> None:
+    assert model_choices(Settings.from_env({}))[0] == "claude-opus-5-5"
+    bedrock = Settings.from_env({"SITREP_MODEL_PROVIDER": "bedrock", "AWS_REGION": "us-east-1"})
+    assert all(m.startswith("anthropic.claude-") for m in model_choices(bedrock))
+    assert model_choices(Settings.from_env({"ANTHROPIC_BASE_URL": "http://localhost:11434"})) == ()
+    assert model_choices(Settings.from_env({"ANTHROPIC_BASE_URL": "https://api.anthropic.com"}))
