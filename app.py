@@ -241,8 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # Their debug lines carry raw Socket Mode payloads and request bodies: what a person typed into the credentials
-# modal, a key pasted into a question. Kept at INFO even with --verbose, so no secret reaches the log.
-RAW_PAYLOAD_LOGGERS = ("slack_bolt", "slack_sdk", "aiosqlite")
+# modal, a key pasted into a question; botocore's carry the signed headers (the AWS session token) and google.auth's
+# the token exchange. Kept at INFO even with --verbose, so no secret reaches the log.
+RAW_PAYLOAD_LOGGERS = ("slack_bolt", "slack_sdk", "aiosqlite", "botocore", "google.auth")
 
 
 def configure_logging(level: int) -> None:

@@ -61,8 +61,29 @@ UPSTREAM_RATE_LIMITED = Counter(
 )
 MODEL_TOKENS = Counter(
     "sitrep_model_tokens",
-    "Model tokens, by direction (in: the prompt and tool results; out: what the model wrote).",
-    ["direction"],
+    "Claude tokens, by feature (answers, summaries, alerts, reviews) and kind: input (uncached), cache_write "
+    "(written to the prompt cache), cache_read (read from it), output (what it wrote, thinking included).",
+    ["feature", "kind"],
+    registry=REGISTRY,
+)
+MODEL_CALLS = Counter(
+    "sitrep_model_calls",
+    "Claude calls, by feature and what the prompt cache did: hit (read a cached prefix), write (wrote one, read "
+    "none), miss (neither).",
+    ["feature", "cache"],
+    registry=REGISTRY,
+)
+MODEL_COST = Counter(
+    "sitrep_model_cost_dollars",
+    "Claude's estimated cost in US dollars, by feature, from the price table (agent/pricing.py, "
+    "SITREP_MODEL_PRICES); models without a price count 0.",
+    ["feature"],
+    registry=REGISTRY,
+)
+MODEL_BUDGET_REFUSALS = Counter(
+    "sitrep_model_budget_refusals",
+    "Claude calls not made because the team's daily token budget was spent, by feature.",
+    ["feature"],
     registry=REGISTRY,
 )
 SCHEDULER_SLOTS = Counter(
@@ -81,17 +102,23 @@ def count_upstream(integration: str, status: int | None) -> None:
         UPSTREAM_RATE_LIMITED.labels(integration=integration).inc()
 
 
-def count_question(source: str, planner: str, seconds: float, tokens_in: int = 0, tokens_out: int = 0) -> None:
+def count_question(source: str, planner: str, seconds: float) -> None:
     QUESTIONS.labels(source=source or "unknown", planner=planner).inc()
     ANSWER_SECONDS.labels(planner=planner).observe(max(0.0, seconds))
-    count_tokens(tokens_in, tokens_out)
 
 
-def count_tokens(tokens_in: int, tokens_out: int) -> None:
-    if tokens_in:
-        MODEL_TOKENS.labels(direction="in").inc(tokens_in)
-    if tokens_out:
-        MODEL_TOKENS.labels(direction="out").inc(tokens_out)
+def count_model_call(feature: str, input: int, cache_write: int, cache_read: int, output: int, cost: float) -> None:
+    """One Claude call: its tokens by kind, what the cache did, its estimated cost."""
+    for kind, tokens in (
+        ("input", input),
+        ("cache_write", cache_write),
+        ("cache_read", cache_read),
+        ("output", output),
+    ):
+        MODEL_TOKENS.labels(feature=feature, kind=kind).inc(tokens)
+    cache = "hit" if cache_read else "write" if cache_write else "miss"
+    MODEL_CALLS.labels(feature=feature, cache=cache).inc()
+    MODEL_COST.labels(feature=feature).inc(max(0.0, cost))
 
 
 def exposition() -> tuple[bytes, str]:

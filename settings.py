@@ -7,6 +7,7 @@ start-up error app.py prints as one line (exit status 2).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -66,6 +67,25 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = _env("ANTHROPIC_API_KEY")
     anthropic_base_url: str | None = _env("ANTHROPIC_BASE_URL")
     model: str = Field(DEFAULT_MODEL, validation_alias="SITREP_MODEL")
+    # Where Claude runs (agent/model_client.py): Anthropic's API (or a compatible server at ANTHROPIC_BASE_URL),
+    # Amazon Bedrock or Google Vertex AI, each with its platform's own variables (read here so .env works too).
+    model_provider: Literal["anthropic", "bedrock", "vertex"] = Field(
+        "anthropic", validation_alias="SITREP_MODEL_PROVIDER"
+    )
+    # $ per million tokens by model, over the built-in table: {"model": {"input": 2, "output": 10}} (agent/pricing.py)
+    model_prices: Annotated[dict[str, dict[str, float]], NoDecode] = Field({}, validation_alias="SITREP_MODEL_PRICES")
+    aws_region: str | None = _env("AWS_REGION")
+    aws_default_region: str | None = _env("AWS_DEFAULT_REGION")
+    aws_profile: str | None = _env("AWS_PROFILE")
+    aws_access_key_id: str | None = _env("AWS_ACCESS_KEY_ID")
+    aws_secret_access_key: SecretStr | None = _env("AWS_SECRET_ACCESS_KEY")
+    aws_session_token: SecretStr | None = _env("AWS_SESSION_TOKEN")
+    aws_bearer_token_bedrock: SecretStr | None = _env("AWS_BEARER_TOKEN_BEDROCK")
+    bedrock_base_url: str | None = _env("ANTHROPIC_BEDROCK_BASE_URL")
+    vertex_region: str | None = _env("CLOUD_ML_REGION")
+    vertex_project: str | None = _env("ANTHROPIC_VERTEX_PROJECT_ID")
+    vertex_base_url: str | None = _env("ANTHROPIC_VERTEX_BASE_URL")
+    google_credentials: Path | None = _env("GOOGLE_APPLICATION_CREDENTIALS")
     grafana_url: str | None = _env("GRAFANA_URL")
     grafana_token: SecretStr | None = _env("GRAFANA_TOKEN")
     amplitude_api_key: SecretStr | None = _env("AMPLITUDE_API_KEY")
@@ -108,6 +128,32 @@ class Settings(BaseSettings):
         if region not in ("us", "eu"):
             raise ValueError(f"AMPLITUDE_REGION must be 'us' or 'eu', not {region!r}")
         return region
+
+    @field_validator("model_prices", mode="before")
+    @classmethod
+    def _prices(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            table = json.loads(value)
+        except ValueError:
+            table = None
+        rows = table.values() if isinstance(table, dict) else ()
+        if not isinstance(table, dict) or not all(isinstance(r, dict) and {"input", "output"} <= set(r) for r in rows):
+            raise ValueError(
+                'SITREP_MODEL_PRICES must be JSON like {"claude-sonnet-5-5": {"input": 2, "output": 10}} '
+                "($ per million tokens; cache_write and cache_read optional)"
+            )
+        return table
+
+    @model_validator(mode="after")
+    def _provider(self) -> Settings:
+        """Bedrock and Vertex AI each need their region; the rest comes from their credential chains."""
+        if self.model_provider == "bedrock" and not (self.aws_region or self.aws_default_region or self.aws_profile):
+            raise ValueError("SITREP_MODEL_PROVIDER=bedrock needs AWS_REGION (the Bedrock region, like us-east-1)")
+        if self.model_provider == "vertex" and not self.vertex_region:
+            raise ValueError("SITREP_MODEL_PROVIDER=vertex needs CLOUD_ML_REGION (like us-east5, or global)")
+        return self
 
     @field_validator("admins", mode="before")
     @classmethod

@@ -1,12 +1,13 @@
 """The agent: every question (mention, DM, /sitrep, message shortcut, shell) and every report summary.
 
-    reply = await respond(services, question)        # Claude with ANTHROPIC_API_KEY, else the rule-based planner
-    text = await summarize(services, team, facts)    # a report's summary paragraph; None without a key or on failure
+    reply = await respond(services, question)        # Claude when a model is set up, else the rule-based planner
+    text = await summarize(services, team, facts)    # a report's summary paragraph; None without Claude or on failure
 
-With a key, Claude gets the tools of every configured integration (agent/toolbox.py: caps, repeat guard,
-concurrency) for at most 8 turns; without one, agent/rules/planner.py picks intents and agent/rules/plays*.py run
-them. Either way the answer is redacted, recorded in SQLite (planner, model, tokens in/out) and remembered for
-follow-ups in its thread.
+With a model (agent/model_client.py: the provider, the model rule, each use's effort and room), Claude gets the
+tools of every configured integration (agent/toolbox.py: caps, repeat guard, concurrency) for at most 8 turns;
+without one, or past the team's daily token budget (agent/usage.py), agent/rules/planner.py picks intents and
+agent/rules/plays*.py run them. Either way the answer is redacted, recorded (planner, model, tokens by kind) and
+remembered for follow-ups in its thread.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from agent.formatting import evidence_digest, sources_line, to_mrkdwn
 from agent.history import MAX_CHARS, MAX_TURNS, as_messages, earlier_questions
 from agent.loop import MAX_TURNS as MAX_MODEL_TURNS
 from agent.loop import LoopResult, ModelError, run_loop
+from agent.model_client import ANSWERS, MAX_ROOM, SUMMARIES, claude, model_ready
 from agent.prompt import IntegrationLine, integrations, system_prompt, team_now
 from agent.rules.planner import asks_to_create, plan
 from agent.rules.plays import ReadinessTable
 from agent.rules.rulebook import answer_with_rules
 from agent.rules.scope import question_hints
 from agent.toolbox import Toolbox
+from agent.usage import over_budget, record
 from storage.conversations import AnswerRecord, Turn, Usage
 
 if TYPE_CHECKING:
@@ -36,8 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["AgentReply", "respond", "summarize"]
 
 log = logging.getLogger(__name__)
-
-SUMMARY_MAX_TOKENS = 400
 
 
 @dataclass
@@ -57,7 +58,7 @@ class AgentReply:
         left_out = "".join(f" · left out: {why}" for why in self.left_out)
         if self.planner == "claude":
             return f"{u.model} · {calls} · {u.tokens_in:,} tokens in / {u.tokens_out:,} out{left_out}"
-        why = "Claude unavailable" if self.error else "no ANTHROPIC_API_KEY"
+        why = "Claude unavailable" if self.error else "no model set up"
         return f"built-in planner ({why}) · {calls}{left_out}"
 
 
@@ -74,7 +75,8 @@ async def respond(services: Services, question: Question, *, readiness: Readines
         turns = await store.recent_turns(
             team.id, question.channel, question.thread_ts, max_turns=MAX_TURNS, max_chars=MAX_CHARS
         )
-    if services.settings.anthropic_api_key:
+    spent = await over_budget(services, team, ANSWERS.feature) if model_ready(services.settings) else None
+    if model_ready(services.settings) and spent is None:
         # the readiness rows first: they go into the system prompt, and a Blocked skill's tools are held back
         lines = await integrations(await services.skills_for(team))
         toolbox = await Toolbox.for_team(services, team, allow_write=asks_to_create(question.text))
@@ -90,7 +92,9 @@ async def respond(services: Services, question: Question, *, readiness: Readines
             reply.error = str(exc)
     else:
         toolbox = await Toolbox.for_team(services, team, include_unconfigured=True, allow_write=True)
-        reply = await _ask_rules(services, team, toolbox, question.text, turns, readiness=readiness)
+        preface = f":warning: Claude was not asked: {spent}. The built-in planner answered instead." if spent else ""
+        reply = await _ask_rules(services, team, toolbox, question.text, turns, preface=preface, readiness=readiness)
+        reply.error = spent
     reply.text = toolbox.redact(reply.text)
     reply.left_out = [toolbox.redact(why) for why in toolbox.blocked.values()]
     reply.usage.tool_calls = toolbox.executed
@@ -115,11 +119,6 @@ async def respond(services: Services, question: Question, *, readiness: Readines
     return reply
 
 
-def team_model(services: Services, team: Team) -> str:
-    """The Claude model: the team's agents.model (set in Agent settings), else SITREP_MODEL or the default."""
-    return team.config.agents.model or services.settings.model
-
-
 async def _ask_claude(
     services: Services, team: Team, toolbox: Toolbox, text: str, turns: list[Turn], lines: list[IntegrationLine]
 ) -> AgentReply:
@@ -134,29 +133,21 @@ async def _ask_claude(
         extra=question_hints(text, now),
     )
     messages = as_messages(turns, text, toolbox.redact)
-    result = await run_loop(
-        services.anthropic(),
-        model=team_model(services, team),
-        system=toolbox.redact(system),
-        messages=messages,
-        toolbox=toolbox,
-    )
+    call = claude(services, team, ANSWERS)
+    result = await run_loop(call, system=system.map(toolbox.redact), messages=messages, toolbox=toolbox)
     return AgentReply(text=claude_text(result), planner="claude", usage=result.usage())
 
 
 def claude_text(result: LoopResult) -> str:
     """The model's answer as mrkdwn, or what the tools found when it stopped without one; sources appended."""
     body = to_mrkdwn(result.text)
-    if result.stop_reason == "max_turns" or not body:
-        why = (
-            f"I stopped after {result.turns} model turns without a conclusion"
-            if result.stop_reason == "max_turns"
-            else f"Claude gave no answer (stop reason: {result.stop_reason})"
-        )
+    if result.stop_reason in ("max_turns", "max_tokens") or not body:  # never a cut answer
+        why = {
+            "max_turns": f"I stopped after {result.turns} model turns without a conclusion",
+            "max_tokens": f"Claude's answer did not fit the length limit ({MAX_ROOM:,} tokens), even continued",
+        }.get(result.stop_reason, f"Claude gave no answer (stop reason: {result.stop_reason})")
         digest = evidence_digest(result.outcomes)
         body = f"{why}. What the tools returned:\n{digest}" if digest else f"{why}; no tool was called."
-    elif result.stop_reason == "max_tokens":
-        body += "\n_(answer cut at the length limit)_"
     sources = sources_line(result.outcomes, body)
     return f"{body}\n\n{sources}" if sources else body
 
@@ -184,11 +175,15 @@ async def summarize(
     """A short summary paragraph of a report's facts by Claude: prompts/<prompt_name>.j2 as system prompt, the
     facts as the user message, no tools.
 
-    The template may use team_name, now, weekday, timezone, team_prompt, facts and window. Returns None without
-    ANTHROPIC_API_KEY or when Claude fails, so the caller falls back to its template. Facts and summary are
-    redacted; the model and tokens in/out are recorded like any answer (source = prompt_name).
+    The template may use team_name, facts and window (its context: now, weekday, timezone, team_prompt). Returns
+    None without a model, past the team's token budget, or when Claude fails, so the caller falls back to its
+    template. Facts and summary are redacted; the model and tokens are recorded like any answer (source =
+    prompt_name).
     """
-    if not services.settings.anthropic_api_key:
+    if not model_ready(services.settings):
+        return None
+    if spent := await over_budget(services, team, SUMMARIES.feature):
+        log.warning("the report summary is the template's: %s", spent)
         return None
     started = time.monotonic()
     toolbox = Toolbox([], await services.secrets())
@@ -202,30 +197,13 @@ async def summarize(
     )
     messages = [{"role": "user", "content": toolbox.redact(facts_text) or "(no facts)"}]
     try:
+        call = claude(services, team, SUMMARIES)
         result = await run_loop(
-            services.anthropic(),
-            model=team_model(services, team),
-            system=toolbox.redact(system),
-            messages=messages,
-            toolbox=toolbox,
-            max_turns=1,
-            max_tokens=SUMMARY_MAX_TOKENS,
+            call, system=system.map(toolbox.redact), messages=messages, toolbox=toolbox, max_turns=1
         )
     except ModelError as exc:
         log.warning("the report summary fell back to the template: %s", exc)
         return None
-    text = toolbox.redact(to_mrkdwn(result.text)) or None
-    record = AnswerRecord(
-        team_id=team.id,
-        source=prompt_name,
-        question=f"({prompt_name} summary)",
-        answer=text or "",
-        planner="claude",
-        usage=result.usage(),
-        duration_ms=int((time.monotonic() - started) * 1000),
-    )
-    try:
-        await services.storage.conversations.record(record, remember=False)
-    except Exception:
-        log.exception("recording a summary's usage failed")
-    return text
+    text = toolbox.redact(to_mrkdwn(result.text)) if result.stop_reason != "max_tokens" else ""
+    await record(services, team, prompt_name, f"({prompt_name} summary)", text, result, started)
+    return text or None

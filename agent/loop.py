@@ -1,4 +1,11 @@
-"""The Claude tool-use loop: at most MAX_TURNS model turns; the tools of each turn run concurrently."""
+"""The Claude tool-use loop: at most MAX_TURNS tool turns; the tools of each turn run concurrently.
+
+A reply that stops at max_tokens is not taken as it is. Cut in its text: it goes back as the assistant turn,
+unchanged (its signed thinking too), and a user turn asks to go on; the parts are joined. Cut while thinking (no
+text yet) or inside a tool call: the same request is asked again with twice the room. At most MAX_EXTRA such
+calls per loop, each with at most MAX_ROOM tokens; past that the loop stops with stop_reason "max_tokens" and
+the caller says so instead of posting a cut answer.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +14,23 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import metrics
+from agent.model_client import MAX_ROOM, ModelCall, ModelError
+from agent.pricing import Tokens
+from agent.prompt import SystemPrompt
+from agent.request import build
 from agent.toolbox import Toolbox, ToolCall, ToolOutcome
 from storage.conversations import Usage
 
 if TYPE_CHECKING:
     import anthropic
-    from anthropic import AsyncAnthropic
+
+__all__ = ["GO_ON", "MAX_EXTRA", "MAX_TURNS", "LoopResult", "ModelError", "run_loop"]
 
 log = logging.getLogger(__name__)
 
 MAX_TURNS = 8
-MAX_TOKENS = 2048
-
-
-class ModelError(Exception):
-    """Claude could not be asked: one line saying what failed and what to do."""
+MAX_EXTRA = 2  # calls to go on after a reply ran out of room
+GO_ON = "Your reply stopped at the length limit. Go on exactly where it stopped, without repeating anything."
 
 
 @dataclass
@@ -29,24 +38,38 @@ class LoopResult:
     text: str
     model: str
     stop_reason: str  # end_turn | max_tokens | refusal | max_turns | ...
-    turns: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
+    turns: int = 0  # model calls
+    tokens: Tokens = field(default_factory=Tokens)
+    cost: float | None = 0.0  # estimated dollars; None when the model has no price
     outcomes: list[ToolOutcome] = field(default_factory=list)
 
+    @property
+    def tokens_in(self) -> int:
+        return self.tokens.total_in
+
+    @property
+    def tokens_out(self) -> int:
+        return self.tokens.output
+
     def usage(self) -> Usage:
-        return Usage(model=self.model, tokens_in=self.tokens_in, tokens_out=self.tokens_out, model_turns=self.turns)
+        t = self.tokens
+        return Usage(
+            model=self.model,
+            tokens_in=t.total_in,
+            tokens_out=t.output,
+            model_turns=self.turns,
+            cache_write_tokens=t.cache_write,
+            cache_read_tokens=t.cache_read,
+        )
 
 
 async def run_loop(
-    client: AsyncAnthropic,
+    call: ModelCall,
     *,
-    model: str,
-    system: str,
+    system: SystemPrompt,
     messages: list[dict[str, Any]],
     toolbox: Toolbox,
     max_turns: int = MAX_TURNS,
-    max_tokens: int = MAX_TOKENS,
 ) -> LoopResult:
     """Ask, run the tools the model asks for, answer with their results, until it concludes or the cap is hit.
 
@@ -54,44 +77,61 @@ async def run_loop(
     the model has to conclude. Raises ModelError when the API fails.
     """
     tools = toolbox.specs()
-    result = LoopResult(text="", model=model, stop_reason="")
-    for turn in range(1, max_turns + 1):
-        request: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "system": system, "messages": messages}
-        if tools:
-            request["tools"] = tools
-            if turn == max_turns:
-                request["tool_choice"] = {"type": "none"}
-        reply = await _create(client, request)
-        result.turns = turn
-        result.model = reply.model or model
-        usage = reply.usage
-        result.tokens_in += usage.input_tokens + (usage.cache_creation_input_tokens or 0)
-        result.tokens_in += usage.cache_read_input_tokens or 0
-        result.tokens_out += usage.output_tokens
-        metrics.count_tokens(
-            usage.input_tokens + (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0),
-            usage.output_tokens,
-        )
-        text = toolbox.redact("".join(b.text for b in reply.content if b.type == "text")).strip()
+    result = LoopResult(text="", model=call.model, stop_reason="")
+    turn, extra, room, parts = 1, 0, call.use.max_tokens, []
+    while True:
+        request = build(call, system, messages, tools, last_turn=turn == max_turns, max_tokens=room)
+        reply = await _create(call.client, request)
+        _count(call, result, reply)
+        text = toolbox.redact("".join(b.text for b in reply.content if b.type == "text"))
         uses = [b for b in reply.content if b.type == "tool_use"]
         result.stop_reason = reply.stop_reason or "end_turn"
+        if reply.stop_reason == "max_tokens" and extra < MAX_EXTRA:
+            extra += 1
+            room = min(room * 2, MAX_ROOM)
+            if text.strip() and not uses:  # cut in its text: hand it back and ask to go on
+                parts.append(text)
+                messages.append(
+                    {"role": "assistant", "content": [p for b in reply.content if (p := _param(b, toolbox))]}
+                )
+                messages.append({"role": "user", "content": GO_ON})
+            log.info("Claude's reply ran out of room (%s tokens); asking for the rest", request["max_tokens"])
+            continue
         if reply.stop_reason != "tool_use" or not uses:
-            result.text = text
+            result.text = ("".join(parts) + text).strip()
             break
         if turn == max_turns:  # asked for tools although it may not: stop here
             result.stop_reason = "max_turns"
-            result.text = text
+            result.text = text.strip()
             break
+        parts = []
         messages.append({"role": "assistant", "content": [p for b in reply.content if (p := _param(b, toolbox))]})
         calls = [ToolCall(b.name, b.input if isinstance(b.input, dict) else {}, b.id) for b in uses]
         outcomes = await toolbox.run(calls)
         result.outcomes += outcomes
         messages.append({"role": "user", "content": [_tool_result(o) for o in outcomes]})
+        turn += 1
     return result
 
 
+def _count(call: ModelCall, result: LoopResult, reply: Any) -> None:
+    """One call's tokens by kind into the result and the metrics, with its estimated cost."""
+    usage = reply.usage
+    written, read = usage.cache_creation_input_tokens or 0, usage.cache_read_input_tokens or 0
+    tokens = Tokens(usage.input_tokens or 0, written, read, usage.output_tokens or 0)
+    result.turns += 1
+    result.model = call.model  # as the rule chose it (a platform may answer with its own spelling)
+    result.tokens += tokens
+    cost = call.prices.cost(result.model, tokens)
+    result.cost = None if cost is None or result.cost is None else result.cost + cost
+    metrics.count_model_call(
+        call.use.feature, tokens.input, tokens.cache_write, tokens.cache_read, tokens.output, cost or 0.0
+    )
+
+
 def _param(block: Any, toolbox: Toolbox) -> dict[str, Any] | None:
-    """A reply block as it goes back to the API: only the fields it needs, redacted; None to leave it out."""
+    """A reply block as it goes back to the API: only the fields it needs, redacted; None to leave it out.
+    Thinking blocks go back exactly as they came (the API checks their signature)."""
     if block.type == "tool_use":
         return {"type": "tool_use", "id": block.id, "name": block.name, "input": toolbox.redact_data(block.input)}
     if block.type == "text":
@@ -106,16 +146,16 @@ def _tool_result(outcome: ToolOutcome) -> dict[str, Any]:
     return block
 
 
-async def _create(client: AsyncAnthropic, request: dict[str, Any]) -> Any:
-    import anthropic  # lazy load: the SDK costs seconds of start-up and is needed only with a key
+async def _create(client: Any, request: dict[str, Any]) -> Any:
+    import anthropic  # lazy load: the SDK costs seconds of start-up and is needed only with a model
 
     try:
         return await client.messages.create(**request)
     except anthropic.AuthenticationError:
-        raise ModelError("Claude rejected ANTHROPIC_API_KEY (401): set a valid API key and restart") from None
+        raise ModelError(f"Claude rejected {_credentials(client)} (401): set valid ones and restart") from None
     except anthropic.PermissionDeniedError:
         raise ModelError(
-            "the API key may not use this model (403): check the key's workspace and SITREP_MODEL"
+            "the credentials may not use this model (403): check the key's workspace and SITREP_MODEL"
         ) from None
     except anthropic.NotFoundError:
         raise ModelError(f"model {request['model']!r} was not found (404): check SITREP_MODEL") from None
@@ -129,7 +169,18 @@ async def _create(client: AsyncAnthropic, request: dict[str, Any]) -> Any:
     except anthropic.APITimeoutError:
         raise ModelError("Claude did not answer in time: try again in a minute") from None
     except anthropic.APIConnectionError:
-        raise ModelError("cannot reach Claude: check ANTHROPIC_BASE_URL and this host's network") from None
+        raise ModelError(
+            "cannot reach Claude: check ANTHROPIC_BASE_URL (or the platform's region) and the network"
+        ) from None
+    except Exception as exc:  # the platform client's own credential chain (AWS, Google) failed before sending
+        raise ModelError(f"the model client could not send the request ({type(exc).__name__}: {exc})"[:300]) from None
+
+
+def _credentials(client: Any) -> str:
+    kind = type(client).__name__
+    if "Bedrock" in kind:
+        return "the AWS credentials"
+    return "the Google credentials" if "Vertex" in kind else "ANTHROPIC_API_KEY"
 
 
 def _message(exc: anthropic.APIStatusError) -> str:

@@ -1,8 +1,16 @@
-"""System prompts: Jinja2 templates in prompts/, with the date, time zone, integrations and team instructions."""
+"""System prompts: Jinja2 templates in prompts/, in two parts so that Claude's prompt cache can keep the first.
+
+`fixed` is prompts/<name>.j2 with only what stays the same from one call to the next for a team (its name, whether
+it has tools, the turn cap); `context` is prompts/context.j2 (the time now, then prompts/<name>_context.j2 when
+there is one: the integrations and the question's hints, the report's window; then the team's instructions).
+The request puts tools, then `fixed` with a cache breakpoint, then `context`, then the conversation
+(agent/request.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +26,7 @@ if TYPE_CHECKING:
     from skills.services import Services
     from storage.teams import Team
 
+_BLANKS = re.compile(r"\n{3,}")
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 READINESS_TIMEOUT_S = 3.0
 
@@ -52,8 +61,22 @@ async def integrations(skills: list[Skill]) -> list[IntegrationLine]:
     return lines
 
 
-def render(name: str, **context: Any) -> str:
-    return _env.get_template(f"{name}.j2").render(**context).strip() + "\n"
+def render(template: str, /, **context: Any) -> str:
+    return _env.get_template(f"{template}.j2").render(**context).strip() + "\n"
+
+
+@dataclass(frozen=True)
+class SystemPrompt:
+    fixed: str  # the same for every call of this prompt and team: cached
+    context: str = ""  # what changes: the time, the question's hints, the team's instructions
+
+    @property
+    def text(self) -> str:
+        return "\n".join(part for part in (self.fixed, self.context) if part)
+
+    def map(self, change: Callable[[str], str]) -> SystemPrompt:
+        """Both parts through `change` (redaction)."""
+        return SystemPrompt(change(self.fixed), change(self.context) if self.context else "")
 
 
 def system_prompt(
@@ -65,16 +88,20 @@ def system_prompt(
     tools: bool = True,
     max_turns: int = 8,
     extra: dict[str, Any] | None = None,
-) -> str:
-    return render(
-        name,
+) -> SystemPrompt:
+    """prompts/<name>.j2 with the team's stable values, and the context that changes with each call; `extra`
+    reaches both (question hints, a report's window, facts)."""
+    stable = {"team_name": team.name, "tools": tools, "max_turns": max_turns}
+    fixed = render(name, **(extra or {}), **stable)
+    context = render(
+        "context",
         **(extra or {}),
-        team_name=team.name,
+        **stable,
+        name=name,
         now=now.strftime("%Y-%m-%d %H:%M"),
         weekday=now.strftime("%A"),
         timezone=str(now.tzinfo),
         integrations=integrations or [],
-        tools=tools,
-        max_turns=max_turns,
         team_prompt=team.config.agents.planner.prompt.system.strip(),
     )
+    return SystemPrompt(fixed, _BLANKS.sub("\n\n", context))

@@ -1,7 +1,8 @@
 """The tools the agent may call, in one place: which are offered, the result cap, the repeat guard, concurrency.
 
 Both planners go through a Toolbox: Claude's tool_use blocks and the rule-based planner's calls alike. Every
-result is redacted (no credential reaches the model or Slack), bounded (~4k tokens, a summary first), and an
+result is redacted (no credential reaches the model or Slack), bounded (skills/base.py's RESULT_MAX_BYTES, ~4k
+tokens, a summary first), and an
 exact repeat of a call (same name, same canonical JSON arguments) is answered from the first result.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError, Tool, ToolInputError, redact
+from skills.base import RESULT_MAX_BYTES, SkillError, Tool, ToolInputError, redact
 from skills.changes.tools import build_tools as changes_tools
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RESULT_CHARS = 16_000  # ~4k tokens
 SUMMARY_CHARS = 600
 TOOL_TIMEOUT_S = 60.0
 LINK_KEYS = ("explore_url", "link", "alerting_url", "url")
@@ -90,13 +90,13 @@ class Toolbox:
         tools: Iterable[Tool],
         secrets: Sequence[str] = (),
         *,
-        result_chars: int = RESULT_CHARS,
+        result_bytes: int = RESULT_MAX_BYTES,
         timeout: float = TOOL_TIMEOUT_S,
         not_ready: dict[str, str] | None = None,
     ) -> None:
         self.tools = {t.qualified_name: t for t in tools}
         self.secrets = list(secrets)
-        self.result_chars = result_chars
+        self.result_bytes = result_bytes
         self.timeout = timeout
         self.not_ready = dict(not_ready or {})  # skill name -> why its tools are not offered
         self.blocked: dict[str, str] = {}  # skill name -> why its tools are held back (its readiness said Blocked)
@@ -203,7 +203,7 @@ class Toolbox:
             log.exception("tool %s failed", call.name)
             return self._failed(call, f"{call.name} failed unexpectedly ({type(exc).__name__})", started)
         data = self.redact_data(_plain(data))
-        content = bounded_content(data, self.result_chars)
+        content = bounded_content(data, self.result_bytes)
         return ToolOutcome(call, True, data=data, content=content, started=started, finished=time.monotonic())
 
     def _failed(self, call: ToolCall, error: str, started: float) -> ToolOutcome:
@@ -244,19 +244,21 @@ def summarize(data: Any) -> str:
     return line
 
 
-def bounded_content(data: Any, limit: int = RESULT_CHARS) -> str:
-    """The summary, then the JSON result; cut to `limit` characters with a note on how to narrow the call."""
+def bounded_content(data: Any, limit: int = RESULT_MAX_BYTES) -> str:
+    """The summary, then the JSON result; cut to `limit` UTF-8 bytes with a note on how to narrow the call."""
     summary = summarize(data)
     body = json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
     content = f"{summary}\n{body}"
-    if len(content) <= limit:
+    if len(content.encode()) <= limit:
         return content
+    size = len(body.encode())
     note = (
-        f"\n…[result cut: it was {len(body)} characters, over the {limit}-character cap. Narrow the call: a "
+        f"\n…[result cut: it was {size} bytes, over the {limit}-byte cap. Narrow the call: a "
         "shorter range, more label matchers or filters, a smaller limit, or an aggregation]"
     )
-    room = max(0, limit - len(summary) - len(note) - 1)
-    return f"{summary}\n{body[:room]}{note}"
+    room = max(0, limit - len(summary.encode()) - len(note.encode()) - 1)
+    kept = body.encode()[:room].decode("utf-8", "ignore")  # never half a character
+    return f"{summary}\n{kept}{note}"
 
 
 def result_links(data: Any) -> list[str]:

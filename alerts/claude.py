@@ -1,23 +1,26 @@
-"""With a key: Claude gets the rule-based findings first (as JSON, every link included) and may call tools through
-the agent's loop (bot/agent/loop.py); its text replaces the rule-based one. Any failure: the caller keeps the
-rule-based text."""
+"""With a model: Claude gets the rule-based findings first (as JSON, every link included) and may call tools through
+the agent's loop (agent/loop.py), asked as the model rule and the ALERTS use say (agent/model_client.py); its text
+replaces the rule-based one and its tokens are recorded (source "alert"). Any failure, or the team's daily token
+budget spent: the caller keeps the rule-based text."""
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from agent.loop import run_loop
+from agent.model_client import ALERTS, ModelError, claude
 from agent.prompt import system_prompt, team_now
 from agent.toolbox import Toolbox
+from agent.usage import over_budget, record
 from alerts.investigate import Findings
 
 if TYPE_CHECKING:
     from skills.services import Services
     from storage.teams import Team
 
-ALERT_MAX_TOKENS = 1500
 ALERT_MAX_TURNS = 4
 
 
@@ -47,19 +50,21 @@ def context_json(found: Findings) -> str:
 
 async def model_investigation(services: Services, team: Team, toolbox: Toolbox, found: Findings) -> str:
     """Claude's text; raises agent.loop.ModelError (or anything else) for the caller to fall back."""
+    if spent := await over_budget(services, team, ALERTS.feature):
+        raise ModelError(spent)
+    started = time.monotonic()
     system = system_prompt(
         "alert", now=team_now(services, team), team=team, tools=bool(toolbox.tools), max_turns=ALERT_MAX_TURNS
     )
     result = await run_loop(
-        services.anthropic(),
-        model=services.settings.model,
-        system=toolbox.redact(system),
+        claude(services, team, ALERTS),
+        system=system.map(toolbox.redact),
         messages=[{"role": "user", "content": toolbox.redact(context_json(found))}],
         toolbox=toolbox,
         max_turns=ALERT_MAX_TURNS,
-        max_tokens=ALERT_MAX_TOKENS,
     )
-    text = toolbox.redact(result.text).strip()
+    text = toolbox.redact(result.text).strip() if result.stop_reason not in ("max_tokens", "max_turns") else ""
+    await record(services, team, "alert", f"(alert {found.alert.name})"[:200], text, result, started)
     if not text:
-        raise ValueError("the model wrote nothing")
+        raise ValueError(f"the model wrote nothing (stop reason: {result.stop_reason})")
     return text

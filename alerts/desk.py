@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.model_client import model_ready
 from agent.toolbox import Toolbox
 from alerts.claude import model_investigation
 from alerts.investigate import Findings, first_round, second_round
@@ -165,7 +166,7 @@ class AlertDesk:
             log.exception("the alert's signal could not be charted")
             added = bool(late)
         text = render(found) if added else None
-        if not self.services.settings.anthropic_api_key:
+        if not model_ready(self.services.settings):
             return text
         try:
             return await model_investigation(self.services, team, toolbox, found)

@@ -24,6 +24,7 @@ BENCHES = [
     "request_bodies",
     "alert_investigation",
     "instrument_scan",
+    "claude_cache",
 ]
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from agent import summarize as agent_summarize
+from agent.model_client import model_ready
 from reports.model import Report
 from reports.render import esc, section_mrkdwn, template_summary
 from skills.base import redact
@@ -85,8 +86,8 @@ async def model_summary(services: Services, team: Team, report: Report, secrets:
 async def summarize(
     services: Services, team: Team, report: Report, *, use_model: bool = True, secrets: Sequence[str] = ()
 ) -> tuple[str, str]:
-    """(paragraph, "model" | "template"). The model is asked only when ANTHROPIC_API_KEY is set."""
-    if use_model and services.settings.anthropic_api_key:
+    """(paragraph, "model" | "template"). The model is asked only when one is set up (agent/model_client.py)."""
+    if use_model and model_ready(services.settings):
         written = await model_summary(services, team, report, secrets)
         if written:
             return written, "model"

@@ -1,23 +1,25 @@
 """The model's review: prompts/pr_review.j2 through the agent's tool loop (agent/loop.py), so the model can
-read more files (github_get_file) or ask Grafana and Amplitude for production data."""
+read more files (github_get_file) or ask Grafana and Amplitude for production data; asked as the model rule and
+the REVIEWS use say (agent/model_client.py), its tokens recorded (source "review")."""
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from agent.loop import MAX_TURNS, run_loop
+from agent.loop import MAX_TURNS, ModelError, run_loop
+from agent.model_client import REVIEWS, claude
 from agent.prompt import system_prompt, team_now
 from agent.toolbox import Toolbox
+from agent.usage import over_budget, record
 from review.findings import Finding
 from review.gather import Budgeted, PullRequestData, patches_text
 
 if TYPE_CHECKING:
     from skills.services import Services
     from storage.teams import Team
-
-REVIEW_MAX_TOKENS = 3000
 
 
 @dataclass
@@ -60,17 +62,21 @@ async def model_review(
     note: str,
 ) -> ModelReview:
     """Raises agent.loop.ModelError when Claude cannot be asked (the caller posts the rule-based review)."""
-    s = services.settings
+    if spent := await over_budget(services, team, REVIEWS.feature):
+        raise ModelError(spent)
+    started = time.monotonic()
     system = system_prompt(
         "pr_review", now=team_now(services, team), team=team, tools=bool(toolbox.tools), max_turns=MAX_TURNS
     )
     message = toolbox.redact(review_message(pr, budget, context, findings, note))
     result = await run_loop(
-        services.anthropic(),
-        model=s.model,
-        system=toolbox.redact(system),
+        claude(services, team, REVIEWS),
+        system=system.map(toolbox.redact),
         messages=[{"role": "user", "content": message}],
         toolbox=toolbox,
-        max_tokens=REVIEW_MAX_TOKENS,
     )
-    return ModelReview(toolbox.redact(result.text), result.model, result.tokens_in, result.tokens_out, result.turns)
+    if result.stop_reason == "max_tokens":
+        raise ModelError("the review did not fit the length limit, even continued")
+    text = toolbox.redact(result.text)
+    await record(services, team, "review", f"(review {pr.repo}#{pr.number})", text, result, started)
+    return ModelReview(text, result.model, result.tokens_in, result.tokens_out, result.turns)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agent.loop import ModelError
+from agent.model_client import model_ready
 from agent.toolbox import Toolbox
 from review.context import grafana_discovery, production_context
 from review.findings import edits_of, find
@@ -175,7 +176,7 @@ async def _review(
     budget = budget_patches(pr.files)
     out.patch_tokens, out.patch_budget = budget.tokens, budget.budget
     body = ""
-    if services.settings.anthropic_api_key:
+    if model_ready(services.settings):
         try:
             reviewed = await model_review(services, team, toolbox, pr, budget, context, findings, note)
             out.planner, out.tokens_in = "claude", reviewed.tokens_in

@@ -39,7 +39,11 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "sitrep/0.1 (+https://github.com/sitrep)"
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
-RESULT_BUDGET_BYTES = 8000
+# The one cap on a tool result, in UTF-8 bytes (what a model's tokens are counted from, whatever the script):
+# agent/toolbox.py cuts what the model reads of a result (summary line + JSON) at RESULT_MAX_BYTES, ~4k tokens;
+# a tool fits its rows into RESULT_BUDGET_BYTES (`bounded`), leaving the rest for its envelope and the summary.
+RESULT_MAX_BYTES = 16_000
+RESULT_BUDGET_BYTES = RESULT_MAX_BYTES // 2
 
 
 class SkillError(Exception):

@@ -2,8 +2,8 @@
 frozen from then on; handed to the agent, the reports, the review, every listener and the shell.
 
 The skills per team are rebuilt when the team's credentials or config change (`skills_for`). The clients every
-question and report share are each built once and closed by `close()`: `anthropic()` (one `AsyncAnthropic` for
-every question and summary, built at first use, the SDK imported only then) and `slack` (the Web API client:
+question and report share are each built once and closed by `close()`: `client(name, build)` (built at first use
+by `build`: agent/model_client.py builds Claude's, its SDK imported only then) and `slack` (the Web API client:
 `web_client`, SLACK_API_URL with slack_sdk's retry handlers; built from SLACK_BOT_TOKEN unless one is given, and
 app.py gives it one aiohttp session). What exists only while the app runs (the scheduler, the drain relay, the
 Slack identity) is not here: it is bot/runtime.py's `Runtime`.
@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -33,13 +33,8 @@ from storage.jobs import JobStore
 from storage.services import Storage, seed_report_jobs
 from storage.teams import Team, TeamStore
 
-if TYPE_CHECKING:
-    from anthropic import AsyncAnthropic
-
 log = logging.getLogger(__name__)
-
-MODEL_TIMEOUT_S = 120.0
-MODEL_RETRIES = 2
+T = TypeVar("T")
 
 
 def web_client(token: str, base_url: str, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
@@ -135,31 +130,23 @@ class Services:
         raw = f"{row['creds']}|{row['config']}|{row['github']}" if row else ""
         return hashlib.sha256(raw.encode()).hexdigest()
 
-    def anthropic(self) -> AsyncAnthropic:
-        """The one Anthropic client (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL): its connection pool serves every
-        question and report summary. Built at first use; callers ask only when a key is set."""
-        client: AsyncAnthropic | None = self._clients.get("anthropic")
-        if client is None:
-            # lazy load: the SDK is imported where its one client is built, at first use (agent/loop.py still
-            # imports it for its error types; with that import made lazy too, start-up never loads it)
-            from anthropic import AsyncAnthropic
-
-            s = self.settings
-            client = self._clients["anthropic"] = AsyncAnthropic(
-                api_key=Settings.reveal(s.anthropic_api_key),
-                base_url=s.anthropic_base_url or None,
-                timeout=MODEL_TIMEOUT_S,
-                max_retries=MODEL_RETRIES,
-            )
-        return client
+    def client(self, name: str, build: Callable[[], T]) -> T:
+        """The long-lived client `name`, built by `build` at its first use (one connection pool for every call
+        after) and closed by close(); a failed build is tried again at the next use."""
+        if name not in self._clients:
+            self._clients[name] = build()
+        built: T = self._clients[name]
+        return built
 
     async def close(self) -> None:
         for _, skills in self._skills.values():
             await _close_all(skills)
         self._skills.clear()
-        anthropic = self._clients.pop("anthropic", None)
-        if anthropic is not None:
-            await anthropic.close()
+        for name in list(self._clients):
+            try:
+                await self._clients.pop(name).close()
+            except Exception:  # pragma: no cover - closing must not fail shutdown
+                log.exception("closing the %s client failed", name)
         if self.slack is not None and self.slack.session is not None:
             await self.slack.session.close()
         await self.storage.close()

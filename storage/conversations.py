@@ -1,6 +1,8 @@
 """What the agent said: answers (planner, model, tokens, feedback) and thread turns for follow-up questions.
 
-`Usage` (model, tokens, model turns, tool calls) is the same type the agent's reply carries.
+`Usage` (model, tokens by kind, model turns, tool calls) is the same type the agent's reply carries. Every Claude
+call sitrep makes is recorded here with its source (mention, dm, command, shortcut, shell; summary and report;
+alert; review), so `spend` sums tokens by source and model over any span, for the Home tab and the token budget.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ VOTES = ("up", "down")
 
 @dataclass
 class Usage:
-    """What an answer cost: the model that wrote it, its tokens in and out, model turns and tool calls."""
+    """What an answer cost: the model that wrote it, its tokens in (all of them, cache writes and reads included)
+    and out, model turns and tool calls."""
 
     model: str | None = None
     tokens_in: int = 0
@@ -23,6 +26,12 @@ class Usage:
     model_turns: int = 0
     tool_calls: int = 0
     tool_errors: int = 0
+    cache_write_tokens: int = 0  # of tokens_in: written to the prompt cache
+    cache_read_tokens: int = 0  # of tokens_in: read from it
+
+    @property
+    def tokens(self) -> int:
+        return self.tokens_in + self.tokens_out
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,23 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class SpendRow:
+    """Claude's tokens by kind for one source and model over a span (input is the uncached rest)."""
+
+    source: str
+    model: str
+    answers: int
+    input: int
+    cache_write: int
+    cache_read: int
+    output: int
+
+    @property
+    def tokens(self) -> int:
+        return self.input + self.cache_write + self.cache_read + self.output
+
+
+@dataclass(frozen=True)
 class UsageRow:
     planner: str
     model: str | None
@@ -68,8 +94,9 @@ class ConversationStore:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO answers (team_id, source, user_id, channel, thread_ts, question, answer, planner, model,"
-                " tokens_in, tokens_out, model_turns, tool_calls, tool_errors, duration_ms, error)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " tokens_in, tokens_out, model_turns, tool_calls, tool_errors, duration_ms, error,"
+                " cache_write_tokens, cache_read_tokens)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     rec.team_id,
                     rec.source,
@@ -87,6 +114,8 @@ class ConversationStore:
                     rec.usage.tool_errors,
                     rec.duration_ms,
                     rec.error,
+                    rec.usage.cache_write_tokens,
+                    rec.usage.cache_read_tokens,
                 ),
             )
             answer_id = int(cur.lastrowid or 0)
@@ -173,3 +202,19 @@ class ConversationStore:
             )
             for r in rows
         ]
+
+    async def spend(self, team_id: str, since: str) -> list[SpendRow]:
+        """The team's Claude calls since `since` (UTC ISO 8601, as created_at is stored), by source and model."""
+        rows = await self.db.fetchall(
+            "SELECT source, model, COUNT(*) AS n, SUM(tokens_in) AS tin, SUM(tokens_out) AS tout,"
+            " SUM(cache_write_tokens) AS cw, SUM(cache_read_tokens) AS cr FROM answers"
+            " WHERE team_id = ? AND planner = 'claude' AND created_at >= ? GROUP BY source, model"
+            " ORDER BY source, model",
+            (team_id, since),
+        )
+        out = []
+        for r in rows:
+            written, read = r["cw"] or 0, r["cr"] or 0
+            uncached = max(0, (r["tin"] or 0) - written - read)
+            out.append(SpendRow(r["source"], r["model"] or "", r["n"], uncached, written, read, r["tout"] or 0))
+        return out

@@ -1,8 +1,8 @@
 """The schema of a team's config document; a patched document is validated against it before it is stored.
 
 Pydantic, unknown keys rejected: `reports.jobs` (name, HH:MM time, days, time zone, channel, sections, window
-hours, on/off; unset: the seeded two), `agents.model`, `routing`, `grafana`, `amplitude`. The admin API's
-`{"config": …}` envelope is unwrapped by `unwrap_patch`, for both `app.py config patch` and
+hours, on/off; unset: the seeded two), `agents.model`, `agents.daily_token_budget`, `routing`, `grafana`,
+`amplitude`. The admin API's `{"config": …}` envelope is unwrapped by `unwrap_patch`, for both `app.py config patch` and
 `PATCH /api/v1/config/me`.
 """
 
@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-_MODEL = re.compile(r"^claude-[a-z0-9.-]{1,60}$")
+# A model id as Anthropic, Bedrock (anthropic.claude-…, inference-profile ARNs), Vertex AI (claude-…@date) or an
+# Anthropic-compatible server (qwen3-coder:30b, org/model) spell it: printable, no spaces.
+_MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$")
 SectionKey = Literal["grafana", "amplitude"]
 Days = Literal["daily", "weekdays", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 REPORT_SECTIONS: tuple[SectionKey, ...] = ("grafana", "amplitude")
@@ -88,13 +90,19 @@ class Coding(_Strict):
 class Agents(_Strict):
     planner: Planner = Field(default_factory=Planner)
     coding: Coding = Field(default_factory=Coding)
-    model: str | None = None  # the Claude model id; None: SITREP_MODEL, else the built-in default
+    model: str | None = None  # the model id; None: SITREP_MODEL, else the built-in default
+    # Claude tokens (in and out, every kind) the team may spend a day (its time zone's day); past it the built-in
+    # planner answers and says why. None: no budget.
+    daily_token_budget: int | None = Field(default=None, ge=1)
 
     @field_validator("model")
     @classmethod
     def _model(cls, model: str | None) -> str | None:
         if model is not None and not _MODEL.match(model):
-            raise ValueError(f"{model!r} is not a Claude model id (like claude-sonnet-4-5)")
+            raise ValueError(
+                f"{model!r} is not a model id (letters, digits and . _ : / @ + -, no spaces; like claude-sonnet-5-5, "
+                "anthropic.claude-sonnet-5-5 or qwen3-coder:30b)"
+            )
         return model
 
 

@@ -8,9 +8,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.model_client import model_choices
 from bot.blocks.agent_settings import (
     AGENT_CALLBACK,
+    BUDGET_BLOCK,
     MODEL_BLOCK,
+    TYPED_MODEL_BLOCK,
     agent_patch,
     agent_settings_modal,
     read_agent_settings,
@@ -42,6 +45,8 @@ def agent_values(services: Services, team: Team) -> dict:
         "coding": agents.coding.enabled,
         "model": agents.model,
         "default_model": services.settings.model,
+        "choices": model_choices(services.settings),
+        "budget": agents.daily_token_budget,
     }
 
 
@@ -77,7 +82,12 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         try:
             await runtime.patch_config(team.id, patch, user)
         except ConfigInvalid as exc:
-            await ack(response_action="errors", errors={MODEL_BLOCK: "; ".join(exc.problems)[:1500]})
+            budget = [p for p in exc.problems if p.startswith("agents.daily_token_budget")]
+            others = [p for p in exc.problems if p not in budget]
+            errors = {BUDGET_BLOCK: "; ".join(budget)[:1500]} if budget else {}
+            if others:
+                errors[TYPED_MODEL_BLOCK if form.typed else MODEL_BLOCK] = "; ".join(others)[:1500]
+            await ack(response_action="errors", errors=errors)
             return
         log.info("agent settings changed by %s: %s", user, ", ".join(patch["agents"]))
         changed = ", ".join(f"`agents.{key}`" for key in patch["agents"])

@@ -1,7 +1,8 @@
 """The Home tab: published on app_home_opened and on the Refresh button.
 
-Readiness first, then sections: config buttons (or a read-only note for non-admins), the schedule (next and last
-run per job, from the Runtime's scheduler), the last config changes; the tracking-snippet modal opens from here.
+Readiness first, then sections: config buttons (or a read-only note for non-admins), Claude's week (calls by
+feature, estimated cost, today's tokens against the budget), the schedule (next and last run per job, from the
+Runtime's scheduler), the last config changes; the tracking-snippet modal opens from here.
 An admin also sees "Instrument owner/name" on the Amplitude row while the app sends no events and a repository is
 linked (bot/slack/instrument.py).
 """
@@ -18,8 +19,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.model_client import model_ready
+from agent.usage import spend
 from bot.blocks.home import REFRESH_ACTION, home_view
 from bot.blocks.home_schedule import JobStatus, LastRun, config_blocks, history_blocks, schedule_blocks
+from bot.blocks.home_usage import usage_blocks
 from bot.blocks.instrument import instrument_buttons, offered
 from bot.blocks.snippet import SNIPPET_CALLBACK_ID as SNIPPET_ACTION
 from bot.blocks.snippet import snippet_modal
@@ -71,12 +75,14 @@ async def job_statuses(runtime: Runtime, team: Team) -> list[JobStatus]:
 
 
 async def home_sections(runtime: Runtime, team: Team, admin: bool) -> list[list]:
-    """The Home tab's sections after readiness: config buttons (or read-only), the schedule, recent changes."""
+    """The Home tab's sections after readiness: config buttons (or read-only), Claude's week, the schedule, recent
+    changes."""
     services = runtime.services
     tz_name = team.timezone(services.settings)
     statuses = await job_statuses(runtime, team)
     history = await services.storage.audit.recent(team.id, limit=50)
-    return [config_blocks(admin), schedule_blocks(statuses, tz_name), history_blocks(history, tz_name)]
+    claude = usage_blocks(await spend(services, team), ready=model_ready(services.settings))
+    return [config_blocks(admin), claude, schedule_blocks(statuses, tz_name), history_blocks(history, tz_name)]
 
 
 async def publish_home(runtime: Runtime, client: AsyncWebClient, user_id: str, slack_team_id: str | None) -> None:

@@ -18,6 +18,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.model_client import client as model_client
+from agent.model_client import model_for, model_ready
 from bot.blocks.config_menu import not_allowed_modal
 from bot.blocks.instrument import (
     SUBMIT_CALLBACK,
@@ -63,13 +65,15 @@ class Progress:
         await show(self.client, self.view_id, progress_modal(self.repo, what, done, total))
 
 
-async def proposer_for(services: Services, github: GitHubSkill) -> Proposer | None:
-    """Claude's proposal when ANTHROPIC_API_KEY is set (checked like the rules' edits); None: the rules alone.
-    Every secret sitrep holds, the App's included, is cut out of what Claude is sent."""
-    if not services.settings.anthropic_api_key:
+async def proposer_for(services: Services, team: Team, github: GitHubSkill) -> Proposer | None:
+    """Claude's proposal when Claude is set up (checked like the rules' edits), with the team's model (the one
+    model rule); None: the rules alone. Every secret sitrep holds, the App's included, is cut out of what Claude
+    is sent."""
+    if not model_ready(services.settings):
         return None
     held = await services.secrets()
-    return claude_proposer(services.anthropic(), services.settings.model, lambda: [*held, *github.secrets()])
+    model = model_for(services.settings, team)
+    return claude_proposer(model_client(services), model, lambda: [*held, *github.secrets()])
 
 
 class Previews:
@@ -98,7 +102,7 @@ async def _prepare(
     if skill is None or not skill.configured or skill.link is None:
         return refused_modal("GitHub is not linked to this team", "Use Link GitHub on the Home tab first")
     region = team.config.amplitude.region or services.settings.amplitude_region
-    proposer = await proposer_for(services, skill)
+    proposer = await proposer_for(services, team, skill)
     try:
         return await prepare(
             skill, repo, region=region, commit=commit, progress=Progress(client, view_id, repo), proposer=proposer

@@ -36,7 +36,7 @@ async def test_claude_gets_the_window_names_and_scoping_tools(tmp_path: Path) ->
         _, post = await mention(w, "errors of the edge source on 2 August around 13:45 UTC?")
         first, second = w.model.answered
         assert {"grafana_resolve_subject", "grafana_find_metrics"} <= set(first.tool_names)
-        system = first.body["system"]
+        system = first.system
         assert 'start="2026-08-02T13:15:00Z", end="2026-08-02T14:15:00Z"' in system
         assert "Names to scope with: edge" in system and "grafana_resolve_subject" in system
         resolved, metrics = second.tool_results()

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from agent.toolbox import Toolbox, ToolCall, bounded_content, summarize
-from skills.base import SkillError, Tool
+from skills.base import RESULT_BUDGET_BYTES, RESULT_MAX_BYTES, SkillError, Tool
 from tests.fakes.grafana import FakeGrafana
 
 
@@ -66,14 +66,28 @@ async def test_results_are_capped_with_the_summary_first() -> None:
     async def big(_: Args) -> dict:
         return {"total": 5000, "explore_url": "https://g.example/explore?x", "lines": ["x" * 100] * 5000}
 
-    box = Toolbox([tool("big", big)], result_chars=4000)
+    box = Toolbox([tool("big", big)], result_bytes=4000)
     outcome = await box.call(ToolCall("demo_big"))
-    assert len(outcome.content) <= 4000
+    assert len(outcome.content.encode()) <= 4000
     first_line, second_line = outcome.content.splitlines()[:2]
     assert first_line.startswith("Summary: total=5000") and "lines: 5000 items" in first_line
     assert second_line == "Link to cite: https://g.example/explore?x"
     assert "result cut" in outcome.content and "Narrow the call" in outcome.content
     assert outcome.links == ["https://g.example/explore?x"]
+
+
+async def test_the_cap_has_one_home_and_one_unit_utf8_bytes() -> None:
+    """skills/base.py holds the cap on what the model reads of a result and the share a tool's rows may fill, both
+    in UTF-8 bytes (what the API counts tokens from), so text in any script is held to the same size."""
+
+    async def accented(_: Args) -> dict:
+        return {"lines": ["délai dépassé — réessayez plus tard"] * 2000}
+
+    box = Toolbox([tool("accented", accented)])
+    assert box.result_bytes == RESULT_MAX_BYTES and RESULT_BUDGET_BYTES < RESULT_MAX_BYTES
+    outcome = await box.call(ToolCall("demo_accented"))
+    assert RESULT_MAX_BYTES - 200 < len(outcome.content.encode()) <= RESULT_MAX_BYTES
+    assert "result cut" in outcome.content and "\ufffd" not in outcome.content  # never a character cut in half
 
 
 async def test_errors_become_error_outcomes_with_their_text() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import anthropic
 import pytest
 
-from agent import respond, summarize
+from agent import model_client, respond, summarize
 from agent.question import Question
 from settings import Settings
 from storage.conversations import AnswerRecord, ConversationStore, Usage
@@ -76,8 +76,8 @@ async def test_summarize_writes_a_paragraph_and_records_its_tokens(tmp_path: Pat
         paragraph = await summarize(w.services, team, facts, window="the last 12 hours")
         assert paragraph == "Healthy: error rate *12.0%*, 1 alert firing."
         (req,) = w.model.answered
-        assert "tools" not in req.body and req.messages == [{"role": "user", "content": facts}]
-        assert "status report" in req.body["system"] and "covering the last 12 hours" in req.body["system"]
+        assert "tools" not in req.body and len(req.messages) == 1 and req.said(0) == facts
+        assert "status report" in req.system and "covering the last 12 hours" in req.system
         row = await w.services.storage.db.fetchone("SELECT source, planner, tokens_in FROM answers")
         assert row["source"] == "summary" and row["planner"] == "claude" and row["tokens_in"] > 0
         assert await w.services.storage.db.fetchall("SELECT * FROM thread_turns") == []
@@ -106,7 +106,7 @@ async def test_one_anthropic_client_serves_every_question_and_closes_with_servic
         w.model.script(text("Nothing is firing."), text("Still nothing."))
         team = await w.services.team_for(None)
         first = await respond(w.services, Question("any alerts?", team, "shell"))
-        client = w.services.anthropic()
+        client = model_client.client(w.services)
         second = await respond(w.services, Question("and now?", team, "shell"))
         assert (first.planner, second.planner) == ("claude", "claude") and len(w.model.requests) == 2
         assert built == [client] and not client.is_closed()

@@ -23,7 +23,7 @@ async def model() -> AsyncIterator[FakeAnthropic]:
 
 
 def keyed(model: FakeAnthropic) -> dict[str, str]:
-    return {"ANTHROPIC_API_KEY": API_KEY, "ANTHROPIC_BASE_URL": model.url, "SITREP_MODEL": "claude-test"}
+    return {"ANTHROPIC_API_KEY": API_KEY, "ANTHROPIC_BASE_URL": model.url, "SITREP_MODEL": "claude-sonnet-5-5"}
 
 
 async def test_claude_reads_the_findings_calls_a_tool_and_its_answer_is_posted(
@@ -39,7 +39,7 @@ async def test_claude_reads_the_findings_calls_a_tool_and_its_answer_is_posted(
         await desk.settle()
         first, second = model.answered
         # the context comes first: the rule-based findings as JSON, links and the nearest change included
-        context = json.loads(first.messages[0]["content"])
+        context = json.loads(first.said(0))
         assert context["alert"]["name"] == "High error rate"
         assert "/explore?" in context["rule_explore_url"]
         assert (

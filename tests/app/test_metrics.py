@@ -51,6 +51,7 @@ async def test_counters_move_after_a_mention_and_a_report(tmp_path: Path) -> Non
                 before = samples(first.text)
 
                 await mention(w, "is anything on fire?")
+                await mention(w, "and the error rate?")  # tools and the fixed prompt come from the cache now
                 team = await w.services.team_for(None)
                 await build_and_post(w.services, team, "C0REPORTS")
                 after = samples((await http.get("/metrics")).text)
@@ -60,10 +61,15 @@ async def test_counters_move_after_a_mention_and_a_report(tmp_path: Path) -> Non
     def moved(name: str, **labels: str) -> float:
         return total(after, name, **labels) - total(before, name, **labels)
 
-    assert moved("sitrep_questions_total", source="mention", planner="claude") == 1
-    assert moved("sitrep_answer_seconds_count", planner="claude") == 1
-    assert moved("sitrep_model_tokens_total", direction="in") > 0
-    assert moved("sitrep_model_tokens_total", direction="out") > 0
+    assert moved("sitrep_questions_total", source="mention", planner="claude") == 2
+    assert moved("sitrep_answer_seconds_count", planner="claude") == 2
+    for kind in ("cache_write", "cache_read", "output"):  # every input token of an answer goes through the cache
+        assert moved("sitrep_model_tokens_total", feature="answers", kind=kind) > 0, kind
+    for kind in ("input", "output"):  # a summary's prompt is under the minimum cacheable length
+        assert moved("sitrep_model_tokens_total", feature="summaries", kind=kind) > 0, kind
+    assert moved("sitrep_model_calls_total", feature="answers", cache="write") == 1
+    assert moved("sitrep_model_calls_total", feature="answers", cache="hit") == 1
+    assert moved("sitrep_model_cost_dollars_total", feature="answers") > 0
     assert moved("sitrep_reports_posted_total") == 1
     assert moved("sitrep_upstream_requests_total", integration="Grafana", status="200") > 0
     assert moved("sitrep_upstream_requests_total", integration="Amplitude", status="200") > 0

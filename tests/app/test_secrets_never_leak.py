@@ -238,7 +238,7 @@ async def test_no_secret_reaches_claude_or_the_instrumentation_pull_request(tmp_
             model.script(text("no proposal"))
             gh = await w.services.skill(await w.team(), "github")
             assert isinstance(gh, GitHubSkill)
-            prepared = await prepare(gh, REPO, proposer=await proposer_for(w.services, gh))
+            prepared = await prepare(gh, REPO, proposer=await proposer_for(w.services, await w.team(), gh))
             published = await open_pull_request(gh, prepared, store=None, team_id="default", actor="t")
             secrets = {"installation token": INSTALLATION_TOKEN, "amplitude key": AMPLITUDE_API_KEY}
             [request] = model.answered
@@ -246,3 +246,72 @@ async def test_no_secret_reaches_claude_or_the_instrumentation_pull_request(tmp_
             pr = w.github.repo(REPO).pulls[published.number]
             messages = [o.get("message", "") for o in w.github.repo(REPO).objects.values() if o["type"] == "commit"]
             assert leaks([pr.body, pr.title, *messages], secrets) == []
+
+
+@pytest.mark.parametrize("platform", ["bedrock", "vertex"])
+async def test_no_platform_credential_in_requests_logs_slack_or_the_database(
+    tmp_path: Path, platform: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Claude through Bedrock (an access key with a session token) or Vertex AI (a service account's key file): the
+    AWS secret and the Google private key are only ever used to sign, the session token and the access token go
+    only in their own headers to their own service; a secret planted upstream and echoed by a careless model is
+    redacted everywhere."""
+    from app import RAW_PAYLOAD_LOGGERS
+    from tests.fakes.bedrock import ACCESS_KEY, REGION, SECRET_KEY, FakeBedrock
+    from tests.fakes.vertex import REGION as VERTEX_REGION
+    from tests.fakes.vertex import FakeVertex
+
+    session_token = "FwoGZXIvYXdzLEAKCHECK-session-token-5e6f7a8b"
+
+    def env(fake: object) -> dict[str, str]:
+        base = {"ANTHROPIC_API_KEY": "", "ANTHROPIC_BASE_URL": ""}
+        if isinstance(fake, FakeVertex):
+            keyfile = fake.service_account_file(tmp_path)
+            return base | {
+                "SITREP_MODEL_PROVIDER": "vertex",
+                "CLOUD_ML_REGION": VERTEX_REGION,
+                "GOOGLE_APPLICATION_CREDENTIALS": str(keyfile),
+                "ANTHROPIC_VERTEX_BASE_URL": f"{fake.url}/v1",
+            }
+        assert isinstance(fake, FakeBedrock)
+        return base | {
+            "SITREP_MODEL_PROVIDER": "bedrock",
+            "SITREP_MODEL": "anthropic.claude-sonnet-5-5",
+            "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_SESSION_TOKEN": session_token,
+            "ANTHROPIC_BEDROCK_BASE_URL": fake.url,
+        }
+
+    caplog.set_level("DEBUG")  # as `python app.py --verbose` logs: its raw-payload loggers stay at INFO
+    for name in RAW_PAYLOAD_LOGGERS:
+        caplog.set_level("INFO", logger=name)
+    double = FakeBedrock if platform == "bedrock" else FakeVertex
+    async with world(tmp_path, key=False, model_double=double, env=env) as w:
+        private_key_line = ""
+        if isinstance(w.model, FakeVertex):
+            private_key_line = json.loads((tmp_path / "service-account.json").read_text())["private_key"].split()[5]
+        if platform == "bedrock":  # planted upstream: redacted as every secret in Settings is
+            w.grafana.add_logs({"source": "lambda"}, [f"Error: signed with {SECRET_KEY} and {session_token}"])
+        w.model.script(
+            tool_calls(("grafana_query_loki", {"query": '{source="lambda"} |= "signed"', "since": "1h"})),
+            echo_everything,
+        )
+        _, post = await mention(w, "why are agents failing?")
+        assert len(w.model.answered) == 2
+        assert ("[redacted]" in json.dumps(post.args)) == (platform == "bedrock")
+        secrets = {"aws secret": SECRET_KEY, "aws session token": session_token}
+        if private_key_line:
+            secrets["google private key"] = private_key_line
+        traffic = model_traffic(w)
+        own_headers = {"x-amz-security-token"}
+        traffic = [
+            r.raw.decode("utf-8", "replace")
+            + json.dumps({k: v for k, v in r.headers.items() if k.lower() not in AUTH_HEADERS | own_headers})
+            for r in w.model.requests
+        ]
+        assert leaks(traffic, secrets) == []
+        assert leaks(slack_traffic(w), secrets) == []
+        assert leaks([await stored_text(w)], secrets) == []
+        assert leaks([caplog.text], secrets) == []

@@ -27,6 +27,9 @@ SECRETS = {
     "VERCEL_DRAIN_SECRET": "vercel-drain-secret-0001",
     "VERCEL_DRAIN_VERIFY": "vercel-drain-verify-0001",
     "LOKI_PUSH_TOKEN": "glc_loki-push-secret-0001",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret-access-secret-0001",
+    "AWS_SESSION_TOKEN": "aws-session-secret-0001",
+    "AWS_BEARER_TOKEN_BEDROCK": "bedrock-api-key-secret-0001",
 }
 
 

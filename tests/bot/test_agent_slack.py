@@ -29,8 +29,8 @@ async def test_mention_is_answered_from_a_real_tool_round_trip(tmp_path: Path) -
         first, second = w.model.answered
         assert "grafana_query_loki" in first.tool_names and "amplitude_query_events" in first.tool_names
         assert "grafana_create_dashboard" not in first.tool_names  # a write tool only when asked to create
-        assert first.messages[-1]["content"] == "why are requests timing out?"  # the mention, without <@bot>
-        system = first.body["system"]
+        assert first.said(-1) == "why are requests timing out?"  # the mention, without <@bot>
+        system = first.system
         assert "time zone UTC" in system and "- Grafana: ready" in system and "- Amplitude: ready" in system
         (result,) = second.tool_results()
         assert result["content"].startswith("Summary: ") and "explore_url" in result["content"]
@@ -55,7 +55,9 @@ async def test_several_tool_uses_in_one_turn_run_concurrently(tmp_path: Path) ->
         _, post = await mention(w, "anything odd?")
         assert w.grafana.arrived == 2 and not w.grafana.gate_timed_out  # both started before either finished
         results = w.model.answered[1].tool_results()
-        assert [r["tool_use_id"] for r in results] == [b["id"] for b in w.model.answered[1].messages[-2]["content"]]
+        assert [r["tool_use_id"] for r in results] == [
+            b["id"] for b in w.model.answered[1].messages[-2]["content"] if b["type"] == "tool_use"
+        ]
         assert all(not r.get("is_error") for r in results)
         assert "One alert is firing." in text_of(post.args)
 
@@ -99,9 +101,9 @@ async def test_a_follow_up_in_the_thread_sees_the_earlier_turn(tmp_path: Path) -
         follow_up = w.model.answered[1]
         roles = [m["role"] for m in follow_up.messages]
         assert roles == ["user", "assistant", "user"]
-        assert "what's the error rate?" in follow_up.messages[0]["content"]
-        assert f"The error rate is {ERROR_RATE}." in follow_up.messages[1]["content"]
-        assert follow_up.messages[2]["content"] == "and since yesterday?"
+        assert "what's the error rate?" in follow_up.said(0)
+        assert f"The error rate is {ERROR_RATE}." in follow_up.said(1)
+        assert follow_up.said(2) == "and since yesterday?"
         other_thread = w.model.answered[0]
         assert len(other_thread.messages) == 1
 

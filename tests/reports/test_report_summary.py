@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -33,7 +32,7 @@ async def model() -> AsyncIterator[FakeAnthropic]:
 
 @pytest.fixture
 async def services(env: dict[str, str], model: FakeAnthropic) -> AsyncIterator[Services]:
-    extra = {"ANTHROPIC_API_KEY": API_KEY, "ANTHROPIC_BASE_URL": model.url, "SITREP_MODEL": "claude-test"}
+    extra = {"ANTHROPIC_API_KEY": API_KEY, "ANTHROPIC_BASE_URL": model.url, "SITREP_MODEL": "claude-sonnet-5-5"}
     settings = Settings.from_env({**env, **extra, "GRAFANA_TOKEN": SECRET})
     svc = Services(settings=settings, storage=await open_storage(settings))
     yield svc
@@ -73,7 +72,7 @@ async def test_the_model_paragraph_is_used_when_its_numbers_are_the_reports(
     model.script(text(reply))
     assert await summary_of(services, report()) == (reply, "model")
     request = model.answered[0]
-    assert request.body["model"] == "claude-test" and "Do not change any number" in json.dumps(request.body["system"])
+    assert request.body["model"] == "claude-sonnet-5-5" and "Do not change any number" in request.system
     sent = request.text()
     assert "1,234" in sent and SECRET not in sent and "g.example" not in sent  # no secrets, no links
 
@@ -117,8 +116,8 @@ async def test_a_report_built_with_a_key_carries_the_models_checked_paragraph(
     env: dict[str, str], model: FakeAnthropic
 ) -> None:
     def reply(request: ModelRequest) -> Reply:
-        found = re.search(r"\*5xx rate\*: \*([\d.]+%)\*", request.messages[0]["content"])
-        assert found, request.messages[0]["content"]
+        found = re.search(r"\*5xx rate\*: \*([\d.]+%)\*", request.said(0))
+        assert found, request.said(0)
         return text(f"Degraded: the 5xx rate is {found.group(1)}; Amplitude could not be checked.")
 
     model.script(reply)

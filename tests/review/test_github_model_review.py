@@ -35,8 +35,8 @@ async def test_claude_reviews_through_the_tool_loop(tmp_path: Path, model: FakeA
         out = await review_pull(w.services, await w.team(), REPO, 81, head_sha=pr.head_sha)
         assert out.status == "posted" and out.planner == "claude", out.reason
         first, second = model.answered
-        assert "reviewing a GitHub pull request" in first.body["system"]
-        user = first.messages[0]["content"]
+        assert "reviewing a GitHub pull request" in first.system
+        user = first.said(0)
         assert "Run agents with a timeout" in user and f'"count": {TIMEOUTS}' in user and "+    const result" in user
         assert {"github_get_file", "grafana_loki_error_patterns"} <= set(first.tool_names)
         assert "import { runAgent }" in str(second.tool_results()[0]["content"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.conversations import AnswerRecord, ConversationStore, Turn
+from storage.conversations import AnswerRecord, ConversationStore, Turn, Usage
 from tests.support.environment import STORE_BACKENDS
 
 
@@ -52,3 +52,27 @@ async def test_message_ts_is_stored(services) -> None:
     answer_id = await store.record(AnswerRecord(team.id, "mention", "q", "a", "rules"))
     await store.set_message_ts(answer_id, "1700000000.000300")
     assert (await store.answer(answer_id))["message_ts"] == "1700000000.000300"
+
+
+async def test_spend_sums_claude_tokens_by_source_and_model_since_a_time(services) -> None:
+    store = ConversationStore(services.storage.db)
+    team = await services.team_for(None)
+    usage = Usage("claude-sonnet-5-5", tokens_in=1000, tokens_out=50, cache_write_tokens=300, cache_read_tokens=600)
+    await store.record(AnswerRecord(team.id, "mention", "q", "a", "claude", usage), remember=False)
+    await store.record(AnswerRecord(team.id, "mention", "q", "a", "claude", usage), remember=False)
+    await store.record(AnswerRecord(team.id, "alert", "(alert X)", "a", "claude", usage), remember=False)
+    await store.record(AnswerRecord(team.id, "dm", "q", "a", "rules"), remember=False)
+    old = await store.record(AnswerRecord(team.id, "review", "(review)", "a", "claude", usage), remember=False)
+    async with services.storage.db.transaction() as conn:
+        await conn.execute("UPDATE answers SET created_at = '2020-01-01T00:00:00.000Z' WHERE id = ?", (old,))
+    rows = {(r.source, r.model): r for r in await store.spend(team.id, "2021-01-01T00:00:00.000Z")}
+    assert set(rows) == {("alert", "claude-sonnet-5-5"), ("mention", "claude-sonnet-5-5")}
+    mention = rows[("mention", "claude-sonnet-5-5")]
+    assert (mention.answers, mention.input, mention.cache_write, mention.cache_read, mention.output) == (
+        2,
+        200,
+        600,
+        1200,
+        100,
+    )
+    assert mention.tokens == 2 * 1050

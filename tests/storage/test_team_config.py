@@ -39,6 +39,8 @@ async def test_patch_merges_and_persists(storage: Storage) -> None:
         ({"amplitude": {"region": "apac"}}, "amplitude.region"),
         ({"grafana": {"dashboards": []}}, "grafana.dashboards: is not a known setting"),
         ({"agents": {"coding": {"enabled": "yes please"}}}, "agents.coding.enabled"),
+        ({"agents": {"model": "claude sonnet"}}, "agents.model: 'claude sonnet' is not a model id"),
+        ({"agents": {"daily_token_budget": 0}}, "agents.daily_token_budget"),
         (["not", "an", "object"], "must be a JSON object"),
     ],
 )
@@ -58,3 +60,20 @@ async def test_patches_are_audited_with_actor(storage: Storage) -> None:
     entry = (await storage.audit.recent())[0]
     assert (entry.actor, entry.action) == ("U42", "config.patch")
     assert entry.detail["patch"] == {"reports": {"timezone": "Europe/Berlin"}}
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "claude-sonnet-5-5",
+        "anthropic.claude-sonnet-5-5",  # Bedrock
+        "us.anthropic.claude-sonnet-5-5-v1:0",  # a Bedrock inference profile
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-5-5",
+        "claude-sonnet-5-5@20260901",  # Vertex AI
+        "qwen3-coder:30b",  # Ollama
+        "Qwen/Qwen3-Coder-30B-A3B-Instruct",  # vLLM
+    ],
+)
+async def test_any_providers_model_id_is_taken(storage: Storage, model: str) -> None:
+    team = await storage.teams.patch_config(DEFAULT_TEAM_ID, {"agents": {"model": model}}, "U1")
+    assert team.config.agents.model == model

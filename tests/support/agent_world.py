@@ -141,9 +141,10 @@ async def world(
     serve_slack: bool = True,
     grafana_token: str = "glsa_test-grafana-token-0001",
     amplitude_keys: tuple[str, str] = ("test-api-key-0001", "test-secret-key-0001"),
-    env: dict[str, str] | None = None,
+    env: dict[str, str] | Callable[[FakeAnthropic], dict[str, str]] | None = None,
     delay: float = 0.0,
     seeder: Callable[[FakeGrafana, FakeAmplitude], None] | None = None,
+    model_double: Callable[[], FakeAnthropic] = FakeAnthropic,
 ) -> AsyncIterator[World]:
     """Every fake running and seeded, Services built on them; with serve_slack, sitrep connected to the fake Slack."""
     from bot.slack.run import serve
@@ -151,7 +152,7 @@ async def world(
     async with AsyncExitStack() as stack:
         g = await stack.enter_async_context(GatedGrafana(token=grafana_token))
         amp = await stack.enter_async_context(FakeAmplitude(*amplitude_keys))
-        model = await stack.enter_async_context(FakeAnthropic())
+        model = await stack.enter_async_context(model_double())
         slack = await stack.enter_async_context(FakeSlack())
         (seeder or seed)(g, amp)
         g.delay = amp.delay = delay
@@ -170,7 +171,7 @@ async def world(
             full.update(SLACK_BOT_TOKEN=slack.bot_token, SLACK_APP_TOKEN=slack.app_token, SLACK_API_URL=slack.api_url)
         if key:
             full.update(ANTHROPIC_API_KEY=model.api_key, ANTHROPIC_BASE_URL=model.url)
-        full.update(env or {})
+        full.update(env(model) if callable(env) else env or {})
         settings = Settings.from_env(full)
         services = Services(
             settings=settings,

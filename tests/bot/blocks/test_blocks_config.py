@@ -7,9 +7,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from bot.blocks.agent_settings import (
+    BUDGET_BLOCK,
     CODING_BLOCK,
     MODEL_BLOCK,
     PROMPT_BLOCK,
+    TYPED_MODEL_BLOCK,
     agent_patch,
     agent_settings_modal,
     read_agent_settings,
@@ -166,8 +168,13 @@ def test_add_report_defaults_to_a_weekly_digest_and_checks_its_fields() -> None:
     assert set(new_report_errors(report, taken)) == {"name"}
 
 
+CHOICES = ("claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5")
+
+
 def test_agent_settings_modal_and_its_patch() -> None:
-    view = agent_settings_modal(prompt="Be brief.", coding=False, model=None, default_model="claude-sonnet-5-5")
+    view = agent_settings_modal(
+        prompt="Be brief.", coding=False, model=None, default_model="claude-sonnet-5-5", choices=CHOICES
+    )
     assert view_violations(view) == []
     model = next(b for b in view["blocks"] if b.get("block_id") == MODEL_BLOCK)["element"]
     assert model["initial_option"]["text"]["text"] == "claude-sonnet-5-5 (default)" and len(model["options"]) == 3
@@ -185,6 +192,32 @@ def test_agent_settings_modal_and_its_patch() -> None:
     assert agent_patch(read_agent_settings(state), **current) == {"agents": {"coding": {"enabled": True}}}
     back_to_default = {**current, "model": "claude-haiku-5-5", "coding": True}
     assert agent_patch(read_agent_settings(state), **back_to_default) == {"agents": {"model": None}}
+
+
+def test_a_typed_model_id_wins_over_the_list_and_the_budget_is_a_whole_number() -> None:
+    view = agent_settings_modal(prompt="", coding=False, model=None, default_model="llama3.1:8b", budget=200_000)
+    assert view_violations(view) == []
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert len(blocks[MODEL_BLOCK]["element"]["options"]) == 1  # a compatible server: no list but the default
+    assert blocks[TYPED_MODEL_BLOCK]["optional"] and blocks[TYPED_MODEL_BLOCK]["element"]["type"] == "plain_text_input"
+    assert blocks[BUDGET_BLOCK]["element"] | {} == {
+        "type": "number_input",
+        "action_id": "value",
+        "is_decimal_allowed": False,
+        "min_value": "1",
+        "initial_value": "200000",
+    }
+    state = {
+        MODEL_BLOCK: {"value": {"selected_option": {"value": "llama3.1:8b"}}},
+        TYPED_MODEL_BLOCK: {"value": {"value": " qwen3-coder:30b "}},
+        BUDGET_BLOCK: {"value": {"value": "500000"}},
+    }
+    current = {"prompt": "", "coding": False, "model": None, "default_model": "llama3.1:8b", "budget": 200_000}
+    form = read_agent_settings(state)
+    assert form.typed and form.model == "qwen3-coder:30b"
+    assert agent_patch(form, **current) == {"agents": {"model": "qwen3-coder:30b", "daily_token_budget": 500_000}}
+    cleared = {**state, TYPED_MODEL_BLOCK: {"value": {"value": None}}, BUDGET_BLOCK: {"value": {"value": None}}}
+    assert agent_patch(read_agent_settings(cleared), **current) == {"agents": {"daily_token_budget": None}}
 
 
 def test_history_masks_secrets_and_names_who_changed_what() -> None:

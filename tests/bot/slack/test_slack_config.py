@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.blocks.agent_settings import CODING_BLOCK, MODEL_BLOCK, PROMPT_BLOCK
+from bot.blocks.agent_settings import BUDGET_BLOCK, CODING_BLOCK, MODEL_BLOCK, PROMPT_BLOCK, TYPED_MODEL_BLOCK
 from bot.blocks.config_menu import AGENT_ACTION, MENU_SHORTCUT, SCHEDULE_ACTION, TEST_CONNECTIONS_ACTION
 from bot.blocks.schedule import (
     ADD_REPORT_ACTION,
@@ -105,7 +105,7 @@ def initial_state(view: dict) -> dict[str, dict[str, dict[str, Any]]]:
             value["selected_time"] = el.get("initial_time")
         elif kind == "conversations_select":
             value["selected_conversation"] = el.get("initial_conversation")
-        elif kind == "plain_text_input":
+        elif kind in ("plain_text_input", "number_input"):
             value["value"] = el.get("initial_value")
         elif kind == "checkboxes":
             value["selected_options"] = el.get("initial_options") or []
@@ -274,6 +274,23 @@ async def test_admin_sets_the_planner_prompt_coding_and_model(world: World) -> N
     again = await press(world.slack, ADMIN, AGENT_ACTION)
     ack = await submit(world.slack, ADMIN, again, initial_state(again))
     assert "Nothing changed" in text(ack["view"])
+
+
+async def test_admin_types_a_model_id_and_sets_a_daily_budget(world: World) -> None:
+    modal = await press(world.slack, ADMIN, AGENT_ACTION)
+    values = initial_state(modal)
+    values[TYPED_MODEL_BLOCK]["value"]["value"] = "has spaces in it"
+    ack = await submit(world.slack, ADMIN, modal, values)
+    assert ack["response_action"] == "errors" and "is not a model id" in ack["errors"][TYPED_MODEL_BLOCK]
+    values[TYPED_MODEL_BLOCK]["value"]["value"] = "us.anthropic.claude-sonnet-5-5"
+    values[BUDGET_BLOCK]["value"]["value"] = "250000"
+    ack = await submit(world.slack, ADMIN, modal, values)
+    assert ack["response_action"] == "update" and "Saved" in text(ack["view"])
+    agents = (await world.services.teams.get(DEFAULT_TEAM_ID)).config.agents
+    assert (agents.model, agents.daily_token_budget) == ("us.anthropic.claude-sonnet-5-5", 250_000)
+    again = await press(world.slack, ADMIN, AGENT_ACTION)  # the typed id is offered in the list from now on
+    chosen = next(b for b in again["blocks"] if b.get("block_id") == MODEL_BLOCK)["element"]["initial_option"]
+    assert chosen["value"] == "us.anthropic.claude-sonnet-5-5"
 
 
 async def test_the_configure_shortcut_leads_to_each_modal(world: World) -> None:

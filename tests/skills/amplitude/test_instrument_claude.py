@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from anthropic import AsyncAnthropic
 
+from settings import DEFAULT_MODEL
 from skills.amplitude.instrument.claude import claude_proposer, problem
 from skills.amplitude.instrument.flow import open_pull_request, prepare
 from skills.amplitude.instrument.publish import BRANCH
@@ -49,7 +50,7 @@ async def instrument(w: World, model: FakeAnthropic):  # type: ignore[no-untyped
     assert isinstance(gh, GitHubSkill)
     client = AsyncAnthropic(api_key=model.api_key, base_url=model.url, max_retries=0)
     try:
-        prepared = await prepare(gh, REPO, proposer=claude_proposer(client, "claude-test"))
+        prepared = await prepare(gh, REPO, proposer=claude_proposer(client, DEFAULT_MODEL))
         published = await open_pull_request(gh, prepared, store=None, team_id="default", actor="t")
     finally:
         await client.close()
