@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from settings import Settings
     from storage.services import Storage
     from storage.teams import Team
+    from supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -173,12 +174,14 @@ class ToolSpec(Generic[Host]):
 @dataclass
 class SkillContext:
     """What a skill needs for one team: settings, its credentials (stored, or the Configure modal's overlay of the
-    values being tried) and the storage layer (None for a command line run without a database)."""
+    values being tried), the storage layer (None for a command line run without a database) and the app's
+    supervisor, which owns the skill's background work (its caches' refreshes; None: the skill owns its own)."""
 
     settings: Settings
     team: Team
     credentials: CredentialSource | None = None
     storage: Storage | None = None
+    supervisor: Supervisor | None = None
 
     async def stored(self, integration: str) -> dict[str, str]:
         if self.credentials is None:

@@ -32,6 +32,7 @@ from storage.credentials import CredentialStore
 from storage.jobs import JobStore
 from storage.services import Storage, seed_report_jobs
 from storage.teams import Team, TeamStore
+from supervisor import Supervisor
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -65,6 +66,7 @@ class Services:
     storage: Storage
     skill_factories: Sequence[SkillFactory] = ()
     slack: AsyncWebClient | None = None  # built from SLACK_BOT_TOKEN when not given
+    supervisor: Supervisor = field(default_factory=Supervisor)  # owns the skills' background refreshes
     # Caches behind the frozen fields: each team's skills, and the clients built at first use (anthropic).
     _skills: dict[str, tuple[str, list[Skill]]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -105,7 +107,11 @@ class Services:
             if cached and cached[0] == key:
                 return cached[1]
             ctx = SkillContext(
-                settings=self.settings, team=team, credentials=self.storage.credentials, storage=self.storage
+                settings=self.settings,
+                team=team,
+                credentials=self.storage.credentials,
+                storage=self.storage,
+                supervisor=self.supervisor,
             )
             skills = [await factory(ctx) for factory in self.skill_factories]
             if cached:
@@ -154,6 +160,7 @@ class Services:
         return client
 
     async def close(self) -> None:
+        await self.supervisor.stop()  # the refreshes under way end before their clients close
         for _, skills in self._skills.values():
             await _close_all(skills)
         self._skills.clear()
