@@ -16,6 +16,7 @@ import pytest
 
 from reports.builder import ReportOptions, build_report
 from reports.model import Report
+from reports.warm import before_slot
 from settings import Settings
 from skills.services import Services
 from storage.services import open_storage
@@ -164,3 +165,23 @@ async def test_the_first_report_after_a_restart_is_one_round(upstreams: Upstream
         assert grafana is not None and grafana.ok, grafana
     finally:
         await restarted.close()
+
+
+async def test_a_slot_readied_ahead_starts_warm(upstreams: Upstreams) -> None:
+    """The minute before a scheduled slot the job's discovery is refreshed (reports/warm.py): the report at the slot
+    asks none of it, even in a process that has made no report yet."""
+    services = await upstreams.services()
+    try:
+        team = await services.team_for(None)
+        job = next(j for j in await services.jobs.list(team.id) if j.name == "Morning report")
+        await before_slot(services, job)
+        assert [p for p in upstreams.grafana.paths() if p.endswith(DISCOVERY)]  # looked up ahead
+        mark = len(upstreams.grafana.requests)
+        options = ReportOptions.for_job(job.window_hours, job.sections)
+        built = await build_report(services, team, now=upstreams.end, options=options)
+        await services.supervisor.settle("discovery")
+        assert not [p for p in upstreams.grafana.paths()[mark:] if p.endswith(DISCOVERY)]
+        grafana = built.section("grafana")
+        assert grafana is not None and grafana.ok, grafana
+    finally:
+        await services.close()
