@@ -5,8 +5,9 @@ The skills per team are rebuilt when the team's credentials or config change (`s
 question and report share are each built once and closed by `close()`: `anthropic()` (one `AsyncAnthropic` for
 every question and summary, built at first use, the SDK imported only then) and `slack` (the Web API client:
 `web_client`, SLACK_API_URL with slack_sdk's retry handlers; built from SLACK_BOT_TOKEN unless one is given, and
-app.py gives it one aiohttp session). What exists only while the app runs (the scheduler, the drain relay, the
-Slack identity) is not here: it is bot/runtime.py's `Runtime`.
+app.py gives it one aiohttp session). `supervisor` owns the skills' background work (their caches' refreshes) and
+is stopped first by `close()`. What exists only while the app runs (the scheduler, the drain relay, the Slack
+identity) is not here: it is bot/runtime.py's `Runtime`.
 """
 
 from __future__ import annotations
