@@ -3,7 +3,8 @@
     python -m bench                      every bench
     python -m bench startup slack_burst  some of them
 
-Exit status 1 when a target is missed or a bench fails.
+Exit status 1 when a bench fails (raises): CI runs this after the tests. A missed target is printed in the table and
+named at the end, but is no failure: every figure is a ratio measured on a shared, noisy machine.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ if str(ROOT) not in sys.path:
 
 from bench import BENCHES, Row  # noqa: E402
 
+FAILED = "failed"  # the value of the one row of a bench that raised
+
 
 async def collect(names: list[str]) -> list[tuple[str, list[Row], float]]:
     out = []
@@ -35,7 +38,7 @@ async def collect(names: list[str]) -> list[tuple[str, list[Row], float]]:
             module = importlib.import_module(f"bench.{name}")
             rows = list(await module.rows()) if hasattr(module, "rows") else await printed_rows(module.main)
         except Exception as exc:  # one broken bench must not hide the others
-            rows = [Row(name, "failed", ok=False, note=f"{type(exc).__name__}: {exc}"[:200])]
+            rows = [Row(name, FAILED, ok=False, note=f"{type(exc).__name__}: {exc}"[:200])]
         out.append((name, rows, time.monotonic() - started))
     return out
 
@@ -72,9 +75,12 @@ def main(argv: list[str]) -> int:
     print(table(results))
     spent = ", ".join(f"{name} {seconds:.0f} s" for name, _, seconds in results)
     print(f"\n(time per bench: {spent})")
-    missed = [f"{name}: {r.measure}" for name, rows, _ in results for r in rows if r.ok is False]
+    failed = [name for name, rows, _ in results if any(r.value == FAILED for r in rows)]
+    missed = [f"{name}: {r.measure}" for name, rows, _ in results for r in rows if r.ok is False and r.value != FAILED]
     if missed:
-        print("missed or failed: " + "; ".join(missed))
+        print("missed (printed, not an error on this shared machine): " + "; ".join(missed))
+    if failed:
+        print("failed (the bench raised): " + ", ".join(failed))
         return 1
     return 0
 

@@ -16,7 +16,7 @@ import asyncio
 import json
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -29,8 +29,9 @@ from bot.runtime import Runtime
 from bot.web import build_web_app
 from tests.alerts.test_alerts_desk import _notification, desk_world, iso
 from tests.fakes.grafana import FakeGrafana
+from tests.fakes.slack import FakeSlack
 from tests.support.alert_payloads import grafana_webhook
-from tests.support.github_world import World
+from tests.support.github_world import World, github_world
 
 DELAY_S = 0.3
 TARGET = 1.3
@@ -67,15 +68,16 @@ async def first_reply(w: World, desk: AlertDesk, starts: datetime, *, warm: bool
 
 async def rows() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
-        async with desk_world(Path(tmp) / "warm", SITREP_ALERTS_TOKEN=TOKEN) as (w, _slack, desk, starts):
+        async with desk_world(Path(tmp) / "warm") as (w, _slack, desk, starts):
             w.grafana.delay = DELAY_S
             unit = await one_delayed_request(w.grafana)
             warm, warm_calls = await first_reply(w, desk, starts, warm=True)
-            w.grafana.delay = 0.0
-            w.services.slack = desk.slack  # the webhook route posts with the services' client
-            ack = await _ack_time(w, starts)
         async with desk_world(Path(tmp) / "cold") as (w, _slack, desk, starts):
             cold, cold_calls = await first_reply(w, desk, starts, warm=False)
+        async with FakeSlack() as slack:  # the webhook route posts with the Services' own Slack client
+            tokens = {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.api_url}
+            async with github_world(Path(tmp) / "ack", SITREP_ALERTS_TOKEN=TOKEN, **tokens) as w:
+                ack = await _ack_time(w, datetime.now(UTC).replace(microsecond=0))
     note = f"one delayed Grafana request = {unit:.2f} s; {warm_calls} Grafana calls, all at once"
     return [
         ratio_row("alert: first reply in its thread, warm / one delayed request", warm / unit, TARGET, note),

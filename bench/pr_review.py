@@ -27,7 +27,6 @@ if str(ROOT) not in sys.path:
 from aiohttp import web  # noqa: E402
 
 from bench import Row, ratio_row  # noqa: E402
-from reports.sections.discovery import CACHE  # noqa: E402
 from review.gather import PATCH_TOKEN_BUDGET  # noqa: E402
 from review.pipeline import review_pull  # noqa: E402
 from tests.fakes.anthropic import FakeAnthropic, text  # noqa: E402
@@ -77,7 +76,7 @@ async def one(tmp: Path, model: FakeAnthropic | None) -> list[tuple[str, float, 
             wall = time.monotonic() - started
             lines = sum(len(f.patch.splitlines()) - 1 for f in w.github.repo(REPO).pulls[number].files if f.patch)
             runs.append((label, wall, floor, out, lines))
-        await CACHE.settle()
+        await w.services.supervisor.settle("discovery")
     return runs
 
 

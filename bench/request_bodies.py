@@ -20,6 +20,7 @@ from bench import Row
 from bot.bodies import BodyRefused, inflate
 from bot.drain import MAX_DRAIN_BODY
 from bot.github_web import running_tasks
+from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from skills.github.webhook import signature_for
 from tests.support.github_world import INSTALLATION, REPO, WEBHOOK_SECRET, github_world, route_pull_files
@@ -47,8 +48,7 @@ def pull_request_body(number: int, head: str) -> bytes:
 async def webhook_rows() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         async with github_world(Path(tmp), SITREP_PUBLIC_URL="https://sitrep.example.com", SITREP_HTTP_PORT="0") as w:
-            w.services.settings = w.services.settings.model_copy(update={"http_port": 0})
-            runner = await start_web(w.services, w.notify)
+            runner = await start_web(Runtime(w.services), w.notify)  # SITREP_HTTP_PORT=0: any free port
             try:
                 port = bound_port(runner)
                 assert port is not None

@@ -16,6 +16,7 @@ from bot.slack.mentions import answer_event
 from bot.slack.report import run_scheduled
 from bot.web import bound_port, start_web
 from reports.scheduler import ReportScheduler
+from reports.warm import before_slot
 from review.deferred import DeferredReviews
 from review.intake import Poller
 from settings import StartupError
@@ -91,10 +92,10 @@ class Background:
             self.poller.start()
         self.deferred = DeferredReviews(self.services, notify)  # reviews a GitHub rate limit put off, either mode
         self.deferred.start()
-        scheduler = ReportScheduler(self.services.jobs, self._run_job)
+        scheduler = ReportScheduler(self.services.jobs, self._run_job, before_slot=self._before_slot)
         await scheduler.start()
         self.runtime.scheduler = scheduler
-        self._warming = asyncio.create_task(self._warm())
+        self._warming = self.services.supervisor.spawn(self._warm(), "warming the integrations", group="discovery")
 
     async def _warm(self) -> None:
         """Discover what the integrations have (data sources, labels, event names) while nobody waits for it, and
@@ -107,6 +108,9 @@ class Background:
                 log.info("warming %s failed: %s", skill.name, exc)
             if skill.configured:
                 await skill_readiness(skill)
+
+    async def _before_slot(self, job: Job) -> None:
+        await before_slot(self.services, job)
 
     async def _run_job(self, job: Job, scheduled_for: datetime) -> str | None:
         return await run_scheduled(self.services, job, scheduled_for)

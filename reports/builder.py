@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from metrics import REPORT_SECTIONS_FAILED
@@ -20,12 +20,13 @@ from reports.model import FAILED, Report, Section, failed, pending
 from reports.sections.amplitude import KEY as AMPLITUDE_KEY
 from reports.sections.amplitude import TITLE as AMPLITUDE_TITLE
 from reports.sections.amplitude import amplitude_section
-from reports.sections.changes import changes_listings
+from reports.sections.changes import changes_listings, window_changes
 from reports.sections.grafana import KEY as GRAFANA_KEY
 from reports.sections.grafana import TITLE as GRAFANA_TITLE
 from reports.sections.grafana import Window, grafana_section
 from reports.summary import summarize
 from skills.amplitude.skill import AmplitudeSkill
+from skills.changes import ChangeWindow
 from skills.grafana.skill import GrafanaSkill
 
 if TYPE_CHECKING:
@@ -84,10 +85,9 @@ async def within_timeout(key: str, title: str, work: Awaitable[Section], timeout
         return failed(key, title, f"the section failed ({type(exc).__name__})", "check sitrep's log")
 
 
-async def assemble(
-    services: Services,
-    team: Team,
+def assemble(
     sections: list[Section],
+    changes: asyncio.Future[ChangeWindow] | None,
     window: Window,
     tz: str,
     title: str,
@@ -96,7 +96,7 @@ async def assemble(
     end: datetime,
 ) -> Report:
     """The report around its sections (the window's changes beside the Grafana numbers), before its summary."""
-    await add_changes(services, team, sections, window, tz)
+    add_changes(sections, changes, window, tz)
     return Report(
         title=title,
         generated_at=end.astimezone(ZoneInfo(tz)),
@@ -107,17 +107,22 @@ async def assemble(
     )
 
 
-async def add_changes(services: Services, team: Team, sections: list[Section], window: Window, tz: str) -> None:
-    """The window's changes beside the error numbers (the Grafana section), and the change before each jump."""
+SkillT = TypeVar("SkillT", GrafanaSkill, AmplitudeSkill)
+
+
+def add_changes(sections: list[Section], changes: asyncio.Future[ChangeWindow] | None, window: Window, tz: str) -> None:
+    """The window's changes beside the error numbers (the Grafana section), and the change before each jump; left
+    out when they are not read yet (a first look) or could not be read."""
     grafana = next((s for s in sections if s.key == GRAFANA_KEY and s.ok), None)
-    if grafana is None:
+    if grafana is None or changes is None or not changes.done() or changes.cancelled():
+        return
+    if changes.exception() is not None:  # the report goes out without them
+        log.error("reading changes failed", exc_info=changes.exception())
         return
     try:
-        listings = await changes_listings(services, team, grafana.figures, window.current.start, window.current.end, tz)
-    except Exception:  # the report goes out without them
-        log.exception("reading recorded changes failed")
-        return
-    grafana.listings += listings
+        grafana.listings += changes_listings(changes.result(), grafana.figures, window.current.end, tz)
+    except Exception:
+        log.exception("matching changes to the jumps failed")
 
 
 async def build_report(
@@ -142,22 +147,24 @@ async def build_report(
     started = time.monotonic()
     end = (now or datetime.now(UTC)).astimezone(UTC)
     tz = team.timezone(services.settings)
-    grafana = await services.skill(team, "grafana")
-    amplitude = await services.skill(team, "amplitude")
     window = Window(end, options.grafana_hours, options.buckets)
     work: dict[tuple[str, str], Awaitable[Section]] = {}
+    # Every request of the report goes out in this first round: the sections' (each section issues all of its
+    # own at once) and the window's changes, which wait on nothing; only matching them to the jumps waits.
     if GRAFANA_KEY in options.sections:
-        work[GRAFANA_KEY, GRAFANA_TITLE] = grafana_section(
-            grafana if isinstance(grafana, GrafanaSkill) else None, window
-        )
+        grafana = await _skill(services, team, "grafana", GrafanaSkill)
+        work[GRAFANA_KEY, GRAFANA_TITLE] = grafana_section(grafana, window)
     if AMPLITUDE_KEY in options.sections:
-        work[AMPLITUDE_KEY, AMPLITUDE_TITLE] = amplitude_section(
-            amplitude if isinstance(amplitude, AmplitudeSkill) else None, options.amplitude_days, amplitude_today
-        )
+        amplitude = await _skill(services, team, "amplitude", AmplitudeSkill)
+        work[AMPLITUDE_KEY, AMPLITUDE_TITLE] = amplitude_section(amplitude, options.amplitude_days, amplitude_today)
     tasks = {
         name: asyncio.ensure_future(within_timeout(*name, section, options.section_timeout))
         for name, section in work.items()
     }
+    changes: asyncio.Future[ChangeWindow] | None = None
+    if GRAFANA_KEY in options.sections:
+        reading = window_changes(services, team, window.current.start, window.current.end)
+        changes = asyncio.ensure_future(asyncio.wait_for(reading, options.section_timeout))
     try:
         if first is not None and tasks:
             _, running = await asyncio.wait(tasks.values(), timeout=first.after_s)
@@ -165,16 +172,21 @@ async def build_report(
                 now_sections = [
                     pending(*name, first.after_s) if task in running else task.result() for name, task in tasks.items()
                 ]
-                draft = await assemble(services, team, now_sections, window, tz, title, job, scheduled_for, end)
+                draft = assemble(now_sections, changes, window, tz, title, job, scheduled_for, end)
                 draft.summary, draft.summary_source = await summarize(services, team, draft, use_model=False)
                 await first.post(draft)
         sections = list(await asyncio.gather(*tasks.values()))
-    finally:
+        if changes is not None:
+            await asyncio.wait([changes])
+    finally:  # only when posting the first look failed (or this was cancelled): the rest is not wanted
         for task in tasks.values():
-            task.cancel()  # only when posting the first look failed: the rest of the report is not wanted
-    report = await assemble(services, team, sections, window, tz, title, job, scheduled_for, end)
+            task.cancel()
+        if changes is not None:
+            changes.cancel()
+    report = assemble(sections, changes, window, tz, title, job, scheduled_for, end)
+    secrets = await _secrets(services) if options.use_model else []
     report.summary, report.summary_source = await summarize(
-        services, team, report, use_model=options.use_model, secrets=await services.secrets()
+        services, team, report, use_model=options.use_model and secrets is not None, secrets=secrets or []
     )
     report.elapsed_s = round(time.monotonic() - started, 3)
     for section in report.sections:
@@ -182,3 +194,23 @@ async def build_report(
             REPORT_SECTIONS_FAILED.labels(integration=section.title).inc()
     log.info("report built in %.2fs: %s", report.elapsed_s, ", ".join(f"{s.title} {s.status}" for s in report.sections))
     return report
+
+
+async def _skill(services: Services, team: Team, name: str, kind: type[SkillT]) -> SkillT | None:
+    """The team's skill of that kind; None (the section says so) when this build has none or it cannot be opened."""
+    try:
+        skill = await services.skill(team, name)
+    except Exception:  # e.g. the credentials cannot be read: the section says the skill is missing, the log why
+        log.exception("opening the %s skill failed", name)
+        return None
+    return skill if isinstance(skill, kind) else None
+
+
+async def _secrets(services: Services) -> list[str] | None:
+    """The values to redact from what the model sees; None when they cannot be read (the summary is then the
+    template's: nothing goes to the model unredacted)."""
+    try:
+        return await services.secrets()
+    except Exception:
+        log.exception("reading the secrets to redact failed; the summary is written from the numbers")
+        return None

@@ -5,6 +5,7 @@ Every number here is computed in code by reports/sections; rendering (reports/re
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -17,10 +18,16 @@ PENDING: Status = "pending"  # still being gathered: a report posted early and u
 
 
 def change_pct(value: float | None, previous: float | None) -> float | None:
-    """Percent change from previous to value, one decimal; None when either is missing or previous is 0."""
+    """Percent change from previous to value, one decimal; None when either is missing, previous is 0, or the
+    change is too large to be a number."""
     if value is None or previous is None or previous == 0:
         return None
-    return round((value - previous) / abs(previous) * 100, 1)
+    return finite((value - previous) / abs(previous) * 100, 1)
+
+
+def finite(value: float, digits: int) -> float | None:
+    """`value` rounded, or None when it is NaN or infinite (never shown as a number)."""
+    return round(value, digits) if math.isfinite(value) else None
 
 
 def direction(value: float | None, previous: float | None) -> str:
@@ -72,6 +79,7 @@ class Item:
     link: str | None = None
     link_label: str = ""
     code: bool = False  # show the label as code (log patterns)
+    placeholder: bool = False  # the label stands for no value ("(none)", a series sent without a label)
 
 
 @dataclass

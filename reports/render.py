@@ -6,6 +6,7 @@ here, once, so the summary check in reports/summary.py compares like with like.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from reports.model import NO_DATA, OK, PENDING, Figure, Report, Section
+from reports.model import NO_DATA, OK, PENDING, Figure, Item, Report, Section, failed
 from skills.base import redact
 from text.mrkdwn import (
     HEADER_TEXT_MAX,
@@ -28,6 +29,8 @@ from text.mrkdwn import (
     truncate,
 )
 
+log = logging.getLogger(__name__)
+
 TEMPLATES = Path(__file__).with_name("templates")
 MESSAGE_BLOCKS_MAX = 50
 FALLBACK_MAX = 3000
@@ -39,7 +42,7 @@ STATUS_MARK = {
     "failed": ":red_circle:",
     PENDING: ":hourglass_flowing_sand:",
 }
-STATUS_WORD = {NO_DATA: "no data", "failed": "failed", PENDING: "still gathering"}
+STATUS_WORD = {OK: "see below", NO_DATA: "no data", "failed": "failed", PENDING: "still gathering"}
 TERMINAL_EMOJI = {":large_green_circle:": "🟢", ":large_yellow_circle:": "🟡", ":red_circle:": "🔴"}
 
 
@@ -62,15 +65,21 @@ def trend(figure: Figure) -> str:
 
 
 def problem(section: Section) -> str:
-    """A section that is not ok, in one line: mark, title, what happened, why, and the next step."""
-    reason = esc(section.reason).rstrip(".")
-    step = esc(section.next_step).rstrip(".")
+    """A section that is not ok, in one line: mark, title, "failed: <reason>" (or "no data: <reason>"), next step."""
+    reason = esc(section.reason).rstrip(".") or "no reason given"
+    step = esc(section.next_step).rstrip(".") or "check sitrep's log"
     word = STATUS_WORD.get(section.status, section.status)
-    return f"{STATUS_MARK.get(section.status, '')} *{esc(section.title)}* ({word}): {reason}. Next: {step}.".strip()
+    return f"{STATUS_MARK.get(section.status, '')} *{esc(section.title)}* {word}: {reason}. Next: {step}.".strip()
 
 
 def figure_named(section: Section, label: str) -> Figure | None:
     return next((f for f in section.figures if f.label == label), None)
+
+
+def top_item(section: Section, title: str) -> Item | None:
+    """The first row of the named listing that names a value (not a placeholder such as "(none)")."""
+    listing = next((x for x in section.listings if x.title == title), None)
+    return next((i for i in listing.items if not i.placeholder), None) if listing else None
 
 
 def environment() -> Environment:
@@ -92,7 +101,7 @@ def environment() -> Environment:
         trend=trend,
         problem=problem,
     )
-    env.globals["figure"] = figure_named
+    env.globals.update(figure=figure_named, top_item=top_item)
     return env
 
 
@@ -104,12 +113,37 @@ def render_template(name: str, **context: Any) -> str:
 
 
 def section_mrkdwn(section: Section) -> str:
-    text = render_template("section.j2", section=section)
+    """The section as mrkdwn; one that cannot be shown (a bug, a shape nobody foresaw) says so instead of taking
+    the report down with it."""
+    try:
+        text = render_template("section.j2", section=section)
+    except Exception as exc:
+        log.exception("rendering the %s section failed", section.title)
+        text = problem(unshowable(section, exc))
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
 def template_summary(sections: Sequence[Section]) -> str:
-    return " ".join(render_template("summary.j2", sections=sections).split())
+    """The summary from the numbers, one sentence per section; a sentence that cannot be written falls back to the
+    section's status, so the summary never raises."""
+    sentences = []
+    for section in sections:
+        try:
+            sentences.append(render_template("summary.j2", s=section))
+        except Exception:
+            log.exception("the summary sentence of the %s section failed", section.title)
+            sentences.append(f"{esc(section.title)}: {STATUS_WORD.get(section.status, 'see below')}.")
+    return " ".join(" ".join(sentences).split())
+
+
+def unshowable(section: Section, exc: Exception) -> Section:
+    return failed(
+        section.key,
+        section.title,
+        f"the section could not be shown ({type(exc).__name__})",
+        "check sitrep's log",
+        window=section.window,
+    )
 
 
 # -- the message ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 
 from metrics import SCHEDULER_SLOTS
 from reports.cron import crontab_weekdays, next_fire, parse_cron, previous_fire  # noqa: F401 - re-exported
@@ -26,8 +27,10 @@ log = logging.getLogger(__name__)
 
 RunJob = Callable[[Job, datetime], Awaitable[str | None]]
 Clock = Callable[[], datetime]
+BeforeSlot = Callable[[Job], Awaitable[None]]  # run `AHEAD` before each slot (reports/warm.py: discovery refreshed)
 
 DEFAULT_GRACE = timedelta(hours=2)
+AHEAD = timedelta(minutes=1)
 STALE_RUN = timedelta(hours=1)
 ERROR_LIMIT = 300
 
@@ -72,9 +75,11 @@ class ReportScheduler:
         *,
         grace: timedelta = DEFAULT_GRACE,
         clock: Clock = utc_now,
+        before_slot: BeforeSlot | None = None,
     ) -> None:
         self.jobs = jobs
         self.run_job = run_job
+        self.before_slot = before_slot
         self.grace = grace
         self._clock = clock
         self._scheduler: AsyncIOScheduler | None = None
@@ -129,7 +134,8 @@ class ReportScheduler:
         if scheduler is None or not scheduler.running:
             return
         for scheduled in scheduler.get_jobs():
-            if not scheduled.id.isdigit() or int(scheduled.id) not in self._jobs:
+            job_id = scheduled.id.removesuffix(":ahead")  # a job's own trigger, and the one before its slots
+            if not job_id.isdigit() or int(job_id) not in self._jobs:
                 scheduler.remove_job(scheduled.id)
         for job in self._jobs.values():
             before = previous.get(job.id)
@@ -149,6 +155,10 @@ class ReportScheduler:
                 name=f"{job.name} [{job.team_id}]",
                 replace_existing=True,
             )
+            if self.before_slot is not None:
+                ahead, name = _Ahead(trigger, AHEAD), f"before {job.name} [{job.team_id}]"
+                scheduler.add_job(self._ahead, ahead, args=(job.id,), id=f"{job.id}:ahead", name=name,
+                                  replace_existing=True)  # fmt: skip
 
     async def shutdown(self, timeout: float = 5.0) -> None:
         """Stop firing; runs in flight get up to `timeout` seconds, then are cancelled (and recorded failed)."""
@@ -311,6 +321,16 @@ class ReportScheduler:
         except Exception:
             log.exception("report job %d failed outside its run", job_id)
 
+    async def _ahead(self, job_id: int) -> None:
+        """APScheduler's job function `AHEAD` before each slot: the before_slot hook; never raises."""
+        job = self._jobs.get(job_id)
+        if job is None or self.before_slot is None:
+            return
+        try:
+            await self.before_slot(job)
+        except Exception as exc:  # the slot itself still runs; it only starts colder
+            log.warning("getting ready for %s failed: %s", job.name, one_line_error(exc))
+
     def _on_event(self, event: JobEvent) -> None:
         """APScheduler listener: a firing skipped for lateness or overlap is recorded 'missed'."""
         if event.code == EVENT_JOB_ERROR:
@@ -343,6 +363,18 @@ async def _logged(coro: Coroutine[Any, Any, Any], what: str) -> None:
         raise
     except Exception:
         log.exception("report scheduler: %s failed", what)
+
+
+class _Ahead(BaseTrigger):
+    """The fire times of `trigger`, each `ahead` earlier."""
+
+    def __init__(self, trigger: BaseTrigger, ahead: timedelta) -> None:
+        self.trigger, self.ahead = trigger, ahead
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        previous = previous_fire_time + self.ahead if previous_fire_time is not None else None
+        fire = self.trigger.get_next_fire_time(previous, now + self.ahead)
+        return fire - self.ahead if fire is not None else None
 
 
 def _short(delta: timedelta) -> str:

@@ -86,9 +86,15 @@ async def model_summary(services: Services, team: Team, report: Report, secrets:
 async def summarize(
     services: Services, team: Team, report: Report, *, use_model: bool = True, secrets: Sequence[str] = ()
 ) -> tuple[str, str]:
-    """(paragraph, "model" | "template"). The model is asked only when one is set up (agent/model_client.py)."""
+    """(paragraph, "model" | "template"). The model is asked only when one is set up (agent/model_client.py). Never
+    raises: the template's paragraph is written section by section, each falling back to a plain line
+    (reports/render.py)."""
     if use_model and model_ready(services.settings):
-        written = await model_summary(services, team, report, secrets)
+        try:
+            written = await model_summary(services, team, report, secrets)
+        except Exception:  # model_summary guards the model call; this guards building what it is shown
+            log.exception("the model summary failed; using the template")
+            written = None
         if written:
             return written, "model"
     return template_summary(report.sections), "template"

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from agent.toolbox import Toolbox, ToolCall
-from reports.sections.discovery import CACHE
+from reports.sections import discovery
 from review.nextjs import Route, routes_for
 from skills.amplitude.snippet import EVENT_NAMES
 from skills.base import SkillError
@@ -76,7 +76,7 @@ async def grafana_discovery(grafana: GrafanaSkill | None) -> Discovered:
     if grafana is None or not grafana.configured:
         return None, None, "Grafana is not configured, so no production errors or latency"
     try:
-        found, _ = await CACHE.get(grafana.client, SINCE)
+        found, _ = await discovery.known(grafana.client, SINCE)
     except SkillError as exc:
         return None, None, f"Grafana: {exc.message}"
     except Exception:  # production context is a bonus: never the reason a review fails

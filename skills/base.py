@@ -1,14 +1,14 @@
 """What every skill shares: Tool, Skill, Readiness, SkillError, and one retrying httpx client per integration.
 
-`Tool`: name, model-facing description, a pydantic parameter model whose JSON schema is the `input_schema`, an
-async handler returning plain data, a read-only flag; `qualified_name` is `<skill>_<name>`. `ToolSpec` is how a
-skill's tools module declares one (a module-level handler taking the skill). `Skill`: readiness row + tools + its
-one httpx client. `Readiness`: ready / blocked / not configured, what is missing, the next step, Home tab actions.
-`SkillError`: integration, what failed, what to do. `SkillContext`: the team, its credentials (`credential()`:
-the stored value, else the bootstrap variable, with its source so an error names what to fix) and the Storage.
-`make_client` and `send`: retries with backoff on 429/5xx and connection errors for idempotent requests only,
-honouring Retry-After. `bounded`: a result's rows cut to the ~8 KB budget, with "truncated", "shown" and a hint.
-`redact`: secrets out of any text.
+`Tool`: name, model-facing description, a pydantic parameter model whose JSON schema is the `input_schema`, an async
+handler returning plain data, a read-only flag; `qualified_name` is `<skill>_<name>`. `ToolSpec` is how a skill's
+tools module declares one (a module-level handler taking the skill). `Skill`: readiness row + tools + its one httpx
+client. `Readiness`: ready / blocked / not configured, what is missing, the next step, Home tab actions.
+`SkillError`: integration, what failed, what to do. `SkillContext`: the team, its credentials (`credential()`: the
+stored value, else the bootstrap variable, with its source so an error names what to fix), the Storage and the
+Supervisor its caches refresh through. `make_client` and `send`: retries with backoff on 429/5xx and connection
+errors for idempotent requests only, honouring Retry-After. `bounded`: a result's rows cut to the ~8 KB budget, with
+"truncated", "shown" and a hint. `redact`: secrets out of any text.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from settings import Settings
     from storage.services import Storage
     from storage.teams import Team
+    from supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -176,13 +177,13 @@ class ToolSpec(Generic[Host]):
 
 @dataclass
 class SkillContext:
-    """What a skill needs for one team: settings, its credentials (stored, or the Configure modal's overlay of the
-    values being tried) and the storage layer (None for a command line run without a database)."""
+    """What a skill needs for one team: settings, credentials (stored, or the Configure modal's overlay), storage."""
 
     settings: Settings
     team: Team
     credentials: CredentialSource | None = None
-    storage: Storage | None = None
+    storage: Storage | None = None  # None: a command line run without a database
+    supervisor: Supervisor | None = None  # owns the skill's background refreshes (None: the skill owns its own)
 
     async def stored(self, integration: str) -> dict[str, str]:
         if self.credentials is None:
@@ -222,8 +223,7 @@ class Skill(ABC):
 
     # The last readiness row checked (skills/readiness.py `skill_readiness` records it): a skill whose row said
     # Blocked in a way that leaves its tools unusable (a rejected token) within READINESS_HOLD_S has its tools held
-    # back (`held_back`), as HolmesGPT keeps a toolset off until its prerequisite check passes. After that the
-    # tools are offered again, and the next check decides.
+    # back (`held_back`), as HolmesGPT keeps a toolset off until its check passes; then the next check decides.
     last_readiness: Readiness | None = None
     last_readiness_at: float = 0.0
 

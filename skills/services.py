@@ -5,8 +5,9 @@ The skills per team are rebuilt when the team's credentials or config change (`s
 question and report share are each built once and closed by `close()`: `client(name, build)` (built at first use
 by `build`: agent/model_client.py builds Claude's, its SDK imported only then) and `slack` (the Web API client:
 `web_client`, SLACK_API_URL with slack_sdk's retry handlers; built from SLACK_BOT_TOKEN unless one is given, and
-app.py gives it one aiohttp session). What exists only while the app runs (the scheduler, the drain relay, the
-Slack identity) is not here: it is bot/runtime.py's `Runtime`.
+app.py gives it one aiohttp session). `supervisor` owns the skills' background work (their caches' refreshes) and
+is stopped first by `close()`. What exists only while the app runs (the scheduler, the drain relay, the Slack
+identity) is not here: it is bot/runtime.py's `Runtime`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from storage.credentials import CredentialStore
 from storage.jobs import JobStore
 from storage.services import Storage, seed_report_jobs
 from storage.teams import Team, TeamStore
+from supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,6 +62,7 @@ class Services:
     storage: Storage
     skill_factories: Sequence[SkillFactory] = ()
     slack: AsyncWebClient | None = None  # built from SLACK_BOT_TOKEN when not given
+    supervisor: Supervisor = field(default_factory=Supervisor)  # owns the skills' background refreshes
     # Caches behind the frozen fields: each team's skills, and the clients built at first use (anthropic).
     _skills: dict[str, tuple[str, list[Skill]]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -100,7 +103,11 @@ class Services:
             if cached and cached[0] == key:
                 return cached[1]
             ctx = SkillContext(
-                settings=self.settings, team=team, credentials=self.storage.credentials, storage=self.storage
+                settings=self.settings,
+                team=team,
+                credentials=self.storage.credentials,
+                storage=self.storage,
+                supervisor=self.supervisor,
             )
             skills = [await factory(ctx) for factory in self.skill_factories]
             if cached:
@@ -139,6 +146,7 @@ class Services:
         return built
 
     async def close(self) -> None:
+        await self.supervisor.stop()  # the refreshes under way end before their clients close
         for _, skills in self._skills.values():
             await _close_all(skills)
         self._skills.clear()

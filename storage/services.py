@@ -1,6 +1,7 @@
 """Open the storage layer as one object: database, audit log, teams, credentials, jobs, replicas, Slack events,
 the GitHub ledger, answers and threads, the drain spill, changes, report snapshots, alert investigations, the
-Amplitude instrumentation pull requests. Each store is built here, once, with the audit log where it writes one."""
+Amplitude instrumentation pull requests, and what integrations remember across restarts. Each store is built here,
+once, with the audit log where it writes one."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from storage.events import EventLedger
 from storage.github import GitHubStore
 from storage.instrumentation import InstrumentationStore
 from storage.jobs import JobStore
+from storage.remembered import RememberedStore
 from storage.replicas import ReplicaRegistry
 from storage.report_snapshots import SnapshotStore
 from storage.teams import Team, TeamStore
@@ -39,6 +41,7 @@ class Storage:
     snapshots: SnapshotStore
     alerts: AlertStore
     instrumentation: InstrumentationStore
+    remembered: RememberedStore
 
     async def close(self) -> None:
         await self.db.close()
@@ -84,6 +87,7 @@ async def open_storage(settings: Settings) -> Storage:
         snapshots=SnapshotStore(db),
         alerts=AlertStore(db),
         instrumentation=InstrumentationStore(db, audit),
+        remembered=RememberedStore(db),
     )
 
 

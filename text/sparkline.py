@@ -10,7 +10,7 @@ GAP = " "
 
 
 def sparkline(values: Sequence[float | int | None]) -> str:
-    """One bar per value; None (or NaN) is a gap. Zero is the lowest bar, the largest value the highest.
+    """One bar per value; None (or NaN, or an infinity) is a gap. Zero is the lowest bar, the largest value the highest.
 
     Scaling starts at zero so that a flat but busy series does not look like a spike; all-zero is all ▁.
     """
@@ -32,4 +32,4 @@ def sparkline(values: Sequence[float | int | None]) -> str:
 
 
 def _usable(value: float | int | None) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
+    return value is not None and not (isinstance(value, float) and not math.isfinite(value))

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from reports.model import Figure, Item, Listing, Section, failed, no_data
+from reports.model import Figure, Item, Listing, Section, failed, finite, no_data
 from skills.amplitude.client import AmplitudeClient
 from skills.amplitude.links import analytics_home
 from skills.amplitude.readiness import INSTRUMENT_STEP
-from skills.amplitude.segmentation import Series
+from skills.amplitude.segmentation import NONE_LABEL, UNLABELLED, Series, SeriesRow, number
 from skills.amplitude.skill import AmplitudeSkill
 from skills.base import SkillError
 from text.sparkline import sparkline
@@ -35,6 +35,7 @@ API_ERROR = "API Error"
 GROUP_LIMIT = 100
 TOP = 5
 NO_EVENTS = "Amplitude has no events yet: the app must send them"
+PLACEHOLDERS = (NONE_LABEL, UNLABELLED)  # labels that name no value: listed, never the summary's "top"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,31 @@ class DayWindow:
     @property
     def previous_start(self) -> date:
         return self.current_start - timedelta(days=self.days)
+
+    def nothing(self) -> list[float]:
+        return [0.0] * (2 * self.days)
+
+    def halves(self, days: list[float]) -> tuple[list[float], list[float]]:
+        """(the previous window's days, the current window's days) of a list over both."""
+        return days[: self.days], days[self.days :]
+
+    def daily(self, series: Series) -> list[float]:
+        """The series summed over its rows, one value per day of both windows, oldest first."""
+        out = self.nothing()
+        for row in series.rows:
+            out = [a + b for a, b in zip(out, self.row_daily(series, row), strict=True)]
+        return out
+
+    def row_daily(self, series: Series, row: SeriesRow) -> list[float]:
+        """One row per day of both windows: placed by its x value (a date), or by position from the first day when
+        the answer has none; values outside the windows (or on x values that are not dates) are left out."""
+        out = self.nothing()
+        for i, value in enumerate(row.values):
+            day = _day(series.x_values[i]) if i < len(series.x_values) else None
+            k = (day - self.previous_start).days if day is not None else i if not series.x_values else -1
+            if 0 <= k < len(out):
+                out[k] += number(value)
+        return out
 
     def describe(self) -> str:
         span = "today so far" if self.days == 1 else f"last {self.days} days"
@@ -92,54 +118,44 @@ async def amplitude_section(skill: AmplitudeSkill | None, days: int = 7, today: 
         if isinstance(results[pair], BaseException):
             exc = _as_skill_error(results[pair])
             return failed(KEY, TITLE, exc.message, exc.hint or "try again later", window=window.describe())
-    split = {
-        event: series.split(window.current_start)
-        for pair in EVENT_PAIRS
-        for event, series in zip(pair, results[pair], strict=True)
-    }
+    # Every series onto the window's own days (both windows, oldest first), whatever x values each answer carried.
+    daily = {e: window.daily(series) for pair in EVENT_PAIRS for e, series in zip(pair, results[pair], strict=True)}
     endpoint = results["endpoint"]
-    api_errors = endpoint.split(window.current_start) if isinstance(endpoint, Series) else None
-    totals = [s.total for pair in split.values() for s in pair]
-    if api_errors is not None:
-        totals += [api_errors[0].total, api_errors[1].total]
-    if not any(totals):
+    api_errors = window.daily(endpoint) if isinstance(endpoint, Series) else None
+    if not any(any(d) for d in [*daily.values(), api_errors or []]):
         return no_data(KEY, TITLE, NO_EVENTS, INSTRUMENT_STEP, window=window.describe())
     link = analytics_home(skill.region)
     section = Section(KEY, TITLE, window=window.describe(), link=link, link_label="Amplitude")
     for event in AGENT_EVENTS:
-        previous, current = split[event]
-        section.figures.append(_count(event, current, previous, link))
-    section.figures.append(_failure_rate(split, link))
+        section.figures.append(_count(event, daily.get(event) or window.nothing(), window, link))
+    section.figures.append(_failure_rate(daily, window, link))
     if api_errors is not None:
-        section.figures.append(_count("API errors", api_errors[1], api_errors[0], link))
+        section.figures.append(_count("API errors", api_errors, window, link))
     _grouped(section, results["error_type"], window, "Top error_type (Agent Failed)", "error_type", link)
     _grouped(section, endpoint, window, "API errors by endpoint", "API errors by endpoint", link)
     _releases(section, results["releases"])
     return section
 
 
-def _count(label: str, current: Series, previous: Series, link: str) -> Figure:
-    daily = [sum(row.values[i] for row in current.rows) for i in range(len(current.x_values))]
-    return Figure(label, current.total, previous.total, sparkline=sparkline(daily), link=link, link_label="Amplitude")
+def _count(label: str, days: list[float], window: DayWindow, link: str) -> Figure:
+    previous, current = window.halves(days)
+    return Figure(
+        label, number(sum(current)), number(sum(previous)), sparkline=sparkline(current), link=link,
+        link_label="Amplitude",
+    )  # fmt: skip
 
 
-def _failure_rate(split: dict[str, tuple[Series, Series]], link: str) -> Figure:
-    def daily(series: Series) -> list[float]:
-        return [sum(row.values[i] for row in series.rows) for i in range(len(series.x_values))]
-
+def _failure_rate(daily: dict[str, list[float]], window: DayWindow, link: str) -> Figure:
     def rate(bad: float, started: float) -> float | None:
-        return round(bad / started * 100, 2) if started else None
+        return finite(bad / started * 100, 2) if started else None
 
-    totals = {}
-    for index, name in ((0, "previous"), (1, "current")):
-        bad = split[FAILED][index].total + split[TIMEOUT][index].total
-        totals[name] = rate(bad, split[STARTED][index].total)
-    current = {e: daily(split[e][1]) for e in (STARTED, FAILED, TIMEOUT)}
-    steps = [rate(f + t, s) for s, f, t in zip(current[STARTED], current[FAILED], current[TIMEOUT], strict=True)]
+    started, failed_, timeouts = (window.halves(daily.get(e) or window.nothing()) for e in (STARTED, FAILED, TIMEOUT))
+    previous, current = (rate(sum(failed_[i]) + sum(timeouts[i]), sum(started[i])) for i in (0, 1))
+    steps = [rate(f + t, s) for s, f, t in zip(started[1], failed_[1], timeouts[1], strict=True)]
     return Figure(
         "Failure rate",
-        totals["current"],
-        totals["previous"],
+        current,
+        previous,
         unit="%",
         sparkline=sparkline(steps),
         link=link,
@@ -152,17 +168,30 @@ def _grouped(section: Section, result: Any, window: DayWindow, title: str, what:
     if isinstance(result, BaseException):
         section.lines.append(f"{what} unavailable: {_as_skill_error(result).message}")
         return
-    previous, current = result.split(window.current_start)
-    before = {row.label: row.total for row in previous.rows}
+    totals = [
+        (row.label, *(number(sum(h)) for h in window.halves(window.row_daily(result, row)))) for row in result.rows
+    ]
+    before = {label: previous for label, previous, _ in totals}
     rows = sorted(
-        ((row.label, row.total) for row in current.rows if row.total),
+        ((label, current) for label, _, current in totals if current),
         key=lambda pair: (-pair[1], -before.get(pair[0], 0), pair[0]),
     )
-    items = [Item(label, total, before.get(label, 0)) for label, total in rows[:TOP]]
+    items = [Item(label, total, before.get(label, 0), placeholder=_placeholder(label)) for label, total in rows[:TOP]]
     note = f"top {GROUP_LIMIT} groups only" if len(result.rows) >= GROUP_LIMIT else ""
     section.listings.append(
         Listing(title, items, note=note, empty="none in the window", link=link, link_label="Amplitude")
     )
+
+
+def _day(x: str) -> date | None:
+    try:
+        return date.fromisoformat(x[:10])
+    except ValueError:
+        return None
+
+
+def _placeholder(label: str) -> bool:
+    return label in PLACEHOLDERS or label.startswith(tuple(f"{p} #" for p in PLACEHOLDERS))
 
 
 def _releases(section: Section, result: Any) -> None:

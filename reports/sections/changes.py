@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from reports.model import Figure, Item, Listing
-from skills.changes import Jump, collect, find_jump, nearest_before
+from skills.changes import ChangeWindow, Jump, collect, find_jump, nearest_before
 from storage.changes import Change
 from text.mrkdwn import quantity
 
@@ -23,11 +23,14 @@ JUMPS_TITLE = "Jumps and the change before them"
 JUMPING = ("Error lines", "5xx responses", "p95 latency")
 
 
-async def changes_listings(
-    services: Services, team: Team, figures: list[Figure], start: datetime, end: datetime, tz: str
-) -> list[Listing]:
+async def window_changes(services: Services, team: Team, start: datetime, end: datetime) -> ChangeWindow:
+    """The window's changes from every source. Asked at the start of a report, beside the sections: nothing in it
+    waits on their numbers (only `changes_listings`, which matches jumps to them, does)."""
+    return await collect(services, team, start, end)
+
+
+def changes_listings(window: ChangeWindow, figures: list[Figure], end: datetime, tz: str) -> list[Listing]:
     """The window's changes, newest first, and the jumps of `figures` with the change before each."""
-    window = await collect(services, team, start, end)
     out: list[Listing] = []
     zone = ZoneInfo(tz)
     if window.changes:

@@ -1,27 +1,25 @@
 """What the Grafana section must know before it can query: data source UIDs, a Loki selector, a latency histogram.
 
-Finding these takes two round trips (data sources, then Loki labels and Prometheus metric names). The lookups go
-through the team's shared discovery cache (skills/grafana/discovery.py, also used by the agent's tools), and the
-Discovery made of them is kept per GrafanaClient (a client lives as long as the team's credentials and config
-are unchanged), reused stale-while-revalidate: a report queries with what it knows, and refreshes it in the
-background for the next one. Only a process's first lookup pays the round trips; the section re-discovers at
-once when what it knew finds nothing.
+Finding these takes two round trips (data sources, then Loki labels and Prometheus metric names); every query of
+the section depends on them. So the Discovery made of them is kept in the client's discovery cache (skills/cache.py,
+the one stale-while-revalidate cache; a client lives as long as the team's credentials and config are unchanged)
+and, with a memory, in the database across restarts: a report queries with what is known at once and the cache
+refreshes it behind once it is older than the TTL. Only the first lookup of a fresh install pays the round trips.
+`refresh()` is the same look made ahead of a scheduled report (reports/warm.py), so its slot starts warm.
+The section looks again at once when what it knew finds nothing, or names a data source that is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from skills.base import SkillError
+from skills.cache import Remember
 from skills.grafana import datasources, loki
-from skills.grafana.client import GrafanaClient
+from skills.grafana.client import DataSourceGone, GrafanaClient
 from skills.grafana.latency import pick_metric
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,10 +35,16 @@ class Discovery:
     def loki_datasource(self) -> dict[str, Any]:
         return dict(self.loki_ds)
 
+    @classmethod
+    def from_json(cls, value: Any) -> Discovery:
+        data = dict(value)
+        return cls(**(data | {"loki_ds": tuple(tuple(pair) for pair in data.get("loki_ds") or ())}))
 
-async def discover(client: GrafanaClient, since: str, *, fresh: bool = False) -> Discovery:
+
+async def discover(client: GrafanaClient, since: str, *, fresh: bool = False, again: bool = True) -> Discovery:
     """Two round trips when not cached: the data sources (skipped when both UIDs are configured), then labels and
-    metric names. fresh=True asks Grafana again (and updates the shared cache)."""
+    metric names. fresh=True asks Grafana again (and updates the shared lookups). A data source removed between the
+    two (its UID answers "Unable to find datasource") makes it start over once, from the data sources."""
     cache = client.discovery
     if client.loki_override and client.prometheus_override:
         raw: list[dict[str, Any]] = []
@@ -63,73 +67,49 @@ async def discover(client: GrafanaClient, since: str, *, fresh: bool = False) ->
             return None, "no Prometheus data source"
         try:
             names = await cache.metric_names(uid=prom_uid, fresh=fresh)
+        except DataSourceGone:
+            raise
         except SkillError as exc:
             return None, exc.message
         return pick_metric([n for n in names if "_bucket" in n.lower()]), ""
 
-    found_selector, (latency_metric, problem) = await asyncio.gather(selector(), metric())
+    try:
+        found_selector, (latency_metric, problem) = await asyncio.gather(selector(), metric())
+    except DataSourceGone:
+        if not again:
+            raise
+        return await discover(client, since, fresh=True, again=False)
     return Discovery(loki_uid, prom_uid, found_selector, latency_metric, tuple(sorted(keep.items())), problem)
 
 
-@dataclass
-class _Entry:
-    discovery: Discovery
-    refresh: asyncio.Task[Discovery] | None = None
+def _key(since: str) -> tuple[str, str]:
+    return ("report discovery", since)
 
 
-class DiscoveryCache:
-    """Discoveries per client, reused stale-while-revalidate."""
-
-    def __init__(self) -> None:
-        self._entries: WeakKeyDictionary[GrafanaClient, _Entry] = WeakKeyDictionary()
-
-    async def get(self, client: GrafanaClient, since: str) -> tuple[Discovery, bool]:
-        """(discovery, from_cache). A cached one comes back at once and is refreshed in the background."""
-        entry = self._entries.get(client)
-        if entry is None:
-            found = await discover(client, since)
-            self._entries[client] = _Entry(found)
-            return found, False
-        self._start_refresh(client, entry, since)
-        return entry.discovery, True
-
-    async def fresh(self, client: GrafanaClient, since: str) -> Discovery:
-        """A discovery made now (joining a refresh already under way)."""
-        entry = self._entries.get(client)
-        if entry is not None:
-            task = self._start_refresh(client, entry, since)
-            return await asyncio.shield(task)
-        found = await discover(client, since, fresh=True)
-        self._entries[client] = _Entry(found)
-        return found
-
-    def forget(self, client: GrafanaClient) -> None:
-        self._entries.pop(client, None)
-        client.discovery.forget()
-
-    async def settle(self) -> None:
-        """Wait for background refreshes (tests and the benchmark)."""
-        tasks = [e.refresh for e in list(self._entries.values()) if e.refresh is not None and not e.refresh.done()]
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    def _start_refresh(self, client: GrafanaClient, entry: _Entry, since: str) -> asyncio.Task[Discovery]:
-        if entry.refresh is not None and not entry.refresh.done():
-            return entry.refresh
-        task = asyncio.get_running_loop().create_task(discover(client, since, fresh=True))
-        entry.refresh = task
-
-        def done(t: asyncio.Task[Discovery]) -> None:
-            if t.cancelled():
-                return
-            error = t.exception()
-            if error is None:
-                entry.discovery = t.result()
-            else:
-                log.debug("refreshing the Grafana discovery failed: %s", error)
-
-        task.add_done_callback(done)
-        return task
+def _remember(since: str) -> Remember:
+    return Remember(f"grafana report discovery {since}", asdict, Discovery.from_json)
 
 
-CACHE = DiscoveryCache()
+async def known(client: GrafanaClient, since: str) -> tuple[Discovery, bool]:
+    """(discovery, from_cache). What is known comes back at once (refreshed behind when older than the TTL); the
+    first lookup, when nothing is known, waits for it (with the lookups that are already cached)."""
+    cache = client.discovery.cache
+
+    async def load() -> Discovery:
+        # a first lookup may use what is cached of the raw lookups; a refresh asks Grafana again
+        return await discover(client, since, fresh=cache.peek(_key(since)) is not None)
+
+    found, from_cache = await cache.lookup(_key(since), load, remember=_remember(since))
+    return found, from_cache
+
+
+async def refresh(client: GrafanaClient, since: str) -> Discovery:
+    """A discovery made now (joining a refresh already under way); the cache keeps it."""
+    return await client.discovery.cache.get(
+        _key(since), lambda: discover(client, since, fresh=True), fresh=True, remember=_remember(since)
+    )
+
+
+def forget(client: GrafanaClient) -> None:
+    """Drop what is known (the report's discovery and every lookup it was made of)."""
+    client.discovery.forget()

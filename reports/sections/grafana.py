@@ -20,15 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from reports.model import Figure, Item, Listing, Section, failed, no_data
-from reports.sections.discovery import CACHE, Discovery, DiscoveryCache
+from reports.model import Figure, Item, Listing, Section, failed, finite, no_data
+from reports.sections import discovery
+from reports.sections.discovery import Discovery
 from reports.sections.latency import Latency, p95
 from skills.base import SkillError
 from skills.grafana import loki, patterns
 from skills.grafana import readiness as grafana_readiness
-from skills.grafana.client import GrafanaClient
+from skills.grafana.client import DataSourceGone, GrafanaClient
 from skills.grafana.explore import explore_url
 from skills.grafana.latency import p95_query
+from skills.grafana.results import point
 from skills.grafana.skill import GrafanaSkill
 from skills.grafana.timeutil import TimeRange
 from text.sparkline import sparkline
@@ -79,6 +81,11 @@ def duration(seconds: float) -> str:
     return f"{s}s"
 
 
+def lookback(hours: float) -> str:
+    """How far back discovery looks for the Loki labels of a report over `hours`: both of its windows."""
+    return duration(hours * 3600 * 2)
+
+
 def hours_text(hours: float) -> str:
     return f"{hours:g} h"
 
@@ -99,21 +106,22 @@ def queries(selector: str, step: str) -> dict[str, str]:
 
 
 def buckets(data: dict[str, Any], start: float, step: float, points: int) -> list[float]:
-    """A matrix summed over its series, one value per point of the range (missing points are 0)."""
+    """A matrix summed over its series, one value per point of the range (missing points, and NaN or infinite
+    samples, are 0). A result that is not a list of series (a scalar, none at all) has no points."""
     out = [0.0] * points
-    for series in data.get("result") or []:
-        for pair in series.get("values") or [] if isinstance(series, dict) else []:
-            try:
-                ts, value = float(pair[0]), float(pair[1])
-            except (TypeError, ValueError, IndexError):
+    result = data.get("result") if data.get("resultType", "matrix") == "matrix" else None
+    for series in result if isinstance(result, list) else []:
+        for found in map(point, series.get("values") or [] if isinstance(series, dict) else []):
+            if found is None:
                 continue
+            ts, value = found
             k = round((ts - start) / step)
             if 0 <= k < points:
                 out[k] += value
     return out
 
 
-async def grafana_section(skill: GrafanaSkill | None, window: Window, cache: DiscoveryCache = CACHE) -> Section:
+async def grafana_section(skill: GrafanaSkill | None, window: Window) -> Section:
     """The section, never raising for an upstream problem: a failed or no-data section says why in one line."""
     if skill is None:
         return no_data(KEY, TITLE, "this build of sitrep has no Grafana skill", "update sitrep")
@@ -121,28 +129,32 @@ async def grafana_section(skill: GrafanaSkill | None, window: Window, cache: Dis
         row = grafana_readiness.not_configured(skill.url, skill.token)
         return no_data(KEY, TITLE, f"Grafana is not configured: {row.missing}", row.next_step)
     client = skill.client
-    lookback = duration(window.hours * 3600 * 2)
+    since = lookback(window.hours)
     try:
-        found, cached = await cache.get(client, lookback)
+        found, cached = await discovery.known(client, since)
         try:
-            section: Section | None = await _section(client, found, window)
+            section: Section | None = await _section(client, found, window, retry_gone=True)
+        except DataSourceGone:  # a UID that is gone: what was known is stale whether cached or just made
+            section, cached = None, True
         except SkillError:
             if not cached:
                 raise
             section = None
         if cached and (section is None or not section.ok):  # what we knew may be stale: look again, once
-            fresh = await cache.fresh(client, lookback)
+            fresh = await discovery.refresh(client, since)
             if section is None or fresh != found:
-                section = await _section(client, fresh, window)
+                section = await _section(client, fresh, window, retry_gone=False)
         if section is None:
             raise SkillError("Grafana", "the queries failed with what was known and nothing changed since")
         return section
     except SkillError as exc:
-        cache.forget(client)
+        discovery.forget(client)
         return failed(KEY, TITLE, exc.message, exc.hint or "try again later", window=window.describe())
 
 
-async def _section(client: GrafanaClient, found: Discovery, window: Window) -> Section:
+async def _section(client: GrafanaClient, found: Discovery, window: Window, *, retry_gone: bool) -> Section:
+    """The section from one discovery. With retry_gone, any query that names a data source Grafana no longer has
+    raises DataSourceGone (the caller looks again and builds once more); without, it becomes its line."""
     desc = window.describe()
     if found.loki_uid is None:
         return no_data(
@@ -156,6 +168,9 @@ async def _section(client: GrafanaClient, found: Discovery, window: Window) -> S
     if found.selector is None:
         return _no_logs(found, window)
     results = await _run_all(client, found, window)
+    gone = next((r for r in results.values() if isinstance(r, DataSourceGone)), None)
+    if gone is not None and retry_gone:
+        raise gone
     for name in ("lines", "errors"):
         if isinstance(results[name], BaseException):
             raise _as_skill_error(results[name])
@@ -362,4 +377,4 @@ def _int(value: float) -> int:
 
 
 def _rate(errors: float, base: float) -> float | None:
-    return round(errors / base * 100, 2) if base else None
+    return finite(errors / base * 100, 2) if base else None

@@ -28,6 +28,7 @@ from skills.amplitude.segmentation import (
 from skills.amplitude.users import UserActivity, UserMatch, parse_activity, parse_matches
 from skills.base import RetryPolicy, SkillError, make_client, send
 from skills.cache import SwrCache
+from supervisor import Supervisor
 
 INTEGRATION = "Amplitude"
 EVENTS_TTL_S = 300.0
@@ -83,12 +84,13 @@ class AmplitudeClient:
         retry: RetryPolicy | None = None,
         max_in_flight: int = MAX_IN_FLIGHT,
         timeout: httpx.Timeout | float = CLIENT_TIMEOUT,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.key_sources = tuple(key_sources)
         self.retry = retry or DEFAULT_RETRY
         self._semaphore = asyncio.Semaphore(max_in_flight)
-        self._events = SwrCache(EVENTS_TTL_S)
+        self._events = SwrCache(EVENTS_TTL_S, supervisor, what="Amplitude")
         self._http = make_client(self.base_url, auth=(api_key, secret_key), timeout=timeout)
 
     async def aclose(self) -> None:

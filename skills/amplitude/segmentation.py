@@ -7,6 +7,7 @@ group-by values); unknown keys such as `seriesMeta` are ignored.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -47,7 +48,8 @@ BUILTIN_USER_PROPERTIES = (
 _BUILTIN_BY_LOWER = {name.lower(): name for name in BUILTIN_USER_PROPERTIES}
 MAX_GROUP_BY = 2
 ALL_LABEL = "all"
-NONE_LABEL = "(none)"
+NONE_LABEL = "(none)"  # Amplitude's own label for events without the grouped property
+UNLABELLED = "(unlabelled)"  # a grouped series Amplitude sent without a label (seriesLabels shorter, or [])
 
 
 def user_property_key(name: str) -> str:
@@ -108,7 +110,7 @@ def build_e(event_type: str, filters: Sequence[Filter] = (), group_by: Sequence[
 
 
 def number(value: Any) -> float | int:
-    """A series value as a number: null and junk are 0, whole floats become ints."""
+    """A series value as a number: null, NaN, infinities and junk are 0, whole floats become ints."""
     if isinstance(value, dict):
         value = value.get("value")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -116,6 +118,8 @@ def number(value: Any) -> float | int:
             value = float(value)
         except (TypeError, ValueError):
             return 0
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -225,14 +229,13 @@ def parse_series(body: Any, *, event_type: str, metric: str, interval: int, grou
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, dict):
         raise SkillError("Amplitude", "the segmentation answer has no 'data' object")
-    raw_series = data.get("series") or []
-    labels = data.get("seriesLabels") or []
-    collapsed = data.get("seriesCollapsed") or []
-    x_values = [str(x) for x in data.get("xValues") or []]
+    raw_series, labels, collapsed = (_list(data.get(k)) for k in ("series", "seriesLabels", "seriesCollapsed"))
+    x_values = [str(x) for x in _list(data.get("xValues"))]
     rows: list[SeriesRow] = []
     seen: dict[str, int] = {}
     for index, values in enumerate(raw_series):
-        label = label_text(labels[index] if index < len(labels) else index, grouped)
+        # A series without its label is never named by its position ("0" would read as a group-by value).
+        label = label_text(labels[index], grouped) if index < len(labels) else UNLABELLED if grouped else ALL_LABEL
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
             label = f"{label} #{seen[label]}"
@@ -247,6 +250,10 @@ def parse_series(body: Any, *, event_type: str, metric: str, interval: int, grou
             )
         )
     return Series(event_type=event_type, metric=metric, interval=interval, x_values=x_values, rows=rows)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def split_events(body: Any, count: int) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from skills.amplitude.client import INTEGRATION, AmplitudeClient, base_url_for
 from skills.amplitude.readiness import READINESS_TIMEOUT, check
 from skills.amplitude.tools import build_tools
 from skills.base import Credential, Readiness, RetryPolicy, Skill, SkillContext, SkillError, Tool
+from supervisor import Supervisor
 
 if TYPE_CHECKING:
     from storage.instrumentation import InstrumentationPR
@@ -45,6 +46,7 @@ class AmplitudeSkill(Skill):
         today: Callable[[], date] = utc_today,
         now: Callable[[], datetime] = utc_now,
         instrumentation: Callable[[], Awaitable[InstrumentationPR | None]] | None = None,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.api_key = api_key
         self.secret_key = secret_key
@@ -54,6 +56,7 @@ class AmplitudeSkill(Skill):
         self.today = today
         self.now = now
         self._retry = retry
+        self._supervisor = supervisor
         self._client: AmplitudeClient | None = None
         self._instrumentation = instrumentation
 
@@ -87,6 +90,7 @@ class AmplitudeSkill(Skill):
                 base_url=self.base_url,
                 key_sources=self.key_sources(),
                 retry=self._retry,
+                supervisor=self._supervisor,
             )
         return self._client
 
@@ -134,4 +138,5 @@ async def open_skill(ctx: SkillContext, *, retry: RetryPolicy | None = None) -> 
         base_url=ctx.settings.amplitude_api_url,
         retry=retry,
         instrumentation=instrumentation,
+        supervisor=ctx.supervisor,
     )

@@ -19,10 +19,22 @@ from skills.grafana.timeutil import TimeLike
 
 if TYPE_CHECKING:
     from skills.base import Credential
+    from skills.cache import Memory
+    from supervisor import Supervisor
 
 INTEGRATION = "Grafana"
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 USERS_ONLY = "Endpoint only available for users"  # Grafana 9-10 on /api/user for a service account
+# What Grafana's data-source proxy answers (404) for a UID it does not have (pkg/services/datasourceproxy, toAPIError)
+NO_DATASOURCE = "Unable to find datasource"
+
+
+class DataSourceGone(SkillError):
+    """The data-source proxy answered that the UID does not exist (removed, or renamed with a new UID)."""
+
+    def __init__(self, uid: str, hint: str) -> None:
+        super().__init__(INTEGRATION, f"Grafana has no data source with uid {uid!r} (any more)", hint, status=404)
+        self.uid = uid
 
 
 def display_url(url: str) -> str:
@@ -48,6 +60,8 @@ class GrafanaClient:
         prometheus_uid: str | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         policy: RetryPolicy | None = None,
+        supervisor: Supervisor | None = None,
+        memory: Memory | None = None,
     ) -> None:
         self.base_url = url.strip().rstrip("/")
         self.public_url = display_url(self.base_url)
@@ -57,7 +71,8 @@ class GrafanaClient:
         self.prometheus_override = prometheus_uid
         self.policy = policy or RetryPolicy()
         self._http = make_client(self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
-        self.discovery = GrafanaDiscovery(self)  # data sources, labels, metric names: shared, with a TTL
+        # data sources, labels, metric names: shared, with a TTL, refreshed behind by the app's supervisor
+        self.discovery = GrafanaDiscovery(self, supervisor=supervisor, memory=memory)
 
     @classmethod
     def from_credentials(cls, url: Credential, token: Credential, **kwargs: Any) -> GrafanaClient:
@@ -146,6 +161,8 @@ class GrafanaClient:
             kind = upstream or "query"
             error = str(body.get("error") or body.get("message") or "unknown error")
             raise SkillError(INTEGRATION, f"{kind} error: {error}", _query_hint(kind), status=status)
+        if status == 404 and path.startswith("/api/datasources/proxy/uid/") and _message(body, "") == NO_DATASOURCE:
+            raise self._gone(path)
         if status == 404:
             raise SkillError(
                 INTEGRATION, f"not found: {path} (404)", not_found or "Check the uid or name", status=status
@@ -229,14 +246,29 @@ class GrafanaClient:
         return found
 
     async def proxy(self, uid: str, path: str, params: Any, *, upstream: str) -> Any:
-        """GET through the data-source proxy: /api/datasources/proxy/uid/{uid}/{path}."""
-        return await self.request(
-            "GET",
-            f"/api/datasources/proxy/uid/{uid}/{path.lstrip('/')}",
-            params=params,
-            upstream=upstream,
-            not_found=f"No data source has uid {uid!r}; list_datasources shows the UIDs",
-        )
+        """GET through the data-source proxy: /api/datasources/proxy/uid/{uid}/{path}.
+
+        A UID Grafana no longer has raises DataSourceGone, and what was discovered is dropped, so the next lookup
+        asks Grafana which data sources exist now (a removed Prometheus is not "not found" until a restart)."""
+        try:
+            return await self.request(
+                "GET",
+                f"/api/datasources/proxy/uid/{uid}/{path.lstrip('/')}",
+                params=params,
+                upstream=upstream,
+                not_found=f"No data source has uid {uid!r}; list_datasources shows the UIDs",
+            )
+        except DataSourceGone:
+            self.discovery.forget()
+            raise
+
+    def _gone(self, path: str) -> DataSourceGone:
+        uid = path.removeprefix("/api/datasources/proxy/uid/").split("/", 1)[0]
+        if uid in (self.loki_override, self.prometheus_override):
+            hint = "set grafana.datasources in the team config to an existing UID (list_datasources shows them)"
+        else:
+            hint = "list_datasources shows the UIDs there are (sitrep looks them up again)"
+        return DataSourceGone(uid, hint)
 
     # ------------------------------------------------------------------------------------------------
     # Backends (see the module of each for the result shapes)

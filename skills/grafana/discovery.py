@@ -12,10 +12,11 @@ tools, the rule-based plays and the status report share what it found:
     await cache.label_values("loki", "source") # the values of one label
     await cache.metric_names()                 # every Prometheus metric name
 
-Entries are kept `ttl` seconds (skills/cache.py): after that the stale value is still returned at once and a
-refresh runs in the background, so only a process's first lookup waits. Concurrent lookups of the same key
-share one request; a failed or empty lookup is not kept (logs that start flowing show up at once).
-`fresh=True` waits for a new value.
+Entries are kept `ttl` seconds (skills/cache.py, the one stale-while-revalidate cache): after that the stale value
+is still returned at once and a refresh runs in the background (a task of the app's supervisor), so only a
+process's first lookup waits. Concurrent lookups of the same key share one request; a failed or empty lookup is
+not kept (logs that start flowing show up at once). `fresh=True` waits for a new value. `cache` is open to what
+is built from these lookups (the report's Discovery, reports/sections/discovery.py), so it is kept the same way.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, Protocol
 
-from skills.cache import SwrCache
+from skills.cache import Memory, SwrCache
 from skills.grafana import datasources as ds
 from skills.grafana.timeutil import TimeRange, to_ns
+from supervisor import Supervisor
 
 Kind = Literal["loki", "prometheus"]
 DEFAULT_TTL_S = 300.0
@@ -50,9 +52,16 @@ class Upstream(Protocol):
 class GrafanaDiscovery:
     """A TTL cache of one Grafana instance's data sources, labels and metric names, refreshed in the background."""
 
-    def __init__(self, client: Upstream, ttl: float = DEFAULT_TTL_S) -> None:
+    def __init__(
+        self,
+        client: Upstream,
+        ttl: float = DEFAULT_TTL_S,
+        *,
+        supervisor: Supervisor | None = None,
+        memory: Memory | None = None,
+    ) -> None:
         self.client = client
-        self._cache = SwrCache(ttl)
+        self.cache = SwrCache(ttl, supervisor, what="Grafana", memory=memory)
         self._lacking: dict[tuple[str, str], float] = {}
         self._present: dict[tuple[str, str], float] = {}
 
@@ -102,7 +111,7 @@ class GrafanaDiscovery:
     def lacks(self, feature: str, uid: str) -> bool:
         """Whether this data source was found without `feature` (e.g. Loki's patterns endpoint) within the TTL."""
         at = self._lacking.get((feature, uid))
-        return at is not None and time.monotonic() - at < self._cache.ttl
+        return at is not None and time.monotonic() - at < self.cache.ttl
 
     def note_lacking(self, feature: str, uid: str) -> None:
         """Remember that the data source answered 404 for `feature`, so callers go straight to their fallback."""
@@ -112,29 +121,25 @@ class GrafanaDiscovery:
         """Whether this data source was found with or without `feature` within the TTL (else: try it, and be
         ready for a 404)."""
         at = self._present.get((feature, uid))
-        return self.lacks(feature, uid) or (at is not None and time.monotonic() - at < self._cache.ttl)
+        return self.lacks(feature, uid) or (at is not None and time.monotonic() - at < self.cache.ttl)
 
     def note_present(self, feature: str, uid: str) -> None:
         """Remember that the data source answered for `feature`."""
         self._present[(feature, uid)] = time.monotonic()
         self._lacking.pop((feature, uid), None)
 
-    def warm(self, windows: tuple[str, ...] = WARM_WINDOWS) -> asyncio.Task[None]:
-        """Start filling the cache in the background: data sources, then Loki labels and metric names."""
-
-        async def run() -> None:
-            lookups = [self.label_names("loki", since=since) for since in windows]
-            await asyncio.gather(*lookups, self.metric_names(), return_exceptions=True)
-
-        return asyncio.get_running_loop().create_task(run())
+    async def warm(self, windows: tuple[str, ...] = WARM_WINDOWS) -> None:
+        """Fill the cache: data sources, then Loki labels and metric names (errors are left for their use)."""
+        lookups = [self.label_names("loki", since=since) for since in windows]
+        await asyncio.gather(*lookups, self.metric_names(), return_exceptions=True)
 
     async def settle(self) -> None:
         """Wait for the refreshes under way (tests and benchmarks)."""
-        await self._cache.settle()
+        await self.cache.settle()
 
     def forget(self) -> None:
         """Drop every entry: the next lookup asks Grafana again."""
-        self._cache.forget()
+        self.cache.forget()
         self._lacking.clear()
         self._present.clear()
 
@@ -163,4 +168,4 @@ class GrafanaDiscovery:
         return values
 
     async def _get(self, key: tuple[Any, ...], load: Callable[[], Coroutine[Any, Any, Any]], fresh: bool) -> Any:
-        return await self._cache.get(key, load, fresh=fresh)
+        return await self.cache.get(key, load, fresh=fresh)

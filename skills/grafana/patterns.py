@@ -15,15 +15,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from skills.base import SkillError, bounded
 from skills.grafana import loki
 from skills.grafana.explore import explore_url
-from skills.grafana.results import clip
-from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, to_datetime, to_ns
+from skills.grafana.results import clip, point, sample
+from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, to_ns
 from storage.times import iso
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ MAX_TEMPLATE = 300
 MAX_CLUSTERS = 1000
 COUNT_CONCURRENCY = 4
 PATTERN_POINTS = 60  # samples per pattern asked of Loki; they are summed over the window
+T = TypeVar("T")
 
 
 def message_of(line: str) -> str:
@@ -142,12 +143,17 @@ class LokiPatterns:
     step: int
 
 
+def pattern_step(window: TimeRange) -> int:
+    """The step (seconds) of Loki's pattern samples, and of the error counts they are checked against."""
+    return max(1, int(window.seconds / PATTERN_POINTS))
+
+
 async def loki_patterns(client: GrafanaAPI, uid: str, selector: str, window: TimeRange) -> LokiPatterns | None:
     """Loki's own patterns of the selector's lines whose words name an error, counted over the span its samples
     cover, most frequent first; None when the instance has pattern ingestion off (404)."""
     if client.discovery.lacks(PATTERNS_FEATURE, uid):
         return None  # known to be off: straight to the fallback, no 404 round trip first
-    step = max(1, int(window.seconds / PATTERN_POINTS))
+    step = pattern_step(window)
     params = {"query": selector, "start": to_ns(window.start), "end": to_ns(window.end), "step": f"{step}s"}
     try:
         body = await client.proxy(uid, "loki/api/v1/patterns", params, upstream="Loki")
@@ -166,11 +172,10 @@ async def loki_patterns(client: GrafanaAPI, uid: str, selector: str, window: Tim
         if not pattern:
             continue
         count, last = 0, 0.0
-        for sample in row.get("samples") or []:
-            try:
-                ts, n = float(sample[0]), int(float(sample[1]))
-            except (TypeError, ValueError, IndexError):
+        for found_point in map(point, row.get("samples") or []):
+            if found_point is None:
                 continue
+            ts, n = found_point[0], int(found_point[1])
             if start_s - step <= ts <= end_s and n > 0:
                 count, last = count + n, max(last, ts)
                 first = ts if first is None else min(first, ts)
@@ -181,27 +186,58 @@ async def loki_patterns(client: GrafanaAPI, uid: str, selector: str, window: Tim
     return LokiPatterns(sorted(found, key=lambda c: (-c.count, -c.last_ns)), first, step)
 
 
+async def _settled(work: Awaitable[T]) -> T | BaseException:
+    """The answer, or the exception it raised (for an answer that may turn out not to be needed)."""
+    try:
+        return await work
+    except Exception as exc:
+        return exc
+
+
+async def _nothing() -> tuple[None, None]:
+    return None, None
+
+
+async def _loki_side(
+    client: GrafanaAPI, uid: str, selector: str, expr: str, window: TimeRange
+) -> tuple[LokiPatterns | None, list[tuple[float, float]] | None]:
+    """Loki's patterns (None: this Loki has none) and the error counts per step (None: they failed), together."""
+    found, counts = await asyncio.gather(
+        loki_patterns(client, uid, selector, window), _settled(error_counts(client, uid, expr, window))
+    )
+    return found, None if isinstance(counts, BaseException) else counts
+
+
 def _hours(seconds: float) -> str:
     return f"{round(seconds / 3600, 1):g} h" if seconds >= 3600 else f"{max(1, round(seconds / 60))} min"
 
 
-async def short_span(client: GrafanaAPI, uid: str, expr: str, window: TimeRange, found: LokiPatterns) -> str:
+def short_span(window: TimeRange, found: LokiPatterns, counts: list[tuple[float, float]] | None) -> str:
     """Why Loki's patterns are not the window's ("" when they are): their samples begin more than two steps
-    after the window does, and Loki has error lines (`expr`) before them."""
+    after the window does, and `counts` (the window's error lines per step; None: unknown) has lines before them."""
     start_s, end_s = window.start.timestamp(), window.end.timestamp()
     begins = found.first_s if found.first_s is not None else end_s
     if begins <= start_s + 2 * found.step:
         return ""
-    before = TimeRange(window.start, to_datetime(begins))
-    try:
-        older = await count_lines(client, uid, expr, before)
-    except SkillError:
-        older = -1  # unknown: do not take the patterns for the window
+    # unknown (the count failed): do not take the patterns for the window
+    older = -1.0 if counts is None else sum(n for t, n in counts if t - found.step < begins)
     if not older:
         return ""  # nothing older to miss: the lines themselves begin there
     if found.first_s is None:
         return f"Loki's patterns have no sample of the last {_hours(end_s - start_s)}"
     return f"Loki's patterns cover only the last {_hours(end_s - begins)} of {_hours(end_s - start_s)}"
+
+
+async def error_counts(client: GrafanaAPI, uid: str, expr: str, window: TimeRange) -> list[tuple[float, float]]:
+    """The lines `expr` matches per pattern step over the window: (end of the step, count), summed over streams."""
+    step = pattern_step(window)
+    data = await loki.fetch(client, uid, f"sum(count_over_time({expr} [{step}s]))", window, limit=1, step=step)
+    out: dict[float, float] = {}
+    for series in data.get("result") or []:
+        for found in map(point, (series.get("values") or []) if isinstance(series, dict) else []):
+            if found is not None:
+                out[found[0]] = out.get(found[0], 0.0) + found[1]
+    return sorted(out.items())
 
 
 def words_filter(template: str) -> str | None:
@@ -221,12 +257,14 @@ async def count_lines(client: GrafanaAPI, uid: str, expr: str, window: TimeRange
     body = await client.proxy(uid, "loki/api/v1/query", params, upstream="Loki")
     data = body.get("data") if isinstance(body, dict) else None
     result = data.get("result") if isinstance(data, dict) else None
-    if not result:
+    if not isinstance(data, dict) or not isinstance(result, list) or not result:
         return 0
-    try:
-        return int(float(result[0]["value"][1]))
-    except (KeyError, IndexError, TypeError, ValueError):
-        return 0
+    if data.get("resultType") == "scalar":  # [<time>, "<value>"]
+        value = sample(result[1]) if len(result) == 2 else None
+    else:  # a vector: [{"metric": {}, "value": [<time>, "<value>"]}]
+        first = result[0].get("value") if isinstance(result[0], dict) else None
+        value = sample(first[1]) if isinstance(first, list) and len(first) == 2 else None
+    return int(value) if value is not None else 0
 
 
 async def _count_over_window(
@@ -292,56 +330,32 @@ async def error_patterns(
         "end": iso(window.end, millis=False),
         "explore_url": explore_url(client.base_url, ds_uid, "loki", expr, window),
     }
-    # Unknown yet whether this Loki has pattern ingestion: fetch the lines at the same time, so its 404 costs no
-    # round trip of its own (the lines are dropped when the patterns answer).
-    early_lines = None
-    if not pipeline and not client.discovery.knows(PATTERNS_FEATURE, ds_uid):
-        early_lines = asyncio.create_task(loki.fetch(client, ds_uid, expr, window, limit=limit))
-    try:
-        return await _patterns_envelope(
-            client, envelope, selector, pipeline, expr, window, since, limit, top, early_lines
-        )
-    finally:
-        if early_lines is not None:  # not needed (the patterns answered) or failed with the rest: dropped
-            early_lines.cancel()
-            early_lines.add_done_callback(_retrieved)
-
-
-def _retrieved(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled():
-        task.exception()  # seen, so asyncio does not log it as never retrieved
-
-
-async def _patterns_envelope(
-    client: GrafanaAPI,
-    envelope: dict[str, Any],
-    selector: str,
-    pipeline: str,
-    expr: str,
-    window: TimeRange,
-    since: str,
-    limit: int,
-    top: int,
-    early_lines: asyncio.Task[dict[str, Any]] | None,
-) -> dict[str, Any]:
-    ds_uid = str(envelope["datasource_uid"])
-    from_loki = None if pipeline else await loki_patterns(client, ds_uid, selector, window)
+    # One round, none of these waiting on another's answer: Loki's own patterns (unless this Loki is known to lack
+    # them, or the query has filters of its own), the window's error lines counted per step (whether those patterns
+    # cover the window) and the newest error lines (drain3's input when they do not). What is not needed is unused.
+    ask_loki = not pipeline and not client.discovery.lacks(PATTERNS_FEATURE, ds_uid)
+    newest, (found, counts) = await asyncio.gather(
+        _settled(loki.fetch(client, ds_uid, expr, window, limit=limit)),
+        _loki_side(client, ds_uid, selector, expr, window) if ask_loki else _nothing(),
+    )
     notes: list[str] = []
-    short = await short_span(client, ds_uid, expr, window, from_loki) if from_loki is not None else ""
+    short = short_span(window, found, counts) if found is not None else ""
     if short:
         notes.append(f"{short} (their retain_for): clustered here over the whole window instead")
         envelope["loki_patterns_span"] = short
-    if from_loki is not None and not short:
-        clusters = from_loki.clusters
+    if found is not None and not short:
+        clusters = found.clusters
         envelope.update(source="loki patterns", counted="window", error_lines=sum(c.count for c in clusters))
     else:
-        data = await (early_lines or loki.fetch(client, ds_uid, expr, window, limit=limit))
-        if data.get("resultType") != "streams":
+        if isinstance(newest, BaseException):
+            raise newest
+        if newest.get("resultType") != "streams":
             raise SkillError("Grafana", "error patterns need a log query, not a metric query", "Drop the aggregation")
-        lines = loki.entries(data)
+        lines = loki.entries(newest)
         clusters = cluster((e[0], e[2]) for e in lines)
         envelope.update(source="drain3", lines_scanned=len(lines), counted="window", error_lines=len(lines))
         if len(lines) >= limit and clusters:
+            # Depends on the answer above: the patterns to count are those found in the newest lines.
             total, recounted = await _count_over_window(client, ds_uid, expr, clusters[:top], window)
             envelope["error_lines"] = max(total, len(lines))
             clusters[:top] = sorted(clusters[:top], key=lambda c: (-c.count, -c.last_ns))

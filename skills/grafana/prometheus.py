@@ -90,6 +90,7 @@ def summarize(data: dict[str, Any], envelope: dict[str, Any], *, empty_hint: str
         return out
     items = [r for r in result if isinstance(r, dict)] if isinstance(result, list) else []
     rows = [_matrix_row(r) for r in items] if result_type == "matrix" else [_vector_row(r) for r in items]
+    rows = [r for r in rows if r.get("points", 1)]  # a series without a sample in the range says nothing
     rows.sort(key=_sort_key, reverse=True)
     out["series_total"] = len(rows)
     if not rows:

@@ -20,6 +20,26 @@ def number(text: Any) -> float | str | None:
     return str(text)
 
 
+def sample(text: Any) -> float | None:
+    """A sample value (Prometheus and Loki send them as strings) as a finite float; None for "NaN", "+Inf", "-Inf"
+    and anything that is not a number, so no count or quantile is ever made of them."""
+    if isinstance(text, bool):
+        return None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def point(pair: Any) -> tuple[float, float] | None:
+    """A [<time>, "<value>"] pair as two finite floats; None for anything else (NaN, ±Inf, a short pair)."""
+    if not isinstance(pair, list | tuple) or len(pair) != 2:
+        return None
+    at, value = sample(pair[0]), sample(pair[1])
+    return (at, value) if at is not None and value is not None else None
+
+
 def finite(values: Sequence[Any]) -> list[float]:
     return [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
 

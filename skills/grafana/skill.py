@@ -6,10 +6,13 @@ import asyncio
 from typing import Any
 
 from skills.base import Credential, Readiness, RetryPolicy, Skill, SkillContext, SkillError, Tool
+from skills.cache import Memory
 from skills.grafana import readiness as readiness_mod
-from skills.grafana.client import INTEGRATION, GrafanaClient
+from skills.grafana.client import INTEGRATION, GrafanaClient, display_url
 from skills.grafana.tools import build_tools
+from skills.memory import TeamMemory
 from skills.vercel_drain.readiness import probe_for as drain_probe_for
+from supervisor import Supervisor
 
 
 class GrafanaSkill(Skill):
@@ -26,6 +29,8 @@ class GrafanaSkill(Skill):
         readiness_timeout: float = readiness_mod.TIMEOUT_S,
         policy: RetryPolicy | None = None,
         drain: readiness_mod.DrainProbe | None = None,
+        supervisor: Supervisor | None = None,
+        memory: Memory | None = None,
     ) -> None:
         self.url = url
         self.drain = drain
@@ -34,7 +39,13 @@ class GrafanaSkill(Skill):
         self._client: GrafanaClient | None = None
         if self.configured:
             self._client = GrafanaClient.from_credentials(
-                url, token, loki_uid=loki_uid, prometheus_uid=prometheus_uid, policy=policy
+                url,
+                token,
+                loki_uid=loki_uid,
+                prometheus_uid=prometheus_uid,
+                policy=policy,
+                supervisor=supervisor,
+                memory=memory,
             )
 
     @property
@@ -106,6 +117,16 @@ async def open_skill(ctx: SkillContext) -> GrafanaSkill:
     url = await ctx.credential("grafana", "url", "GRAFANA_URL")
     token = await ctx.credential("grafana", "token", "GRAFANA_TOKEN")
     overrides = ctx.team.config.grafana.datasources
+    memory = None
+    if ctx.storage is not None and url.value:
+        scope = f"grafana {display_url(url.value)} loki={overrides.loki or ''} prometheus={overrides.prometheus or ''}"
+        memory = TeamMemory(ctx.storage.remembered, ctx.team.id, scope)
     return GrafanaSkill(
-        url, token, loki_uid=overrides.loki, prometheus_uid=overrides.prometheus, drain=drain_probe_for(ctx)
+        url,
+        token,
+        loki_uid=overrides.loki,
+        prometheus_uid=overrides.prometheus,
+        drain=drain_probe_for(ctx),
+        supervisor=ctx.supervisor,
+        memory=memory,
     )

@@ -64,9 +64,9 @@ async def test_print_exits_zero_with_failing_sections(env: dict[str, str], fakes
     assert code == 0, err
     lines = [line for line in out.splitlines() if line.startswith(("🔴", "🟡"))]
     assert len(lines) == 2
-    assert lines[0].startswith("🔴 *Grafana* (failed):") and "(500)" in lines[0]
+    assert lines[0].startswith("🔴 *Grafana* failed:") and "(500)" in lines[0]
     assert (
-        lines[1].startswith("🟡 *Amplitude* (no data): Amplitude is not configured") and "AMPLITUDE_API_KEY" in lines[1]
+        lines[1].startswith("🟡 *Amplitude* no data: Amplitude is not configured") and "AMPLITUDE_API_KEY" in lines[1]
     )
 
 

@@ -10,8 +10,10 @@ Basic auth is checked (401 otherwise). Failures can be injected (429 naming a li
 status). Segmentation takes a second event as `e2` (its series follow the first event's, told apart by
 `seriesMeta[].eventIndex`) and refuses a range longer than the interval serves (hourly: 7 days) with
 Amplitude's 400 "Time range exceeds maximum of N ms". Series labels come in three variants (label_mode
-"list" [0, "value"], "string", "int"). `max_in_flight` is the most requests seen at once; `delay` holds each
-request that long so concurrency is observable. Buckets, properties and filters live in amplitude_query.py.
+"list" [0, "value"], "string", "int"). `answer` serves a given body (a documented but rare shape: nulls, empty or
+missing seriesLabels) in place of evaluating. `max_in_flight` is the most requests seen at once; `delay` holds
+each request that long, `hold` until a test sets it, so concurrency is observable. Buckets, properties and
+filters live in amplitude_query.py.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import base64
 import contextlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from .amplitude_answers import Answer, Injection
 from .amplitude_query import (
     DAY_MS,
     INTERVALS,
@@ -55,15 +59,6 @@ class Recorded:
         return json.loads(self.query["e"])
 
 
-@dataclass
-class Injection:
-    status: int
-    body: str
-    times: int
-    retry_after: str | None = None
-    path: str | None = None  # a path prefix; None matches every path
-
-
 class FakeAmplitude:
     def __init__(
         self,
@@ -84,6 +79,9 @@ class FakeAmplitude:
         self.annotations: list[dict[str, Any]] = []
         self.v3_enabled = True
         self.injections: list[Injection] = []
+        self.answers: list[Answer] = []
+        self.hold: asyncio.Event | None = None
+        self.on_request: Callable[[Recorded], None] | None = None  # called as each request arrives (tests)
         self.requests: list[Recorded] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -160,6 +158,19 @@ class FakeAmplitude:
         """Answer the next `times` requests (to `path`, a prefix) with this status and body."""
         self.injections.append(Injection(status, body, times, retry_after, path))
 
+    def answer(
+        self,
+        body: Any,
+        *,
+        path: str = "/api/2/events/segmentation",
+        event: str | None = None,
+        grouped: bool | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Answer requests to `path` (a segmentation: of `event`, with or without a group-by) with this JSON body
+        instead of evaluating them."""
+        self.answers.append(Answer(body, path, event, grouped, times))
+
     def inject_429(self, body: str = "Exceeded concurrent limit.", **kw: Any) -> None:
         """A 429 whose body names the limit (times, retry_after and path as for inject)."""
         self.inject(429, body, **kw)
@@ -173,12 +184,16 @@ class FakeAmplitude:
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         authorized = self._authorized(request.headers.get("Authorization", ""))
         self.requests.append(Recorded(request.method, request.path, dict(request.query), authorized))
+        if self.on_request is not None:
+            self.on_request(self.requests[-1])
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             if self.delay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closing.wait(), self.delay)
+            if self.hold is not None:
+                await self.hold.wait()
             if not authorized:
                 return web.Response(status=401, text="Invalid API key or secret key")
             for inj in self.injections:
@@ -186,6 +201,10 @@ class FakeAmplitude:
                     inj.times -= 1
                     headers = {"Retry-After": inj.retry_after} if inj.retry_after is not None else {}
                     return web.Response(status=inj.status, text=inj.body, headers=headers)
+            for given in reversed(self.answers):
+                if given.takes(request):
+                    given.times = None if given.times is None else given.times - 1
+                    return web.json_response(given.body)
             return await handler(request)
         finally:
             self.in_flight -= 1

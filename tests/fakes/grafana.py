@@ -6,9 +6,10 @@ https://grafana.com/docs/loki/latest/reference/loki-http-api/).
 Knobs: token, version and user (a service account's `sa-` login on Grafana 9-10 gets the 403 Grafana gives
 service accounts on /api/user), datasources, dashboards, loki streams, prometheus series, alert rules,
 alertmanager alerts, `prometheus_upstream` (the Prometheus data-source proxy is forwarded there verbatim),
-failure injection (`fail_next`), a per-request `delay`, and `hold` (an Event each request waits for: a Grafana
-that has stopped answering until a test says so). Every request is recorded in `requests`. The Loki
-and Prometheus query evaluation lives in grafana_query.py.
+failure injection (`fail_next`), documented answers in place of evaluation (`answer`, grafana_shapes.py), a
+per-request `delay`, `hold` (an Event each request waits for: a Grafana that has stopped answering until a test
+says so) and `holds` (the same for the requests whose path ends with a key). Every request is recorded in
+`requests`. The Loki and Prometheus query evaluation lives in grafana_query.py.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from . import grafana_annotations
+from . import grafana_annotations, grafana_shapes
 from .grafana_datasources import LOKI_UID, LOKI_URL, PROM_UID, default_datasources
 from .grafana_query import PATTERNS_RETAIN_FOR_S, handle_loki, handle_prometheus, now_ns
 
@@ -85,6 +86,8 @@ class FakeGrafana:
         self.failures: list[Failure] = []
         self.delay = 0.0
         self.hold: asyncio.Event | None = None
+        self.holds: dict[str, asyncio.Event] = {}  # path suffix -> what its requests wait for
+        self.shapes: list[grafana_shapes.Shape] = []
         self.on_request: Callable[[Recorded], None] | None = None  # called as each request arrives (tests)
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -156,6 +159,11 @@ class FakeGrafana:
     def add_series(self, metric: dict[str, str], samples: list[tuple[float, float | str]]) -> None:
         self.prom_series.append({"metric": dict(metric), "samples": list(samples)})
 
+    def answer(self, path: str, body: Any, *, query: str = "", status: int = 200, times: int | None = None) -> None:
+        """Answer requests whose path ends with `path` (and whose query matches the regular expression `query`) with
+        `body` (a documented shape, tests/fakes/grafana_shapes.py) instead of evaluating them."""
+        self.shapes.append(grafana_shapes.Shape(path, body, status, query, times))
+
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
 
@@ -173,6 +181,9 @@ class FakeGrafana:
             await asyncio.sleep(self.delay)
         if self.hold is not None:
             await self.hold.wait()
+        for suffix, held in list(self.holds.items()):
+            if request.path.endswith(suffix):
+                await held.wait()
         for failure in self.failures:
             if failure.times > 0 and request.path.startswith(failure.path_prefix):
                 failure.times -= 1
@@ -193,7 +204,7 @@ class FakeGrafana:
                 },
                 status=401,
             )
-        return await handler(request)
+        return grafana_shapes.answer(self.shapes, request) or await handler(request)
 
     async def _health(self, _: web.Request) -> web.Response:
         return web.json_response({"commit": "0a1b2c3", "database": "ok", "version": self.version})

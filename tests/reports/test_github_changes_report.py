@@ -9,7 +9,6 @@ from pathlib import Path
 from reports.builder import ReportOptions, build_report
 from reports.render import report_text
 from reports.sections.changes import JUMPS_TITLE
-from reports.sections.discovery import CACHE
 from storage.changes import ChangeStore, pushed_commit
 from tests.fakes.grafana_annotations import annotation
 from tests.support.github_world import REPO, github_world
@@ -28,7 +27,7 @@ async def test_report_lists_the_windows_deploys(tmp_path: Path) -> None:
             ]
         )
         report = await build_report(w.services, await w.team(), options=ReportOptions(use_model=False))
-        await CACHE.settle()
+        await w.services.supervisor.settle("discovery")
         grafana = next(s for s in report.sections if s.key == "grafana")
         assert grafana.ok, grafana.reason
         [deploys] = [listing for listing in grafana.listings if listing.title.startswith("Changes")]
@@ -47,7 +46,7 @@ async def test_a_jump_with_no_change_before_it_says_so(tmp_path: Path) -> None:
         later = int((datetime.now(UTC) + timedelta(minutes=5)).timestamp() * 1000)  # after the window: not counted
         w.grafana.annotations.append(annotation(9, later, "Scaled the workers", dashboard_uid="ops"))
         report = await build_report(w.services, await w.team(), options=ReportOptions(use_model=False))
-        await CACHE.settle()
+        await w.services.supervisor.settle("discovery")
         grafana = next(s for s in report.sections if s.key == "grafana")
         assert not [listing for listing in grafana.listings if listing.title.startswith("Changes")]
         [jumps] = [listing for listing in grafana.listings if listing.title == JUMPS_TITLE]

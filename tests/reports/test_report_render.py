@@ -60,7 +60,7 @@ def test_a_full_report_is_within_limits_with_header_context_and_dividers() -> No
     assert "*375 ms*  ▲ 294.7% (before: 95 ms)" in grafana_text
     assert "• *Firing alerts*: *1*  <https://g.example/alerting/list|Alerting>" in grafana_text
     assert blocks[6]["text"]["text"] == (
-        ":red_circle: *Amplitude* (failed): rate limit hit: concurrent. Next: wait a few minutes."
+        ":red_circle: *Amplitude* failed: rate limit hit: concurrent. Next: wait a few minutes."
     )
     assert fallback_text(built).startswith("Morning report: Grafana, last 12 h vs the 12 h before: 20 5xx responses")
 
@@ -124,7 +124,7 @@ def test_plain_text_for_a_terminal() -> None:
     assert "• *5xx responses*: *20*  ▲ 566.7% (before: 3)  `▁▂█`  Explore [2]" in text
     assert text.endswith(f"[1] https://g.example\n[2] {EXPLORE}\n[3] https://g.example/alerting/list\n")
     assert "<http" not in text
-    assert "🟡 *Amplitude* (no data): no events. Next: send them." in text
+    assert "🟡 *Amplitude* no data: no events. Next: send them." in text
     assert "`TimeoutError: upstream <*> timed out #0`: 100" in text
 
 

@@ -11,7 +11,6 @@ import pytest
 from reports.builder import build_report
 from reports.model import Figure, Report, Section, failed
 from reports.render import report_blocks, template_summary
-from reports.sections.discovery import CACHE
 from reports.summary import numbers_in, summarize, unknown_numbers
 from settings import Settings
 from skills.services import Services
@@ -129,7 +128,7 @@ async def test_a_report_built_with_a_key_carries_the_models_checked_paragraph(
         try:
             built = await build_report(svc, await svc.team_for(None))
         finally:
-            await CACHE.settle()
+            await svc.supervisor.settle("discovery")
             await svc.close()
     assert built.summary_source == "model", built.summary
     assert built.summary.startswith("Degraded: the 5xx rate is ") and built.summary.endswith(

@@ -349,3 +349,45 @@ async def test_shutdown_cancels_a_run_in_flight_and_records_it(store: JobStore) 
     assert task.cancelled()
     run = await store.last_run(morning.id)
     assert run is not None and (run.status, run.error) == ("failed", INTERRUPTED)
+
+
+def test_the_time_before_a_slot_is_a_minute_before_it_across_dst() -> None:
+    from reports.scheduler import AHEAD, _Ahead
+
+    morning = parse_cron("0 8 * * 1-5", LA)
+    ahead = _Ahead(morning, AHEAD)
+    # Friday 6 March 2026, 20:00 PST: the next slot is Monday 9 March 08:00 PDT (DST began on the Sunday)
+    now = datetime(2026, 3, 6, 20, 0, tzinfo=ZoneInfo(LA))
+    first = ahead.get_next_fire_time(None, now)
+    assert first == datetime(2026, 3, 9, 7, 59, tzinfo=ZoneInfo(LA))
+    assert ahead.get_next_fire_time(first, first) == datetime(2026, 3, 10, 7, 59, tzinfo=ZoneInfo(LA))
+    # between the minute before and the slot itself, the next one is the next day's
+    assert ahead.get_next_fire_time(None, datetime(2026, 3, 9, 7, 59, 30, tzinfo=ZoneInfo(LA))) == datetime(
+        2026, 3, 10, 7, 59, tzinfo=ZoneInfo(LA)
+    )
+
+
+async def test_before_slot_runs_ahead_of_each_job_and_follows_resync(store: JobStore) -> None:
+    readied: list[str] = []
+    ready = asyncio.Event()
+
+    async def before_slot(job: Job) -> None:
+        readied.append(job.name)
+        ready.set()
+
+    scheduler = ReportScheduler(store, Recorder(), before_slot=before_slot)
+    morning = await job_named(store, "Morning report")
+    try:
+        await scheduler.start(catch_up=False)
+        assert scheduler.apscheduler is not None
+        slot = scheduler.apscheduler.get_job(str(morning.id)).next_run_time
+        ahead = scheduler.apscheduler.get_job(f"{morning.id}:ahead")
+        assert ahead is not None and slot - ahead.next_run_time == timedelta(minutes=1)
+        scheduler.apscheduler.modify_job(f"{morning.id}:ahead", next_run_time=datetime.now(UTC))
+        await asyncio.wait_for(ready.wait(), 10)
+        assert readied == ["Morning report"]
+        await store.set_enabled(morning.id, False)
+        await scheduler.resync()
+        assert scheduler.apscheduler.get_job(f"{morning.id}:ahead") is None
+    finally:
+        await scheduler.shutdown()

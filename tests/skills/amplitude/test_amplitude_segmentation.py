@@ -58,7 +58,8 @@ def test_unknown_keys_nulls_and_collapsed() -> None:
 
 def test_missing_labels_and_short_series_are_padded() -> None:
     series = parse({"series": [[1], [2, 2]], "xValues": ["d1", "d2"]})
-    assert [(r.label, r.values) for r in series.rows] == [("0", [1, 0]), ("1", [2, 2])]
+    # a series Amplitude sent without its label is never named by its position ("0" reads as a group value)
+    assert [(r.label, r.values) for r in series.rows] == [("(unlabelled)", [1, 0]), ("(unlabelled) #2", [2, 2])]
 
 
 def test_duplicate_labels_are_told_apart() -> None:

@@ -10,7 +10,7 @@ import pytest
 from skills.base import SkillError, serialized_size
 from skills.grafana.client import GrafanaClient
 from skills.grafana.patterns import cluster, error_query, message_of, words_filter
-from tests.fakes.grafana import LOKI_UID, FakeGrafana
+from tests.fakes.grafana import FakeGrafana
 from tests.fakes.grafana_query import now_ns
 
 
@@ -64,6 +64,19 @@ def test_error_query_adds_the_filter_only_to_a_bare_selector() -> None:
     assert "stream selector" in caught.value.hint
 
 
+def kinds(grafana: FakeGrafana) -> list[str]:
+    """What each Loki request asked for: its patterns, error counts per step, error lines, or an instant count."""
+    out = []
+    for r in grafana.requests:
+        if r.path.endswith("/patterns"):
+            out.append("patterns")
+        elif r.path.endswith("/query_range"):
+            out.append("counts" if (r.param("query") or "").startswith("sum(count_over_time(") else "lines")
+        elif r.path.endswith("/query"):
+            out.append("instant count")
+    return out
+
+
 def vercel(message: str, status: int = 200, level: str = "info") -> str:
     return json.dumps({"source": "lambda", "level": level, "message": message, "statusCode": status, "path": "/api"})
 
@@ -83,11 +96,9 @@ async def test_patterns_through_loki(grafana: FakeGrafana, client: GrafanaClient
         ("PrismaClientKnownRequestError: record <*> not found", 5),
     ]
     assert result["source"] == "drain3" and result["counted"] == "window" and result["error_lines"] == 45
-    # Loki was asked for its own patterns first; pattern ingestion is off (404), so the lines were clustered here
-    assert [p for p in grafana.paths() if p.endswith(("/patterns", "/query_range"))] == [
-        f"/api/datasources/proxy/uid/{LOKI_UID}/loki/api/v1/patterns",
-        f"/api/datasources/proxy/uid/{LOKI_UID}/loki/api/v1/query_range",
-    ]
+    # Loki was asked for its own patterns, the error counts per step and the lines at once; pattern ingestion is off
+    # (404), so the lines were clustered here
+    assert sorted(kinds(grafana)) == ["counts", "lines", "patterns"]
     assert result["patterns"][0]["example"].startswith("TimeoutError: upstream 10.0.0.")
     assert result["truncated"] is False and "explore_url" in result
 
@@ -152,35 +163,39 @@ async def test_loki_patterns_are_used_where_the_instance_has_them(grafana: FakeG
         ("level=error msg=timeout calling db after <*>", 25)
     ]
     assert result["error_lines"] == 25 and "lines_scanned" not in result
-    # the first call fetched the lines too (it could not know the endpoint exists); once known, only patterns
+    # every call asks for the patterns, the counts that tell whether they cover the window and the lines (in case
+    # they do not) at once, and nothing after: one round, whatever Loki answers
     grafana.requests.clear()
     again = await client.loki_error_patterns('{source="lambda"}', "12h", limit=10)
     assert again["source"] == "loki patterns"
-    assert not any(p.endswith("/query_range") for p in grafana.paths())
+    assert sorted(kinds(grafana)) == ["counts", "lines", "patterns"]
 
 
-async def test_the_lines_are_fetched_while_loki_is_asked_for_its_patterns(
-    grafana: FakeGrafana, client: GrafanaClient
+@pytest.mark.parametrize("patterns", [False, True])
+async def test_the_lines_and_counts_are_fetched_while_loki_is_asked_for_its_patterns(
+    grafana: FakeGrafana, client: GrafanaClient, patterns: bool
 ) -> None:
-    """Not yet known whether Loki has pattern ingestion: its 404 must not put a round trip before the lines."""
+    """Whether Loki has pattern ingestion (and whether its patterns cover the window) is known only from its answer:
+    the counts that tell and the lines the fallback needs go out beside it, not a round trip after."""
+    grafana.loki_patterns = patterns
+    hour = 3600 * 10**9
+    grafana.add_logs({"source": "lambda"}, timeouts(5), end_ns=now_ns() - 8 * hour, gap_s=60)  # before 3 h
     grafana.add_logs({"source": "lambda"}, ["Error: boom 1", "Error: boom 2"])
     await client.discovery.uid("loki")  # the data source is known (warmed), as in a running sitrep
+    if patterns:  # known to have them from an earlier question
+        await client.loki_error_patterns('{source="lambda"}', "12h")
+        grafana.requests.clear()
     grafana.hold = asyncio.Event()
-    both_asked = asyncio.Event()
-    wanted = ("/patterns", "/query_range")
-
-    def seen(_: object) -> None:
-        if all(any(p.endswith(w) for p in grafana.paths()) for w in wanted):
-            both_asked.set()
-
-    grafana.on_request = seen
-    task = asyncio.create_task(client.loki_error_patterns('{source="lambda"}', "1h"))
+    all_asked = asyncio.Event()
+    grafana.on_request = lambda _: all_asked.set() if len(kinds(grafana)) == 3 else None
+    task = asyncio.create_task(client.loki_error_patterns('{source="lambda"}', "12h"))
     try:
-        await asyncio.wait_for(both_asked.wait(), 5)  # both in flight while Grafana answers nothing
+        await asyncio.wait_for(all_asked.wait(), 5)  # all three in flight while Grafana answers nothing
     finally:
         grafana.hold.set()
     result = await task
-    assert result["source"] == "drain3" and result["patterns"][0]["count"] == 2
+    assert sorted(kinds(grafana)) == ["counts", "lines", "patterns"]  # and nothing after them
+    assert result["source"] == "drain3" and result["error_lines"] == 7
 
 
 async def test_a_query_with_its_own_filter_is_clustered_here(grafana: FakeGrafana, client: GrafanaClient) -> None:
@@ -223,6 +238,6 @@ async def test_patterns_of_a_stream_that_began_within_their_span_cover_the_windo
     assert [(p["pattern"], p["count"]) for p in result["patterns"]] == [
         ("level=error msg=timeout calling db after <*>", 25)
     ]
-    grafana.requests.clear()  # the first call fetched the lines too, not knowing yet that Loki has patterns
+    grafana.requests.clear()
     assert (await client.loki_error_patterns('{source="lambda"}', "12h"))["source"] == "loki patterns"
-    assert not any(p.endswith("/query_range") for p in grafana.paths())
+    assert sorted(kinds(grafana)) == ["counts", "lines", "patterns"]  # no instant count after the patterns
