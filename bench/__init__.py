@@ -25,6 +25,7 @@ BENCHES = [
     "alert_investigation",
     "instrument_scan",
     "claude_cache",
+    "hostile_web",
 ]
 
 
