@@ -93,6 +93,13 @@ SCHEDULER_SLOTS = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+HTTP_REFUSED = Counter(
+    "sitrep_http_refused",
+    "Requests and connections the web server refused or closed before a route answered them, by reason "
+    "(slow_head, slow_body, connections, busy, client_gone, unauthenticated).",
+    ["reason"],
+    registry=REGISTRY,
+)
 
 
 def count_upstream(integration: str, status: int | None) -> None:

@@ -1,8 +1,11 @@
 """GitHub's HTTP surfaces: POST /github/webhook and GET /github/setup (only when SITREP_PUBLIC_URL is set).
 
-Webhook: the whole body is read (bot/bodies.py; over 25 MB -> 413) and its signature checked before anything is
-parsed (missing or wrong -> 401, nothing done); a repeated X-GitHub-Delivery is answered 202 and ignored; events
-sitrep acts on are answered 202 at once and handled in a background task; others 204; a malformed body 400.
+Webhook: what can be checked before the body is read is checked first: a Content-Encoding (GitHub never
+compresses a delivery) 415, no well-formed X-Hub-Signature-256 401, no X-GitHub-Event or X-GitHub-Delivery 400,
+a Content-Length over 25 MB 413. The body is then read under the unauthenticated-body budget and hashed as it
+arrives (bot/bodies.py); a wrong signature 401, nothing parsed or done. A repeated X-GitHub-Delivery is answered
+202 and ignored; events sitrep acts on are answered 202 at once and handled in a background task; others 204; a
+malformed body (not JSON, nested too deeply, missing fields) 400.
 
 Setup: GitHub redirects here after an install with installation_id, setup_action and the `state` the install
 link carried. The state is signed, expires, and is used once; it binds the install to the Slack admin who
@@ -22,12 +25,14 @@ from typing import Any
 from aiohttp import web
 
 from bot import after_reply
-from bot.bodies import BodyRefused, read_body
+from bot.bodies import IDENTITY, BodyRefused, content_encoding, read_body
+from bot.http_guard import guard_of
+from bot.web_auth import digest_matches, hex_digest
 from review.intake import handle_event
 from review.pipeline import Notify, github_skill
 from settings import Settings
 from skills.base import SkillError
-from skills.github.webhook import MalformedEvent, parse_event, verify_signature
+from skills.github.webhook import MalformedEvent, parse_event
 from skills.services import Services
 
 log = logging.getLogger(__name__)
@@ -60,24 +65,34 @@ def _page(title: str, message: str, status: int = 200) -> web.Response:
     return web.Response(text=body, status=status, content_type="text/html")
 
 
+def _json(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
 async def webhook(request: web.Request) -> web.Response:
     services = request.app[SERVICES_KEY]
     secret = Settings.reveal(services.settings.github_webhook_secret)
     if not secret:
-        return web.json_response({"error": "GITHUB_WEBHOOK_SECRET is not set on this sitrep"}, status=503)
-    try:
-        body = (await read_body(request, MAX_PAYLOAD)).data  # GitHub signs the payload it sends uncompressed
-    except BodyRefused as exc:
-        return web.json_response({"error": exc.message}, status=exc.status)
-    if not verify_signature(secret, body, request.headers.get("X-Hub-Signature-256")):
-        log.warning("GitHub webhook with a missing or wrong signature refused")
-        return web.json_response({"error": "missing or wrong X-Hub-Signature-256"}, status=401)
+        return _json(503, "GITHUB_WEBHOOK_SECRET is not set on this sitrep")
+    given = hex_digest(request.headers.get("X-Hub-Signature-256"), 64, prefix="sha256=")
+    if given is None:
+        guard_of(request.app).tally.note("unauthenticated", "refused GitHub webhooks without X-Hub-Signature-256")
+        return _json(401, "missing or wrong X-Hub-Signature-256")
     event = request.headers.get("X-GitHub-Event", "")
     delivery = request.headers.get("X-GitHub-Delivery", "")
     if not event or not delivery:
-        return web.json_response({"error": "X-GitHub-Event and X-GitHub-Delivery are required"}, status=400)
+        return _json(400, "X-GitHub-Event and X-GitHub-Delivery are required")
+    mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
     try:
-        intake = parse_event(event, body, delivery)
+        content_encoding(request, IDENTITY)  # GitHub signs and sends the payload uncompressed
+        body = await read_body(request, MAX_PAYLOAD, authenticated=False, encodings=IDENTITY, data_digests=[mac])
+    except BodyRefused as exc:
+        return _json(exc.status, exc.message, exc.headers)
+    if not digest_matches(mac.hexdigest(), given):
+        guard_of(request.app).tally.note("unauthenticated", "refused GitHub webhooks with a wrong signature")
+        return _json(401, "missing or wrong X-Hub-Signature-256")
+    try:
+        intake = parse_event(event, body.data, delivery)
     except MalformedEvent as exc:
         return web.json_response({"error": str(exc)}, status=400)
     if intake is None:

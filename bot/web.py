@@ -1,10 +1,12 @@
 """The web server: the probes /healthz and /readyz (bot/probes.py), /metrics (Prometheus), the admin config API
 (GET/PATCH /api/v1/config/me), the Vercel drain, and GitHub's webhook and setup callback (bot/github_web.py, with
-SITREP_PUBLIC_URL)."""
+SITREP_PUBLIC_URL).
+
+Served under bot/http_guard.py's limits (connections, request heads, bodies, the unauthenticated-body budget),
+so slow or big requests from strangers cannot hold the event loop, the memory or the connections."""
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from typing import Any
@@ -16,12 +18,15 @@ from bot import drain
 from bot.alerts_web import add_alert_routes
 from bot.bodies import BodyRefused, read_body
 from bot.github_web import add_github_routes
+from bot.http_guard import GUARD, Guard, GuardedSite, HttpLimits, request_clock
 from bot.probes import healthz, readiness
 from bot.runtime import Runtime
+from bot.web_auth import bearer_ok
 from settings import Settings
 from skills.services import Services
 from storage.team_config import ConfigInvalid, unwrap_patch
 from storage.teams import DEFAULT_TEAM_ID, Team, TeamNotFound
+from text.json_in import NotJSON, loads
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +39,8 @@ def _error(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
-def _authorized(request: web.Request, token: str) -> bool:
-    header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+def refused(exc: BodyRefused) -> web.Response:
+    return web.json_response({"error": exc.message}, status=exc.status, headers=exc.headers)
 
 
 async def _team(request: web.Request) -> Team:
@@ -66,7 +69,7 @@ async def admin_auth(request: web.Request, handler: Any) -> web.StreamResponse:
         token = Settings.reveal(request.app[SERVICES].settings.admin_token)
         if not token:
             return _error(404, "the admin API is disabled: set SITREP_ADMIN_TOKEN to enable it")
-        if not _authorized(request, token):
+        if not bearer_ok(request.headers, token):
             return _error(401, "missing or wrong bearer token (Authorization: Bearer $SITREP_ADMIN_TOKEN)")
     return await handler(request)
 
@@ -91,13 +94,13 @@ async def get_config(request: web.Request) -> web.Response:
 async def patch_config(request: web.Request) -> web.Response:
     team = await _team(request)
     try:
-        raw = (await read_body(request, MAX_BODY)).data
+        raw = (await read_body(request, MAX_BODY)).data  # the bearer token was checked (admin_auth)
     except BodyRefused as exc:
-        return _error(exc.status, exc.message)
+        return refused(exc)
     try:
-        body = json.loads(raw or b"null")
-    except ValueError as exc:
-        return _error(400, f"the body is not JSON: {exc}")
+        body = loads(raw or b"null")
+    except NotJSON as exc:
+        return _error(400, str(exc))
     patch = unwrap_patch(body)
     try:
         updated = await request.app[RUNTIME].patch_config(team.id, patch, actor="admin-api")
@@ -107,9 +110,10 @@ async def patch_config(request: web.Request) -> web.Response:
     return web.json_response({"org_id": updated.org_id, "team_id": updated.id, "config": updated.config_document})
 
 
-def build_web_app(runtime: Runtime, github_notify: Any = None) -> web.Application:
+def build_web_app(runtime: Runtime, github_notify: Any = None, limits: HttpLimits | None = None) -> web.Application:
     services = runtime.services
-    app = web.Application(middlewares=[admin_auth], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[request_clock, admin_auth], client_max_size=MAX_BODY)
+    app[GUARD] = Guard(limits or HttpLimits())
     app[SERVICES] = services
     app[RUNTIME] = runtime
     add_github_routes(app, services, github_notify)
@@ -123,15 +127,24 @@ def build_web_app(runtime: Runtime, github_notify: Any = None) -> web.Applicatio
     return app
 
 
-async def start_web(runtime: Runtime, github_notify: Any = None) -> web.AppRunner:
+async def start_web(runtime: Runtime, github_notify: Any = None, limits: HttpLimits | None = None) -> web.AppRunner:
     """Serve on SITREP_HTTP_HOST:SITREP_HTTP_PORT (port 0: any free port). The caller cleans up the runner."""
-    # auto_decompress off: routes see the body as sent, so a signature over compressed bytes can be checked;
-    # bot/bodies.py decodes it, bounded.
-    app = build_web_app(runtime, github_notify)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, auto_decompress=False)
+    app = build_web_app(runtime, github_notify, limits)
+    guard = app[GUARD]
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        shutdown_timeout=2.0,
+        # routes see the body as sent, so a signature over compressed bytes can be checked; bot/bodies.py
+        # decodes it, bounded
+        auto_decompress=False,
+        # aiohttp's own idle timer, behind bot/http_guard.py's head and idle clocks
+        keepalive_timeout=guard.limits.idle_s + guard.limits.head_s,
+        lingering_time=2.0,  # what a refused body still sends is read and dropped this long, then the socket closes
+    )
     await runner.setup()
     settings = runtime.services.settings
-    site = web.TCPSite(runner, settings.http_host, settings.http_port)
+    site = GuardedSite(runner, settings.http_host, settings.http_port, guard)
     await site.start()
     return runner
 
