@@ -36,6 +36,7 @@ from storage.db import Database, DatabaseUnavailable, safe_url
 from storage.services import open_storage
 from storage.team_config import ConfigInvalid, unwrap_patch
 from storage.teams import DEFAULT_TEAM_ID
+from text.json_in import NotJSON, loads
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -116,11 +117,9 @@ async def cmd_config(settings: Settings, action: str, patch_text: str | None) ->
         else:
             raw = sys.stdin.read() if patch_text in (None, "-") else patch_text
             try:
-                patch = json.loads(raw or "")
-            except json.JSONDecodeError as exc:
-                raise CommandError(
-                    f"the patch is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-                ) from None
+                patch = loads(raw or "", what="the patch")
+            except NotJSON as exc:
+                raise CommandError(str(exc)) from None
             patch = unwrap_patch(patch)  # the admin API's envelope is accepted here too
             try:
                 team = await services.patch_config(DEFAULT_TEAM_ID, patch, actor="cli")

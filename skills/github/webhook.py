@@ -3,17 +3,18 @@
 `verify_signature` compares `X-Hub-Signature-256` with HMAC-SHA256(secret, raw body) in constant time.
 `parse_event` maps a verified delivery to what sitrep does with it: review a pull request head, record pushed
 changes, keep the installation link current, or nothing (None -> 204). A payload that is not the JSON object
-its event promises raises MalformedEvent (-> 400).
+its event promises (or nests deeper than text/json_in.py takes) raises MalformedEvent (-> 400).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from text.json_in import NotJSON, loads
 
 REVIEW_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
 REVIEW_COMMAND = re.compile(r"@sitrep\s+review\b", re.IGNORECASE)
@@ -78,9 +79,9 @@ def parse_event(event: str, body: bytes, delivery: str = "") -> Intake | None:
     if event not in ("pull_request", "issue_comment", "push", "installation", "installation_repositories"):
         return None
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedEvent("the body is not JSON") from None
+        payload = loads(body)
+    except NotJSON as exc:
+        raise MalformedEvent(str(exc)) from None
     if not isinstance(payload, dict):
         raise MalformedEvent("the body is not a JSON object")
     try:

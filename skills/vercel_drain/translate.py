@@ -57,7 +57,7 @@ def parse_body(raw: bytes) -> tuple[list[tuple[dict[str, Any], str | None]], int
     if text[0] in "[{":
         try:
             whole = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past what the parser can follow
             whole = None
             if text[0] == "[":
                 return [], 1  # a broken array has no lines to save
@@ -75,7 +75,7 @@ def parse_body(raw: bytes) -> tuple[list[tuple[dict[str, Any], str | None]], int
             continue
         try:
             entry, end = decode(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # one bad line is skipped alone, never the batch
             malformed += 1
             continue
         if end == len(line) and isinstance(entry, dict):
@@ -140,17 +140,17 @@ def timestamp_ns(entry: dict[str, Any], fallback_ns: int) -> int:
 
 
 def to_lines(entries: list[tuple[dict[str, Any], str | None]]) -> list[Line]:
-    """Loki lines of parsed entries: the NDJSON line as sent, else the entry re-encoded as compact JSON."""
+    """Loki lines of parsed entries: the NDJSON line as sent, else the entry re-encoded as compact JSON. An entry
+    that cannot be re-encoded (nested past what the encoder follows) is left out; the caller counts it."""
     received, now_ns = time.monotonic(), time.time_ns()
-    return [
-        Line(
-            labels_of(entry),
-            timestamp_ns(entry, now_ns),
-            _literal(sent if sent is not None else json.dumps(entry, ensure_ascii=False, separators=(",", ":"))),
-            received,
-        )
-        for entry, sent in entries
-    ]
+    lines = []
+    for entry, sent in entries:
+        try:
+            text = sent if sent is not None else json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+        except RecursionError:
+            continue
+        lines.append(Line(labels_of(entry), timestamp_ns(entry, now_ns), _literal(text), received))
+    return lines
 
 
 def push_body(lines: list[Line]) -> bytes:

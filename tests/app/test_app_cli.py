@@ -87,6 +87,13 @@ def test_config_rejects_bad_input_and_keeps_the_old_value(env: dict[str, str]) -
     assert json.loads(run_app(["config", "get"], env).stdout)["reports"]["channel"] == "C0ADZHLL76V"
 
 
+def test_config_patch_nested_too_deeply_is_one_line(env: dict[str, str]) -> None:
+    for deep in ("[" * 200_000 + "]" * 200_000, '{"reports":' * 100_000 + "1" + "}" * 100_000):
+        proc = run_app(["config", "patch", "-"], env, stdin=deep)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and "nested too deeply" in lines[0], proc.stderr
+
+
 def test_help_lists_subcommands(env: dict[str, str]) -> None:
     proc = run_app(["--help"], env)
     assert proc.returncode == 0
