@@ -30,7 +30,8 @@ REPORT_DAYS: dict[str, str] = {
 MAX_REPORT_JOBS = 50
 PLANNER_PROMPT_MAX = 20_000
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,20}$")
+_HEADER = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 class _Strict(BaseModel):
@@ -54,7 +55,7 @@ class Routing(_Strict):
     def _channels(cls, channels: list[str]) -> list[str]:
         for channel in channels:
             if not _CHANNEL.match(channel):
-                raise ValueError(f"{channel!r} is not a Slack channel id (like C0ADZHLL76V)")
+                raise ValueError(f"{channel[:40]!r} is not a Slack channel id (like C0ADZHLL76V)")
         return channels
 
 
@@ -69,7 +70,7 @@ def check_zone(tz: str | None) -> str | None:
 
 def check_channel(channel: str | None) -> str | None:
     if channel is not None and not _CHANNEL.match(channel):
-        raise ValueError(f"{channel!r} is not a Slack channel id (like C0ADZHLL76V)")
+        raise ValueError(f"{channel[:40]!r} is not a Slack channel id (like C0ADZHLL76V)")
     return channel
 
 
@@ -194,6 +195,18 @@ class AlertsConfig(_Strict):
     channels: list[str] | None = None  # None: every channel sitrep is in; else only these
     channel: str | None = None  # where the webhooks' alerts are posted without ?channel=
     unknown_format_reply: bool = True  # one short reply to an alert-like message sitrep cannot read
+    # Grafana's webhook HMAC (hmac_config): the signature header it is told to use (None: Grafana's default,
+    # spelled X-Grafana-Alerting-Signature or X-Grafana-Alert-Signature across versions), and its timestamp
+    # header, when one is set there (then the signature covers "<timestamp>:<body>" and stale ones are refused)
+    signature_header: str | None = None
+    timestamp_header: str | None = None
+
+    @field_validator("signature_header", "timestamp_header")
+    @classmethod
+    def _header(cls, name: str | None) -> str | None:
+        if name is not None and not _HEADER.match(name):
+            raise ValueError(f"{name[:80]!r} is not an HTTP header name (letters, digits and dashes)")
+        return name
 
     @field_validator("channels")
     @classmethod
