@@ -8,61 +8,35 @@ arrives (bot/bodies.py); a wrong signature 401, nothing parsed or done. A repeat
 malformed body (not JSON, nested too deeply, missing fields) 400.
 
 Setup: GitHub redirects here after an install with installation_id, setup_action and the `state` the install
-link carried. The state is signed, expires, and is used once; it binds the install to the Slack admin who
-opened the link. The installation is confirmed with the App JWT before it is linked, then the admin gets a DM.
+link carried: bot/github_setup.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import logging
-import secrets
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
-from bot import after_reply
+from bot import after_reply, github_setup
 from bot.bodies import IDENTITY, BodyRefused, content_encoding, read_body
 from bot.http_guard import guard_of
 from bot.web_auth import digest_matches, hex_digest
 from review.intake import handle_event
-from review.pipeline import Notify, github_skill
+from review.pipeline import Notify
 from settings import Settings
-from skills.base import SkillError
+from skills.base import redact
 from skills.github.webhook import MalformedEvent, parse_event
 from skills.services import Services
 
 log = logging.getLogger(__name__)
 
-STATE_TTL = timedelta(minutes=30)
 MAX_PAYLOAD = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB (it sends none larger)
 TASKS = after_reply.key("github")
 NOTIFY: web.AppKey[Any] = web.AppKey("github_notify")
 SERVICES_KEY = web.AppKey("github_services", Services)
-
-
-def _state_signature(key: str, nonce: str) -> str:
-    return hmac.new(key.encode(), f"github-setup:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-async def new_state(services: Services, team_id: str, slack_user: str) -> str:
-    """A signed, single-use state for the install link, valid STATE_TTL, bound to the Slack admin."""
-    key = Settings.reveal(services.settings.github_webhook_secret) or ""
-    nonce = secrets.token_urlsafe(18)
-    await services.storage.github.save_state(nonce, team_id, slack_user, datetime.now(UTC) + STATE_TTL)
-    return f"{nonce}.{_state_signature(key, nonce)}"
-
-
-def _page(title: str, message: str, status: int = 200) -> web.Response:
-    body = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>sitrep: {html.escape(title)}</title></head>"
-        f"<body style='font-family:sans-serif;max-width:40em;margin:4em auto'><h1>{html.escape(title)}</h1>"
-        f"<p>{html.escape(message)}</p></body></html>"
-    )
-    return web.Response(text=body, status=status, content_type="text/html")
 
 
 def _json(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -108,47 +82,7 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 async def setup(request: web.Request) -> web.Response:
-    services = request.app[SERVICES_KEY]
-    q = request.query
-    state = q.get("state", "")
-    nonce, _, signature = state.partition(".")
-    key = Settings.reveal(services.settings.github_webhook_secret) or ""
-    if not nonce or not key or not hmac.compare_digest(signature.encode(), _state_signature(key, nonce).encode()):
-        log.warning("GitHub setup callback with a missing or forged state refused")
-        return _page("Link refused", "This link is not one sitrep made. Start again from Link GitHub in Slack.", 400)
-    store = services.storage.github
-    used = await store.use_state(nonce)
-    if used is None:
-        return _page("Link expired", "This link was already used or has expired. Start again from Link GitHub.", 400)
-    team_id, slack_user = used
-    if q.get("setup_action") == "request":
-        return _page("Waiting for approval", "An organization owner must approve the install; then link it again.")
-    try:
-        installation_id = int(q.get("installation_id", ""))
-    except ValueError:
-        return _page("Link refused", "GitHub sent no installation id. Start again from Link GitHub.", 400)
-    team = await services.teams.get(team_id)
-    skill = await github_skill(services, team)
-    if skill is None or not skill.configured:
-        return _page("GitHub App not configured", "Set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, then retry.", 503)
-    try:
-        inst = await skill.client.installation(installation_id)
-    except SkillError as exc:
-        log.warning("GitHub setup: installation %s not confirmed: %s", installation_id, exc.one_line())
-        return _page("Link refused", "GitHub does not know this installation of the App. Nothing was linked.", 400)
-    account = str((inst.get("account") or {}).get("login") or "")
-    await store.link(team_id, installation_id, account, f"slack:{slack_user}")
-    notify = request.app[NOTIFY]
-    if callable(notify):
-        text = (
-            f"GitHub linked: the App is installed on *{account}* (installation {installation_id}). "
-            "Open Link GitHub on the Home tab to pick the repositories to review and the channel for PR notes."
-        )
-        try:
-            await notify(slack_user, text)
-        except Exception:
-            log.exception("the DM about the GitHub link failed")
-    return _page("GitHub linked", f"sitrep is linked to the App's installation on {account}. Back to Slack.")
+    return await github_setup.setup(request, request.app[SERVICES_KEY], request.app[NOTIFY])
 
 
 def add_github_routes(app: web.Application, services: Services, notify: Notify | None) -> None:
@@ -174,10 +108,6 @@ def slack_notifier(services: Services) -> Notify | None:
         return None
 
     async def notify(channel: str, text: str) -> None:
-        redacted = text
-        for secret in await services.secrets():
-            if secret and len(secret) >= 6:
-                redacted = redacted.replace(secret, "[redacted]")
-        await client.chat_postMessage(channel=channel, text=redacted, unfurl_links=False)
+        await client.chat_postMessage(channel=channel, text=redact(text, await services.secrets()), unfurl_links=False)
 
     return notify

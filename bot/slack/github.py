@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.config_menu import not_allowed_modal
 from bot.blocks.credentials import result_modal
 from bot.blocks.github import LINK_ACTION, PICK_INSTALLATION, REPOS_BLOCK, SUBMIT_CALLBACK, link_modal, submitted
-from bot.github_web import new_state
+from bot.github_setup import new_state
 from bot.runtime import Runtime
 from bot.slack.admins import is_admin
 from bot.slack.home import publish_home

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -221,6 +222,10 @@ def _tree_sha(commit: dict[str, Any]) -> str:
 DEFAULT_PERMISSIONS = {"pull_requests": "write", "contents": "write", "metadata": "read", "issues": "read"}
 
 
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @dataclass
 class Installation:
     id: int
@@ -228,6 +233,14 @@ class Installation:
     repos: list[str]
     account_type: str = "Organization"
     permissions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PERMISSIONS))
+    # GitHub's installation object carries both (REST "Get an installation for the authenticated app");
+    # updated_at moves when the installation's repositories or permissions change
+    created_at: str = field(default_factory=_now)
+    updated_at: str = field(default_factory=_now)
+
+    def touch(self) -> None:
+        """The installation was just changed (repositories added or removed on GitHub)."""
+        self.updated_at = _now()
 
     def json(self, app_id: str, app_slug: str) -> dict[str, Any]:
         return {
@@ -235,6 +248,8 @@ class Installation:
             "account": {"login": self.account, "type": self.account_type},
             "app_id": int(app_id),
             "app_slug": app_slug,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
             "target_type": self.account_type,
             "repository_selection": "selected",
             "permissions": dict(self.permissions),
