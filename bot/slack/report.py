@@ -1,8 +1,14 @@
-"""Reports on demand: the Home tab's "Run report now" button and `/sitrep report` (hooked in commands.py)."""
+"""Reports on demand: the Home tab's "Run report now" button and `/sitrep report` (hooked in commands.py).
+
+Anyone may press Run report now, but a report is built once per channel at a time, and a person who just ran
+one waits COOLDOWN_S before the next (RunNowGate): repeated presses are told so in their DM, and cost nothing."""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from slack_bolt.async_app import AsyncApp
@@ -23,6 +29,37 @@ WORKING = "Building the status report for this channel; it takes a few secondsâ€
 # A person is waiting: what is ready after this long is posted, and the message is completed in place.
 FIRST_POST_S = 8.0
 FAILED = ":warning: The report could not be posted: {what}"
+COOLDOWN_S = 60.0
+BUSY = "A status report is already being built for <#{channel}>; it will be posted there in a moment."
+COOLING = "You ran a report {ago} s ago; you can run one again in {left} s."
+
+
+class RunNowGate:
+    """One report per channel at a time; one press per person every COOLDOWN_S (per process)."""
+
+    def __init__(self, cooldown_s: float = COOLDOWN_S) -> None:
+        self.cooldown_s = cooldown_s
+        self.building: set[str] = set()
+        self.pressed: dict[str, float] = {}
+
+    def refusal(self, channel: str, user: str | None) -> str | None:
+        """Why this press builds nothing (one line for the person), or None: go ahead."""
+        if channel in self.building:
+            return BUSY.format(channel=channel)
+        ago = time.monotonic() - self.pressed.get(user or "", float("-inf"))
+        if user and ago < self.cooldown_s:
+            return COOLING.format(ago=int(ago), left=max(1, int(self.cooldown_s - ago)))
+        return None
+
+    @contextmanager
+    def building_for(self, channel: str, user: str | None) -> Iterator[None]:
+        self.building.add(channel)
+        if user:
+            self.pressed[user] = time.monotonic()
+        try:
+            yield
+        finally:
+            self.building.discard(channel)
 
 
 async def run_report_command(
@@ -72,6 +109,8 @@ async def run_scheduled(services: Services, job: Job, scheduled_for: datetime) -
 
 
 def register(app: AsyncApp, services: Services) -> None:
+    gate = RunNowGate()
+
     @app.action(RUN_NOW_ACTION)
     async def on_run_now(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         await ack()
@@ -82,10 +121,15 @@ def register(app: AsyncApp, services: Services) -> None:
             if user:
                 await tell_user(client, user, FAILED.format(what=NO_CHANNEL))
             return
+        if refused := gate.refusal(channel, user):
+            if user:
+                await tell_user(client, user, refused)
+            return
         try:
-            await build_and_post(
-                services, team, channel, client=client, before_post=ensure_member, first_post_after=FIRST_POST_S
-            )
+            with gate.building_for(channel, user):
+                await build_and_post(
+                    services, team, channel, client=client, before_post=ensure_member, first_post_after=FIRST_POST_S
+                )
         except CannotPost as exc:
             if user:
                 await tell_user(client, user, f":warning: {exc}")

@@ -178,10 +178,11 @@ async def test_the_reports_row_is_blocked_when_sitrep_cannot_post_in_the_report_
         await services.close()
 
 
-async def run_now(slack: FakeSlack) -> None:
+async def run_now(slack: FakeSlack, user: str = "U123") -> None:
     await slack.send_interactive(
         {
             "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": slack.team_id},
             "actions": [{"action_id": RUN_NOW_ACTION, "type": "button", "value": "Scheduled reports"}],
             "view": {"id": "V1", "type": "home"},
             "container": {"type": "view", "view_id": "V1"},
@@ -197,6 +198,32 @@ async def test_run_report_now_posts_to_the_report_channel_and_tells_the_user(wor
     assert "*5xx responses*" in text_of(report)
     note = await posted_to(world.slack, "U123")
     assert note.args["text"] == f"Posted the status report in <#{REPORT_CHANNEL}>."
+
+
+async def test_run_report_now_builds_one_report_per_channel_at_a_time_and_each_person_waits_a_little(
+    world: World, serving
+) -> None:
+    rd.seed_all(world.grafana, world.amp, datetime.now(UTC))
+    await serving(SITREP_REPORT_CHANNEL=REPORT_CHANNEL)
+    world.grafana.hold = asyncio.Event()  # the first report waits on Grafana while the others press
+    asked = asyncio.Event()
+    world.grafana.on_request = lambda _: asked.set()
+    await run_now(world.slack, "U123")
+    await asyncio.wait_for(asked.wait(), 15)
+    for user in ("U456", "U123"):  # someone else, and the same person again, while it is being built
+        await run_now(world.slack, user)
+        note = await posted_to(world.slack, user)
+        assert f"already being built for <#{REPORT_CHANNEL}>" in note.args["text"], note.args["text"]
+    world.grafana.hold.set()
+    done = await world.slack.wait_for_call(
+        "chat.postMessage", lambda c: c.args.get("channel") == "U123" and "Posted" in c.args.get("text", ""), 30
+    )
+    assert done.args["text"] == f"Posted the status report in <#{REPORT_CHANNEL}>."
+    seen = len(world.slack.calls)
+    await run_now(world.slack, "U123")  # right after their report: asked to wait
+    wait = await world.slack.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == "U123", since=seen)
+    assert "You ran a report" in wait.args["text"] and "again in" in wait.args["text"]
+    assert len([c for c in world.slack.calls_to("chat.postMessage") if c.args.get("channel") == REPORT_CHANNEL]) == 1
 
 
 async def test_run_report_now_without_a_channel_says_how_to_set_one(world: World, serving) -> None:
