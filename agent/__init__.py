@@ -13,7 +13,9 @@ remembered for follow-ups in its thread.
 from __future__ import annotations
 
 import logging
+import re
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,6 +32,7 @@ from agent.rules.scope import question_hints
 from agent.toolbox import Toolbox
 from agent.usage import over_budget, record
 from storage.conversations import AnswerRecord, Turn, Usage
+from text.model_text import as_data, for_slack
 
 if TYPE_CHECKING:
     from agent.question import Question
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["AgentReply", "respond", "summarize"]
 
 log = logging.getLogger(__name__)
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>")
 
 
 @dataclass
@@ -81,7 +86,8 @@ async def respond(services: Services, question: Question, *, readiness: Readines
         lines = await integrations(await services.skills_for(team))
         toolbox = await Toolbox.for_team(services, team, allow_write=asks_to_create(question.text))
         try:
-            reply = await _ask_claude(services, team, toolbox, question.text, turns, lines)
+            people = people_in(question, turns)
+            reply = await _ask_claude(services, team, toolbox, question.text, turns, lines, people)
         except ModelError as exc:
             log.warning("Claude did not answer (%s): the rule-based planner answers instead", exc)
             toolbox = await Toolbox.for_team(services, team, include_unconfigured=True, allow_write=True)
@@ -119,8 +125,21 @@ async def respond(services: Services, question: Question, *, readiness: Readines
     return reply
 
 
+def people_in(question: Question, turns: Sequence[Turn]) -> frozenset[str]:
+    """Who is in the conversation: the asker and the people the thread mentions (Slack user ids)."""
+    said = [question.text, *(t.content for t in turns if t.role == "user")]
+    people = {m for text in said for m in _MENTION.findall(text)}
+    return frozenset(people | ({question.user} if question.user else set()))
+
+
 async def _ask_claude(
-    services: Services, team: Team, toolbox: Toolbox, text: str, turns: list[Turn], lines: list[IntegrationLine]
+    services: Services,
+    team: Team,
+    toolbox: Toolbox,
+    text: str,
+    turns: list[Turn],
+    lines: list[IntegrationLine],
+    people: frozenset[str] = frozenset(),
 ) -> AgentReply:
     now = team_now(services, team)
     system = system_prompt(
@@ -135,12 +154,15 @@ async def _ask_claude(
     messages = as_messages(turns, text, toolbox.redact)
     call = claude(services, team, ANSWERS)
     result = await run_loop(call, system=system.map(toolbox.redact), messages=messages, toolbox=toolbox)
-    return AgentReply(text=claude_text(result), planner="claude", usage=result.usage())
+    return AgentReply(text=claude_text(result, toolbox.link_hosts, people), planner="claude", usage=result.usage())
 
 
-def claude_text(result: LoopResult) -> str:
-    """The model's answer as mrkdwn, or what the tools found when it stopped without one; sources appended."""
-    body = to_mrkdwn(result.text)
+def claude_text(result: LoopResult, hosts: Iterable[str] = (), people: Iterable[str] = ()) -> str:
+    """The model's answer as mrkdwn, or what the tools found when it stopped without one; sources appended.
+
+    The model's own words go through text/model_text.py: no broadcast, no mention of anyone outside `people`,
+    no labelled link to a host outside `hosts`."""
+    body = for_slack(to_mrkdwn(result.text), hosts, people)
     if result.stop_reason in ("max_turns", "max_tokens") or not body:  # never a cut answer
         why = {
             "max_turns": f"I stopped after {result.turns} model turns without a conclusion",
@@ -195,7 +217,7 @@ async def summarize(
         max_turns=1,
         extra={"facts": toolbox.redact(facts_text), "window": window},
     )
-    messages = [{"role": "user", "content": toolbox.redact(facts_text) or "(no facts)"}]
+    messages = [{"role": "user", "content": as_data(prompt_name, toolbox.redact(facts_text) or "(no facts)")}]
     try:
         call = claude(services, team, SUMMARIES)
         result = await run_loop(

@@ -20,6 +20,7 @@ from agent.prompt import SystemPrompt
 from agent.request import build
 from agent.toolbox import Toolbox, ToolCall, ToolOutcome
 from storage.conversations import Usage
+from text.model_text import as_data
 
 if TYPE_CHECKING:
     import anthropic
@@ -140,7 +141,9 @@ def _param(block: Any, toolbox: Toolbox) -> dict[str, Any] | None:
 
 
 def _tool_result(outcome: ToolOutcome) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": outcome.call.id, "content": outcome.content}
+    """What a tool returned, as data (text/model_text.py): its log lines and alert texts are never instructions."""
+    content = as_data(outcome.call.name, outcome.content)
+    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": outcome.call.id, "content": content}
     if not outcome.ok:
         block["is_error"] = True
     return block

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from skills.base import RESULT_MAX_BYTES, SkillError, Tool, ToolInputError, redact
+from skills.base import RESULT_MAX_BYTES, Skill, SkillContext, SkillError, Tool, ToolInputError, redact
 from skills.changes.tools import build_tools as changes_tools
+from skills.vercel_drain.config import load_config as load_drain_config
 
 if TYPE_CHECKING:
     from skills.services import Services
@@ -101,6 +102,7 @@ class Toolbox:
         self.not_ready = dict(not_ready or {})  # skill name -> why its tools are not offered
         self.blocked: dict[str, str] = {}  # skill name -> why its tools are held back (its readiness said Blocked)
         self.withheld: dict[str, str] = {}  # tool name -> the same reason, answered when one is called
+        self.link_hosts: frozenset[str] = frozenset()  # where a model's labelled links may point (for_team)
         self.outcomes: list[ToolOutcome] = []  # every call answered, in the order they finished
         self._tasks: dict[str, asyncio.Task[ToolOutcome]] = {}
 
@@ -132,6 +134,7 @@ class Toolbox:
         tools += changes_tools(services, team)  # the changes table is sitrep's own: offered whatever is configured
         box = cls(tools, secrets, not_ready=not_ready)
         box.blocked, box.withheld = blocked, withheld
+        box.link_hosts = await link_hosts(services, team, skills)
         return box
 
     def has(self, name: str) -> bool:
@@ -266,3 +269,14 @@ def result_links(data: Any) -> list[str]:
     if not isinstance(data, dict):
         return []
     return [data[k] for k in LINK_KEYS if isinstance(data.get(k), str) and data[k].startswith("http")]
+
+
+async def link_hosts(services: Services, team: Team, skills: Sequence[Skill]) -> frozenset[str]:
+    """The hosts of the team's configured Grafana, Amplitude and GitHub, and Vercel's when the drain is set up."""
+    hosts = {host for skill in skills if skill.configured for host in skill.link_hosts}
+    ctx = SkillContext(
+        settings=services.settings, team=team, credentials=services.credentials, storage=services.storage
+    )
+    if (await load_drain_config(ctx)).secret.value:
+        hosts.add("vercel.com")
+    return frozenset(hosts)

@@ -1,5 +1,7 @@
-"""With a model: Claude gets the rule-based findings first (as JSON, every link included) and may call tools through
-the agent's loop (agent/loop.py), asked as the model rule and the ALERTS use say (agent/model_client.py); its text
+"""With a model: Claude gets the rule-based findings first (as JSON, every link included, delimited as data: the
+alert's annotations and log lines are never instructions) and may call tools through the agent's loop
+(agent/loop.py), asked as the model rule and the ALERTS use say (agent/model_client.py); its text, made safe to
+post (text/model_text.py: no broadcast, no mention, no link whose label hides a host other than the team's),
 replaces the rule-based one and its tokens are recorded (source "alert"). Any failure, or the team's daily token
 budget spent: the caller keeps the rule-based text."""
 
@@ -16,6 +18,7 @@ from agent.prompt import system_prompt, team_now
 from agent.toolbox import Toolbox
 from agent.usage import over_budget, record
 from alerts.investigate import Findings
+from text.model_text import as_data, for_slack
 
 if TYPE_CHECKING:
     from skills.services import Services
@@ -59,7 +62,7 @@ async def model_investigation(services: Services, team: Team, toolbox: Toolbox, 
     result = await run_loop(
         claude(services, team, ALERTS),
         system=system.map(toolbox.redact),
-        messages=[{"role": "user", "content": toolbox.redact(context_json(found))}],
+        messages=[{"role": "user", "content": as_data("alert", toolbox.redact(context_json(found)))}],
         toolbox=toolbox,
         max_turns=ALERT_MAX_TURNS,
     )
@@ -67,4 +70,4 @@ async def model_investigation(services: Services, team: Team, toolbox: Toolbox, 
     await record(services, team, "alert", f"(alert {found.alert.name})"[:200], text, result, started)
     if not text:
         raise ValueError(f"the model wrote nothing (stop reason: {result.stop_reason})")
-    return text
+    return for_slack(text, toolbox.link_hosts)

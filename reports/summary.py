@@ -1,9 +1,10 @@
 """The summary paragraph on top of a report: written by the model when a key is set, from a template otherwise.
 
-The model (agent.summarize with prompts/report.j2) sees the rendered sections, links dropped and secrets
-redacted, and is told not to change a number. Its paragraph is then checked: every number in it must appear
-among the report's own numbers, or the template's paragraph is used instead. No key, or any model error, also
-gives the template.
+The model (agent.summarize with prompts/report.j2) sees the rendered sections as data, links dropped and
+secrets redacted, and is told not to change a number. Its paragraph is then checked: every number in it must
+appear among the report's own numbers, or the template's paragraph is used instead, and what it writes is made
+safe to post (text/model_text.py: no broadcast, mention or disguised link). No key, or any model error, also gives
+the template.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import TYPE_CHECKING
 from agent import summarize as agent_summarize
 from agent.model_client import model_ready
 from reports.model import Report
-from reports.render import esc, section_mrkdwn, template_summary
+from reports.render import section_mrkdwn, template_summary
 from skills.base import redact
+from text.model_text import for_slack
 from text.mrkdwn import plain
 
 if TYPE_CHECKING:
@@ -80,7 +82,7 @@ async def model_summary(services: Services, team: Team, report: Report, secrets:
     if stray:
         log.warning("the model summary has numbers the report does not (%s); using the template", ", ".join(stray))
         return None
-    return esc(redact(paragraph, secrets))
+    return for_slack(redact(paragraph, secrets))  # no links asked for: any labelled one shows its plain URL
 
 
 async def summarize(

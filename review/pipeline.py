@@ -25,6 +25,7 @@ from review.render import bound_body, context_lines, inline_comments, rule_based
 from skills.base import SkillError
 from skills.github.skill import GitHubSkill
 from skills.grafana.skill import GrafanaSkill
+from text.mrkdwn import esc, link
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -198,7 +199,8 @@ async def _review(
     out.status, out.url, out.inline, out.fell_back = "posted", posted.url, posted.inline, posted.fell_back
     channel = note_channel(team, services.settings)
     if notify is not None and channel:
-        text = f"Reviewed <{pr.url}|{out.repo}#{out.number}> “{pr.title[:80]}”: <{posted.url}|review on GitHub>"
+        title = esc(pr.title[:80])  # the author's words: never a mention or a link in Slack
+        text = f"Reviewed {link(pr.url, f'{out.repo}#{out.number}')} “{title}”: {link(posted.url, 'review on GitHub')}"
         try:
             await notify(channel, toolbox.redact(text))
         except Exception:  # the review is posted; only its Slack note is lost

@@ -7,8 +7,10 @@ import functools
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from skills.amplitude.client import INTEGRATION, AmplitudeClient, base_url_for
+from skills.amplitude.links import APP_HOSTS
 from skills.amplitude.readiness import READINESS_TIMEOUT, check
 from skills.amplitude.tools import build_tools
 from skills.base import Credential, Readiness, RetryPolicy, Skill, SkillContext, SkillError, Tool
@@ -52,6 +54,8 @@ class AmplitudeSkill(Skill):
         self.secret_key = secret_key
         self.region = region
         self.base_url = base_url_for(region, base_url)
+        app = APP_HOSTS.get(region.lower(), APP_HOSTS["us"])
+        self.link_hosts = frozenset(h for h in (urlsplit(u).hostname for u in (app, self.base_url)) if h)
         self.readiness_timeout = readiness_timeout
         self.today = today
         self.now = now

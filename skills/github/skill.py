@@ -54,6 +54,9 @@ class GitHubSkill(Skill):
         retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
+        api_host = urlparse(settings.github_api_url).hostname or ""
+        # the web host links point at: github.com for the API at api.github.com, the Enterprise host otherwise
+        self.link_hosts = frozenset({"github.com" if api_host == "api.github.com" else api_host} - {""})
         self.store = store  # recorded changes, for the recent_changes tool
         self.repos = list(repos or [])
         self.link = link

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlsplit
 
 from skills.base import Credential, Readiness, RetryPolicy, Skill, SkillContext, SkillError, Tool
 from skills.cache import Memory
@@ -33,6 +34,7 @@ class GrafanaSkill(Skill):
         memory: Memory | None = None,
     ) -> None:
         self.url = url
+        self.link_hosts = frozenset(h for h in [urlsplit(url.value or "").hostname] if h)
         self.drain = drain
         self.token = token
         self.readiness_timeout = readiness_timeout

@@ -76,7 +76,8 @@ async def test_summarize_writes_a_paragraph_and_records_its_tokens(tmp_path: Pat
         paragraph = await summarize(w.services, team, facts, window="the last 12 hours")
         assert paragraph == "Healthy: error rate *12.0%*, 1 alert firing."
         (req,) = w.model.answered
-        assert "tools" not in req.body and len(req.messages) == 1 and req.said(0) == facts
+        assert "tools" not in req.body and len(req.messages) == 1  # the facts go as data: never instructions
+        assert req.said(0) == f'<data source="summary">\n{facts}\n</data>'
         assert "status report" in req.system and "covering the last 12 hours" in req.system
         row = await w.services.storage.db.fetchone("SELECT source, planner, tokens_in FROM answers")
         assert row["source"] == "summary" and row["planner"] == "claude" and row["tokens_in"] > 0

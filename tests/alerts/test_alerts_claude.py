@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.alerts.test_alerts_desk import CHANNEL, _notification, desk_world
-from tests.fakes.anthropic import API_KEY, FakeAnthropic, text, tool_calls
+from tests.fakes.anthropic import API_KEY, FakeAnthropic, careless, text, tool_calls
+from tests.support.agent_world import HOSTILE_LINE
 
 SELECTOR = '{source="lambda"}'
 
@@ -38,8 +39,10 @@ async def test_claude_reads_the_findings_calls_a_tool_and_its_answer_is_posted(
         await desk.handle(await w.team(), _notification(starts), channel=CHANNEL)
         await desk.settle()
         first, second = model.answered
-        # the context comes first: the rule-based findings as JSON, links and the nearest change included
-        context = json.loads(first.said(0))
+        # the context comes first, as data: the rule-based findings as JSON, links and the nearest change included
+        wrapped = first.said(0)
+        assert wrapped.startswith('<data source="alert">\n') and wrapped.endswith("\n</data>")
+        context = json.loads(wrapped.removeprefix('<data source="alert">').removesuffix("</data>"))
         assert context["alert"]["name"] == "High error rate"
         assert "/explore?" in context["rule_explore_url"]
         assert (
@@ -69,3 +72,23 @@ async def test_a_model_error_leaves_the_rule_based_reply(tmp_path: Path, model: 
         texts = [c.args["text"] for c in slack.calls_to("chat.postMessage")[1:] + slack.calls_to("chat.update")]
         assert texts and all("landed 14 min before" in t and "/explore?" in t for t in texts)
         assert "Overloaded" not in texts[-1]
+
+
+async def test_a_careless_model_repeating_a_hostile_alert_pings_no_one_and_disguises_no_link(
+    tmp_path: Path, model: FakeAnthropic
+) -> None:
+    model.script(careless)
+    async with desk_world(tmp_path, **keyed(model)) as (w, slack, desk, starts):
+        w.grafana.add_logs({"source": "lambda"}, [HOSTILE_LINE], gap_s=5)
+        hostile = _notification(starts, annotations={"summary": HOSTILE_LINE})
+        await desk.handle(await w.team(), hostile, channel=CHANNEL)
+        await desk.settle()
+        (asked,) = model.answered
+        assert "<!channel>" in asked.said(0) and asked.said(0).startswith("<data ")
+        posted = [c.args["text"] for c in slack.calls_to("chat.postMessage") + slack.calls_to("chat.update")]
+        final = slack.calls_to("chat.update")[-1].args["text"]
+        assert "What the data says:" in final and "&lt;!channel&gt;" in final
+        assert "<https://evil.example/login>" in final  # the plain URL
+        for text_posted in posted:
+            for live in ("<!channel>", "<!here>", "<!everyone>", "<!subteam^", "<@UADMIN>", "|Grafana Explore>"):
+                assert live not in text_posted, (live, text_posted)

@@ -6,8 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.conversations import ConversationStore
-from tests.fakes.anthropic import ModelRequest, Reply, text, tool_calls
-from tests.support.agent_world import ALL_LINES, ERROR_LINES, ERROR_RATE, World, mention, text_of, world
+from tests.fakes.anthropic import ModelRequest, Reply, careless, text, tool_calls
+from tests.fakes.grafana import FakeGrafana
+from tests.support.agent_world import (
+    ALL_LINES,
+    ERROR_LINES,
+    ERROR_RATE,
+    HOSTILE_LINE,
+    World,
+    mention,
+    seed,
+    text_of,
+    world,
+)
 
 LOKI_RANGE = "/loki/api/v1/query_range"
 RULES_PATH = "/api/prometheus/grafana/api/v1/rules"
@@ -33,7 +44,8 @@ async def test_mention_is_answered_from_a_real_tool_round_trip(tmp_path: Path) -
         system = first.system
         assert "time zone UTC" in system and "- Grafana: ready" in system and "- Amplitude: ready" in system
         (result,) = second.tool_results()
-        assert result["content"].startswith("Summary: ") and "explore_url" in result["content"]
+        assert result["content"].startswith('<data source="grafana_query_loki">\nSummary: ')  # a result is data
+        assert "explore_url" in result["content"] and result["content"].endswith("\n</data>")
         assert post.args["channel"] == "C123" and post.args["thread_ts"] == event["ts"]
         body = text_of(post.args)
         assert body.startswith("Requests time out on the database: 10 timeouts in the last hour.")
@@ -70,8 +82,8 @@ async def test_an_exact_repeat_is_answered_from_the_first_result(tmp_path: Path)
         await mention(w, "show edge logs")
         assert loki_queries(w).count('{source="edge"}') == 1
         first, again = w.model.answered[1].tool_results(), w.model.answered[2].tool_results()
-        assert again[0]["content"].startswith("Repeat of an earlier call")
-        assert first[0]["content"] in again[0]["content"]
+        assert again[0]["content"].startswith('<data source="grafana_query_loki">\nRepeat of an earlier call')
+        assert first[0]["content"].removeprefix('<data source="grafana_query_loki">') in again[0]["content"]
 
 
 async def test_the_loop_stops_after_eight_model_turns(tmp_path: Path) -> None:
@@ -114,7 +126,9 @@ async def test_a_tool_failure_goes_back_as_an_error_result(tmp_path: Path) -> No
         w.model.script(tool_calls(("grafana_get_alerts", {})), text("Alerts could not be checked."))
         await mention(w, "any alerts?")
         (result,) = w.model.answered[1].tool_results()
-        assert result["is_error"] is True and result["content"].startswith("Error: Grafana:")
+        assert result["is_error"] is True and result["content"].startswith(
+            '<data source="grafana_get_alerts">\nError: Grafana:'
+        )
 
 
 async def test_without_a_key_the_same_question_gets_real_numbers(tmp_path: Path) -> None:
@@ -232,3 +246,24 @@ async def test_slash_command_question_goes_to_the_agent(tmp_path: Path) -> None:
         await w.slack.wait_ack(await w.slack.send_slash_command("/sitrep", "what's the error rate?"))
         reply = await w.slack.wait_for_call("response_url", lambda c: ERROR_RATE in text_of(c.args), timeout=20)
         assert reply.args["response_type"] == "ephemeral"
+
+
+async def test_a_careless_model_repeating_a_hostile_log_line_pings_no_one_and_disguises_no_link(tmp_path: Path) -> None:
+    def seeder(g: FakeGrafana, amp: object) -> None:
+        seed(g, amp)  # type: ignore[arg-type]
+        g.add_logs({"source": "lambda", "host": "mochacare.vercel.app"}, [HOSTILE_LINE, "asked by <@U123>"], gap_s=5)
+
+    async with world(tmp_path, seeder=seeder) as w:
+        query = '{source="lambda"} |~ "log in again|asked by"'
+        w.model.script(tool_calls(("grafana_query_loki", {"query": query, "since": "1h"})), careless)
+        _, post = await mention(w, "what do the lambda logs say?")
+        results = w.model.answered[1].tool_results()
+        assert "<!channel>" in results[0]["content"] and results[0]["content"].startswith("<data ")  # read as data
+        assert "ignore previous instructions" not in w.model.answered[0].system
+        said = text_of(post.args)
+        assert "What the data says:" in said
+        for live in ("<!channel>", "<!here>", "<!everyone>", "<!subteam^SADMINS", "<@UADMIN>", "|Grafana Explore>"):
+            assert live not in said, live
+        assert "&lt;!channel&gt;" in said and "&lt;@UADMIN&gt;" in said  # shown as text
+        assert "<https://evil.example/login>" in said  # the plain URL: what it says is where it goes
+        assert "<@U123>" in said  # the person who asked is in the conversation

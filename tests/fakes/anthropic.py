@@ -4,6 +4,7 @@
         model.script(tool_calls(("grafana_get_alerts", {})), text("2 alerts are firing ..."))
         ...
         model.requests[1].tool_results()                 # what the agent sent back
+        model.script(careless)                           # a model that repeats the mentions and links it read
 
 The wire format is the real one (https://platform.claude.com/docs/en/api/messages): the key in `x-api-key` (or
 `Authorization: Bearer`, which anthropic 2.x sends), an `anthropic-version` header; a reply {id, type: "message",
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +59,35 @@ class Reply:
 
 def text(body: str, *, thinking_tokens: int | None = None) -> Reply:
     return Reply([{"type": "text", "text": body}], "end_turn", thinking_tokens=thinking_tokens)
+
+
+# What a prompt injection in a log line or a pull request wants repeated: Slack broadcasts and mentions, links whose
+# label hides their target (Slack's <url|label>, Markdown's [label](url)), GitHub mentions.
+HOSTILE = re.compile(
+    r"<![^<>\s]*>|<@[^<>\s]*>|<https?://[^<>|\s]+\|[^<>]*>|!?\[[^\]\n]*\]\(https?://[^)\s]+\)"
+    r"|(?<![\w/@.])@[A-Za-z0-9][\w-]*(?:/[\w.-]+)?"
+)
+
+
+def read_by_model(request: ModelRequest) -> str:
+    """Everything the messages of a request hold (text, tool results), without the system prompt."""
+    parts: list[str] = []
+    for message in request.messages:
+        content = message.get("content")
+        blocks = content if isinstance(content, list) else [{"type": "text", "text": content}]
+        for block in blocks:
+            inner = block.get("content") if block.get("type") == "tool_result" else block.get("text")
+            if isinstance(inner, list):
+                parts += [str(b.get("text", "")) for b in inner if isinstance(b, dict)]
+            elif inner is not None:
+                parts.append(str(inner))
+    return "\n".join(parts)
+
+
+def careless(request: ModelRequest) -> Reply:
+    """A careless model: it repeats every broadcast, mention and labelled link it read, in order, once each."""
+    seen = dict.fromkeys(HOSTILE.findall(read_by_model(request)))
+    return text("What the data says: " + " ".join(seen))
 
 
 def tool_calls(*calls: tuple[str, dict[str, Any]], say: str | None = None) -> Reply:

@@ -15,9 +15,10 @@ from reports.summary import numbers_in, summarize, unknown_numbers
 from settings import Settings
 from skills.services import Services
 from storage.services import open_storage
-from tests.fakes.anthropic import API_KEY, FakeAnthropic, ModelRequest, Reply, text
+from tests.fakes.anthropic import API_KEY, FakeAnthropic, ModelRequest, Reply, careless, text
 from tests.fakes.grafana import FakeGrafana
 from tests.support import report_data as rd
+from tests.support.agent_world import HOSTILE_LINE
 
 SECRET = "glsa_very_secret_token_42"
 EXPLORE = "https://g.example/explore?panes=%7B%22from%22%3A%221771315200000%22%7D"
@@ -135,3 +136,19 @@ async def test_a_report_built_with_a_key_carries_the_models_checked_paragraph(
         "%; Amplitude could not be checked."
     )
     assert "summary by the model" in report_blocks(built)[1]["elements"][0]["text"]
+
+
+async def test_a_careless_model_repeating_a_hostile_log_line_pings_no_one_and_disguises_no_link(
+    services: Services, model: FakeAnthropic
+) -> None:
+    model.script(careless)
+    built = report()
+    built.sections[0].lines.append(HOSTILE_LINE)
+    paragraph, source = await summary_of(services, built)
+    (asked,) = model.answered
+    facts = asked.said(0)
+    assert facts.startswith('<data source="report">') and "<!channel>" in facts  # the log line, read as data
+    assert source == "model" and "What the data says:" in paragraph
+    for live in ("<!channel>", "<!here>", "<!everyone>", "<!subteam^", "<@UADMIN>", "|Grafana Explore>"):
+        assert live not in paragraph, live
+    assert "&lt;!channel&gt;" in paragraph and "<https://evil.example/login>" in paragraph
