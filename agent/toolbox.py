@@ -273,7 +273,8 @@ def result_links(data: Any) -> list[str]:
 
 async def link_hosts(services: Services, team: Team, skills: Sequence[Skill]) -> frozenset[str]:
     """The hosts of the team's configured Grafana, Amplitude and GitHub, and Vercel's when the drain is set up."""
-    hosts = {host for skill in skills if skill.configured for host in skill.link_hosts}
+    # a skill with links of its own (Grafana, Amplitude, GitHub) names their hosts in `link_hosts`
+    hosts = {host for skill in skills if skill.configured for host in getattr(skill, "link_hosts", ())}
     ctx = SkillContext(
         settings=services.settings, team=team, credentials=services.credentials, storage=services.storage
     )

@@ -217,8 +217,6 @@ class Skill(ABC):
     @abstractmethod
     def tools(self) -> list[Tool]: ...
 
-    link_hosts: frozenset[str] = frozenset()  # hosts a model's labelled link may point at (text/model_text.py)
-
     def secrets(self) -> list[str]:
         """Secret values this skill holds, so outgoing text can be checked for them."""
         return []
