@@ -3,6 +3,7 @@ bench/hostile_web.py.
 
     empty_gzip_members(n)                       n empty gzip members (20 bytes each), one body
     await healthz_latencies(port, stop)         GET /healthz every 20 ms until `stop` is set: seconds each
+    await in_thread(lambda: coro)               a client on its own event loop in a worker thread
     await post_raw(port, path, headers, body)   the answer's status, the body written in pieces (or never)
     await trickle(port, data, every)            a request written one byte every `every` seconds; the time the
                                                 server took to close it
@@ -16,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import threading
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -34,6 +37,7 @@ from tests.support.drain_support import DRAIN_SECRET, DRAIN_VERIFY
 from tests.support.github_world import World, github_world
 
 ALERTS_TOKEN = "alerts-token-hostile-0123456789"
+T = TypeVar("T")
 
 
 @dataclass
@@ -128,9 +132,10 @@ async def post_raw(
             await writer.wait_closed()
 
 
-async def healthz_latencies(port: int, stop: asyncio.Event, every: float = 0.02) -> list[float]:
-    """GET /healthz on a new connection every `every` seconds (not waiting for the previous answer, so a stalled
-    server shows as many slow answers rather than one) until `stop` is set: each answer's seconds."""
+async def healthz_latencies(port: int, stop: threading.Event, every: float = 0.02) -> list[float]:
+    """GET /healthz on a new connection every `every` seconds, not waiting for the previous answer (so a stalled
+    server shows as every answer it held up, not as one slow answer), until `stop` is set: each answer's seconds.
+    Run it on an event loop of its own (`in_thread`), so the server's stalls cannot delay the asking."""
 
     async def one() -> float:
         started = time.perf_counter()
@@ -143,9 +148,13 @@ async def healthz_latencies(port: int, stop: asyncio.Event, every: float = 0.02)
     asked: list[asyncio.Future[float]] = []
     while not stop.is_set():
         asked.append(asyncio.ensure_future(one()))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)  # the next tick, or the end of the attack
+        await asyncio.sleep(every)  # the asking rate: a clock, not a wait for an event
     return list(await asyncio.gather(*asked))
+
+
+async def in_thread(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run `work()` on a new event loop in a worker thread: a client the server's event loop cannot hold up."""
+    return await asyncio.to_thread(asyncio.run, work())
 
 
 def p99(values: list[float]) -> float:
