@@ -130,6 +130,17 @@ async def test_no_secret_anywhere_after_configure_mention_and_report(tmp_path: P
                     patched = await http.patch("/api/v1/config/me", headers=auth, json={"reports": {"timezone": "UTC"}})
                     assert patched.status_code == 200
                     admin_answers = [patched.text, (await http.get("/api/v1/config/me", headers=auth)).text]
+                    # refusals of the web server's exposed routes (#28): their answers and log lines join the audit
+                    alerts = "/alerts/grafana?channel=C0ALERTS"
+                    token = {"Authorization": "Bearer alerts-token-never-shown-7731"}
+                    for headers, body in (
+                        (auth, b"{}"),  # another secret as the bearer token
+                        (token, b"[" * 5000 + b"]" * 5000),  # too deeply nested
+                        ({"X-Grafana-Alerting-Signature": "0" * 64}, ADMIN_TOKEN.encode()),  # wrongly signed
+                    ):
+                        refused = await http.post(alerts, content=body, headers=headers)
+                        assert refused.status_code in (400, 401), refused.text
+                        admin_answers.append(refused.text)
             finally:
                 await runner.cleanup()
 
