@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,8 @@ class SqliteDriver:
         conn.row_factory = aiosqlite.Row
         try:
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await conn.execute("PRAGMA journal_mode = WAL")
+            # Switching to WAL takes the lock without the busy handler: replicas opening at once may see "locked"
+            await _while_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
         except BaseException:
@@ -127,10 +128,12 @@ class SqliteDriver:
         """Apply every migration not yet recorded in schema_migrations, in number order. Idempotent."""
         applied: list[str] = []
         async with self._write_lock:
-            await self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
+            await _while_locked(
+                lambda: self.conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                    " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
+                )
             )
         for version, file in migration_files():
             async with self.transaction() as conn:
@@ -143,3 +146,17 @@ class SqliteDriver:
                 applied.append(file.name)
                 log.debug("applied migration %s", file.name)
         return applied
+
+
+async def _while_locked(statement: Callable[[], Awaitable[Any]]) -> None:
+    """Run a statement outside a transaction, again with backoff while another connection holds the lock past the
+    busy timeout (the same delays as a writer's BEGIN)."""
+    for delay in (*BEGIN_RETRY_DELAYS, None):
+        try:
+            await statement()
+            return
+        except sqlite3.OperationalError as exc:
+            if delay is None or ("locked" not in str(exc) and "busy" not in str(exc)):
+                raise
+            log.debug("%s; again in %.2f s", exc, delay)
+            await asyncio.sleep(delay)
