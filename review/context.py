@@ -16,13 +16,13 @@ from typing import Any
 
 from agent.toolbox import Toolbox, ToolCall
 from reports.sections import discovery
-from review.nextjs import Route, routes_for
 from skills.amplitude.snippet import EVENT_NAMES
 from skills.base import SkillError
 from skills.github.diff import FilePatch
 from skills.grafana import prometheus
 from skills.grafana.patterns import ERROR_FILTER
 from skills.grafana.skill import GrafanaSkill
+from skills.nextjs import Route, routes_for
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 
 from review.gather import PullRequestData
-from review.nextjs import route_for
 from skills.amplitude.snippet import EVENT_NAMES, PACKAGE
 from skills.github.diff import FilePatch
+from skills.nextjs import route_for
 
 _TRACKED = re.compile(r"\btrack\(\s*['\"`](" + "|".join(re.escape(n) for n in EVENT_NAMES) + r")['\"`]")
 _AGENT_CALL = re.compile(r"\b(runAgent|executeAgent|invokeAgent|startAgent|agent\.(?:run|invoke|execute))\s*\(")

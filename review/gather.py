@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from review.nextjs import route_for
 from skills.github.client import GitHubClient
 from skills.github.diff import FilePatch, from_files_api, parse_diff
+from skills.nextjs import route_for
 
 PATCH_TOKEN_BUDGET = 12_000  # tokens of patch text given to the model (about 4 characters a token)
 CHARS_PER_TOKEN = 4

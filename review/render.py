@@ -13,8 +13,8 @@ from typing import Any
 
 from review.findings import Finding
 from review.gather import PullRequestData
-from review.nextjs import route_for
 from skills.github.diff import FilePatch
+from skills.nextjs import route_for
 
 MAX_BODY_CHARS = 60_000  # GitHub caps review bodies at 65,536 characters
 MAX_FILES_PER_AREA = 15

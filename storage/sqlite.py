@@ -86,15 +86,7 @@ class SqliteDriver:
     async def _begin(self) -> None:
         """BEGIN IMMEDIATE, retried with backoff while another process holds the lock past the busy timeout, or
         SQLite answers "locked" without waiting (it does, in WAL mode, when another connection is mid-commit)."""
-        for delay in (*BEGIN_RETRY_DELAYS, None):
-            try:
-                await self.conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if delay is None or ("locked" not in str(exc) and "busy" not in str(exc)):
-                    raise
-                log.debug("BEGIN IMMEDIATE: %s; again in %.2f s", exc, delay)
-                await asyncio.sleep(delay)
+        await _while_locked(lambda: self.conn.execute("BEGIN IMMEDIATE"))
 
     async def _rollback(self) -> None:
         """ROLLBACK if a transaction is open once the statements queued before it have run. Never raises: the
@@ -149,8 +141,8 @@ class SqliteDriver:
 
 
 async def _while_locked(statement: Callable[[], Awaitable[Any]]) -> None:
-    """Run a statement outside a transaction, again with backoff while another connection holds the lock past the
-    busy timeout (the same delays as a writer's BEGIN)."""
+    """Run a statement that takes the write lock (BEGIN IMMEDIATE, or one outside a transaction), again with
+    backoff while another connection holds the lock past the busy timeout."""
     for delay in (*BEGIN_RETRY_DELAYS, None):
         try:
             await statement()
@@ -158,5 +150,5 @@ async def _while_locked(statement: Callable[[], Awaitable[Any]]) -> None:
         except sqlite3.OperationalError as exc:
             if delay is None or ("locked" not in str(exc) and "busy" not in str(exc)):
                 raise
-            log.debug("%s; again in %.2f s", exc, delay)
+            log.debug("%s (%s); again in %.2f s", exc, statement, delay)
             await asyncio.sleep(delay)

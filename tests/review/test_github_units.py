@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from review.findings import apply_edits, find
 from review.gather import PullRequestData, budget_patches, parse_pr_url
-from review.nextjs import route_for
 from review.render import MAX_BODY_CHARS, bound_body, inline_comments
 from skills.github.diff import parse_diff
+from skills.nextjs import route_for
 from tests.fakes.github_repo import added_patch
 from tests.support.github_world import ROUTE_FILE, ROUTE_TS
 

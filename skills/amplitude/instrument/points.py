@@ -23,6 +23,7 @@ from skills.amplitude.instrument.exits import ErrorExit, error_exits, route_hand
 from skills.amplitude.instrument.shapes import block_body, is_async, last_name, named_functions
 from skills.amplitude.instrument.syntax import language_of, parse, text, walk
 from skills.amplitude.snippet import EVENT_NAMES
+from skills.nextjs import Route, route_for
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -34,9 +35,6 @@ AGENT_OBJECT = re.compile(r"agent", re.IGNORECASE)
 AGENT_METHODS = frozenset({"run", "invoke", "execute"})
 TRACK_CALLS = frozenset({"track", "trackEvent", "logEvent"})
 HELPER_EVENTS = {"trackApiError": (API_ERROR,), "trackAgentRun": AGENT_EVENTS}
-_EXT = r"\.(?:ts|tsx|js|jsx|mjs|cjs|mts|cts)$"
-_APP_ROUTE = re.compile(r"^(?:src/)?app/(?P<route>(?:.+/)?)route" + _EXT)
-_PAGES_API = re.compile(r"^(?:src/)?pages/(?P<route>api(?:/.+?)?)" + _EXT)
 
 
 @dataclass(frozen=True)
@@ -78,16 +76,11 @@ class FileFacts:
     indent: str = "  "
 
 
-def route_of(path: str) -> str | None:
-    """The URL path a route file serves (dynamic segments kept: /api/agents/[id]/run); None for other files."""
-    if m := _PAGES_API.match(path):
-        route = m.group("route")
-        return "/" + (route[: -len("/index")] if route.endswith("/index") else route)
-    if m := _APP_ROUTE.match(path):
-        segments = [s for s in m.group("route").strip("/").split("/") if s]
-        segments = [s for s in segments if not (s.startswith("(") and s.endswith(")")) and not s.startswith("@")]
-        return "/" + "/".join(segments)
-    return None
+def api_route(path: str) -> Route | None:
+    """The API route a file serves (skills/nextjs.py: /api/agents/[id]/run, dynamic segments kept); None for pages
+    and other files."""
+    route = route_for(path)
+    return route if route is not None and route.kind == "api" else None
 
 
 def analyse(path: str, source: bytes, relative: str | None = None) -> FileFacts | None:
@@ -98,7 +91,8 @@ def analyse(path: str, source: bytes, relative: str | None = None) -> FileFacts 
         return None
     tree = parse(source, language)
     root = tree.root_node
-    facts = FileFacts(path, language, route=route_of(relative if relative is not None else path))
+    route = api_route(relative if relative is not None else path)
+    facts = FileFacts(path, language, route=route.path if route else None)
     facts.indent = _indent_unit(source)
     facts.import_at, facts.commonjs = _import_position(root, source)
     facts.tracked = tracked_in(root)
@@ -112,8 +106,8 @@ def analyse(path: str, source: bytes, relative: str | None = None) -> FileFacts 
     for fn, name in named_functions(root):
         if RUNNER_NAME.match(name) and is_async(fn) and block_body(fn) is not None:
             facts.runners.append(_runner(fn, name, source, timeout))
-    if facts.route is not None:
-        handlers = route_handlers(root, app_router=_APP_ROUTE.match(relative or path) is not None)
+    if route is not None:
+        handlers = route_handlers(root, app_router=route.app_router)
         facts.handlers = [name for name, _ in handlers]
         for _, fn in handlers:
             facts.exits += error_exits(fn)

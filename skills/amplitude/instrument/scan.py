@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from skills.amplitude.instrument.points import route_of
+from skills.amplitude.instrument.points import api_route
 from skills.amplitude.instrument.syntax import language_of
 from skills.github.client import GitHubClient
 
@@ -154,7 +154,7 @@ def _wanted_dir(path: str) -> bool:
 
 
 def _rank(relative: str) -> int:
-    if route_of(relative) is not None:
+    if api_route(relative) is not None:
         return 0
     if "agent" in relative.lower():
         return 1

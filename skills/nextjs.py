@@ -1,4 +1,5 @@
-"""Next.js file paths -> the routes they serve, and a regex that matches those routes in log lines.
+"""Next.js file paths -> the routes they serve, and a regex that matches those routes in log lines: one reading of
+the app's layout for the PR review's production context and for the Amplitude instrumentation.
 
 `app/api/agents/[id]/run/route.ts` serves `/api/agents/<id>/run`; `pages/api/users/[uid].ts` serves
 `/api/users/<uid>`; a `src/` prefix, route groups `(marketing)` and `[...slug]` catch-alls are handled. Dynamic
@@ -10,16 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_EXT = r"\.(?:ts|tsx|js|jsx|mjs)$"
-_APP_ROUTE = re.compile(r"^(?:src/)?app/(?P<route>(?:.+/)?)(?:route|page)" + _EXT)
-_PAGES_API = re.compile(r"^(?:src/)?pages/(?P<route>api/.+?)" + _EXT)
+_EXT = r"\.(?:ts|tsx|js|jsx|mjs|cjs|mts|cts)$"
+_APP_ROUTE = re.compile(r"^(?:src/)?app/(?P<route>(?:.+/)?)(?P<kind>route|page)" + _EXT)
+_PAGES_API = re.compile(r"^(?:src/)?pages/(?P<route>api(?:/.+?)?)" + _EXT)
 
 
 @dataclass(frozen=True)
 class Route:
     file: str
     path: str  # /api/agents/[id]/run
-    kind: str  # api | page
+    kind: str  # api (an app-router route handler or a pages/api file) | page
+    app_router: bool = False
 
     @property
     def display(self) -> str:
@@ -54,8 +56,8 @@ def route_for(file: str) -> Route | None:
     if match:
         segments = [s for s in match.group("route").strip("/").split("/") if s]
         segments = [s for s in segments if not (s.startswith("(") and s.endswith(")")) and not s.startswith("@")]
-        kind = "api" if segments[:1] == ["api"] and file.rsplit("/", 1)[-1].startswith("route.") else "page"
-        return Route(file, "/" + "/".join(segments), kind)
+        kind = "api" if match.group("kind") == "route" else "page"  # a route.ts answers requests wherever it is
+        return Route(file, "/" + "/".join(segments), kind, app_router=True)
     return None
 
 
