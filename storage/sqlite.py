@@ -150,5 +150,5 @@ async def _while_locked(statement: Callable[[], Awaitable[Any]]) -> None:
         except sqlite3.OperationalError as exc:
             if delay is None or ("locked" not in str(exc) and "busy" not in str(exc)):
                 raise
-            log.debug("%s (%s); again in %.2f s", exc, statement, delay)
+            log.debug("SQLite: %s; again in %.2f s", exc, delay)
             await asyncio.sleep(delay)
