@@ -17,6 +17,7 @@ BENCHES = [
     "report_critical_path",
     "agent_concurrency",
     "drain_relay",
+    "drain_kill",
     "pr_review",
     "github_poll_cost",
     "eval_table",

@@ -2,7 +2,8 @@
 
 sitrep's web server and relay run in-process against the local Loki push receiver (tests/fakes/loki.py, on the
 same event loop, so its parsing is counted against the relay). Signed NDJSON requests of 500 Vercel-shaped lines
-go out four at a time, like a busy drain; a 503 (queue full) is retried as Vercel would. Printed: lines/s over
+go out four at a time, like a busy drain; each is stored in the inbox table (SQLite) before its 200, requests
+arriving together in one transaction; a 503 (queue full) is retried as Vercel would. Printed: lines/s over
 the whole run (first request -> last line taken by Loki) against the 10,000 lines/s target, and the p99 of each
 batch's wait from its oldest line's receipt to Loki's 204 (an upper bound for every line in it) against 1.5 s.
 """

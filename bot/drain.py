@@ -7,8 +7,9 @@ Vercel's endpoint verification is a POST that Vercel does not sign, with no entr
 200 and `x-vercel-verify: <VERCEL_DRAIN_VERIFY>` (every answer carries that header; GET and HEAD answer it too),
 and nothing is queued. So a request without a signature is read only as far as a verification body goes
 (VERIFY_MAX bytes, as sent and inflated), and refused 403 past that. A signed body (JSON array, single object or
-NDJSON) is translated and queued, or refused whole with 503 so Vercel retries; an NDJSON line that is not a JSON
-object (or nests too deeply) is skipped and counted in `malformed`, alone.
+NDJSON) is translated, stored and queued before the 200 (Vercel never sends again what got a 2xx), or refused
+whole with 503 so Vercel retries: when the queue is full or the database does not take it. An NDJSON line that is
+not a JSON object (or nests too deeply) is skipped and counted in `malformed`, alone.
 """
 
 from __future__ import annotations
@@ -82,7 +83,12 @@ async def receive(request: web.Request, relay: Relay | None) -> web.Response:
         return _answer(413, headers, error=f"more than {relay.queue.maxsize} lines in one request")
     lines = to_lines(entries)
     malformed += len(entries) - len(lines)  # entries that could not be written as a line
-    if not relay.offer(lines):
+    try:
+        queued = await relay.accept(lines, raw)
+    except Exception as exc:  # not stored, so not acknowledged: Vercel sends it again
+        log.warning("drain request not stored (%s: %s); answered 503", type(exc).__name__, exc)
+        return _answer(503, {**headers, "Retry-After": "5"}, error="the lines could not be stored; retry")
+    if not queued:
         return _answer(503, {**headers, "Retry-After": "1"}, error="the relay queue is full; retry")
     await relay.note_request(signed=True, malformed=malformed)
     await relay.deploys.observe(entries)  # a deployment seen for the first time is recorded as a change

@@ -1,4 +1,5 @@
-"""Who holds a running report: this process's owner id, and whether another owner is gone.
+"""Who holds a lease (a running report, the drain's unpushed lines): this process's owner id, and whether another
+owner is gone.
 
 An owner is "host:pid:nonce". On the same host a run whose pid no longer exists is gone at once (a process
 killed mid-report); elsewhere, or when the pid was reused, a run is gone once its heartbeat is older than
@@ -28,21 +29,31 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def owner_gone(owner: str | None, heartbeat_at: str | None, *, now: datetime | None = None) -> bool:
-    """Whether a running run's owner can no longer finish it."""
+def owner_gone(
+    owner: str | None,
+    heartbeat_at: str | None,
+    *,
+    now: datetime | None = None,
+    me: str = OWNER,
+    lease_s: float = LEASE_S,
+) -> bool:
+    """Whether the holder of a lease (a running report run, the drain's unpushed lines) can no longer finish it.
+
+    `me` is the asking holder (never gone to itself); `lease_s` how old a heartbeat may be. A process whose pid
+    is reused (a container restarted with the same hostname) is told apart only by its heartbeat's age."""
     if not owner:
-        return heartbeat_stale(heartbeat_at, now)  # a row from before leases: only its age tells
-    if owner == OWNER:
+        return heartbeat_stale(heartbeat_at, now, lease_s)  # a row from before leases: only its age tells
+    if owner == me:
         return False
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
     if host == HOST and pid_text.isdigit() and not pid_alive(int(pid_text)):
         return True
-    return heartbeat_stale(heartbeat_at, now)
+    return heartbeat_stale(heartbeat_at, now, lease_s)
 
 
-def heartbeat_stale(heartbeat_at: str | None, now: datetime | None = None) -> bool:
+def heartbeat_stale(heartbeat_at: str | None, now: datetime | None = None, lease_s: float = LEASE_S) -> bool:
     if not heartbeat_at:
         return True
     beat = datetime.fromisoformat(heartbeat_at.replace("Z", "+00:00"))
-    return ((now or datetime.now(UTC)) - beat).total_seconds() > LEASE_S
+    return ((now or datetime.now(UTC)) - beat).total_seconds() > lease_s

@@ -1,10 +1,15 @@
-"""Queue, batch and push: drain lines in, Loki push JSON out, nothing acknowledged that is not queued.
+"""Store, queue, batch and push: drain lines in, Loki push JSON out, nothing acknowledged that is not stored.
 
-The receiver offers a request's lines all at once (`offer`): they fit in the bounded queue, or none is taken and
-the receiver answers 503 so Vercel retries. A batcher cuts batches at `batch_bytes` or `batch_wait` seconds after
-their first line; one pusher sends them in order with basic auth, retrying 429/5xx and connection errors with
-backoff (Retry-After honoured). A batch Loki keeps refusing goes to the spill table; while the table holds
-anything, new batches queue behind it there, and it is drained oldest first when Loki answers again.
+The receiver hands over a request's lines all at once (`accept`): they must fit in the bounded queue (else none is
+taken and the receiver answers 503 so Vercel retries), and the request is written to the inbox table before the
+answer (skills/vercel_drain/inbox.py; requests arriving together share one transaction), so a 200 survives a
+crash. A batcher cuts batches at `batch_bytes` or `batch_wait` seconds after their first line; one pusher sends
+them in order with basic auth, retrying 429/5xx and connection errors with backoff (Retry-After honoured). A
+batch Loki keeps refusing goes to the spill table; while the table holds anything, new batches queue behind it
+there, and it is drained oldest first when Loki answers again. A request leaves the inbox once each of its lines
+is pushed, refused by Loki or spilled. Every `inbox_beat` seconds the relay renews its hold on its inbox rows and
+takes those of a relay that is gone (killed, or stopped: a stop releases them). After a crash a line can reach
+Loki twice: at most the batch being pushed, and the rest of a request only partly pushed or spilled.
 """
 
 from __future__ import annotations
@@ -14,13 +19,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import httpx
-
-from skills.base import make_client, retry_after_seconds
 from skills.vercel_drain.config import DrainConfig
 from skills.vercel_drain.deploys import DeployRecorder
+from skills.vercel_drain.inbox import Inbox, rows_of, tag
+from skills.vercel_drain.push import LokiPush, PushOutcome
 from skills.vercel_drain.refusal import read_refusal
 from skills.vercel_drain.status import RelayStatus
 from skills.vercel_drain.translate import Line, push_body
@@ -28,10 +32,6 @@ from storage.changes import ChangeStore
 from storage.drain import DrainStore
 
 log = logging.getLogger(__name__)
-
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-JSON = {"Content-Type": "application/json"}
-SPILL_STATUSES = RETRY_STATUSES | {401, 403, 404}  # keeps failing until Loki or the credentials are fixed
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class RelayLimits:
     spill_bytes: int = 256 * 1024 * 1024
     config_ttl: float = 2.0
     status_every: float = 5.0
+    inbox_beat: float = 10.0  # renew the hold on this relay's inbox rows, take those of a relay that is gone
 
 
 @dataclass
@@ -52,18 +53,9 @@ class Batch:
     lines: int
     body: bytes
     received: float  # monotonic receipt time of its oldest line
-
-
-@dataclass(frozen=True)
-class PushOutcome:
-    ok: bool
-    status: int | None
-    message: str = ""  # bounded, for the status
-    text: str = ""  # Loki's whole answer, read for what a 400 refused
-
-    @property
-    def spill(self) -> bool:
-        return not self.ok and (self.status is None or self.status in SPILL_STATUSES)
+    rows: dict[int, int] = field(default_factory=dict)  # inbox row -> lines of it in this batch
+    outcome: PushOutcome | None = None  # once pushed: a delivery tried again never pushes twice
+    accounted: bool = False  # counted against its inbox rows
 
 
 class Relay:
@@ -81,6 +73,7 @@ class Relay:
         self.deploys = DeployRecorder(changes)  # new deploymentIds become changes (deploys.py)
         self.limits = limits or RelayLimits()
         self.status = RelayStatus()
+        self.inbox = Inbox(store)
         self.on_push = on_push  # (batch, monotonic push time): the benchmark's latency probe
         self.queue: asyncio.Queue[Line] = asyncio.Queue(self.limits.queue_lines)
         self._arrived = asyncio.Event()
@@ -88,8 +81,7 @@ class Relay:
         self._inflight: Batch | None = None
         self._config: DrainConfig | None = None
         self._config_at = 0.0
-        self._client: httpx.AsyncClient | None = None
-        self._client_key: tuple[str | None, str | None, str | None] = (None, None, None)
+        self._loki = LokiPush(self.limits.backoff, self.limits.max_backoff)
         self._tasks: list[asyncio.Task[None]] = []
         self._spilled = 0  # batches in the spill table
         self._retry_at = 0.0
@@ -99,7 +91,7 @@ class Relay:
         self._changed = asyncio.Condition()
         self._db = asyncio.Lock()  # held around every database write, so stop() never cancels one midway
         self._collecting: list[Line] = []
-        self._pending: Batch | None = None
+        self._reserved = 0  # lines of requests being stored, counted against the queue's room
 
     # -- configuration ------------------------------------------------------------------------------------
 
@@ -114,17 +106,33 @@ class Relay:
 
     # -- receiving ----------------------------------------------------------------------------------------
 
-    def offer(self, lines: list[Line]) -> bool:
-        """Queue every line, or none when they do not all fit (the receiver then answers 503)."""
-        if self.queue.maxsize - self.queue.qsize() < len(lines):
+    @property
+    def room(self) -> int:
+        return self.queue.maxsize - self.queue.qsize() - self._reserved
+
+    async def accept(self, lines: list[Line], body: bytes) -> bool:
+        """Store the request (`body` as received) and queue every line: True once both are done (the receiver
+        answers 200); False, with nothing taken, when they do not all fit in the queue (503). Raises what the
+        database raised when the request could not be stored (503 too: Vercel sends it again)."""
+        if self.room < len(lines):
             self.status.refused_requests += 1
             return False
+        if lines:
+            self._reserved += len(lines)
+            try:
+                row = await self.inbox.write(body, len(lines))
+            finally:
+                self._reserved -= len(lines)
+            tag(lines, row)
+            self._enqueue(lines)
+        self.status.accepted_lines += len(lines)
+        return True
+
+    def _enqueue(self, lines: list[Line]) -> None:
         for line in lines:
             self.queue.put_nowait(line)
-        self.status.accepted_lines += len(lines)
         if lines:
             self._arrived.set()
-        return True
 
     async def note_request(self, *, signed: bool, malformed: int = 0) -> None:
         now = time.time()
@@ -140,13 +148,20 @@ class Relay:
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Read the status and the spill backlog, take what a stopped or dead relay left in the inbox, and run."""
         self.status = RelayStatus.from_document(await self.store.load_status())
         self._spilled, backlog, _ = await self.store.backlog()
         self.status.backlog_lines = backlog
-        self._tasks = [asyncio.create_task(self._batcher()), asyncio.create_task(self._pusher())]
+        await self.store.release()  # rows under this store's name are from before this start: nothing holds them
+        await self._adopt()
+        self._tasks = [
+            asyncio.create_task(self._batcher()),
+            asyncio.create_task(self._pusher()),
+            asyncio.create_task(self._keeper()),
+        ]
 
     async def stop(self) -> None:
-        """Stop at once: what is queued or not yet pushed is spilled, to be pushed at the next start."""
+        """Stop at once: what is not yet pushed stays in the inbox, released, for the next relay to push."""
         async with self._db:
             for task in self._tasks:
                 task.cancel()
@@ -154,37 +169,39 @@ class Relay:
                 with suppress(asyncio.CancelledError):
                     await task
         self._tasks = []
-        leftovers: list[Batch] = [self._inflight] if self._inflight else []
-        while not self._batches.empty():
-            leftovers.append(self._batches.get_nowait())
-        if self._pending is not None:
-            leftovers.append(self._pending)
-        self._inflight = self._pending = None
-        lines = self._collecting + ([self._carry] if self._carry else [])
-        self._collecting, self._carry = [], None
-        while not self.queue.empty():
-            lines.append(self.queue.get_nowait())
-        while lines:
-            batch, lines = self._cut(lines)
-            leftovers.append(batch)
-        for batch in leftovers:
-            await self._spill(batch)
+        self._inflight, self._carry, self._collecting = None, None, []
+        self.queue, self._batches = asyncio.Queue(self.limits.queue_lines), asyncio.Queue(2)
+        try:
+            await self.store.settle(self.inbox.done())
+            self.inbox.deleted(self.inbox.done())
+            await self.store.release()
+        except Exception as exc:  # its rows are taken once their lease runs out instead
+            log.warning("the drain inbox was not released (%s); another relay takes it after the lease", exc)
         await self._save_status(force=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._loki.aclose()
+
+    async def _keeper(self) -> None:
+        """Renew the hold on this relay's inbox rows; take the rows of relays that are gone."""
+        while True:
+            await asyncio.sleep(self.limits.inbox_beat)
+            try:
+                await self.store.beat()
+                await self.store.release_rows(self.inbox.stranded())
+                await self._adopt()
+            except Exception as exc:  # the database is away: next time
+                log.warning("drain inbox: %s", exc)
+
+    async def _adopt(self) -> None:
+        adopted = 0
+        while self.room > 0 and (row := await self.store.take_orphan(self.room)) is not None:
+            lines = self.inbox.adopt(row)
+            self._enqueue(lines)
+            adopted += len(lines)
+        if adopted:
+            self.status.adopted_lines += adopted
+            log.info("drain: took %d acknowledged lines a stopped or dead relay had not pushed", adopted)
 
     # -- batching -----------------------------------------------------------------------------------------
-
-    def _cut(self, lines: list[Line]) -> tuple[Batch, list[Line]]:
-        size, n = 0, 0
-        for line in lines:
-            if n and size + line.size > self.limits.batch_bytes:
-                break
-            size += line.size
-            n += 1
-        taken = lines[:n]
-        return Batch(n, push_body(taken), min(x.received for x in taken)), lines[n:]
 
     async def _next_line(self, deadline: float | None) -> Line | None:
         if self._carry is not None:
@@ -203,7 +220,7 @@ class Relay:
         return self.queue.get_nowait()
 
     async def _batcher(self) -> None:
-        """Cut batches; what it holds (`_collecting`, `_pending`) is spilled if the relay stops meanwhile."""
+        """Cut batches; what it holds when the relay stops stays in the inbox."""
         while True:
             first = await self._next_line(None)
             assert first is not None
@@ -219,40 +236,73 @@ class Relay:
                 self._collecting.append(line)
                 size += line.size
             lines, self._collecting = self._collecting, []
-            self._pending = Batch(len(lines), push_body(lines), first.received)
-            await self._batches.put(self._pending)
-            self._pending = None
+            await self._batches.put(Batch(len(lines), push_body(lines), first.received, rows_of(lines)))
 
     # -- pushing ------------------------------------------------------------------------------------------
 
     async def _pusher(self) -> None:
         while True:
+            try:
+                await self._push_next()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database did not take a write: the batch in hand is delivered again
+                log.warning("drain relay: %s; trying again in %.2f s", exc, self._spill_backoff)
+                await asyncio.sleep(self._spill_backoff)
+
+    async def _push_next(self) -> None:
+        if self._inflight is None:
             if self._spilled:
                 timeout = max(0.0, self._retry_at - time.monotonic())
-                try:
+                with suppress(TimeoutError):
                     self._inflight = await asyncio.wait_for(self._batches.get(), timeout)
-                except TimeoutError:
-                    self._inflight = None
                 if time.monotonic() >= self._retry_at:
                     await self._drain_spill()
             else:
                 self._inflight = await self._batches.get()
-            batch = self._inflight
-            if batch is None:
-                continue
+        batch = self._inflight
+        if batch is None:
+            return
+        await self._deliver(batch)
+        self._inflight = None
+        await self._save_status()
+        await self._notify()
+
+    async def _deliver(self, batch: Batch) -> None:
+        """Push the batch (unless it was pushed already), then settle its inbox rows, or spill it."""
+        if batch.outcome is None:
             if self._spilled:
                 await self._spill(batch)  # behind the older lines waiting there
-            else:
-                outcome = await self._push(batch.body, self.limits.push_attempts)
-                self._account(batch.lines, batch.body, outcome)
-                if outcome.ok and self.on_push:
-                    self.on_push(batch, time.monotonic())
-                if outcome.spill:
-                    await self._spill(batch)
-                    self._schedule_retry(failed=True)
-            self._inflight = None
-            await self._save_status()
-            await self._notify()
+                return
+            batch.outcome = await self._push(batch.body, self.limits.push_attempts)
+            self._account(batch.lines, batch.body, batch.outcome)
+            if batch.outcome.ok and self.on_push:
+                self.on_push(batch, time.monotonic())
+            if batch.outcome.spill:
+                self._schedule_retry(failed=True)
+        if batch.outcome.spill:
+            await self._spill(batch)
+        else:
+            await self._settle(batch)
+
+    def _count_rows(self, batch: Batch) -> None:
+        if not batch.accounted:
+            self.inbox.account(batch.rows)
+            batch.accounted = True
+
+    async def _settle(self, batch: Batch) -> None:
+        """Delete the inbox rows this batch finished; a failed delete is tried again after the next batch."""
+        self._count_rows(batch)
+        rows = self.inbox.done()
+        if not rows:
+            return
+        try:
+            async with self._db:
+                await self.store.settle(rows)
+        except Exception as exc:  # tried again after the next batch
+            log.warning("drain inbox: %d pushed requests not yet deleted (%s)", len(rows), exc)
+        else:
+            self.inbox.deleted(rows)
 
     def _account(self, lines: int, body: bytes, outcome: PushOutcome) -> None:
         if outcome.ok:
@@ -293,10 +343,14 @@ class Relay:
             self._spill_backoff = self.limits.backoff
 
     async def _spill(self, batch: Batch) -> None:
+        """Into the spill table, with the inbox rows it finishes deleted in the same transaction."""
+        self._count_rows(batch)
+        rows = self.inbox.done()
         async with self._db:
             dropped_batches, dropped_lines = await self.store.spill(
-                batch.body, batch.lines, max_bytes=self.limits.spill_bytes
+                batch.body, batch.lines, max_bytes=self.limits.spill_bytes, settled=rows
             )
+        self.inbox.deleted(rows)
         self._spilled += 1 - dropped_batches
         self.status.spilled_lines += batch.lines
         self.status.backlog_lines += batch.lines - dropped_lines
@@ -304,46 +358,18 @@ class Relay:
             self.status.dropped_lines += dropped_lines
             log.warning("the drain spill table is full: dropped the oldest %d lines", dropped_lines)
 
-    async def _http(self, config: DrainConfig) -> httpx.AsyncClient:
-        key = (config.endpoint, config.push_user.value, config.push_token.value)
-        if self._client is None or key != self._client_key:
-            if self._client is not None:
-                await self._client.aclose()
-            auth = (config.push_user.value or "", config.push_token.value or "")
-            self._client = make_client("", auth=auth, timeout=httpx.Timeout(10.0, connect=5.0))
-            self._client_key = key
-        return self._client
-
     async def _push(self, body: bytes, attempts: int) -> PushOutcome:
-        config = await self.config()
-        if not config.can_push:
-            missing = ", ".join(config.missing()[:3])
-            return PushOutcome(False, None, f"nowhere to push: {missing} not set")
-        client = await self._http(config)
-        outcome = PushOutcome(False, None)
-        for attempt in range(attempts):
-            response: httpx.Response | None = None
-            try:
-                response = await client.post(config.endpoint or "", content=body, headers=JSON)
-            except httpx.HTTPError as exc:
-                outcome = PushOutcome(False, None, f"no connection to {config.endpoint} ({type(exc).__name__})")
-            else:
-                if response.is_success:
-                    return PushOutcome(True, response.status_code)
-                text = response.text
-                outcome = PushOutcome(False, response.status_code, text.strip()[:300], text)
-                if response.status_code not in RETRY_STATUSES:
-                    return outcome
-            if attempt + 1 < attempts:
-                default = self.limits.backoff * 2**attempt
-                wait = retry_after_seconds(response, default) if response is not None else default
-                await asyncio.sleep(min(wait, self.limits.max_backoff))
-        return outcome
+        return await self._loki.push(await self.config(), body, attempts)
 
     async def wait_until(self, predicate: Callable[[RelayStatus], bool], timeout: float = 10.0) -> None:
         """Until `predicate(status)` holds; re-checked after every push, refusal and spill."""
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self.status)), timeout)
+
+    async def wait_settled(self, timeout: float = 10.0) -> None:
+        """Until every line this relay holds is settled and its inbox rows deleted (tests, benchmarks)."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.inbox.idle), timeout)
 
     async def _notify(self) -> None:
         async with self._changed:

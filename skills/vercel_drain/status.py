@@ -33,6 +33,7 @@ class RelayStatus:
     spilled_lines: int = 0
     dropped_lines: int = 0  # the spill table was full: oldest dropped
     backlog_lines: int = 0
+    adopted_lines: int = 0  # acknowledged lines taken from the inbox a stopped or dead relay left
     pushed_by_minute: dict[str, int] = field(default_factory=dict)  # "<minute since epoch>" -> lines
 
     def pushed(self, lines: int, now: float | None = None) -> None:

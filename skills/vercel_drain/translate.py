@@ -28,6 +28,7 @@ class Line:
     ns: int  # the entry's time, ns since the epoch
     literal: str  # the line as a JSON string literal, ready for the push body
     received: float  # time.monotonic() at receipt, for the relay's latency
+    row: int = 0  # the drain_inbox row of the request it came in (skills/vercel_drain/inbox.py)
 
     @property
     def size(self) -> int:

@@ -1,6 +1,7 @@
 """Done when: a signed NDJSON drain request reaches the fake Loki with the relay's labels, `@sitrep show me the
 errors` then finds those lines through the same labels (the fake Grafana's Loki reads what the fake Loki took),
-and a Loki outage in the middle loses nothing."""
+and a Loki outage in the middle loses nothing. A process SIGKILLed while drain posts stream in loses none of the lines
+it answered 200 for: started again on the same database, it pushes them."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.background import Background
 from bot.runtime import Runtime
 from bot.web import bound_port
 from tests.fakes.loki import FakeLoki
+from tests.fakes.slack import FakeSlack
 from tests.support.agent_world import mention, text_of, world
+from tests.support.drain_kill import kill_and_restart
 from tests.support.drain_support import DRAIN_SECRET, DRAIN_VERIFY, entry, ndjson, sign
 
 TIMEOUT = "Error: payment provider timed out after 3000ms"
@@ -71,3 +75,14 @@ async def test_vercel_lines_reach_loki_and_sitrep_finds_their_errors(tmp_path: P
             assert "payment provider timed out" in answer
             queries = [r.param("query") or "" for r in w.grafana.requests]
             assert any('service_name=~".+"' in q for q in queries)  # found through the relay's label
+
+
+@pytest.mark.e2e  # starts `python app.py` twice
+async def test_lines_answered_200_survive_a_sigkill_and_reach_loki_after_a_restart(tmp_path: Path) -> None:
+    # Vercel never sends again what got a 2xx: a 200 must mean the lines are in the store.
+    async with FakeSlack() as slack, FakeLoki() as loki:
+        run = await kill_and_restart(tmp_path, slack, loki, timeout=20)
+    assert run.acked, run.log  # the drain was answering before the kill
+    lost = run.lost(loki)
+    assert not lost, f"{len(lost)} of {len(run.acked)} acknowledged lines never reached Loki\n" + run.log
+    assert "Traceback" not in run.log, run.log

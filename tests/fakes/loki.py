@@ -27,6 +27,7 @@ import asyncio
 import base64
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -101,6 +102,12 @@ class FakeLoki:
         assert self._pushed is not None
         async with self._pushed:
             await asyncio.wait_for(self._pushed.wait_for(lambda: self.taken >= count), timeout)
+
+    async def wait_for(self, predicate: Callable[[FakeLoki], bool], timeout: float = 10.0) -> None:
+        """Until `predicate(self)` holds, re-checked after every push."""
+        assert self._pushed is not None
+        async with self._pushed:
+            await asyncio.wait_for(self._pushed.wait_for(lambda: predicate(self)), timeout)
 
     def _authorized(self, request: web.Request) -> bool:
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")

@@ -1,5 +1,6 @@
 """POST /drains/vercel served for real, relaying to the fake Loki: formats, signature, verification, limits,
-a full queue, a Loki outage (every accepted line arrives exactly once), Loki's refusals, and a restart."""
+a full queue, a Loki outage (every accepted line arrives exactly once), Loki's refusals, a restart, a replica that
+died with acknowledged lines, and a database that does not take a request (503, nothing acknowledged)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
 from skills.vercel_drain.readiness import assess
 from skills.vercel_drain.status import RelayStatus
 from skills.vercel_drain.translate import to_lines
+from storage.db import DatabaseUnavailable
 from storage.drain import DrainStore
 from tests.fakes.loki import FakeLoki
 from tests.support.drain_support import DRAIN_SECRET, DRAIN_VERIFY, entry, ndjson, sign
@@ -234,20 +236,21 @@ async def test_wrong_push_credentials_spill_until_they_are_fixed(drain: Drain) -
     assert ids(drain.loki) == Counter(["log-1"])
 
 
-async def test_stopping_spills_what_is_queued_and_the_next_start_pushes_it(
+async def test_stopping_leaves_what_is_queued_in_the_inbox_and_the_next_start_pushes_it(
     services: Services, loki: FakeLoki, env: dict[str, str]
 ) -> None:
     services = replace(services, settings=Settings.from_env({**env, **drain_env(loki)}))
     slow = replace(FAST, batch_wait=30.0)  # nothing would be pushed before the stop
     relay = await start_relay(services, slow)
-    assert relay.offer(to_lines([(entry(1), None)]))
+    assert await relay.accept(to_lines([(entry(1), None)]), ndjson([entry(1)]))
     await relay.stop()
-    assert loki.lines() == [] and (await DrainStore(services.storage.db).backlog())[1] == 1
+    assert loki.lines() == [] and await services.storage.drain.inbox() == (1, 1)
     again = await start_relay(services, FAST)
     try:
-        assert (await DrainStore(services.storage.db).backlog())[1] == 1
         await loki.wait_lines(1)
-        assert ids(loki) == Counter(["log-1"])
+        await again.wait_settled()
+        assert ids(loki) == Counter(["log-1"]) and again.status.adopted_lines == 1
+        assert await services.storage.drain.inbox() == (0, 0)  # pushed: gone from the inbox
     finally:
         await again.stop()
 
@@ -355,3 +358,51 @@ async def test_a_400_whose_message_says_no_count_is_a_batch_of_unknown_fate(drai
     assert len(drain.loki.pushes) == 1
     summary = readiness(drain)
     assert "count unknown" in summary and "request refused by the gateway" in summary
+
+
+async def test_lines_a_dead_replica_acknowledged_are_pushed_by_another(
+    services: Services, loki: FakeLoki, env: dict[str, str]
+) -> None:
+    services = replace(services, settings=Settings.from_env({**env, **drain_env(loki), "SITREP_HTTP_PORT": "0"}))
+    team = await services.team_for(None)
+    ctx = SkillContext(
+        settings=services.settings, team=team, credentials=services.credentials, storage=services.storage
+    )
+
+    async def loader() -> DrainConfig:
+        return await load_config(ctx)
+
+    db = services.storage.db
+    dead = Relay(loader, DrainStore(db, "other-host:7:dead"), FAST, changes=services.storage.changes)
+    body = ndjson([entry(i) for i in range(3)])  # answered 200 by a replica that died before pushing
+    assert await dead.accept(to_lines([(e, None) for e in (entry(0), entry(1), entry(2))]), body)
+    survivor = Relay(
+        loader, DrainStore(db, "this-host:8:alive"), replace(FAST, inbox_beat=0.05), changes=services.storage.changes
+    )
+    await survivor.start()
+    try:
+        assert await survivor.store.inbox() == (1, 3)  # the dead one's lease is not over yet: still its row
+        await db.execute("UPDATE drain_inbox SET beat_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-61 seconds')")
+        await loki.wait_lines(3)
+        await survivor.wait_settled()
+    finally:
+        await survivor.stop()
+    assert ids(loki) == Counter(f"log-{i}" for i in range(3)) and survivor.status.adopted_lines == 3
+    assert await survivor.store.inbox() == (0, 0)
+
+
+async def test_a_request_the_database_does_not_take_is_answered_503_and_nothing_is_queued(
+    drain: Drain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unavailable(requests: object) -> list[int]:
+        raise DatabaseUnavailable("PostgreSQL unreachable")
+
+    monkeypatch.setattr(drain.relay.inbox.store, "journal", unavailable)
+    response = await drain.post(ndjson([entry(1), entry(2)]))
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "could not be stored" in response.json()["error"]
+    assert drain.relay.queue.qsize() == 0 and drain.relay.status.accepted_lines == 0
+    monkeypatch.undo()
+    assert (await drain.post(ndjson([entry(3)]))).status_code == 200  # Vercel's retry, once the database is back
+    await drain.loki.wait_lines(1)
+    assert ids(drain.loki) == Counter(["log-3"])
