@@ -89,7 +89,7 @@ MODEL_BUDGET_REFUSALS = Counter(
 SCHEDULER_SLOTS = Counter(
     "sitrep_scheduler_slots",
     "Report slots, by outcome: claimed (this process runs it), missed (past the grace window while down), "
-    "caught_up (run late at start-up, inside the grace window).",
+    "caught_up (run late at start-up, inside the grace window), taken_over (a run whose sitrep died, finished here).",
     ["outcome"],
     registry=REGISTRY,
 )

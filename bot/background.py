@@ -92,7 +92,13 @@ class Background:
             self.poller.start()
         self.deferred = DeferredReviews(self.services, notify)  # reviews a GitHub rate limit put off, either mode
         self.deferred.start()
-        scheduler = ReportScheduler(self.services.jobs, self._run_job, before_slot=self._before_slot)
+        scheduler = ReportScheduler(
+            self.services.jobs,
+            self._run_job,
+            before_slot=self._before_slot,
+            watch_every=settings.heartbeat_seconds,
+            supervisor=self.services.supervisor,
+        )
         await scheduler.start()
         self.runtime.scheduler = scheduler
         self._warming = self.services.supervisor.spawn(self._warm(), "warming the integrations", group="discovery")

@@ -1,7 +1,11 @@
 """scheduled_jobs -> APScheduler cron triggers, each firing claimed once in job_runs; catch-up after downtime.
 
 A firing is keyed by its slot: the trigger's scheduled fire time in UTC (never the wall clock when the code ran),
-so two sitrep processes on one database, or a firing racing the start-up catch-up, post each slot once.
+so two sitrep processes on one database, or a firing racing the start-up catch-up, post each slot once. Every
+`watch_every` seconds each scheduler looks at every run left 'running' and takes over those whose owner is gone
+(storage/run_lease.py: its pid is gone on this host, or its heartbeat is older than the 90 s lease), so a report
+whose replica died is still posted, by another replica, within the grace window; past it, the run is closed
+as failed. Background work (catch-up, the lease watch, each run's heartbeat) is spawned on the Supervisor.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from apscheduler.triggers.base import BaseTrigger
 from metrics import SCHEDULER_SLOTS
 from reports.cron import crontab_weekdays, next_fire, parse_cron, previous_fire  # noqa: F401 - re-exported
 from storage import run_lease
-from storage.jobs import INTERRUPTED, Job, JobStore, parse_slot, slot_key
+from storage.jobs import INTERRUPTED, Job, JobRun, JobStore, parse_slot, slot_key
+from supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,7 @@ DEFAULT_GRACE = timedelta(hours=2)
 AHEAD = timedelta(minutes=1)
 STALE_RUN = timedelta(hours=1)
 ERROR_LIMIT = 300
+ORPHANED_PAST_GRACE = "interrupted: its sitrep stopped during the run, and the slot is past the grace window"
 
 
 def utc_now() -> datetime:
@@ -76,18 +82,22 @@ class ReportScheduler:
         grace: timedelta = DEFAULT_GRACE,
         clock: Clock = utc_now,
         before_slot: BeforeSlot | None = None,
+        supervisor: Supervisor | None = None,
+        watch_every: float = run_lease.HEARTBEAT_S,
     ) -> None:
         self.jobs = jobs
         self.run_job = run_job
         self.before_slot = before_slot
         self.grace = grace
+        self.watch_every = watch_every
         self._clock = clock
+        self._supervisor = supervisor or Supervisor()
         self._scheduler: AsyncIOScheduler | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._jobs: dict[int, Job] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._inflight: set[asyncio.Task[Any]] = set()
-        self._watchers: set[asyncio.Task[Any]] = set()  # slots another live process runs (take over if it dies)
+        self._taking_over: set[int] = set()  # runs of dead owners this scheduler is taking over
+        self._watching: asyncio.Task[Any] | None = None
 
     @property
     def running(self) -> bool:
@@ -102,7 +112,6 @@ class ReportScheduler:
         """Start APScheduler in the running loop, add the triggers, then catch up missed slots in the background."""
         if self.running:
             return
-        self._loop = asyncio.get_running_loop()
         scheduler = AsyncIOScheduler(
             timezone=UTC,
             executors={"default": _SlotExecutor()},
@@ -125,6 +134,7 @@ class ReportScheduler:
         log.info("report scheduler started with %d job(s)", len(self._jobs))
         if catch_up:
             self._spawn(self.catch_up(), "catch-up")
+        self._watching = self._supervisor.spawn(self._watch_leases(), "watching report leases", group="scheduler")
 
     async def resync(self) -> None:
         """Re-read scheduled_jobs and make the triggers match: add new jobs, replace changed ones, drop disabled."""
@@ -165,8 +175,9 @@ class ReportScheduler:
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None and scheduler.running:
             scheduler.pause()
-        for watcher in self._watchers:
-            watcher.cancel()
+        if self._watching is not None:
+            self._watching.cancel()
+            self._watching = None
         pending = {t for t in self._inflight | self._background if not t.done()}
         if pending:
             _, pending = await asyncio.wait(pending, timeout=timeout)
@@ -211,11 +222,15 @@ class ReportScheduler:
                 log.error("%s at %s: could not claim the slot: %s", job.name, scheduled_for, one_line_error(exc))
                 return None
             if run_id is None:
-                log.info("%s at %s was already claimed by another sitrep; not running it", job.name, slot)
+                log.info(
+                    "%s at %s was already claimed by another sitrep; not running it unless it dies", job.name, slot
+                )
                 return None
             SCHEDULER_SLOTS.labels(outcome="claimed").inc()
             log.info("running %s for %s (run %d)", job.name, slot, run_id)
-            beating = asyncio.create_task(self._heartbeat(run_id))
+            beating = self._supervisor.spawn(
+                self._heartbeat(run_id), f"lease of report run {run_id}", group="scheduler"
+            )
             try:
                 message_ts = await self.run_job(job, parse_slot(slot))
             except asyncio.CancelledError:
@@ -243,13 +258,41 @@ class ReportScheduler:
             except Exception as exc:
                 log.warning("renewing the lease of report run %d failed: %s", run_id, one_line_error(exc))
 
-    async def _watch(self, job: Job, slot: datetime) -> None:
-        """A slot another live sitrep is running: take it over if that one dies before it finishes."""
+    async def _watch_leases(self) -> None:
         while True:
-            await asyncio.sleep(run_lease.HEARTBEAT_S)
-            run = await self.jobs.run_for(job.id, slot)
-            if run is None or run.status != "running" or await self.fire(job, slot):
-                return
+            await asyncio.sleep(self.watch_every)
+            try:
+                await self.take_over_orphans()
+            except Exception as exc:  # the database is away: next time
+                log.warning("looking for report runs whose sitrep died failed: %s", one_line_error(exc))
+
+    async def take_over_orphans(self) -> list[int]:
+        """Take over every running run whose owner is gone (within grace; past it, close it as failed). The ids
+        of the runs being taken over; each runs in the background, claimed again first (exactly once)."""
+        now = self._clock()
+        taken: list[int] = []
+        for run in await self.jobs.running():
+            if run.id in self._taking_over or not run_lease.owner_gone(run.owner, run.heartbeat_at):
+                continue
+            job = await self.jobs.get(run.job_id)
+            if job is None or not job.enabled or now - run.scheduled_at > self.grace:
+                log.warning(
+                    "report run %d (%s) was left by a sitrep that stopped: closing it", run.id, run.scheduled_for
+                )
+                await self._finish(run.id, "failed", error=ORPHANED_PAST_GRACE)
+                continue
+            log.info("%s for %s: its sitrep (%s) is gone; taking the run over", job.name, run.scheduled_for, run.owner)
+            self._taking_over.add(run.id)
+            self._spawn(self._take_over(job, run), f"taking over {job.name}")
+            taken.append(run.id)
+        return taken
+
+    async def _take_over(self, job: Job, run: JobRun) -> None:
+        try:
+            if await self.fire(job, run.scheduled_at):
+                SCHEDULER_SLOTS.labels(outcome="taken_over").inc()
+        finally:
+            self._taking_over.discard(run.id)
 
     async def _finish(
         self, run_id: int, status: str, *, message_ts: str | None = None, error: str | None = None
@@ -286,10 +329,7 @@ class ReportScheduler:
                 if outcome:
                     SCHEDULER_SLOTS.labels(outcome="caught_up").inc()
                 elif existing is not None:
-                    watcher = asyncio.create_task(_logged(self._watch(job, slot), f"watching {job.name}"))
-                    self._watchers.add(watcher)
-                    watcher.add_done_callback(self._watchers.discard)
-                    return "already running"
+                    return "already running"  # its owner is alive; the lease watch takes it over if it dies
                 return outcome or "claimed elsewhere"
             if existing is not None:
                 return "already running"
@@ -350,19 +390,9 @@ class ReportScheduler:
             self._spawn(self.jobs.record_missed(int(event.job_id), when, reason), "record missed slot")
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
-        loop = self._loop or asyncio.get_running_loop()
-        task = loop.create_task(_logged(coro, what))
+        task = self._supervisor.spawn(coro, f"report scheduler: {what}", group="scheduler")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-
-async def _logged(coro: Coroutine[Any, Any, Any], what: str) -> None:
-    try:
-        await coro
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("report scheduler: %s failed", what)
 
 
 class _Ahead(BaseTrigger):

@@ -105,6 +105,8 @@ class JobRun:
     message_ts: str | None
     channel: str | None
     error: str | None
+    owner: str | None = None  # while running: the process holding its lease (storage/run_lease.py)
+    heartbeat_at: str | None = None
 
     @property
     def scheduled_at(self) -> datetime:
@@ -338,6 +340,11 @@ class JobStore:
         )
         return [_run(row) for row in rows]
 
+    async def running(self) -> builtins.list[JobRun]:
+        """Every run still 'running', of any process, oldest slot first (the lease watch reads their owners)."""
+        rows = await self.db.fetchall("SELECT * FROM job_runs WHERE status = 'running' ORDER BY scheduled_for, id")
+        return [_run(row) for row in rows]
+
     async def fail_stale(self, older_than_seconds: int, error: str = INTERRUPTED) -> int:
         """Close runs left 'running' (their process died) that started more than the given seconds ago."""
         async with self.db.transaction() as conn:
@@ -383,4 +390,6 @@ def _run(row: Any) -> JobRun:
         message_ts=row["message_ts"],
         channel=row["channel"],
         error=row["error"],
+        owner=row["owner"],
+        heartbeat_at=row["heartbeat_at"],
     )

@@ -1,11 +1,11 @@
 """The relay's side of the drain inbox (storage/drain.py): a request's lines are in the store before the drain
 answers 200, and leave it once Loki has them (or refused them, or they are spilled).
 
-`write` stores one accepted request (its body zlib-compressed); requests that arrive while a write is under way wait and go together in the
-next transaction (a group commit), so a busy drain costs one transaction per group, not per request. Each line
-carries its row (`Line.row`); `account` counts a batch's lines against their rows and `done` hands over the rows
-with nothing left, for the relay to delete (until `deleted` says they are gone). `adopt` turns a
-row another relay left (or this one, before a restart) back into lines.
+`write` stores one accepted request (its body zlib-compressed); requests that arrive while a write is under way
+wait and go together in the next transaction (a group commit), so a busy drain costs one transaction per group,
+not per request. Each line carries its row (`Line.row`); `account` counts a batch's lines against their rows and
+`done` lists the rows with nothing left, for the relay to delete (until `deleted` says they are gone). `adopt`
+turns a row another relay left (or this one, before a restart) back into lines.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from skills.vercel_drain.status import RelayStatus
 from skills.vercel_drain.translate import Line, push_body
 from storage.changes import ChangeStore
 from storage.drain import DrainStore
+from supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,10 @@ class Relay:
         *,
         changes: ChangeStore,
         on_push: Callable[[Batch, float], None] | None = None,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.loader = loader
+        self.supervisor = supervisor or Supervisor()  # runs the batcher, the pusher and the inbox keeper
         self.store = store
         self.deploys = DeployRecorder(changes)  # new deploymentIds become changes (deploys.py)
         self.limits = limits or RelayLimits()
@@ -154,10 +157,11 @@ class Relay:
         self.status.backlog_lines = backlog
         await self.store.release()  # rows under this store's name are from before this start: nothing holds them
         await self._adopt()
+        spawn = self.supervisor.spawn
         self._tasks = [
-            asyncio.create_task(self._batcher()),
-            asyncio.create_task(self._pusher()),
-            asyncio.create_task(self._keeper()),
+            spawn(self._batcher(), "drain relay: batching", group="drain"),
+            spawn(self._pusher(), "drain relay: pushing to Loki", group="drain"),
+            spawn(self._keeper(), "drain relay: keeping the inbox", group="drain"),
         ]
 
     async def stop(self) -> None:

@@ -1,7 +1,8 @@
 """Two `python app.py` processes on one PostgreSQL and one local Slack that hands each event to one connection and
 its retry to the other: 100 mentions get exactly 100 answers, none twice, and a scheduled slot posts once; with a
-replica killed (SIGKILL) in the middle of the burst, still exactly 100 answers. Each both on PostgreSQL directly and
-through PgBouncer in transaction mode (two server connections shared by both replicas' pools)."""
+replica killed (SIGKILL) in the middle of the burst, still exactly 100 answers; with the replica running a
+scheduled report killed mid-report, the other takes the run over and posts it once. Each both on PostgreSQL
+directly and through PgBouncer in transaction mode (two server connections shared by both replicas' pools)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from storage.jobs import MORNING_REPORT, slot_key
 from storage.services import open_storage
 from tests.e2e.test_slack_e2e import start_app, stop_app
 from tests.fakes.slack import FakeSlack
+from tests.support.app_process import AppProcess
 from tests.support.environment import PGBOUNCER
+from tests.support.holding_grafana import HoldingGrafana
 from tests.support.pg_server import PgBouncer, PgServer
 
 pytestmark = pytest.mark.e2e  # starts processes
@@ -155,3 +158,49 @@ async def test_a_replica_killed_mid_burst_leaves_no_mention_unanswered_or_answer
             code, err = await stop_app(first)
         assert answers_per_mention(slack, events) == [1] * MENTIONS
     assert code == 0 and "Traceback" not in err, err
+
+
+async def test_the_replica_running_a_report_is_killed_and_the_other_takes_the_run_over(pg_url: str) -> None:
+    async with FakeSlack() as slack, HoldingGrafana() as grafana:
+        env = {
+            **replica_env(pg_url),
+            "GRAFANA_URL": grafana.url,
+            "GRAFANA_TOKEN": grafana.token,
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_APP_TOKEN": slack.app_token,
+            "SLACK_API_URL": slack.api_url,
+            "SITREP_HTTP_PORT": "0",
+        }
+        slot = await schedule_one_slot(env, lead=timedelta(seconds=20))
+        grafana.holding = True  # the report stops at its first Grafana query: mid-report
+        apps = [AppProcess(name, env) for name in ("one", "two")]
+        for count, app in enumerate(apps, 1):
+            await app.start()
+            await slack.wait_connected(timeout=30, count=count)
+        db = await Database.open(pg_url)
+        try:
+            running = f"running {MORNING_REPORT} for {slot_key(slot)}"
+            wait = (slot - datetime.now(UTC)).total_seconds() + 30
+            waits = [asyncio.ensure_future(app.wait_line(running, timeout=wait)) for app in apps]
+            done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            victim = apps[waits.index(next(iter(done)))]
+            survivor = apps[1 - apps.index(victim)]
+            await asyncio.wait_for(grafana.arrived.wait(), 20)
+            await victim.kill()
+            grafana.holding = False
+            grafana.released.set()
+            await slack.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == REPORTS, timeout=60)
+            await survivor.wait_line(rf"posted .* to {REPORTS}", timeout=30)
+        finally:
+            codes = [await app.stop() for app in apps if not app.exited]  # a stop lets the run record its outcome
+        try:
+            runs = await db.fetchall(
+                "SELECT status, message_ts FROM job_runs WHERE scheduled_for = ?", (slot_key(slot),)
+            )
+        finally:
+            await db.close()
+        assert [c.args["channel"] for c in slack.calls_to("chat.postMessage")].count(REPORTS) == 1
+        assert [r["status"] for r in runs] == ["posted"] and runs[0]["message_ts"]
+        assert codes == [0] and "Traceback" not in survivor.log, survivor.log

@@ -14,35 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from settings import Settings
 from storage.jobs import MORNING_REPORT, slot_key
 from storage.services import open_storage
-from tests.fakes.grafana import FakeGrafana
 from tests.fakes.slack import FakeSlack
 from tests.support.app_process import AppProcess, app_env
+from tests.support.holding_grafana import HoldingGrafana
 
 pytestmark = pytest.mark.e2e
 
 CHANNEL = "C0REPORTS"
-
-
-class HoldingGrafana(FakeGrafana):
-    """A Grafana that holds every request while `hold` is set, until released."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.hold = False
-        self.arrived = asyncio.Event()
-        self.released = asyncio.Event()
-
-    @web.middleware
-    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        self.arrived.set()
-        if self.hold:
-            await self.released.wait()
-        return await super()._middleware(request, handler)
 
 
 @pytest.fixture
@@ -92,7 +74,7 @@ async def test_killed_mid_report_then_restarted_posts_the_slot_once(
 ) -> None:
     env = app_env(tmp_path, slack, SITREP_REPORT_CHANNEL=CHANNEL, GRAFANA_URL=grafana.url, GRAFANA_TOKEN=grafana.token)
     slot = await prepare(env)
-    grafana.hold = True
+    grafana.holding = True
     first = await AppProcess("first", env).start()
     try:
         await first.wait_line(rf"running {MORNING_REPORT} for {slot}")
@@ -101,7 +83,7 @@ async def test_killed_mid_report_then_restarted_posts_the_slot_once(
         assert run["status"] == "running"
     finally:
         await first.kill()
-    grafana.hold = False
+    grafana.holding = False
     grafana.released.set()
 
     second = await AppProcess("second", env).start()

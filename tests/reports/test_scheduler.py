@@ -391,3 +391,46 @@ async def test_before_slot_runs_ahead_of_each_job_and_follows_resync(store: JobS
         assert scheduler.apscheduler.get_job(f"{morning.id}:ahead") is None
     finally:
         await scheduler.shutdown()
+
+
+# --- runs whose sitrep died ---------------------------------------------------------------------------------
+
+
+async def test_a_running_scheduler_takes_over_a_run_whose_owner_stopped_beating(store: JobStore, db: Database) -> None:
+    # Another replica claimed the slot, then went silent (another host: only its heartbeat's age tells).
+    morning = await job_named(store, "Morning report")
+    slot = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    run_id = await store.claim(morning.id, slot)
+    assert run_id is not None
+    await db.execute("UPDATE job_runs SET owner = 'other-host:42:dead' WHERE id = ?", (run_id,))
+    run_job = Recorder()
+    scheduler = ReportScheduler(store, run_job, watch_every=0.05)
+    try:
+        await scheduler.start(catch_up=False)
+        assert await scheduler.take_over_orphans() == []  # its heartbeat is fresh: it may still be at it
+        await db.execute(
+            "UPDATE job_runs SET heartbeat_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-91 seconds') WHERE id = ?",
+            (run_id,),
+        )
+        await asyncio.wait_for(run_job.started.wait(), 10)  # the lease watch, not a start-up catch-up
+    finally:
+        await scheduler.shutdown()
+    assert run_job.calls == [("Morning report", slot)]
+    run = await store.run_for(morning.id, slot)
+    assert run is not None and (run.id, run.status, run.message_ts) == (run_id, "posted", "1773068400.000001")
+
+
+async def test_a_dead_owners_run_past_the_grace_window_is_closed_not_run(store: JobStore, db: Database) -> None:
+    morning = await job_named(store, "Morning report")
+    slot = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=3)
+    run_id = await store.claim(morning.id, slot)
+    await db.execute(
+        "UPDATE job_runs SET owner = 'other-host:42:dead', heartbeat_at = '2020-01-01T00:00:00.000Z' WHERE id = ?",
+        (run_id,),
+    )
+    run_job = Recorder()
+    scheduler = ReportScheduler(store, run_job)
+    assert await scheduler.take_over_orphans() == []
+    run = await store.run_for(morning.id, slot)
+    assert run is not None and run.status == "failed" and run.error and "grace" in run.error
+    assert run_job.calls == []
