@@ -122,7 +122,7 @@ async def cmd_config(settings: Settings, action: str, patch_text: str | None) ->
                 raise CommandError(str(exc)) from None
             patch = unwrap_patch(patch)  # the admin API's envelope is accepted here too
             try:
-                team = await services.patch_config(DEFAULT_TEAM_ID, patch, actor="cli")
+                team = await services.storage.config.patch(DEFAULT_TEAM_ID, patch, actor="cli")
             except ConfigInvalid as exc:
                 raise CommandError(f"config not changed: {exc}") from None
         print(json.dumps(team.config_document, indent=2, sort_keys=True))

@@ -45,7 +45,7 @@ async def measure() -> dict[str, float]:
     """Per repo: full-cost and all requests in the hour; and the token mints."""
     with tempfile.TemporaryDirectory() as tmp:
         async with github_world(Path(tmp)) as w:
-            await w.services.patch_config("default", {"routing": {"github_repos": [REPO, OTHER]}}, "bench")
+            await w.services.storage.config.patch("default", {"routing": {"github_repos": [REPO, OTHER]}}, "bench")
             clock = Clock()
             w.github.clock = clock
             skill = await github_skill(w.services, await w.team())

@@ -98,6 +98,7 @@ class Background:
             before_slot=self._before_slot,
             watch_every=settings.heartbeat_seconds,
             supervisor=self.services.supervisor,
+            changes=self.services.storage.config,
         )
         await scheduler.start()
         self.runtime.scheduler = scheduler

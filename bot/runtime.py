@@ -5,7 +5,6 @@
     await runtime.slack_connected()      # is the Socket Mode websocket open now (bot/slack/run.py sets it; /readyz)
     runtime.scheduler, runtime.drain     # the report scheduler and the Vercel drain relay while they run
                                          # (bot/background.py starts and stops them)
-    await runtime.patch_config(...)      # Services.patch_config, then the running scheduler resyncs
     runtime.alert_desk()                 # the alert investigations' desk, built at first use
 
 The Slack surfaces and the web server take the Runtime; what they hand further down (the agent, the reports,
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from reports.scheduler import ReportScheduler
     from skills.services import Services
     from skills.vercel_drain import Relay
-    from storage.teams import Team
 
 
 async def no_slack_connection() -> bool:
@@ -49,10 +47,3 @@ class Runtime:
         if self._alert_desk is None:
             self._alert_desk = AlertDesk(self.services, self.services.slack)
         return self._alert_desk
-
-    async def patch_config(self, team_id: str, patch: object, actor: str) -> Team:
-        """Change a team's config (validated, audited, the report jobs re-seeded); the running scheduler resyncs."""
-        team = await self.services.patch_config(team_id, patch, actor)
-        if self.scheduler is not None:
-            await self.scheduler.resync()
-        return team

@@ -103,7 +103,7 @@ async def patch_config(request: web.Request) -> web.Response:
         return _error(400, str(exc))
     patch = unwrap_patch(body)
     try:
-        updated = await request.app[RUNTIME].patch_config(team.id, patch, actor="admin-api")
+        updated = await request.app[SERVICES].storage.config.patch(team.id, patch, actor="admin-api")
     except ConfigInvalid as exc:
         return _error(422, "config not changed", problems=exc.problems)
     log.info("config of %s/%s patched through the admin API", team.org_id, team.id)

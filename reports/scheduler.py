@@ -2,10 +2,16 @@
 
 A firing is keyed by its slot: the trigger's scheduled fire time in UTC (never the wall clock when the code ran),
 so two sitrep processes on one database, or a firing racing the start-up catch-up, post each slot once. Every
-`watch_every` seconds each scheduler looks at every run left 'running' and takes over those whose owner is gone
-(storage/run_lease.py: its pid is gone on this host, or its heartbeat is older than the 90 s lease), so a report
-whose replica died is still posted, by another replica, within the grace window; past it, the run is closed
-as failed. Background work (catch-up, the lease watch, each run's heartbeat) is spawned on the Supervisor.
+`watch_every` seconds each scheduler takes over the runs whose sitrep died (reports/takeover.py), so a report
+whose replica died is still posted, by another replica, within the grace window.
+
+The store is the truth for the schedule. Every `follow_every` seconds each scheduler reads the jobs' version
+(storage/jobs.py: bumped with every change of the jobs or the config, from any process) and resyncs when it
+moved; a change made in this process through storage/config_changes.py resyncs it at once. A slot that fell due
+between a change and this scheduler following it is run then. A firing claims its slot against the schedule in
+the store (the cron and time zone its trigger was set from), so a scheduler that has not followed a move yet
+cannot post at the old time. Background work (catch-up, the lease watch, the version watch, each run's
+heartbeat) is spawned on the Supervisor.
 """
 
 from __future__ import annotations
@@ -13,19 +19,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
-from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.base import BaseTrigger
 
 from metrics import SCHEDULER_SLOTS
 from reports.cron import crontab_weekdays, next_fire, parse_cron, previous_fire  # noqa: F401 - re-exported
+from reports.slots import SCHEDULED_FOR, Ahead, SlotExecutor, one_line_error, short, utc_now
+from reports.takeover import Takeover
 from storage import run_lease
-from storage.jobs import INTERRUPTED, Job, JobRun, JobStore, parse_slot, slot_key
+from storage.config_changes import ConfigChanges
+from storage.jobs import INTERRUPTED, Job, JobStore, StaleSchedule, parse_slot, slot_key
 from supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -36,39 +42,8 @@ BeforeSlot = Callable[[Job], Awaitable[None]]  # run `AHEAD` before each slot (r
 
 DEFAULT_GRACE = timedelta(hours=2)
 AHEAD = timedelta(minutes=1)
+FOLLOW_S = 2.0  # how often the schedule's version in the store is read
 STALE_RUN = timedelta(hours=1)
-ERROR_LIMIT = 300
-ORPHANED_PAST_GRACE = "interrupted: its sitrep stopped during the run, and the slot is past the grace window"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def one_line_error(exc: BaseException, limit: int = ERROR_LIMIT) -> str:
-    """An exception as one short line for job_runs.error and the readiness row."""
-    one_line = getattr(exc, "one_line", None)
-    text = one_line() if callable(one_line) else str(exc)
-    first = text.strip().splitlines()[0].strip() if text.strip() else ""
-    if not callable(one_line):
-        first = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    return first if len(first) <= limit else first[: limit - 1] + "…"
-
-
-# ---------------------------------------------------------------------------------------------------------
-# APScheduler 3 does not hand the scheduled fire time to the job; this executor does, through a context var
-# that the job's task copies when AsyncIOExecutor creates it.
-
-_SCHEDULED_FOR: ContextVar[datetime | None] = ContextVar("sitrep_scheduled_for", default=None)
-
-
-class _SlotExecutor(AsyncIOExecutor):
-    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
-        token = _SCHEDULED_FOR.set(run_times[-1])
-        try:
-            super()._do_submit_job(job, run_times)
-        finally:
-            _SCHEDULED_FOR.reset(token)
 
 
 class ReportScheduler:
@@ -84,20 +59,27 @@ class ReportScheduler:
         before_slot: BeforeSlot | None = None,
         supervisor: Supervisor | None = None,
         watch_every: float = run_lease.HEARTBEAT_S,
+        follow_every: float = FOLLOW_S,
+        changes: ConfigChanges | None = None,
     ) -> None:
         self.jobs = jobs
         self.run_job = run_job
         self.before_slot = before_slot
         self.grace = grace
         self.watch_every = watch_every
+        self.follow_every = follow_every
+        self.changes = changes  # this process's config path: a change made through it resyncs at once
         self._clock = clock
         self._supervisor = supervisor or Supervisor()
         self._scheduler: AsyncIOScheduler | None = None
         self._jobs: dict[int, Job] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._inflight: set[asyncio.Task[Any]] = set()
-        self._taking_over: set[int] = set()  # runs of dead owners this scheduler is taking over
-        self._watching: asyncio.Task[Any] | None = None
+        self._takeover = Takeover(jobs, self.fire, self._spawn, grace, clock)  # runs whose sitrep died
+        self._watching: list[asyncio.Task[Any]] = []
+        self._version: int | None = None  # the jobs' version in the store when last resynced
+        self._following = False  # triggers set at least once since start
+        self._unfollow: Callable[[], None] | None = None
 
     @property
     def running(self) -> bool:
@@ -114,7 +96,7 @@ class ReportScheduler:
             return
         scheduler = AsyncIOScheduler(
             timezone=UTC,
-            executors={"default": _SlotExecutor()},
+            executors={"default": SlotExecutor()},
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
@@ -134,15 +116,23 @@ class ReportScheduler:
         log.info("report scheduler started with %d job(s)", len(self._jobs))
         if catch_up:
             self._spawn(self.catch_up(), "catch-up")
-        self._watching = self._supervisor.spawn(self._watch_leases(), "watching report leases", group="scheduler")
+        spawn = self._supervisor.spawn
+        self._watching = [
+            spawn(self._watch_leases(), "report scheduler: watching report leases", group="scheduler"),
+            spawn(self._follow_store(), "report scheduler: following the schedule in the store", group="scheduler"),
+        ]
+        if self.changes is not None:
+            self._unfollow = self.changes.follow(lambda team: self.resync())
 
     async def resync(self) -> None:
         """Re-read scheduled_jobs and make the triggers match: add new jobs, replace changed ones, drop disabled."""
         previous = self._jobs
+        self._version = await self.jobs.version()  # read first: a change made meanwhile moves it again
         self._jobs = {job.id: job for job in await self.jobs.list(enabled_only=True)}
         scheduler = self._scheduler
         if scheduler is None or not scheduler.running:
             return
+        first, self._following = not self._following, True
         for scheduled in scheduler.get_jobs():
             job_id = scheduled.id.removesuffix(":ahead")  # a job's own trigger, and the one before its slots
             if not job_id.isdigit() or int(job_id) not in self._jobs:
@@ -166,18 +156,42 @@ class ReportScheduler:
                 replace_existing=True,
             )
             if self.before_slot is not None:
-                ahead, name = _Ahead(trigger, AHEAD), f"before {job.name} [{job.team_id}]"
+                ahead, name = Ahead(trigger, AHEAD), f"before {job.name} [{job.team_id}]"
                 scheduler.add_job(self._ahead, ahead, args=(job.id,), id=f"{job.id}:ahead", name=name,
                                   replace_existing=True)  # fmt: skip
+            if not first:
+                self._run_if_due_since_changed(job)
+
+    def _run_if_due_since_changed(self, job: Job) -> None:
+        """A slot of the new schedule that fell due after the change and before this resync is run now."""
+        now = self._clock()
+        slot = previous_fire(job.cron, job.timezone, now)
+        changed_at = parse_slot(job.updated_at)
+        if slot is not None and changed_at <= slot and now - slot <= self.grace:
+            log.info("%s for %s fell due before this sitrep followed the change; running it", job.name, slot)
+            self._spawn(self.fire(job, slot), f"running {job.name} due since its change")
+
+    async def _follow_store(self) -> None:
+        while True:
+            await asyncio.sleep(self.follow_every)
+            try:
+                if await self.jobs.version() != self._version:
+                    log.info("the report schedule changed in the store; following it")
+                    await self.resync()
+            except Exception as exc:  # the database is away: next time
+                log.warning("reading the report schedule's version failed: %s", one_line_error(exc))
 
     async def shutdown(self, timeout: float = 5.0) -> None:
         """Stop firing; runs in flight get up to `timeout` seconds, then are cancelled (and recorded failed)."""
-        scheduler, self._scheduler = self._scheduler, None
+        scheduler, self._scheduler, self._following = self._scheduler, None, False
         if scheduler is not None and scheduler.running:
             scheduler.pause()
-        if self._watching is not None:
-            self._watching.cancel()
-            self._watching = None
+        for watching in self._watching:
+            watching.cancel()
+        self._watching = []
+        if self._unfollow is not None:
+            self._unfollow()
+            self._unfollow = None
         pending = {t for t in self._inflight | self._background if not t.done()}
         if pending:
             _, pending = await asyncio.wait(pending, timeout=timeout)
@@ -217,7 +231,11 @@ class ReportScheduler:
         try:
             try:
                 slot = slot_key(scheduled_for)
-                run_id = await self.jobs.claim(job.id, slot)
+                run_id = await self.jobs.claim(job.id, slot, schedule=(job.cron, job.timezone))
+            except StaleSchedule as exc:
+                log.info("%s at %s is not run: its schedule changed (%s)", job.name, scheduled_for, exc)
+                self._spawn(self.resync(), "following a changed schedule")
+                return None
             except Exception as exc:
                 log.error("%s at %s: could not claim the slot: %s", job.name, scheduled_for, one_line_error(exc))
                 return None
@@ -267,32 +285,8 @@ class ReportScheduler:
                 log.warning("looking for report runs whose sitrep died failed: %s", one_line_error(exc))
 
     async def take_over_orphans(self) -> list[int]:
-        """Take over every running run whose owner is gone (within grace; past it, close it as failed). The ids
-        of the runs being taken over; each runs in the background, claimed again first (exactly once)."""
-        now = self._clock()
-        taken: list[int] = []
-        for run in await self.jobs.running():
-            if run.id in self._taking_over or not run_lease.owner_gone(run.owner, run.heartbeat_at):
-                continue
-            job = await self.jobs.get(run.job_id)
-            if job is None or not job.enabled or now - run.scheduled_at > self.grace:
-                log.warning(
-                    "report run %d (%s) was left by a sitrep that stopped: closing it", run.id, run.scheduled_for
-                )
-                await self._finish(run.id, "failed", error=ORPHANED_PAST_GRACE)
-                continue
-            log.info("%s for %s: its sitrep (%s) is gone; taking the run over", job.name, run.scheduled_for, run.owner)
-            self._taking_over.add(run.id)
-            self._spawn(self._take_over(job, run), f"taking over {job.name}")
-            taken.append(run.id)
-        return taken
-
-    async def _take_over(self, job: Job, run: JobRun) -> None:
-        try:
-            if await self.fire(job, run.scheduled_at):
-                SCHEDULER_SLOTS.labels(outcome="taken_over").inc()
-        finally:
-            self._taking_over.discard(run.id)
+        """Take over the runs whose sitrep died (reports/takeover.py); the ids of those being taken over."""
+        return await self._takeover.look()
 
     async def _finish(
         self, run_id: int, status: str, *, message_ts: str | None = None, error: str | None = None
@@ -324,7 +318,7 @@ class ReportScheduler:
                 return f"already {existing.status}"
             late = now - slot
             if late <= self.grace:
-                log.info("catching up %s for %s (%s late)", job.name, slot_key(slot), _short(late))
+                log.info("catching up %s for %s (%s late)", job.name, slot_key(slot), short(late))
                 outcome = await self.fire(job, slot)  # a run left by a dead process is taken over
                 if outcome:
                     SCHEDULER_SLOTS.labels(outcome="caught_up").inc()
@@ -333,7 +327,7 @@ class ReportScheduler:
                 return outcome or "claimed elsewhere"
             if existing is not None:
                 return "already running"
-            reason = f"sitrep was not running; {_short(late)} late is past the {_short(self.grace)} grace window"
+            reason = f"sitrep was not running; {short(late)} late is past the {short(self.grace)} grace window"
             log.warning("%s for %s missed: %s", job.name, slot_key(slot), reason)
             await self.jobs.record_missed(job.id, slot, reason)
             SCHEDULER_SLOTS.labels(outcome="missed").inc()
@@ -347,13 +341,17 @@ class ReportScheduler:
 
     async def _on_trigger(self, job_id: int) -> None:
         """APScheduler's job function: fire the current definition of the job for the trigger's slot."""
-        scheduled_for = _SCHEDULED_FOR.get()
+        scheduled_for = SCHEDULED_FOR.get()
         try:
-            job = await self.jobs.get(job_id)
+            job, believed = await self.jobs.get(job_id), self._jobs.get(job_id)
             if job is None or not job.enabled:
                 log.info("job %d fired but is gone or disabled; skipping", job_id)
                 return
-            if scheduled_for is None:  # not started through _SlotExecutor: the due slot is the latest one
+            if believed is None or (believed.cron, believed.timezone) != (job.cron, job.timezone):
+                log.info("%s fired on a schedule that has changed since; following the new one", job.name)
+                await self.resync()
+                return
+            if scheduled_for is None:  # not started through SlotExecutor: the due slot is the latest one
                 scheduled_for = previous_fire(job.cron, job.timezone, utc_now())
                 if scheduled_for is None:
                     return
@@ -380,7 +378,7 @@ class ReportScheduler:
             return
         if event.code == EVENT_JOB_MISSED:
             times = [event.scheduled_run_time]
-            reason = f"fired more than {_short(self.grace)} late (event loop blocked or machine asleep)"
+            reason = f"fired more than {short(self.grace)} late (event loop blocked or machine asleep)"
         else:
             times = list(getattr(event, "scheduled_run_times", []))
             reason = "skipped: the previous run of this job was still going"
@@ -393,21 +391,3 @@ class ReportScheduler:
         task = self._supervisor.spawn(coro, f"report scheduler: {what}", group="scheduler")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-
-class _Ahead(BaseTrigger):
-    """The fire times of `trigger`, each `ahead` earlier."""
-
-    def __init__(self, trigger: BaseTrigger, ahead: timedelta) -> None:
-        self.trigger, self.ahead = trigger, ahead
-
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
-        previous = previous_fire_time + self.ahead if previous_fire_time is not None else None
-        fire = self.trigger.get_next_fire_time(previous, now + self.ahead)
-        return fire - self.ahead if fire is not None else None
-
-
-def _short(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"

@@ -104,7 +104,7 @@ async def _unroute(services: Services, store: GitHubStore, installation_id: int,
         repos = team.config.routing.github_repos
         kept = [r for r in repos if r.lower() not in gone]
         if kept != repos:
-            await services.patch_config(team_id, {"routing": {"github_repos": kept}}, "github-webhook")
+            await services.storage.config.patch(team_id, {"routing": {"github_repos": kept}}, "github-webhook")
             log.info(
                 "GitHub installation %s lost %s: no longer routed to %s", installation_id, ", ".join(removed), team_id
             )

@@ -31,7 +31,7 @@ from settings import Settings
 from skills.base import Skill, SkillContext, SkillFactory
 from storage.credentials import CredentialStore
 from storage.jobs import JobStore
-from storage.services import Storage, seed_report_jobs
+from storage.services import Storage
 from storage.teams import Team, TeamStore
 from supervisor import Supervisor
 
@@ -84,13 +84,6 @@ class Services:
     @property
     def jobs(self) -> JobStore:
         return self.storage.jobs
-
-    async def patch_config(self, team_id: str, patch: object, actor: str) -> Team:
-        """Change a team's config; the report jobs follow reports.jobs, reports.channel and reports.timezone at once.
-        (A running scheduler resyncs through bot/runtime.py's Runtime.patch_config.)"""
-        team = await self.storage.teams.patch_config(team_id, patch, actor)
-        await seed_report_jobs(self.storage.jobs, team, self.settings, actor)
-        return team
 
     async def team_for(self, slack_team_id: str | None) -> Team:
         return await self.storage.teams.for_slack_team(slack_team_id)

@@ -1,7 +1,8 @@
 """Open the storage layer as one object: database, audit log, teams, credentials, jobs, replicas, Slack events,
-the GitHub ledger, answers and threads, the drain spill, changes, report snapshots, alert investigations, the
-Amplitude instrumentation pull requests, and what integrations remember across restarts. Each store is built here,
-once, with the audit log where it writes one."""
+the GitHub ledger, answers and threads, the drain inbox and spill, changes, report snapshots, alert
+investigations, the Amplitude instrumentation pull requests, what integrations remember across restarts, and the
+one path config changes take (`config`, storage/config_changes.py). Each store is built here, once, with the
+audit log where it writes one."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from settings import Settings, StartupError
 from storage.alerts import AlertStore
 from storage.audit import AuditLog
 from storage.changes import ChangeStore
+from storage.config_changes import ConfigChanges, seed_report_jobs
 from storage.conversations import ConversationStore
 from storage.credentials import CredentialStore, load_or_create_key
 from storage.db import Database, DatabaseUnavailable
@@ -22,7 +24,7 @@ from storage.jobs import JobStore
 from storage.remembered import RememberedStore
 from storage.replicas import ReplicaRegistry
 from storage.report_snapshots import SnapshotStore
-from storage.teams import Team, TeamStore
+from storage.teams import TeamStore
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Storage:
     alerts: AlertStore
     instrumentation: InstrumentationStore
     remembered: RememberedStore
+    config: ConfigChanges
 
     async def close(self) -> None:
         await self.db.close()
@@ -88,15 +91,5 @@ async def open_storage(settings: Settings) -> Storage:
         alerts=AlertStore(db),
         instrumentation=InstrumentationStore(db, audit),
         remembered=RememberedStore(db),
+        config=ConfigChanges(db, audit, teams, jobs, settings),
     )
-
-
-async def seed_report_jobs(jobs: JobStore, team: Team, settings: Settings, actor: str = "system") -> None:
-    """The team's report jobs from its config: reports.jobs when set, else the seeded Morning and Evening reports;
-    posting to the team's report channel in its time zone unless a job names its own (config wins over the env)."""
-    channel = team.report_channel(settings)
-    timezone = team.timezone(settings)
-    if team.config.reports.jobs is None:
-        await jobs.seed_defaults(team.id, channel, timezone)
-    else:
-        await jobs.sync(team.id, team.config.reports.jobs, channel, timezone, actor)

@@ -1,9 +1,9 @@
 """Teams and their config documents (JSON Merge Patch, validated before stored).
 
-`TeamStore` makes the default team at first start; `patch_config` merges, validates, stores and audits in one
-transaction, or raises ConfigInvalid and changes nothing. `Team.timezone(settings)` and
-`Team.report_channel(settings)` are the team's effective time zone and report channel (config wins over the
-environment), the one place they are worked out.
+`TeamStore` makes the default team at first start and reads teams; a config changes only through
+storage/config_changes.py (merged, validated, stored, audited, the report jobs following, the version bumped).
+`Team.timezone(settings)` and `Team.report_channel(settings)` are the team's effective time zone and report
+channel (config wins over the environment), the one place they are worked out.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from storage.audit import AuditLog
 from storage.db import Database
-from storage.merge_patch import merge_patch
 from storage.team_config import TeamConfig, validate_config
 
 if TYPE_CHECKING:
@@ -81,24 +80,6 @@ class TeamStore:
             if row is not None:
                 return _team(row)
         return await self.get(DEFAULT_TEAM_ID)
-
-    async def patch_config(self, team_id: str, patch: Any, actor: str) -> Team:
-        """Apply an RFC 7396 merge patch; raises ConfigInvalid and stores nothing when the result is invalid."""
-        async with self.db.transaction() as conn:
-            async with conn.execute("SELECT config FROM teams WHERE id = ?", (team_id,)) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                raise TeamNotFound(team_id)
-            current = json.loads(row["config"])
-            patched = merge_patch(current, patch)
-            validated = validate_config(patched)
-            stored = validated.model_dump(mode="json", exclude_defaults=True)
-            await conn.execute(
-                "UPDATE teams SET config = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
-                (json.dumps(stored, sort_keys=True), team_id),
-            )
-            await self.audit.record(conn, team_id, actor, "config.patch", {"patch": patch})
-        return await self.get(team_id)
 
 
 def _team(row: Any) -> Team:

@@ -116,7 +116,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             await ack(response_action="update", view=message_modal(TITLE, ["Nothing changed."]))
             return
         try:
-            await runtime.patch_config(team.id, patch, user)
+            await runtime.services.storage.config.patch(team.id, patch, user)
         except ConfigInvalid as exc:
             await ack(response_action="errors", errors={ENABLED_BLOCK: "; ".join(exc.problems)[:1500]})
             return

@@ -80,7 +80,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             await ack(response_action="update", view=message_modal("Agent settings", ["Nothing changed."]))
             return
         try:
-            await runtime.patch_config(team.id, patch, user)
+            await runtime.services.storage.config.patch(team.id, patch, user)
         except ConfigInvalid as exc:
             budget = [p for p in exc.problems if p.startswith("agents.daily_token_budget")]
             others = [p for p in exc.problems if p not in budget]

@@ -102,7 +102,7 @@ async def save(runtime: Runtime, team: Team, form: IntegrationForm, values: Mapp
         else:
             await services.credentials.set(team.id, form.integration, name, value, actor)
     if patch:
-        await runtime.patch_config(team.id, patch, actor)
+        await runtime.services.storage.config.patch(team.id, patch, actor)
 
 
 def drain_note(services: Services) -> str:

@@ -147,7 +147,7 @@ async def save_link(
     if channel:
         patch["routing"]["channels"] = [channel]
     try:
-        await runtime.patch_config(team.id, patch, actor=user or "slack")
+        await runtime.services.storage.config.patch(team.id, patch, actor=user or "slack")
     except ConfigInvalid as exc:
         return [f":no_entry: *Not saved.* {exc}", "Nothing was changed."]
     await services.storage.github.link(team.id, installation, account, user or "slack")

@@ -1,7 +1,8 @@
 """Reports & schedule, and Add a report: admins change the report channel, times, time zones and sections.
 
-Every change is one merge patch of reports.* through Runtime.patch_config, so it is validated, audited, and
-the scheduler follows at once. Bad input comes back under its field and nothing is stored.
+Every change is one merge patch of reports.* through the config path (storage/config_changes.py), so it is
+validated, audited, and every replica's scheduler follows (this one at once). Bad input comes back under its
+field and nothing is stored.
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ async def save(
 ) -> bool:
     """Store the patch (validated, audited, scheduler resynced) and show what was saved; False when invalid."""
     try:
-        team = await runtime.patch_config(team.id, patch, user)
+        team = await runtime.services.storage.config.patch(team.id, patch, user)
     except ConfigInvalid as exc:
         await ack(response_action="errors", errors={fallback_block: "; ".join(exc.problems)[:1500]})
         return False

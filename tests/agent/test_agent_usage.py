@@ -116,7 +116,7 @@ async def test_one_anthropic_client_serves_every_question_and_closes_with_servic
 
 async def test_the_team_model_from_agent_settings_is_the_one_asked(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
-        await w.services.patch_config("default", {"agents": {"model": "claude-haiku-5-5"}}, "UADMIN")
+        await w.services.storage.config.patch("default", {"agents": {"model": "claude-haiku-5-5"}}, "UADMIN")
         w.model.script(Reply(text("All quiet.").content, "end_turn", {"input_tokens": 10, "output_tokens": 5}))
         await mention(w, "anything wrong?")
         assert [r.body["model"] for r in w.model.requests] == ["claude-haiku-5-5"]

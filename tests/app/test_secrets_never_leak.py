@@ -193,7 +193,7 @@ async def test_no_secret_on_the_home_tab_or_in_the_config_modals(tmp_path: Path)
     ) as w:
         await store_credentials(w)
         prompt = {"agents": {"planner": {"prompt": {"system": f"Grafana token is {GRAFANA_TOKEN}"}}}}
-        await w.services.patch_config("default", prompt, "U123")
+        await w.services.storage.config.patch("default", prompt, "U123")
         await w.slack.send_event({"type": "app_home_opened", "user": "U123", "tab": "home"})
         home = await w.slack.wait_for_call("views.publish")
         assert "grafana.token" in json.dumps(home.args) and "Recent changes" in json.dumps(home.args)

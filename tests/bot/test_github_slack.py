@@ -111,7 +111,7 @@ async def test_members_cannot_link(sw: SlackWorld) -> None:
 
 async def test_review_on_demand_from_slack_answers_in_the_thread(sw: SlackWorld) -> None:
     slack, w = sw.slack, sw.w
-    await w.services.patch_config("default", {"routing": {"github_repos": [REPO]}}, "t")
+    await w.services.storage.config.patch("default", {"routing": {"github_repos": [REPO]}}, "t")
     await GitHubStore(w.services.storage.db).link("default", INSTALLATION, "mochacare", "t")
     w.github.add_pull(REPO, 41, route_pull_files())
     mark = len(slack.calls)
@@ -151,7 +151,9 @@ async def test_pr_note_goes_to_the_teams_channel_through_slack(sw: SlackWorld) -
     from review.pipeline import review_pull
 
     slack, w = sw.slack, sw.w
-    await w.services.patch_config("default", {"routing": {"github_repos": [REPO], "channels": ["C0PRNOTES"]}}, "t")
+    await w.services.storage.config.patch(
+        "default", {"routing": {"github_repos": [REPO], "channels": ["C0PRNOTES"]}}, "t"
+    )
     await GitHubStore(w.services.storage.db).link("default", INSTALLATION, "mochacare", "t")
     pr = w.github.add_pull(REPO, 42, route_pull_files(), title="Run agents with a timeout")
     notify = slack_notifier(w.services)

@@ -19,7 +19,7 @@ async def test_rows_follow_stored_config(services: Services) -> None:
     assert rows["Scheduled reports"].status is ReadinessStatus.NOT_CONFIGURED
     assert rows["GitHub"].status is ReadinessStatus.NOT_CONFIGURED
 
-    team = await services.teams.patch_config(
+    team = await services.storage.config.patch(
         DEFAULT_TEAM_ID, {"reports": {"channel": "C0ADZHLL76V"}, "routing": {"github_repos": ["acme/app"]}}, "U1"
     )
     rows = {r.integration: r for r in await readiness_table(Runtime(services), team)}

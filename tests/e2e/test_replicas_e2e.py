@@ -1,16 +1,19 @@
 """Two `python app.py` processes on one PostgreSQL and one local Slack that hands each event to one connection and
 its retry to the other: 100 mentions get exactly 100 answers, none twice, and a scheduled slot posts once; with a
 replica killed (SIGKILL) in the middle of the burst, still exactly 100 answers; with the replica running a
-scheduled report killed mid-report, the other takes the run over and posts it once. Each both on PostgreSQL
-directly and through PgBouncer in transaction mode (two server connections shared by both replicas' pools)."""
+scheduled report killed mid-report, the other takes the run over and posts it once; a report moved through one
+replica's admin API posts once, at the new time, from whichever replica. Each both on PostgreSQL directly and
+through PgBouncer in transaction mode (two server connections shared by both replicas' pools)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from cryptography.fernet import Fernet
 
@@ -204,3 +207,45 @@ async def test_the_replica_running_a_report_is_killed_and_the_other_takes_the_ru
         assert [c.args["channel"] for c in slack.calls_to("chat.postMessage")].count(REPORTS) == 1
         assert [r["status"] for r in runs] == ["posted"] and runs[0]["message_ts"]
         assert codes == [0] and "Traceback" not in survivor.log, survivor.log
+
+
+async def test_a_report_moved_through_one_replicas_admin_api_posts_once_at_the_new_time(pg_url: str) -> None:
+    # Slack's modals save through the same path as the admin API.
+    async with FakeSlack() as slack:
+        env = {
+            **replica_env(pg_url),
+            "SITREP_ADMIN_TOKEN": "admin-token-e2e-0001",
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_APP_TOKEN": slack.app_token,
+            "SLACK_API_URL": slack.api_url,
+            "SITREP_HTTP_PORT": "0",
+        }
+        old = await schedule_one_slot(env, lead=timedelta(seconds=30))
+        new = old + timedelta(minutes=1)
+        apps = [AppProcess(name, env) for name in ("one", "two")]
+        for count, app in enumerate(apps, 1):
+            await app.start()
+            await slack.wait_connected(timeout=30, count=count)
+        try:
+            served = await apps[0].wait_line(r"web server on http://")
+            port = re.search(r":(\d+)$", served)
+            assert port is not None
+            moved = {"reports": {"jobs": [{"name": MORNING_REPORT, "time": f"{new:%H:%M}", "timezone": "UTC"}]}}
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port.group(1)}") as http:
+                response = await http.patch(
+                    "/api/v1/config/me", json=moved, headers={"Authorization": "Bearer admin-token-e2e-0001"}
+                )
+            assert response.status_code == 200, response.text
+            assert datetime.now(UTC) < old - timedelta(seconds=5), "the move came too late to tell"
+            wait = (new - datetime.now(UTC)).total_seconds() + 30
+            await slack.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == REPORTS, timeout=wait)
+        finally:
+            codes = [await app.stop() for app in apps]  # a stop lets the run record its outcome
+        db = await Database.open(pg_url)
+        try:
+            runs = await db.fetchall("SELECT scheduled_for, status FROM job_runs WHERE status <> 'missed'")
+        finally:
+            await db.close()
+        assert [(r["scheduled_for"], r["status"]) for r in runs] == [(slot_key(new), "posted")]
+        assert [c.args["channel"] for c in slack.calls_to("chat.postMessage")].count(REPORTS) == 1
+        assert codes == [0, 0], "\n\n".join(app.log for app in apps)

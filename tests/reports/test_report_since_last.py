@@ -30,7 +30,7 @@ async def test_an_alert_gone_by_morning_is_listed_as_resolved_and_later_reports_
             {"name": name, "time": time, "thread_per_day": True}
             for name, time in ((MORNING_REPORT, "08:00"), (EVENING_REPORT, "20:00"))
         ]
-        await services.patch_config(team.id, {"reports": {"jobs": jobs}}, "U0ADMIN")
+        await services.storage.config.patch(team.id, {"reports": {"jobs": jobs}}, "U0ADMIN")
         by_name = {j.name: j for j in await services.jobs.list(team.id)}
         assert by_name[MORNING_REPORT].thread_per_day and by_name[EVENING_REPORT].thread_per_day
         scheduler = ReportScheduler(services.jobs, lambda j, slot: run_scheduled_report(services, j, slot))

@@ -79,10 +79,10 @@ async def test_channel_set_but_scheduler_not_running_is_blocked(store: JobStore,
         assert "app.py run" in row.next_step
 
 
-async def test_jobs_disabled_is_blocked_and_says_which(store: JobStore, teams: TeamStore, team: Team) -> None:
-    await store.seed_defaults(team.id, None, LA)  # seeded before the team chose a channel
-    team = await teams.patch_config(team.id, {"reports": {"channel": CHANNEL}}, actor="U1")
-    row = await reports_readiness(store, team, settings(), ReportScheduler(store, no_op))
+async def test_jobs_disabled_is_blocked_and_says_which(store: JobStore, team: Team) -> None:
+    for job in await store.seed_defaults(team.id, CHANNEL, LA):
+        await store.set_enabled(job.id, False, actor="U1")  # an admin turned both off
+    row = await reports_readiness(store, team, settings(CHANNEL), ReportScheduler(store, no_op))
     assert row.status is ReadinessStatus.BLOCKED
     assert row.missing == "report jobs disabled: Morning report, Evening report"
     assert "Reports & schedule" in row.next_step

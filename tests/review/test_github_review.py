@@ -73,7 +73,7 @@ async def test_diff_too_large_falls_back_to_the_files_list(tmp_path: Path) -> No
 
 async def test_review_with_a_line_outside_the_diff_is_posted_again_without_inline_comments(tmp_path: Path) -> None:
     async with github_world(tmp_path) as w:
-        await w.services.patch_config("default", {"agents": {"coding": {"enabled": True}}}, "test")
+        await w.services.storage.config.patch("default", {"agents": {"coding": {"enabled": True}}}, "test")
         pr = w.github.add_pull(REPO, 10, route_pull_files())
         # force-pushed between reading and posting: GitHub no longer has those lines in the diff
         w.github.repo(REPO).pulls[10].files_at_post = [PullFile(ROUTE_FILE, "@@ -0,0 +1,1 @@\n+x", content="x")]
@@ -87,7 +87,7 @@ async def test_review_with_a_line_outside_the_diff_is_posted_again_without_inlin
 
 async def test_suggest_mode_puts_a_track_call_in_a_suggestion_block(tmp_path: Path) -> None:
     async with github_world(tmp_path) as w:
-        await w.services.patch_config("default", {"agents": {"coding": {"enabled": True}}}, "test")
+        await w.services.storage.config.patch("default", {"agents": {"coding": {"enabled": True}}}, "test")
         pr = w.github.add_pull(REPO, 11, route_pull_files())
         out = await review_pull(w.services, await w.team(), REPO, 11, head_sha=pr.head_sha)
         assert out.status == "posted" and out.inline >= 1
@@ -100,7 +100,9 @@ async def test_suggest_mode_puts_a_track_call_in_a_suggestion_block(tmp_path: Pa
 
 async def test_commit_mode_pushes_one_commit_to_the_head_branch(tmp_path: Path) -> None:
     async with github_world(tmp_path) as w:
-        await w.services.patch_config("default", {"agents": {"coding": {"enabled": True, "mode": "commit"}}}, "t")
+        await w.services.storage.config.patch(
+            "default", {"agents": {"coding": {"enabled": True, "mode": "commit"}}}, "t"
+        )
         pr = w.github.add_pull(REPO, 12, route_pull_files())
         repo = w.github.repo(REPO)
         main_before, head = repo.refs.get("main"), pr.head_sha
@@ -120,7 +122,9 @@ async def test_commit_mode_pushes_one_commit_to_the_head_branch(tmp_path: Path) 
 
 async def test_commit_mode_never_pushes_to_the_default_branch_or_a_fork(tmp_path: Path) -> None:
     async with github_world(tmp_path) as w:
-        await w.services.patch_config("default", {"agents": {"coding": {"enabled": True, "mode": "commit"}}}, "t")
+        await w.services.storage.config.patch(
+            "default", {"agents": {"coding": {"enabled": True, "mode": "commit"}}}, "t"
+        )
         repo = w.github.repo(REPO)
         repo.refs["main"] = "0" * 40
         pr = w.github.add_pull(REPO, 13, route_pull_files(), head_ref="main")
@@ -146,7 +150,9 @@ def test_added_patch_helper_numbers_lines() -> None:
 
 async def test_commit_mode_skips_when_the_head_moved_meanwhile(tmp_path: Path) -> None:
     async with github_world(tmp_path) as w:
-        await w.services.patch_config("default", {"agents": {"coding": {"enabled": True, "mode": "commit"}}}, "t")
+        await w.services.storage.config.patch(
+            "default", {"agents": {"coding": {"enabled": True, "mode": "commit"}}}, "t"
+        )
         pr = w.github.add_pull(REPO, 17, route_pull_files())
         head = pr.head_sha
         moved: list[str] = []

@@ -24,7 +24,7 @@ async def filled_sqlite(env: dict[str, str]) -> Settings:
     st = await open_storage(settings)
     try:
         await st.credentials.set(DEFAULT_TEAM_ID, "grafana", "token", SECRET, "U1")
-        await st.teams.patch_config(DEFAULT_TEAM_ID, {"reports": {"channel": "C0ADZHLL76V"}}, "U1")
+        await st.config.patch(DEFAULT_TEAM_ID, {"reports": {"channel": "C0ADZHLL76V"}}, "U1")
         await st.jobs.seed_defaults(DEFAULT_TEAM_ID, "C0ADZHLL76V", "America/Los_Angeles")
         job = (await st.jobs.list())[0]
         await st.jobs.claim(job.id, "2026-03-09T15:00:00Z")

@@ -19,13 +19,13 @@ async def test_default_team_exists_with_an_empty_config(storage: Storage) -> Non
 
 
 async def test_patch_merges_and_persists(storage: Storage) -> None:
-    await storage.teams.patch_config(DEFAULT_TEAM_ID, {"routing": {"github_repos": ["mochacare/app"]}}, "U1")
-    team = await storage.teams.patch_config(
+    await storage.config.patch(DEFAULT_TEAM_ID, {"routing": {"github_repos": ["mochacare/app"]}}, "U1")
+    team = await storage.config.patch(
         DEFAULT_TEAM_ID, {"agents": {"coding": {"enabled": True}}, "reports": {"channel": "C0ADZHLL76V"}}, "U1"
     )
     assert team.config.routing.github_repos == ["mochacare/app"]
     assert team.config.agents.coding.enabled is True
-    team = await storage.teams.patch_config(DEFAULT_TEAM_ID, {"reports": {"channel": None}}, "U2")
+    team = await storage.config.patch(DEFAULT_TEAM_ID, {"reports": {"channel": None}}, "U2")
     assert team.config.reports.channel is None
     assert team.config.routing.github_repos == ["mochacare/app"]
 
@@ -45,10 +45,10 @@ async def test_patch_merges_and_persists(storage: Storage) -> None:
     ],
 )
 async def test_invalid_patch_is_rejected_and_changes_nothing(storage: Storage, patch: object, problem: str) -> None:
-    before = await storage.teams.patch_config(DEFAULT_TEAM_ID, {"routing": {"github_repos": ["a/b"]}}, "U1")
+    before = await storage.config.patch(DEFAULT_TEAM_ID, {"routing": {"github_repos": ["a/b"]}}, "U1")
     audit_before = len(await storage.audit.recent())
     with pytest.raises(ConfigInvalid) as err:
-        await storage.teams.patch_config(DEFAULT_TEAM_ID, patch, "U1")
+        await storage.config.patch(DEFAULT_TEAM_ID, patch, "U1")
     assert problem in str(err.value)
     after = await storage.teams.get(DEFAULT_TEAM_ID)
     assert after.config == before.config
@@ -56,10 +56,12 @@ async def test_invalid_patch_is_rejected_and_changes_nothing(storage: Storage, p
 
 
 async def test_patches_are_audited_with_actor(storage: Storage) -> None:
-    await storage.teams.patch_config(DEFAULT_TEAM_ID, {"reports": {"timezone": "Europe/Berlin"}}, "U42")
-    entry = (await storage.audit.recent())[0]
-    assert (entry.actor, entry.action) == ("U42", "config.patch")
-    assert entry.detail["patch"] == {"reports": {"timezone": "Europe/Berlin"}}
+    await storage.config.patch(DEFAULT_TEAM_ID, {"reports": {"timezone": "Europe/Berlin"}}, "U42")
+    recent = await storage.audit.recent()
+    entry = next(e for e in recent if e.action == "config.patch")
+    assert entry.actor == "U42" and entry.detail["patch"] == {"reports": {"timezone": "Europe/Berlin"}}
+    reseeds = [e for e in recent if e.action == "jobs.reseed"]  # the report jobs followed, in the same change
+    assert reseeds and {e.actor for e in reseeds} == {"U42"} and reseeds[0].detail["timezone"] == "Europe/Berlin"
 
 
 @pytest.mark.parametrize(
@@ -75,5 +77,5 @@ async def test_patches_are_audited_with_actor(storage: Storage) -> None:
     ],
 )
 async def test_any_providers_model_id_is_taken(storage: Storage, model: str) -> None:
-    team = await storage.teams.patch_config(DEFAULT_TEAM_ID, {"agents": {"model": model}}, "U1")
+    team = await storage.config.patch(DEFAULT_TEAM_ID, {"agents": {"model": model}}, "U1")
     assert team.config.agents.model == model

@@ -142,7 +142,7 @@ async def github_world(
         )
         stack.push_async_callback(services.close)
         if route:
-            await services.patch_config(
+            await services.storage.config.patch(
                 "default", {"routing": {"github_repos": [REPO], "channels": ["C0PRNOTES"]}}, "test"
             )
         if link:

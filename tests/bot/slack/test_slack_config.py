@@ -68,7 +68,7 @@ async def world(env: dict[str, str]) -> AsyncIterator[World]:
         async def nothing(job: Job, slot: datetime) -> str | None:
             return None
 
-        scheduler = ReportScheduler(services.jobs, nothing)
+        scheduler = ReportScheduler(services.jobs, nothing, changes=services.storage.config)
         await scheduler.start(catch_up=False)
         runtime = Runtime(services, scheduler=scheduler)
         stop = asyncio.Event()

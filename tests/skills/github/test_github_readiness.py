@@ -37,7 +37,7 @@ async def test_blocked_rows_name_the_missing_piece(tmp_path: Path) -> None:
         row = await row_of(w)
         assert row.status is ReadinessStatus.BLOCKED and "no repository routed" in row.missing
         await GitHubStore(w.services.storage.db).link("default", 999, "gone", "t")
-        await w.services.patch_config("default", {"routing": {"github_repos": [REPO]}}, "t")
+        await w.services.storage.config.patch("default", {"routing": {"github_repos": [REPO]}}, "t")
         row = await row_of(w)
         assert row.status is ReadinessStatus.BLOCKED and "999 no longer exists" in row.missing
 

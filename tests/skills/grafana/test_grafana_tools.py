@@ -167,9 +167,7 @@ async def test_open_skill_prefers_stored_credentials_and_config(
 ) -> None:
     await storage.credentials.set(DEFAULT_TEAM_ID, "grafana", "url", grafana.url, "test")
     await storage.credentials.set(DEFAULT_TEAM_ID, "grafana", "token", "stored-but-wrong", "test")
-    team = await storage.teams.patch_config(
-        DEFAULT_TEAM_ID, {"grafana": {"datasources": {"loki": "pinned-loki"}}}, "test"
-    )
+    team = await storage.config.patch(DEFAULT_TEAM_ID, {"grafana": {"datasources": {"loki": "pinned-loki"}}}, "test")
     from settings import Settings
 
     settings = Settings.from_env({"GRAFANA_URL": "http://env.invalid", "GRAFANA_TOKEN": grafana.token})
