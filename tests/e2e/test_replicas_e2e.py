@@ -188,7 +188,9 @@ async def test_the_replica_running_a_report_is_killed_and_the_other_takes_the_ru
             done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
-            victim = apps[waits.index(next(iter(done)))]
+            first = next(iter(done))
+            first.result()  # a TimeoutError, with the log, when neither replica ran the slot
+            victim = apps[waits.index(first)]
             survivor = apps[1 - apps.index(victim)]
             await asyncio.wait_for(grafana.arrived.wait(), 20)
             await victim.kill()
@@ -196,7 +198,12 @@ async def test_the_replica_running_a_report_is_killed_and_the_other_takes_the_ru
             grafana.released.set()
             await slack.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == REPORTS, timeout=60)
             await survivor.wait_line(rf"posted .* to {REPORTS}", timeout=30)
+        except BaseException:
+            for app in apps:
+                print(f"--- {app.name} ---\n{app.log}")  # shown by pytest with the failure
+            raise
         finally:
+            grafana.released.set()  # nothing left held, so a stop is not kept waiting
             codes = [await app.stop() for app in apps if not app.exited]  # a stop lets the run record its outcome
         try:
             runs = await db.fetchall(
