@@ -45,7 +45,9 @@ async def start_relay(services: Services, limits: RelayLimits | None = None) -> 
         )
         return await load_config(ctx)
 
-    relay = Relay(loader, services.storage.drain, limits, changes=services.storage.changes)
+    relay = Relay(
+        loader, services.storage.drain, limits, changes=services.storage.changes, supervisor=services.supervisor
+    )
     await relay.start()
     return relay
 

@@ -28,7 +28,7 @@ def test_the_price_table_knows_each_platforms_spelling_and_takes_overrides() -> 
 
 async def test_past_the_daily_budget_the_built_in_planner_answers_and_says_why(tmp_path: Path) -> None:
     async with world(tmp_path, serve_slack=False) as w:
-        team = await w.services.patch_config("default", {"agents": {"daily_token_budget": 2_000}}, "UADMIN")
+        team = await w.services.storage.config.patch("default", {"agents": {"daily_token_budget": 2_000}}, "UADMIN")
         w.model.script(text("Quiet."))
         first = await respond(w.services, Question("anything?", team, "shell"))
         assert first.planner == "claude" and first.usage.tokens > 2_000
@@ -44,7 +44,7 @@ async def test_past_the_daily_budget_the_built_in_planner_answers_and_says_why(t
 
 async def test_the_home_tab_shows_the_week_and_todays_tokens(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
-        await w.services.patch_config("default", {"agents": {"daily_token_budget": 1_000_000}}, "UADMIN")
+        await w.services.storage.config.patch("default", {"agents": {"daily_token_budget": 1_000_000}}, "UADMIN")
         team = await w.services.team_for(None)
         w.model.script(text("Quiet."), text("Healthy."))
         await respond(w.services, Question("anything?", team, "shell"))

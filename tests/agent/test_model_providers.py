@@ -109,7 +109,7 @@ async def test_a_compatible_server_with_a_free_form_model_for_the_team(tmp_path:
         return FakeAnthropic(compatible=True)
 
     async with world(tmp_path, serve_slack=False, model_double=compatible, env={"SITREP_MODEL": "llama3.1:8b"}) as w:
-        team = await w.services.patch_config("default", {"agents": {"model": "qwen3-coder:30b"}}, "UADMIN")
+        team = await w.services.storage.config.patch("default", {"agents": {"model": "qwen3-coder:30b"}}, "UADMIN")
         w.model.script(tool_calls(("grafana_get_alerts", {})), text("1 alert is firing."))
         reply = await respond(w.services, Question("any alerts?", team, "shell"))
         assert reply.planner == "claude" and reply.text.startswith("1 alert is firing.")

@@ -24,7 +24,7 @@ async def test_the_rule_is_the_teams_choice_else_sitrep_model(tmp_path: Path) ->
     async with world(tmp_path, serve_slack=False) as w:
         team = await w.services.team_for(None)
         assert model_for(w.settings, team) == MODEL
-        team = await w.services.patch_config(team.id, {"agents": {"model": TEAM_MODEL}}, "UADMIN")
+        team = await w.services.storage.config.patch(team.id, {"agents": {"model": TEAM_MODEL}}, "UADMIN")
         assert model_for(w.settings, team) == TEAM_MODEL
         w.model.script(text("All quiet."))
         await summarize(w.services, team, "Errors: 0.")
@@ -33,7 +33,7 @@ async def test_the_rule_is_the_teams_choice_else_sitrep_model(tmp_path: Path) ->
 
 async def test_alert_investigations_follow_the_teams_model(tmp_path: Path) -> None:
     async with FakeAnthropic() as model, desk_world(tmp_path, **keyed(model)) as (w, _slack, desk, starts):
-        await w.services.patch_config("default", {"agents": {"model": TEAM_MODEL}}, "UADMIN")
+        await w.services.storage.config.patch("default", {"agents": {"model": TEAM_MODEL}}, "UADMIN")
         model.script(text("*High error rate*: timeouts."))
         await desk.handle(await w.team(), _notification(starts), channel=CHANNEL)
         await desk.settle()
@@ -42,7 +42,7 @@ async def test_alert_investigations_follow_the_teams_model(tmp_path: Path) -> No
 
 async def test_pull_request_reviews_follow_the_teams_model(tmp_path: Path) -> None:
     async with FakeAnthropic() as model, desk_world(tmp_path, **keyed(model)) as (w, _slack, _desk, _starts):
-        await w.services.patch_config("default", {"agents": {"model": TEAM_MODEL}}, "UADMIN")
+        await w.services.storage.config.patch("default", {"agents": {"model": TEAM_MODEL}}, "UADMIN")
         pr = w.github.add_pull(REPO, 85, route_pull_files())
         model.script(text("Low risk."))
         out = await review_pull(w.services, await w.team(), REPO, 85, head_sha=pr.head_sha)

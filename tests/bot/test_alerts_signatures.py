@@ -86,7 +86,7 @@ async def test_both_spellings_of_grafanas_default_header_are_accepted(tmp_path: 
 
 async def test_a_configured_header_and_timestamp_are_required_and_stale_ones_refused(tmp_path: Path) -> None:
     async with alerts_site(tmp_path) as (w, base, slack, http):
-        await w.services.patch_config(
+        await w.services.storage.config.patch(
             "default", {"alerts": {"signature_header": "X-Signature", "timestamp_header": "X-Timestamp"}}, "test"
         )
         url = f"{base}/alerts/grafana?channel=C0ALERTS"
@@ -110,4 +110,6 @@ async def test_a_configured_header_and_timestamp_are_required_and_stale_ones_ref
 async def test_header_names_are_validated_in_the_config(tmp_path: Path) -> None:
     async with alerts_site(tmp_path) as (w, *_):
         with pytest.raises(Exception, match="HTTP header name"):
-            await w.services.patch_config("default", {"alerts": {"timestamp_header": "X Timestamp\r\n"}}, "test")
+            await w.services.storage.config.patch(
+                "default", {"alerts": {"timestamp_header": "X Timestamp\r\n"}}, "test"
+            )
