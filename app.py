@@ -25,12 +25,13 @@ from bot.blocks.readiness import readiness_table_text
 from bot.readiness import readiness_table
 from bot.runtime import Runtime
 from bot.shell import run_shell
+from bot.slack_client import web_client
 from reports.builder import build_report
 from reports.post import NO_CHANNEL, NO_TOKEN, ReportError, build_and_post, report_channel
 from reports.render import report_text
 from settings import Settings, SettingsError, StartupError
 from skills.registry import default_factories
-from skills.services import Services, web_client
+from skills.services import Services
 from storage.copy import CopyError, copy_database
 from storage.db import Database, DatabaseUnavailable, safe_url
 from storage.services import open_storage

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_client import error_of
+
 log = logging.getLogger(__name__)
 
 INVITE = "type `/invite @sitrep` in <#{channel}>, then try again"
@@ -55,6 +57,13 @@ class CannotPost(Exception):
         super().__init__(access.message)
 
 
+def said(error: str) -> str:
+    """An error for a person: Slack's code, or "HTTP 502 (not a Slack answer)" for a body that was not JSON."""
+    if error.startswith("http_"):
+        return f"HTTP {error[5:]} (not a Slack answer: a proxy or an outage; try again in a minute)"
+    return error
+
+
 def is_direct(channel: str) -> bool:
     """A DM (D…) or a user id (U…/W…, which chat.postMessage turns into the app's DM): always postable."""
     return channel[:1] in ("D", "U", "W")
@@ -67,14 +76,14 @@ async def check_access(client: AsyncWebClient, channel: str) -> ChannelAccess:
     try:
         response = await client.conversations_info(channel=channel)
     except SlackApiError as exc:
-        error = str(exc.response.get("error") or "unknown_error")
+        error = error_of(exc)
         if error == "channel_not_found":
             reason = "the channel is private and sitrep is not in it (or the id is wrong)"
         elif error == "missing_scope":
             reason = f"the app lacks the {INFO_SCOPES} scopes: reinstall it from manifest.json"
-        else:  # Slack could not say (internal_error, ratelimited...): joining answers for itself, and is harmless
+        else:  # Slack could not say (internal_error, ratelimited, a proxy's 502...): joining answers for itself
             return ChannelAccess(
-                channel, member=False, joinable=True, reason=f"Slack answered conversations.info with {error}"
+                channel, member=False, joinable=True, reason=f"Slack answered conversations.info with {said(error)}"
             )
         return ChannelAccess(channel, member=False, reason=reason)
     info = response.get("channel") or {}
@@ -97,7 +106,7 @@ async def ensure_member(client: AsyncWebClient, channel: str) -> ChannelAccess:
     try:
         await client.conversations_join(channel=channel)
     except SlackApiError as exc:
-        error = exc.response.get("error") or "unknown_error"
+        error = said(error_of(exc))
         why = f"{access.reason}; joining it failed ({error})" if access.reason else f"joining it failed ({error})"
         raise CannotPost(replace(access, joinable=False, reason=why)) from None
     log.info("joined %s to post in it", channel)

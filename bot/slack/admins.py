@@ -7,6 +7,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_client import error_of
 from skills.services import Services
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ async def is_admin(services: Services, client: AsyncWebClient, user_id: str | No
     try:
         info = await client.users_info(user=user_id)
     except SlackApiError as exc:
-        log.warning("users.info for %s failed (%s): treated as not an admin", user_id, exc.response.get("error"))
+        log.warning("users.info for %s failed (%s): treated as not an admin", user_id, error_of(exc))
         return False
     user = info.get("user") or {}
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))

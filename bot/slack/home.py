@@ -31,6 +31,7 @@ from bot.readiness import readiness_table
 from bot.runtime import Runtime
 from bot.slack.admins import is_admin
 from bot.slack.modals import redacted
+from bot.slack_client import error_of
 from skills.services import Services
 from storage.teams import Team
 
@@ -105,7 +106,7 @@ async def publish_home(runtime: Runtime, client: AsyncWebClient, user_id: str, s
     try:
         await client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:
-        log.error("views.publish for %s failed: %s", user_id, exc.response.get("error"))
+        log.error("views.publish for %s failed: %s", user_id, error_of(exc))
 
 
 async def linked_repos(services: Services, team: Team) -> list[str]:

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.config_menu import loading_modal, not_allowed_modal
 from bot.slack.admins import is_admin
+from bot.slack_client import error_of
 from skills.base import redact
 from skills.services import Services
 
@@ -67,6 +68,6 @@ async def show(client: AsyncWebClient, view_id: str, view: dict) -> bool:
     try:
         await client.views_update(view_id=view_id, view=view)
     except SlackApiError as exc:
-        log.info("modal %s not updated (%s): it was closed or never existed", view_id, exc.response.get("error"))
+        log.info("modal %s not updated (%s): it was closed or never existed", view_id, error_of(exc))
         return False
     return True

@@ -22,6 +22,7 @@ from agent.question import Question
 from bot.blocks.answer import fallback_text
 from bot.dispatch import Answer, answer, needs_agent
 from bot.runtime import Runtime
+from bot.slack_client import error_of
 from skills.base import redact
 from skills.services import Services
 
@@ -54,13 +55,13 @@ async def show_progress(client: AsyncWebClient, question: Question) -> Progress:
         )
         return Progress("status", question.channel, question.thread_ts)
     except SlackApiError as exc:
-        log.debug("setStatus refused (%s): reacting instead", exc.response.get("error"))
+        log.debug("setStatus refused (%s): reacting instead", error_of(exc))
     target = question.message_ts or question.thread_ts
     try:
         await client.reactions_add(channel=question.channel, timestamp=target, name=REACTION)
         return Progress("reaction", question.channel, target)
     except SlackApiError as exc:
-        log.info("could not show progress in %s: %s", question.channel, exc.response.get("error"))
+        log.info("could not show progress in %s: %s", question.channel, error_of(exc))
         return Progress("none")
 
 
@@ -74,7 +75,7 @@ async def clear_progress(client: AsyncWebClient, progress: Progress, posted: boo
         elif progress.kind == "status" and not posted:
             await client.assistant_threads_setStatus(channel_id=progress.channel, thread_ts=progress.ts, status="")
     except SlackApiError as exc:
-        log.info("clearing progress in %s failed: %s", progress.channel, exc.response.get("error"))
+        log.info("clearing progress in %s failed: %s", progress.channel, error_of(exc))
 
 
 _ANSWERING: set[asyncio.Task[Any]] = set()  # answers under way, so a shutdown can let them finish
@@ -164,7 +165,7 @@ async def post_answer(
             unfurl_media=False,
         )
     except SlackApiError as exc:
-        log.error("chat.postMessage to %s failed: %s", question.channel, exc.response.get("error"))
+        log.error("chat.postMessage to %s failed: %s", question.channel, error_of(exc))
         return None
     return result.get("ts")
 
@@ -174,7 +175,7 @@ async def tell_user(client: AsyncWebClient, user: str, text: str) -> None:
     try:
         await client.chat_postMessage(channel=user, text=text)
     except SlackApiError as exc:
-        log.error("could not tell %s: %s", user, exc.response.get("error"))
+        log.error("could not tell %s: %s", user, error_of(exc))
 
 
 async def _secrets(services: Services) -> list[str]:

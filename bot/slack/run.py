@@ -14,6 +14,7 @@ from bot.runtime import Runtime, no_slack_connection
 from bot.slack import register
 from bot.slack.replies import finish_answers
 from bot.slack.socket import AckingSocketModeHandler, build_app
+from bot.slack_client import error_of
 from settings import Settings, StartupError
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ async def connect(runtime: Runtime) -> AckingSocketModeHandler:
         identity = await client.auth_test()
     except SlackApiError as exc:
         raise StartupError(
-            f"SLACK_BOT_TOKEN was rejected by Slack ({exc.response.get('error')}): copy the Bot User OAuth Token "
+            f"SLACK_BOT_TOKEN was rejected by Slack ({error_of(exc)}): copy the Bot User OAuth Token "
             "(xoxb-…) from your app's OAuth & Permissions page and reinstall the app if it was revoked"
         ) from None
     except (aiohttp.ClientError, OSError) as exc:
@@ -42,7 +43,7 @@ async def connect(runtime: Runtime) -> AckingSocketModeHandler:
         opened = await client.apps_connections_open(app_token=app_token)
     except SlackApiError as exc:
         raise StartupError(
-            f"SLACK_APP_TOKEN was rejected by Slack ({exc.response.get('error')}): create an app-level token with "
+            f"SLACK_APP_TOKEN was rejected by Slack ({error_of(exc)}): create an app-level token with "
             "the connections:write scope (Basic Information → App-Level Tokens) and enable Socket Mode"
         ) from None
     app = build_app(client)

@@ -10,9 +10,15 @@
 
 Every Web API call is recorded as a SlackCall (failed ones too, with ``error`` set). Times are
 ``time.monotonic()`` seconds. The Socket Mode half lives in slack_socket.py, the Web API methods in
-slack_methods.py and Slack's payload limit checks in slack_checks.py. Slack's reference: Socket Mode
+slack_methods.py, Slack's payload limit checks in slack_checks.py and its rate limits in slack_limits.py
+(enforced with ``FakeSlack(rate_limits=SlackLimits())``: chat.postMessage about once a second per channel, the
+other methods by tier, then HTTP 429 with Retry-After). Slack's reference: Socket Mode
 (https://api.slack.com/apis/socket-mode), the Web API methods (https://api.slack.com/methods), Block Kit limits
 (https://api.slack.com/reference/block-kit/blocks) and rate limits (https://api.slack.com/apis/rate-limits).
+
+Failures: ``fail_next`` answers the next calls of a method with a Slack error (``{"ok": false}``, or 429 with
+Retry-After), or with a body that is not JSON (``body="<html>…"``, as a proxy or load balancer in front of Slack
+answers a 502, or a 405 in text/plain).
 """
 
 from __future__ import annotations
@@ -29,11 +35,21 @@ from typing import Any
 
 from aiohttp import web
 
+from .slack_limits import SlackLimits
 from .slack_methods import WebApiMixin
 from .slack_socket import SocketModeMixin
 
 RESPONSE_URL_USES, RESPONSE_URL_TTL = 5, 30 * 60.0  # Slack: up to 5 responses within 30 minutes
 JSON_FIELDS = ("blocks", "attachments", "view", "metadata", "unfurls", "chunks")  # JSON strings in form bodies
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: str
+    status: int
+    retry_after: int
+    body: str | None  # not JSON: answered as is
+    content_type: str
 
 
 @dataclass
@@ -58,6 +74,7 @@ class FakeSlack(WebApiMixin, SocketModeMixin):
         users: dict[str, dict] | None = None,
         channels: dict[str, dict] | None = None,
         trigger_ttl: float = 3.0,
+        rate_limits: SlackLimits | None = None,
     ) -> None:
         self.bot_token, self.app_token = bot_token, app_token
         self.team_id, self.app_id, self.bot_user_id, self.bot_id = team_id, app_id, bot_user_id, bot_id
@@ -75,7 +92,8 @@ class FakeSlack(WebApiMixin, SocketModeMixin):
         self.base_url = ""
         self._triggers: dict[str, float | None] = {}  # trigger_id -> issued at (None once exchanged)
         self._response_urls: dict[str, tuple[float, int]] = {}  # response id -> (issued at, posts left)
-        self._failures: dict[str, list[tuple[str, int, int]]] = {}
+        self.rate_limits = rate_limits
+        self._failures: dict[str, list[_Failure]] = {}
         self._calls_cond = asyncio.Condition()
         self._seq = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -135,10 +153,20 @@ class FakeSlack(WebApiMixin, SocketModeMixin):
         return [c for c in self.calls if c.method == method]
 
     def fail_next(
-        self, method: str, error: str = "ratelimited", status: int = 429, retry_after: int = 1, *, times: int = 1
+        self,
+        method: str,
+        error: str = "ratelimited",
+        status: int = 429,
+        retry_after: int = 1,
+        *,
+        times: int = 1,
+        body: str | None = None,
+        content_type: str = "text/html",
     ) -> None:
-        """The next ``times`` calls of ``method`` fail: HTTP 429 with Retry-After, or {"ok": false, "error"}."""
-        self._failures.setdefault(method, []).extend([(error, status, retry_after)] * times)
+        """The next ``times`` calls of ``method`` fail: HTTP 429 with Retry-After, or {"ok": false, "error"}; with
+        ``body``, that text (not JSON) with ``status`` and ``content_type``, as a proxy in front of Slack answers."""
+        failure = _Failure(error, status, retry_after, body, content_type)
+        self._failures.setdefault(method, []).extend([failure] * times)
 
     async def wait_for_call(
         self,
@@ -231,10 +259,16 @@ class FakeSlack(WebApiMixin, SocketModeMixin):
         elif token != expected:
             body = {"ok": False, "error": "not_allowed_token_type"}
         elif self._failures.get(method):
-            error, status, retry_after = self._failures[method].pop(0)
-            body = {"ok": False, "error": error}
+            failure = self._failures[method].pop(0)
+            status, body = failure.status, {"ok": False, "error": failure.error}
+            if failure.body is not None:
+                await self._record(SlackCall(method, args, token, time.monotonic(), f"HTTP {status}"))
+                return web.Response(status=status, text=failure.body, content_type=failure.content_type)
             if status == 429:
-                headers["Retry-After"] = str(retry_after)
+                headers["Retry-After"] = str(failure.retry_after)
+        elif self.rate_limits is not None and (retry_after := self.rate_limits.check(method, args)):
+            status, body = 429, {"ok": False, "error": "ratelimited"}
+            headers["Retry-After"] = str(retry_after)
         else:
             handler = _HANDLERS.get(method)
             try:
