@@ -100,6 +100,19 @@ HTTP_REFUSED = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+SLACK_SENT = Counter(
+    "sitrep_slack_sent",
+    "Slack posts and edits the outbox finished, by method (chat.postMessage, chat.update) and outcome (sent, failed).",
+    ["method", "outcome"],
+    registry=REGISTRY,
+)
+SLACK_RATE_LIMITED = Counter(
+    "sitrep_slack_rate_limited",
+    "Slack answers 429 (rate limited) to the outbox's posts and edits, by method: each is sent again after its "
+    "Retry-After.",
+    ["method"],
+    registry=REGISTRY,
+)
 
 
 def count_upstream(integration: str, status: int | None) -> None:

@@ -1,8 +1,8 @@
 """Open the storage layer as one object: database, audit log, teams, credentials, jobs, replicas, Slack events,
 the GitHub ledger, answers and threads, the drain inbox and spill, changes, report snapshots, alert
-investigations, the Amplitude instrumentation pull requests, what integrations remember across restarts, and the
-one path config changes take (`config`, storage/config_changes.py). Each store is built here, once, with the
-audit log where it writes one."""
+investigations, the Amplitude instrumentation pull requests, what integrations remember across restarts, the one
+path config changes take (`config`, storage/config_changes.py), and the Slack outbox. Each store is built here,
+once, with the audit log where it writes one."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from storage.events import EventLedger
 from storage.github import GitHubStore
 from storage.instrumentation import InstrumentationStore
 from storage.jobs import JobStore
+from storage.outbox import OutboxStore
 from storage.remembered import RememberedStore
 from storage.replicas import ReplicaRegistry
 from storage.report_snapshots import SnapshotStore
@@ -45,6 +46,7 @@ class Storage:
     instrumentation: InstrumentationStore
     remembered: RememberedStore
     config: ConfigChanges
+    outbox: OutboxStore
 
     async def close(self) -> None:
         await self.db.close()
@@ -92,4 +94,5 @@ async def open_storage(settings: Settings) -> Storage:
         instrumentation=InstrumentationStore(db, audit),
         remembered=RememberedStore(db),
         config=ConfigChanges(db, audit, teams, jobs, settings),
+        outbox=OutboxStore(db),
     )
