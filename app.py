@@ -91,7 +91,7 @@ async def cmd_status(settings: Settings) -> int:
     try:
         runtime = Runtime(services)
         if settings.slack_mode == "socket":
-            runtime.slack_identity = await _verify_slack(services)
+            runtime.slack_identity = await _verify_slack(runtime)
         team = await services.team_for(None)
         print(readiness_table_text(await readiness_table(runtime, team)))
         print("\n" + usage_text(await services.storage.conversations.usage(24)))
@@ -100,10 +100,11 @@ async def cmd_status(settings: Settings) -> int:
         await services.close()
 
 
-async def _verify_slack(services: Services) -> dict | None:
-    assert services.slack is not None, "built whenever SLACK_BOT_TOKEN is set"
+async def _verify_slack(runtime: Runtime) -> dict | None:
+    client = runtime.slack
+    assert client is not None, "built whenever SLACK_BOT_TOKEN is set"
     try:
-        data = (await services.slack.auth_test()).data
+        data = (await client.auth_test()).data
         return dict(data) if isinstance(data, dict) else None
     except (SlackApiError, OSError) as exc:
         print(f"note: Slack did not accept SLACK_BOT_TOKEN ({exc})", file=sys.stderr)
@@ -146,11 +147,16 @@ async def cmd_report(settings: Settings, post: bool) -> int:
         if problem or not channel:
             print(f"sitrep: {problem}", file=sys.stderr)
             return EXIT_FAILED
+        runtime = Runtime(services)
+        poster = runtime.poster()
+        assert poster is not None, "built whenever SLACK_BOT_TOKEN is set"
         try:
-            ts, report = await build_and_post(services, team, channel)
+            ts, report = await build_and_post(services, team, channel, poster=poster)
         except ReportError as exc:
             print(f"sitrep: {exc}", file=sys.stderr)
             return EXIT_FAILED
+        finally:
+            await runtime.close()
         states = ", ".join(f"{s.title} {s.status.replace('_', ' ')}" for s in report.sections)
         print(f"posted {report.title} to {channel} (ts {ts}; {states})")
         return 0

@@ -1,12 +1,19 @@
-"""AlertDesk: a notification in, one investigation per alert and firing period, its reply posted once and edited.
+"""AlertDesk: a notification in, one investigation per alert and firing period, posted and edited through the poster.
 
-`handle()` claims each alert of a notification (storage/alerts.py). The claim's creator investigates (the first
-round of calls, all at once; the reply in the alert's thread once they answered or `first_wait` passed; then what
-answered late and the sparkline, edited in) and, with a key, lets Claude
-rewrite it (falling back to the rules on any error). Every other notification of that alert and period, and its
-resolve, only mark the reply for an edit: one updater per investigation edits it at most once per
-`min_interval` with the row as it stands (body + "notified N times" + "resolved at …, lasted …"), so a flood of
-200 notifications is a handful of chat.update calls, not 200.
+    await desk.accept(team, notification, channel=channel)   # durable: before a webhook's 202 (bot/alerts_web.py)
+    desk.start()                                             # at start-up: investigate what is waiting, and keep
+                                                             # looking every POLL_S for work a dead replica left
+
+`accept` claims each alert of a notification (storage/alerts.py keeps the alert as read with its row) and, for a
+webhook, hands sitrep's post of the alert to the poster; a resolve records when it ended and edits the reply and
+that post; a re-notification counts itself and edits the reply. It returns once all of that is in the store.
+
+The investigations are then taken from the store, most severe first, by at most INVESTIGATORS tasks of the
+supervisor at a time: the first round of calls (all at once), the reply posted in the alert's thread once they
+answered or `first_wait` passed, then what answered late and the sparkline, and, with a key and no storm waiting,
+Claude's text, each edited in. A reply waits in the outbox for the alert's post (its thread parent); when many
+alerts land in one channel at once, the poster sends their posts as one grouped message (a line each, linked)
+and their investigations in its thread, several to a message, most severe first (bot/pacing.py).
 """
 
 from __future__ import annotations
@@ -15,32 +22,45 @@ import asyncio
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-
-from slack_sdk.web.async_client import AsyncWebClient
+from typing import TYPE_CHECKING
 
 from agent.model_client import model_ready
 from agent.toolbox import Toolbox
 from alerts.claude import model_investigation
 from alerts.investigate import Findings, first_round, second_round
-from alerts.model import Alert, Notification
-from alerts.render import headline, notified_line, render, resolved_line
-from skills.services import Services
+from alerts.model import Alert, Notification, alert_from_json, alert_json
+from alerts.render import (
+    GROUP_HEAD,
+    INVESTIGATIONS_HEAD,
+    alert_line,
+    headline,
+    notified_line,
+    render,
+    resolved_headline,
+    resolved_line,
+)
 from storage.alerts import Investigation
+from storage.poster import PRIORITY_ALERT, Grouping, Poster, PostRef
 from storage.teams import Team
+
+if TYPE_CHECKING:
+    from skills.services import Services
+    from supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
-MAX_ALERTS = 10  # of one notification (a group can hold hundreds; the rest are counted)
-MIN_INTERVAL_S = 1.0
+MAX_ALERTS = 500  # of one notification (Alertmanager's max_alerts truncates a group; the rest are counted)
 FIRST_REPLY_WAIT_S = 2.0  # the first reply waits this long for the first round; later answers are edited in
-REPLY_WAIT_S = 60.0  # how long an investigator may take to its first reply before another one takes over
-REPLY_POLL_S = 0.5  # how often an edit looks for a first reply posted by another replica
+INVESTIGATION_S = 120.0  # an investigation taken longer ago than this is its dead replica's: taken again
+INVESTIGATORS = 4  # investigations at once (each makes its first round of calls at once)
+STORM = 8  # with more investigations than this waiting, Claude is left out: the rules' text, at once
+POLL_S = 10.0  # how often a started desk looks for investigations a dead replica left
 
 
 def compose(body: str, inv: Investigation) -> str:
     lines = [body or f"Investigating *{inv.alert_name}*…", notified_line(inv.notifications)]
     if inv.resolved_at is not None:
-        lines.append(resolved_line(inv.resolved_at, inv.starts_at))
+        lines.append(resolved_line(inv.resolved_at, inv.starts_at, seen=inv.start_seen))
     return "\n".join(line for line in lines if line)
 
 
@@ -55,108 +75,204 @@ class AlertDesk:
     def __init__(
         self,
         services: Services,
-        slack: AsyncWebClient,
+        poster: Poster,
+        supervisor: Supervisor,
         *,
-        min_interval: float = MIN_INTERVAL_S,
         first_wait: float = FIRST_REPLY_WAIT_S,
+        investigators: int = INVESTIGATORS,
+        poll_s: float = POLL_S,
     ) -> None:
         self.services = services
-        self.slack = slack
-        self.first_wait = first_wait
+        self.poster = poster
+        self.supervisor = supervisor
         self.store = services.storage.alerts
-        self.min_interval = min_interval
-        self._dirty: dict[int, asyncio.Event] = {}
-        self._updaters: dict[int, asyncio.Task[None]] = {}
-        self._running: dict[int, asyncio.Event] = {}  # investigations under way here; set at the first reply
-        self._retry: dict[int, tuple[Team, Alert]] = {}  # what to investigate if the first reply never comes
-        self.first_reply: asyncio.Event = asyncio.Event()  # set at each first reply (tests, the bench)
+        self.first_wait = first_wait
+        self.investigators = investigators
+        self.poll_s = poll_s
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._watching = False
+        self._idle = asyncio.Event()
+        self._idle.set()
 
-    async def handle(self, team: Team, n: Notification, *, channel: str, thread_ts: str = "") -> None:
-        """`thread_ts`: the alert's own message (a Slack notification); empty: post the alert there first."""
-        await asyncio.gather(*(self._one(team, n, a, channel, thread_ts) for a in n.alerts[:MAX_ALERTS]))
+    # -- notifications in ------------------------------------------------------------------------------------
 
-    async def _one(self, team: Team, n: Notification, alert: Alert, channel: str, thread_ts: str) -> None:
-        if alert.status == "resolved":
-            await self._resolve(team, alert, thread_ts)
-            return
-        starts = alert.starts_at
-        if starts is None:
+    async def accept(self, team: Team, n: Notification, *, channel: str, thread_ts: str = "") -> int:
+        """Record every alert of `n` (and what to post and edit) in the store; the investigations follow in the
+        background. `thread_ts`: the alert's own message (a Slack notification); empty: sitrep posts the alert."""
+        alerts = n.alerts[:MAX_ALERTS]
+        if len(n.alerts) > MAX_ALERTS or n.truncated:
+            log.warning("a notification of %d alerts: %d accepted", len(n.alerts) + n.truncated, len(alerts))
+        for alert in alerts:
+            if alert.status == "resolved":
+                await self._resolve(team, alert, thread_ts)
+            else:
+                await self._fire(team, n, alert, channel, thread_ts)
+        self.kick()
+        return len(alerts)
+
+    async def _fire(self, team: Team, n: Notification, alert: Alert, channel: str, thread_ts: str) -> None:
+        starts, seen = alert.starts_at, False
+        if starts is None:  # a Slack message carries no start: the open investigation's, else sitrep's first sighting
             open_one = await self.store.open_for(team.id, alert.key)
             starts = open_one.starts_at if open_one else (slack_time(thread_ts) or datetime.now(UTC))
+            seen = open_one.start_seen if open_one else True
+            alert = replace(alert, starts_at=starts)
         inv, created = await self.store.claim(
-            team.id, alert.key, starts, alert_name=alert.name, source=n.source, channel=channel, thread_ts=thread_ts
+            team.id,
+            alert.key,
+            starts,
+            alert_name=alert.name,
+            source=n.source,
+            channel=channel,
+            thread_ts=thread_ts,
+            alert=alert_json(alert),
+            severity=alert.severity,
+            start_seen=seen,
         )
-        alert = alert if alert.starts_at else _with_start(alert, starts)
-        if created:
-            await self._investigate_once(team, inv, alert)
-        elif not inv.reply_ts and await self._may_take_over(inv.id):
-            log.info("alert investigation %s had no first reply: investigating it again", inv.id)
-            await self._investigate_once(team, inv, alert)
-        else:
-            if not inv.reply_ts:
-                self._retry[inv.id] = (team, alert)
-            self.poke(inv.id)
-
-    async def _may_take_over(self, investigation_id: int) -> bool:
-        """Not under way here, and its investigator failed (released) or started more than REPLY_WAIT_S ago."""
-        if investigation_id in self._running:
-            return False
-        return await self.store.take_over(investigation_id, datetime.now(UTC) - timedelta(seconds=REPLY_WAIT_S))
-
-    async def _investigate_once(self, team: Team, inv: Investigation, alert: Alert) -> None:
-        replied = self._running[inv.id] = asyncio.Event()
-        try:
-            await self._investigate(team, inv, alert, replied)
-        except Exception:
-            if not replied.is_set():  # no first reply: the next notification (or a waiting edit) takes it over
-                await self.store.release(inv.id)
-            raise
-        finally:
-            replied.set()
-            self._running.pop(inv.id, None)
+        if created and not thread_ts:
+            await self._post_alert(inv, alert)
+        elif not created:
+            await self._refresh(inv)
 
     async def _resolve(self, team: Team, alert: Alert, thread_ts: str) -> None:
         inv = await self.store.open_for(team.id, alert.key)
         if inv is None:
             return  # resolved before sitrep saw it fire (or already resolved): nothing to edit
         await self.store.resolve(inv.id, alert.ends_at or slack_time(thread_ts) or datetime.now(UTC))
-        self.poke(inv.id)
+        await self._refresh(await self.store.get(inv.id) or inv)
 
-    async def _investigate(self, team: Team, inv: Investigation, alert: Alert, replied: asyncio.Event) -> None:
-        channel, thread = inv.channel, inv.thread_ts
+    async def _post_alert(self, inv: Investigation, alert: Alert) -> None:
+        """sitrep's post of a webhook's alert (the investigation's thread parent); idempotent per investigation."""
+        ref = await self.poster.post(
+            inv.channel,
+            headline(alert, datetime.now(UTC), seen=inv.start_seen),
+            key=f"alert-post:{inv.id}",
+            priority=PRIORITY_ALERT + alert.severity,
+            group=Grouping(f"alerts:{inv.channel}", alert_line(alert, seen=inv.start_seen), GROUP_HEAD),
+        )
+        await self.store.set_post(inv.id, ref.id)
+
+    async def _refresh(self, inv: Investigation) -> None:
+        """The reply (and, once resolved, sitrep's post of the alert) edited to the row as it stands; a reply not
+        yet handed over is written from the row when it is."""
+        text = compose(inv.reply_text, inv)
+        if inv.reply_id is not None:
+            await self.poster.edit(PostRef(inv.reply_id, inv.channel), text, line=text)
+        elif inv.reply_ts:  # posted before the outbox existed
+            await self.poster.edit(None, text, channel=inv.channel, ts=inv.reply_ts)
+        if inv.resolved_at is not None and inv.post_id is not None:
+            alert = alert_from_json(inv.alert)
+            if alert is not None:
+                await self.poster.edit(
+                    PostRef(inv.post_id, inv.channel),
+                    resolved_headline(alert, inv.resolved_at, seen=inv.start_seen),
+                    line=alert_line(alert, seen=inv.start_seen, resolved_at=inv.resolved_at),
+                )
+
+    # -- investigations --------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Investigate what is waiting (a previous run's, a dead replica's), and keep looking every `poll_s`."""
+        self._watching = True
+        self.kick()
+
+    def kick(self) -> None:
+        self._wake.set()
+        self._idle.clear()
+        if (self._worker is None or self._worker.done()) and not self.supervisor.stopping:
+            self._worker = self.supervisor.spawn(self._work(), "taking alert investigations", group="alert-desk")
+
+    async def settle(self, timeout: float | None = None) -> bool:
+        """Wait until no investigation is waiting or under way here (tests, benchmarks)."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _work(self) -> None:
+        running: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            self._wake.set()
+
+        while True:
+            self._wake.clear()
+            taken: list[Investigation] = []
+            storm = False
+            if len(running) < self.investigators:
+                try:
+                    stale = datetime.now(UTC) - timedelta(seconds=INVESTIGATION_S)
+                    taken = await self.store.take(self.investigators - len(running), stale)
+                    storm = bool(taken) and await self.store.waiting() > STORM
+                except Exception:
+                    log.exception("the alert investigations could not be read")
+                for inv in taken:
+                    work = self._investigate(inv, storm)
+                    task = self.supervisor.spawn(work, "investigating an alert", group="alerts")
+                    running.add(task)
+                    task.add_done_callback(finished)
+            if not running and not taken:
+                self._idle.set()
+                if not self._watching:
+                    if self._wake.is_set():
+                        continue
+                    return
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+            except TimeoutError:
+                pass
+
+    async def _investigate(self, inv: Investigation, storm: bool) -> None:
+        alert = alert_from_json(inv.alert)
+        if alert is None:
+            log.error("alert investigation %s keeps no readable alert; left as it is", inv.id)
+            return
+        try:
+            team = await self.services.teams.get(inv.team_id)
+            if not inv.thread_ts and inv.post_id is None:  # its replica died between the claim and the post
+                await self._post_alert(inv, alert)
+                inv = await self.store.get(inv.id) or inv
+            await self._first_reply(team, inv, alert, storm)
+        except Exception:
+            current = await self.store.get(inv.id)
+            if current is not None and current.reply_id is None:
+                await self.store.release(inv.id)  # another taker (or the next look) does it again
+            log.exception("investigating alert %s (%s) failed", inv.id, inv.alert_name)
+
+    async def _first_reply(self, team: Team, inv: Investigation, alert: Alert, storm: bool) -> None:
         toolbox = await Toolbox.for_team(self.services, team)
-        looked = first_round(toolbox, alert, datetime.now(UTC), wait=self.first_wait)
-        if not thread:
-            posted, (found, late) = await asyncio.gather(
-                self.slack.chat_postMessage(
-                    channel=channel, text=headline(alert, datetime.now(UTC)), unfurl_links=False
-                ),
-                looked,
-            )
-            thread = str(posted["ts"])
-        else:
-            found, late = await looked
+        found, late = await first_round(toolbox, alert, datetime.now(UTC), wait=self.first_wait, seen=inv.start_seen)
         body = toolbox.redact(render(found))
         current = await self.store.get(inv.id) or inv
-        reply = await self.slack.chat_postMessage(
-            channel=channel, thread_ts=thread, text=compose(body, current), unfurl_links=False
+        text = compose(body, current)
+        ref = await self.poster.post(
+            current.channel,
+            text,
+            thread_ts=current.thread_ts or None,
+            reply_to=PostRef(current.post_id, current.channel) if current.post_id is not None else None,
+            key=f"alert-reply:{inv.id}",
+            priority=alert.severity,
+            group=Grouping(f"investigations:{current.channel}", text, INVESTIGATIONS_HEAD, style="sections"),
         )
-        await self.store.save_reply(inv.id, channel=channel, reply_ts=str(reply["ts"]), text=body)
-        replied.set()
-        self._retry.pop(inv.id, None)
-        self.first_reply.set()
-        if await self.store.get(inv.id) != _replace_reply(current, str(reply["ts"]), body):
-            self.poke(inv.id)  # notified again or resolved while the reply was on its way
-        better = await self._complete(team, toolbox, found, late)
+        await self.store.set_reply(inv.id, ref.id, body)
+        now = await self.store.get(inv.id)
+        if now is not None and (now.notifications, now.resolved_at) != (current.notifications, current.resolved_at):
+            await self._refresh(now)  # notified again or resolved while the reply was being written
+        better = await self._complete(team, toolbox, found, late, storm)
         if better and better != body:
             await self.store.save_text(inv.id, toolbox.redact(better))
-            self.poke(inv.id)
+            latest = await self.store.get(inv.id)
+            if latest is not None:
+                await self._refresh(latest)
 
     async def _complete(
-        self, team: Team, toolbox: Toolbox, found: Findings, late: list[asyncio.Task[None]]
+        self, team: Team, toolbox: Toolbox, found: Findings, late: list[asyncio.Task[None]], storm: bool
     ) -> str | None:
-        """The first round's late calls, the second round (the sparkline), then Claude's text with a key; None
-        when nothing changed."""
+        """The first round's late calls, the second round (the sparkline), then Claude's text with a key (not in a
+        storm); None when nothing changed."""
         for failed in await asyncio.gather(*late, return_exceptions=True):
             if isinstance(failed, BaseException):
                 log.error("a late part of the alert's investigation failed", exc_info=failed)
@@ -166,76 +282,10 @@ class AlertDesk:
             log.exception("the alert's signal could not be charted")
             added = bool(late)
         text = render(found) if added else None
-        if not model_ready(self.services.settings):
+        if not model_ready(self.services.settings) or storm:
             return text
         try:
             return await model_investigation(self.services, team, toolbox, found)
         except Exception as exc:  # any model failure: the rule-based text
             log.warning("Claude's alert investigation failed (%s); the rule-based one stands", exc)
             return text
-
-    def poke(self, investigation_id: int) -> None:
-        """Mark the reply for an edit; one updater per investigation coalesces the pokes."""
-        event = self._dirty.setdefault(investigation_id, asyncio.Event())
-        event.set()
-        task = self._updaters.get(investigation_id)
-        if task is None or task.done():
-            self._updaters[investigation_id] = asyncio.create_task(self._updater(investigation_id, event))
-
-    async def _updater(self, investigation_id: int, dirty: asyncio.Event) -> None:
-        try:
-            while dirty.is_set():
-                dirty.clear()
-                inv = await self._posted(investigation_id)
-                if inv is None:
-                    return
-                await self.slack.chat_update(channel=inv.channel, ts=inv.reply_ts, text=compose(inv.reply_text, inv))
-                await asyncio.sleep(self.min_interval)
-        except Exception:
-            log.exception("editing the reply of alert investigation %s failed", investigation_id)
-        finally:
-            self._updaters.pop(investigation_id, None)
-            if dirty.is_set():
-                self.poke(investigation_id)
-
-    async def _posted(self, investigation_id: int) -> Investigation | None:
-        """The row once its first reply is posted, or None when there is nothing to edit (yet).
-
-        Under way here: wait for its first reply (or its failure). Elsewhere (another replica): look again every
-        REPLY_POLL_S for up to REPLY_WAIT_S. A row still without a reply is then investigated here, when this
-        process holds the alert of a notification and wins the take-over; else the next notification does."""
-        running = self._running.get(investigation_id)
-        if running is not None:
-            await running.wait()
-        deadline = asyncio.get_running_loop().time() + REPLY_WAIT_S
-        while True:
-            inv = await self.store.get(investigation_id)
-            if inv is None or inv.reply_ts:
-                return inv
-            if investigation_id not in self._running and await self._may_take_over(investigation_id):
-                break  # released after a failure, or its investigator is gone
-            if asyncio.get_running_loop().time() > deadline:
-                break
-            await asyncio.sleep(REPLY_POLL_S)
-        retry = self._retry.pop(investigation_id, None)
-        if retry is None:  # left for the next notification of the alert to take over
-            await self.store.release(investigation_id)
-            log.warning("alert investigation %s has no first reply and no alert here to retry it", investigation_id)
-            return None
-        team, alert = retry
-        await self.store.take_over(investigation_id, datetime.now(UTC))  # ours now, whoever held it
-        await self._investigate_once(team, inv, alert)
-        return None  # the reply just posted shows the row as it stands
-
-    async def settle(self) -> None:
-        """Wait for the pending edits (tests, shutdown)."""
-        while self._updaters:
-            await asyncio.gather(*list(self._updaters.values()), return_exceptions=True)
-
-
-def _with_start(alert: Alert, starts: datetime) -> Alert:
-    return replace(alert, starts_at=starts)
-
-
-def _replace_reply(inv: Investigation, reply_ts: str, text: str) -> Investigation:
-    return replace(inv, reply_ts=reply_ts, reply_text=text)

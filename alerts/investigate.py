@@ -62,6 +62,7 @@ class Findings:
     events: list[dict[str, Any]] = field(default_factory=list)  # the ones that moved
     notes: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)  # first-round calls still running when the reply was posted
+    start_seen: bool = False  # the alert's start is sitrep's first sighting (its notification carried none)
 
     @property
     def started(self) -> datetime:
@@ -82,11 +83,11 @@ def expr_from_generator_url(url: str) -> str | None:
 
 
 async def first_round(
-    toolbox: Toolbox, alert: Alert, now: datetime, *, wait: float | None = None
+    toolbox: Toolbox, alert: Alert, now: datetime, *, wait: float | None = None, seen: bool = False
 ) -> tuple[Findings, list[asyncio.Task[None]]]:
     """Every first-round call at once; after `wait` seconds (None: no limit) the findings so far and the calls
     still running (each fills `found` in when it answers; `found.pending` names them until then)."""
-    found = Findings(alert, now)
+    found = Findings(alert, now, start_seen=seen)
     expr = expr_from_generator_url(alert.generator_url)
     if expr:
         found.signal = Signal(expr, "prometheus")

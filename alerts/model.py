@@ -3,9 +3,10 @@ messages their Slack contact points post."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 Source = Literal["grafana", "alertmanager", "slack"]
 Status = Literal["firing", "resolved"]
@@ -13,6 +14,15 @@ Status = Literal["firing", "resolved"]
 _FNV_OFFSET = 14695981039346656037
 _FNV_PRIME = 1099511628211
 _SEPARATOR = 0xFF
+
+# The label values teams use for how bad an alert is, ranked (higher first): the `severity` label (Prometheus'
+# and Grafana's convention), else `priority`.
+SEVERITY_RANK = {
+    "critical": 4, "page": 4, "emergency": 4, "fatal": 4, "p1": 4, "sev1": 4,
+    "high": 3, "error": 3, "major": 3, "p2": 3, "sev2": 3,
+    "warning": 2, "warn": 2, "medium": 2, "minor": 2, "p3": 2, "sev3": 2,
+    "info": 1, "low": 1, "notice": 1, "p4": 1, "sev4": 1,
+}  # fmt: skip
 
 
 def fingerprint(labels: dict[str, str]) -> str:
@@ -42,6 +52,19 @@ class Alert:
     silence_url: str = ""
     dashboard_url: str = ""
     panel_url: str = ""
+    # Alertmanager's default Slack message carries no labels, only the title's values ("[FIRING:1] APIHighLatency
+    # (app-107 api-server warning)"): the values after the name, their label names unknown.
+    title_values: tuple[str, ...] = ()
+    sent_by: str = ""  # "alertmanager" when Alertmanager sent it (its rule lives in Prometheus or another ruler)
+
+    @property
+    def severity(self) -> int:
+        """0 (unknown) to 4 (critical), from the `severity` (or `priority`) label, or a title value."""
+        for key in ("severity", "priority"):
+            rank = SEVERITY_RANK.get(self.labels.get(key, "").strip().lower())
+            if rank:
+                return rank
+        return max((SEVERITY_RANK.get(v.lower(), 0) for v in self.title_values), default=0)
 
     @property
     def name(self) -> str:
@@ -54,6 +77,30 @@ class Alert:
     @property
     def summary(self) -> str:
         return self.annotations.get("summary") or self.annotations.get("description") or ""
+
+
+def alert_json(alert: Alert) -> str:
+    """The alert as the store keeps it, so any replica can investigate it (`alert_from_json`)."""
+    data: dict[str, Any] = asdict(alert)
+    for key in ("starts_at", "ends_at"):
+        data[key] = data[key].isoformat() if data[key] else None
+    return json.dumps(data, sort_keys=True)
+
+
+def alert_from_json(text: str) -> Alert | None:
+    """The alert `alert_json` wrote; None for anything else."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("labels"), dict):
+        return None
+    known = {f.name for f in fields(Alert)}
+    data = {k: v for k, v in data.items() if k in known}
+    for key in ("starts_at", "ends_at"):
+        data[key] = datetime.fromisoformat(data[key]) if data.get(key) else None
+    data["title_values"] = tuple(data.get("title_values") or ())
+    return Alert(**data)
 
 
 @dataclass(frozen=True)

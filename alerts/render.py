@@ -23,11 +23,48 @@ def value_text(alert: Alert) -> str:
     return alert.value_text.strip()
 
 
-def headline(alert: Alert, now: datetime) -> str:
-    since = f" since {hhmm(alert.starts_at)}" if alert.starts_at else ""
+GROUP_HEAD = (
+    ":rotating_light: *{n} alerts* fired together in this channel; each is investigated in this thread, most severe"
+    " first:"
+)
+INVESTIGATIONS_HEAD = "*{n} investigations*, most severe first:"
+SEVERITY_WORD = {4: "critical", 3: "high", 2: "warning", 1: "info"}
+
+
+def since(alert: Alert, seen: bool = False) -> str:
+    """ "since 08:10 UTC", or "first seen 08:10 UTC" when the notification carried no start time (a Slack message):
+    sitrep's first sighting, not when the alert started."""
+    if alert.starts_at is None:
+        return ""
+    return f"first seen {hhmm(alert.starts_at)}" if seen else f"since {hhmm(alert.starts_at)}"
+
+
+def headline(alert: Alert, now: datetime, *, seen: bool = False) -> str:
+    when = since(alert, seen)
+    when = f", {when}" if seen and when else f" {when}" if when else ""
     value = value_text(alert)
     value_part = f": {link(alert.generator_url or None, value)}" if value else ""
-    return f":rotating_light: *{escape(alert.name)}* is firing{since}{value_part}"
+    return f":rotating_light: *{escape(alert.name)}* is firing{when}{value_part}"
+
+
+def alert_line(alert: Alert, *, seen: bool = False, resolved_at: datetime | None = None) -> str:
+    """The alert's line in a grouped message: its name linked to where it came from, how bad, since when."""
+    name = f"*{link(alert.generator_url or None, alert.name)}*"
+    if resolved_at is not None and alert.starts_at is not None:
+        return f"• :white_check_mark: {name} {resolved_line(resolved_at, alert.starts_at, seen=seen, short=True)}"
+    severity = SEVERITY_WORD.get(alert.severity)
+    parts = [f"• :rotating_light: {name}", f"({severity})" if severity else "", since(alert, seen)]
+    value = value_text(alert)
+    line = " ".join(p for p in parts if p)
+    return f"{line}: {escape(value)[:80]}" if value else line
+
+
+def resolved_headline(alert: Alert, resolved_at: datetime, *, seen: bool = False) -> str:
+    """sitrep's post of an alert (webhook mode) once it resolved."""
+    started = alert.starts_at or resolved_at
+    was = f" ({since(alert, seen)})" if alert.starts_at else ""
+    how = resolved_line(resolved_at, started, seen=seen, short=True)
+    return f":white_check_mark: *{escape(alert.name)}* {how}{was}"
 
 
 def linked_code(url: str | None, text: str, limit: int) -> str:
@@ -45,7 +82,7 @@ def labels_line(alert: Alert) -> str:
 
 def render(found: Findings) -> str:
     a = found.alert
-    lines = [headline(a, found.now)]
+    lines = [headline(a, found.now, seen=found.start_seen)]
     labels = labels_line(a)
     if labels:
         lines.append(labels)
@@ -110,10 +147,16 @@ def _events(found: Findings) -> list[str]:
     return out
 
 
-def resolved_line(resolved_at: datetime, started: datetime) -> str:
+def resolved_line(resolved_at: datetime, started: datetime, *, seen: bool = False, short: bool = False) -> str:
+    """When it resolved and how long it lasted; with `seen`, counted from sitrep's first sighting and said so."""
     minutes = max(0, round((resolved_at - started).total_seconds() / 60))
     lasted = f"{num(minutes)} min" if minutes < 120 else f"{num(round(minutes / 60, 1))} h"
-    return f":white_check_mark: resolved at {hhmm(resolved_at)}, lasted {lasted}"
+    if seen:
+        how = f"resolved at {hhmm(resolved_at)}, {lasted} after sitrep first saw it"
+        how += "" if short else f" at {hhmm(started)} (its message carried no start time, so it may have fired earlier)"
+    else:
+        how = f"resolved at {hhmm(resolved_at)}, lasted {lasted}"
+    return how if short else f":white_check_mark: {how}"
 
 
 def notified_line(times: int) -> str:

@@ -27,6 +27,7 @@ BENCHES = [
     "instrument_scan",
     "claude_cache",
     "hostile_web",
+    "alert_storm",
 ]
 
 

@@ -12,7 +12,6 @@ and changes before it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import tempfile
 import time
@@ -23,11 +22,10 @@ import aiohttp
 import httpx
 from aiohttp import web
 
-from alerts.desk import AlertDesk
 from bench import Row, ratio_row
 from bot.runtime import Runtime
 from bot.web import build_web_app
-from tests.alerts.test_alerts_desk import _notification, desk_world, iso
+from tests.alerts.test_alerts_desk import Desk, _notification, desk_world, iso
 from tests.fakes.grafana import FakeGrafana
 from tests.fakes.slack import FakeSlack
 from tests.support.alert_payloads import grafana_webhook
@@ -49,32 +47,32 @@ async def one_delayed_request(grafana: FakeGrafana) -> float:
         return min(times)
 
 
-async def first_reply(w: World, desk: AlertDesk, starts: datetime, *, warm: bool) -> tuple[float, int]:
-    """Seconds to the first reply, and how many Grafana requests were made before it."""
+async def first_reply(w: World, slack: FakeSlack, desk: Desk, starts: datetime, *, warm: bool) -> tuple[float, int]:
+    """Seconds to the first reply in Slack (the alert's post, then the reply in its thread, through the poster),
+    and how many Grafana requests were made before it."""
     team = await w.team()
     if warm:
         grafana = next(s for s in await w.services.skills_for(team) if s.name == "grafana")
         await grafana.warm()
     w.grafana.delay = DELAY_S
-    before = len(w.grafana.requests)
+    before, mark = len(w.grafana.requests), len(slack.calls)
     started = time.perf_counter()
-    run = asyncio.create_task(desk.handle(team, _notification(starts), channel="C0ALERTS"))
-    await desk.first_reply.wait()
+    await desk.accept(team, _notification(starts), channel="C0ALERTS")
+    await slack.wait_for_call("chat.postMessage", lambda c: bool(c.args.get("thread_ts")), timeout=30, since=mark)
     elapsed, calls = time.perf_counter() - started, len(w.grafana.requests) - before
-    await run
     await desk.settle()
     return elapsed, calls
 
 
 async def rows() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
-        async with desk_world(Path(tmp) / "warm") as (w, _slack, desk, starts):
+        async with desk_world(Path(tmp) / "warm") as (w, slack, desk, starts):
             w.grafana.delay = DELAY_S
             unit = await one_delayed_request(w.grafana)
-            warm, warm_calls = await first_reply(w, desk, starts, warm=True)
-        async with desk_world(Path(tmp) / "cold") as (w, _slack, desk, starts):
-            cold, cold_calls = await first_reply(w, desk, starts, warm=False)
-        async with FakeSlack() as slack:  # the webhook route posts with the Services' own Slack client
+            warm, warm_calls = await first_reply(w, slack, desk, starts, warm=True)
+        async with desk_world(Path(tmp) / "cold") as (w, slack, desk, starts):
+            cold, cold_calls = await first_reply(w, slack, desk, starts, warm=False)
+        async with FakeSlack() as slack:  # the webhook route posts through the Runtime's poster
             tokens = {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.api_url}
             async with github_world(Path(tmp) / "ack", SITREP_ALERTS_TOKEN=TOKEN, **tokens) as w:
                 ack = await _ack_time(w, datetime.now(UTC).replace(microsecond=0))
@@ -106,7 +104,9 @@ async def _ack_time(w: World, starts: datetime) -> float:
                 assert r.status == 202
             return time.perf_counter() - started
     finally:
-        desk = runtime.alert_desk()
+        desk, poster = runtime.alert_desk(), runtime.poster()
         await runner.cleanup()
-        if desk is not None:
+        if desk is not None and poster is not None:
             await desk.settle()
+            await poster.settle()
+        await runtime.close()

@@ -20,7 +20,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncSay
 
 from bench import Row, ratio_row
-from skills.services import web_client
+from bot.slack_client import web_client
 from tests.fakes.slack import FakeSlack
 from tests.support.agent_world import world
 

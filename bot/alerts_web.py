@@ -15,9 +15,11 @@ Authenticated with SITREP_ALERTS_TOKEN, either way:
 
 Off (503) without a token; a missing or wrong one 401, before anything is parsed. `?channel=` must be a channel
 id (C… or G…), checked before the body is read too. Then: not JSON, nested too deeply, or not a notification 400
-(saying what could be read), no channel 400, else 202 at once and the investigation in a background task. The
-channel: `?channel=C…`, else the team's `alerts.channel`. sitrep posts the alert there and the investigation in its
-thread.
+(saying what could be read), no channel 400, else every alert is recorded in the store (with sitrep's post of it
+handed to the poster) and then 202: an accepted alert survives a crash, a restart and a dead replica
+(alerts/desk.py); a database that does not answer is a 503, so the sender retries. The investigations follow in the
+background, most severe first. The channel: `?channel=C…`, else the team's `alerts.channel`. sitrep posts the alert
+there (many at once: one grouped message) and the investigation in its thread.
 """
 
 from __future__ import annotations
@@ -34,12 +36,12 @@ from aiohttp import web
 
 from alerts.model import Unreadable
 from alerts.parse import parse_webhook
-from bot import after_reply
 from bot.bodies import BodyRefused, read_body
 from bot.http_guard import guard_of
 from bot.runtime import Runtime
 from bot.web_auth import bearer, bearer_ok, digest_matches, hex_digest
 from settings import Settings
+from storage.db import DatabaseUnavailable
 from storage.team_config import AlertsConfig
 from text.json_in import NotJSON, loads
 
@@ -50,7 +52,6 @@ SIGNATURE_HEADERS = ("X-Grafana-Alerting-Signature", "X-Grafana-Alert-Signature"
 MAX_SKEW_S = 300  # a signed timestamp older (or further ahead) than this is refused
 WEBHOOK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,20}$")  # a channel (public C…, private G…), never a DM
 RUNTIME_KEY = web.AppKey("alerts_runtime", Runtime)
-TASKS = after_reply.key("alerts")
 UNAUTHORIZED = "missing or wrong token (Authorization: Bearer $SITREP_ALERTS_TOKEN, or Grafana's HMAC signature)"
 
 
@@ -138,19 +139,17 @@ def _handler(sender: Literal["grafana", "alertmanager"]) -> Callable[[web.Reques
         desk = runtime.alert_desk()
         if desk is None:
             return _error(503, "sitrep has no Slack bot token to post with")
-        after_reply.spawn(request.app, TASKS, desk.handle(team, notification, channel=channel), "alert investigation")
-        return web.json_response({"ok": True, "alerts": len(notification.alerts)}, status=202)
+        try:
+            accepted = await desk.accept(team, notification, channel=channel)
+        except DatabaseUnavailable as exc:  # not recorded: the sender retries a 5xx
+            log.warning("an alert webhook could not be recorded (%s)", exc)
+            return _error(503, "sitrep's database is not answering; the alert was not recorded: retry")
+        return web.json_response({"ok": True, "alerts": accepted}, status=202)
 
     return receive
 
 
 def add_alert_routes(app: web.Application, runtime: Runtime) -> None:
     app[RUNTIME_KEY] = runtime
-    after_reply.install(app, TASKS)
     app.router.add_post("/alerts/grafana", _handler("grafana"))
     app.router.add_post("/alerts/alertmanager", _handler("alertmanager"))
-
-
-async def running_tasks(app: web.Application) -> None:
-    """Wait for the investigations of the notifications answered so far (tests)."""
-    await after_reply.running(app, TASKS)

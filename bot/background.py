@@ -1,6 +1,8 @@
-"""What runs beside the Slack connection: the web server (with the Vercel drain relay), the report scheduler and
-the replica heartbeat (which also answers the mentions a dead replica acked). Started and stopped as one, on
-the Runtime (bot/runtime.py): the scheduler and the relay are its `scheduler` and `drain` while they run."""
+"""What runs beside the Slack connection: the web server (with the Vercel drain relay), the report scheduler, the
+replica heartbeat (which also answers the mentions a dead replica acked), the poster's sender and the alert desk's
+investigators (each also finishing what a dead replica or the previous run left in the store). Started and stopped
+as one, on the Runtime (bot/runtime.py): the scheduler and the relay are its `scheduler` and `drain` while they
+run."""
 
 from __future__ import annotations
 
@@ -70,7 +72,7 @@ class Background:
         settings = self.services.settings
         self.runtime.drain = await start_relay(self.services)
         try:
-            self.web = await start_web(self.runtime, slack_notifier(self.services))
+            self.web = await start_web(self.runtime, slack_notifier(self.runtime))
         except OSError as exc:
             raise StartupError(
                 f"cannot serve on {settings.http_host}:{settings.http_port} ({exc.strerror or exc}); "
@@ -85,7 +87,12 @@ class Background:
         log.info("web server on http://%s:%s", settings.http_host, bound_port(self.web))
         await self.services.storage.replicas.beat()
         self.heartbeat = asyncio.create_task(self._beat(), name="replica heartbeat")
-        notify = slack_notifier(self.services)
+        poster, desk = self.runtime.poster(), self.runtime.alert_desk()
+        if poster is not None:
+            poster.start()  # posts and edits a previous run or a dead replica left in the outbox
+        if desk is not None:
+            desk.start()  # alert investigations left without a reply
+        notify = slack_notifier(self.runtime)
         if webhook_mode(settings):
             log.info("GitHub: webhook mode (%s/github/webhook)", settings.public_url)
         else:
@@ -122,7 +129,7 @@ class Background:
         await before_slot(self.services, job)
 
     async def _run_job(self, job: Job, scheduled_for: datetime) -> str | None:
-        return await run_scheduled(self.services, job, scheduled_for)
+        return await run_scheduled(self.runtime, job, scheduled_for)
 
     async def _beat(self) -> None:
         """Every SITREP_HEARTBEAT_SECONDS: say this replica is alive, and answer the events a replica silent for
@@ -146,7 +153,7 @@ class Background:
                 log.exception("heartbeat failed")
 
     async def _answer_adopted(self, open_event: OpenEvent) -> None:
-        body, client = open_event.body, self.services.slack
+        body, client = open_event.body, self.runtime.slack
         event = body.get("event")
         if client is None or not isinstance(event, dict) or not event.get("channel"):
             await self.services.storage.events.finish(open_event.event_id)
@@ -185,3 +192,4 @@ class Background:
         relay, self.runtime.drain = self.runtime.drain, None
         if relay is not None:
             await relay.stop()
+        await self.runtime.close()  # the poster's sender and the investigators: what is pending stays in the store

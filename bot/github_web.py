@@ -23,6 +23,7 @@ from aiohttp import web
 from bot import after_reply, github_setup
 from bot.bodies import IDENTITY, BodyRefused, content_encoding, read_body
 from bot.http_guard import guard_of
+from bot.runtime import Runtime
 from bot.web_auth import digest_matches, hex_digest
 from review.intake import handle_event
 from review.pipeline import Notify
@@ -30,6 +31,7 @@ from settings import Settings
 from skills.base import redact
 from skills.github.webhook import MalformedEvent, parse_event
 from skills.services import Services
+from storage.poster import PRIORITY_REPORT
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +103,15 @@ async def running_tasks(app: web.Application) -> None:
     await after_reply.running(app, TASKS)
 
 
-def slack_notifier(services: Services) -> Notify | None:
-    """chat.postMessage to a channel or a user id (a DM), or None without a bot token."""
-    client = services.slack
-    if client is None:
+def slack_notifier(runtime: Runtime) -> Notify | None:
+    """A post to a channel or a user id (a DM) through the Runtime's poster, or None without a bot token."""
+    poster = runtime.poster()
+    if poster is None:
         return None
+    services = runtime.services
 
     async def notify(channel: str, text: str) -> None:
-        await client.chat_postMessage(channel=channel, text=redact(text, await services.secrets()), unfurl_links=False)
+        redacted = redact(text, await services.secrets())
+        await poster.sent(await poster.post(channel, redacted, priority=PRIORITY_REPORT))
 
     return notify

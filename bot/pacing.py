@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from storage.outbox import Choice, OutboxRow
 
 MAX_CLAIMS = 20  # rows a sender takes in one claim
-MAX_GROUP = 40
-MAX_GROUP_CHARS = 3500  # Slack shows up to 4,000 characters of a message's text before truncating it
+# "lines": Slack shows up to 4,000 characters of a message's text before truncating it. "sections": a message
+# holds 50 blocks of up to 3,000 characters each (https://api.slack.com/reference/block-kit/blocks).
+LIMITS = {"lines": (40, 3500), "sections": (24, 36000)}  # style -> (most rows in one message, most characters)
+SECTION_MAX = 3000
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,12 @@ def take(pace: dict[str, float], scope: Scope, now: float) -> float:
 
 
 def groupable(row: OutboxRow) -> bool:
-    return (
-        row.method == "chat.postMessage"
-        and bool(row.group_key)
-        and row.parent_id is None
-        and not row.payload.get("thread_ts")
-    )
+    return row.method == "chat.postMessage" and bool(row.group_key)
+
+
+def thread_of(row: OutboxRow) -> str:
+    """The thread a post goes to ("" for the channel itself)."""
+    return row.parent_ts if row.parent_id is not None else str(row.payload.get("thread_ts") or "")
 
 
 def choose(rows: list[OutboxRow], pace: dict[str, float], now: float) -> Choice:
@@ -100,22 +102,35 @@ def choose(rows: list[OutboxRow], pace: dict[str, float], now: float) -> Choice:
 
 
 def _members(head: OutboxRow, rows: list[OutboxRow], taken: set[int]) -> list[int]:
+    """The rows waiting with `head` that go out in its message: same group, channel and thread, within the limits."""
+    most, chars = LIMITS.get(str(head.payload.get("group_style") or "lines"), LIMITS["lines"])
     members: list[int] = []
     size = len(head.line)
     for row in rows:
-        if len(members) + 1 >= MAX_GROUP:
+        if len(members) + 1 >= most:
             break
         if row.id == head.id or row.id in taken or not groupable(row):
             continue
-        if row.group_key != head.group_key or row.channel != head.channel:
+        if row.group_key != head.group_key or row.channel != head.channel or thread_of(row) != thread_of(head):
             continue
-        if size + len(row.line) + 1 > MAX_GROUP_CHARS:
+        if size + len(row.line) + 1 > chars:
             break
         size += len(row.line) + 1
         members.append(row.id)
     return members
 
 
-def group_text(head: str, lines: list[str]) -> str:
-    """A grouped message: its first line (`{n}`: how many), then one line each."""
-    return "\n".join([head.replace("{n}", str(len(lines))), *lines])
+def grouped(head_payload: dict, parts: list[str]) -> dict:
+    """A grouped message's text (and blocks, style "sections"): its first line (`{n}`: how many), then each part."""
+    head = str(head_payload.get("group_head") or "").replace("{n}", str(len(parts)))
+    if head_payload.get("group_style") == "sections":
+        blocks = [_section(head)] if head else []
+        for part in parts:
+            blocks += [{"type": "divider"}, _section(part)]
+        return {"text": head or parts[0][:SECTION_MAX], "blocks": blocks[:50]}
+    return {"text": "\n".join([head, *parts] if head else parts), "blocks": None}
+
+
+def _section(text: str) -> dict:
+    clipped = text if len(text) <= SECTION_MAX else text[: SECTION_MAX - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clipped}}

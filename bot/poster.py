@@ -93,6 +93,7 @@ class SlackPoster:
             payload["thread_ts"] = thread_ts
         if group is not None:
             payload["group_head"] = group.head
+            payload["group_style"] = group.style
         row_id = await self.store.enqueue(
             "chat.postMessage",
             channel,
@@ -220,8 +221,7 @@ class SlackPoster:
     async def _send(self, row: OutboxRow) -> None:
         try:
             if row.method == "chat.update":
-                ts = await self._update(row)
-                ids = [row.id]
+                ts, ids = await self._update(row)
             else:
                 ts, ids = await self._post(row)
         except SlackApiError as exc:
@@ -239,32 +239,32 @@ class SlackPoster:
         self._resolve(ids)
 
     async def _post(self, row: OutboxRow) -> tuple[str, list[int]]:
-        payload = dict(row.payload)
-        head = str(payload.pop("group_head", "") or "")
+        payload = {k: v for k, v in row.payload.items() if not k.startswith("group_")}
         if row.parent_id is not None:
             payload["thread_ts"] = row.parent_ts
         rows = await self.store.group(row.id) if row.group_key else [row]
         if len(rows) > 1:
-            payload.pop("blocks", None)
-            payload["text"] = pacing.group_text(head, [r.line for r in rows])
+            payload.update(pacing.grouped(row.payload, [r.line for r in rows]))
         response = await self.client.chat_postMessage(channel=row.channel, **payload)
         return str(response.get("ts") or ""), [r.id for r in rows]
 
-    async def _update(self, row: OutboxRow) -> str:
+    async def _update(self, row: OutboxRow) -> tuple[str, list[int]]:
+        """chat.update; an edit of a post that went out inside a grouped message changes its part and sends the
+        whole message again, with every other edit of that message waiting (one call, not one each)."""
         ts = row.parent_ts or row.target_ts
         payload = dict(row.payload)
+        ids = [row.id]
         if row.parent_grouped and row.parent_id is not None:
             parent = await self.store.get(row.parent_id)
-            if row.line and parent is not None:
-                await self.store.set_line(parent.id, row.line)
-            head_id = parent.merged_into or parent.id if parent is not None else row.parent_id
+            head_id = (parent.merged_into or parent.id) if parent is not None else row.parent_id
+            ids += await self.store.absorb_edits(head_id, row)
             rows = await self.store.group(head_id)
             head = next((r for r in rows if r.id == head_id), None)
-            if head is None or not row.line:
-                return ts  # nothing of the grouped message changes
-            payload = {"text": pacing.group_text(str(head.payload.get("group_head") or ""), [r.line for r in rows])}
+            if head is None or not any(r.line for r in rows):
+                return ts, ids  # nothing of the grouped message changes
+            payload = pacing.grouped(head.payload, [r.line for r in rows])
         await self.client.chat_update(channel=row.channel, ts=ts, **payload)
-        return ts
+        return ts, ids
 
     async def _refused(self, row: OutboxRow, exc: SlackApiError) -> None:
         status, error = status_of(exc), error_of(exc)

@@ -93,13 +93,14 @@ async def github_row(services: Services, team: Team, row: Readiness | None) -> R
     return replace(row, detail="; ".join(d for d in (row.detail, activity) if d))
 
 
-async def report_channel_access(services: Services, team: Team) -> ChannelAccess | None:
+async def report_channel_access(runtime: Runtime, team: Team) -> ChannelAccess | None:
     """Whether sitrep can post in the team's report channel; None without a channel, a Slack client, or an answer."""
-    channel = team.report_channel(services.settings)
-    if not channel or services.slack is None:
+    channel = team.report_channel(runtime.services.settings)
+    client = runtime.slack
+    if not channel or client is None:
         return None
     try:
-        return await asyncio.wait_for(check_access(services.slack, channel), SLACK_TIMEOUT_S)
+        return await asyncio.wait_for(check_access(client, channel), SLACK_TIMEOUT_S)
     except Exception as exc:  # Slack unreachable: the row still renders, without the membership check
         log.warning("could not check membership of %s: %s", channel, exc)
         return None
@@ -107,7 +108,7 @@ async def report_channel_access(services: Services, team: Team) -> ChannelAccess
 
 async def reports_row(runtime: Runtime, team: Team) -> Readiness:
     services = runtime.services
-    membership = await report_channel_access(services, team)
+    membership = await report_channel_access(runtime, team)
     return await reports_readiness(services.jobs, team, services.settings, runtime.scheduler, membership)
 
 

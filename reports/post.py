@@ -1,4 +1,6 @@
-"""Post a report with chat.postMessage, and the scheduler's run_job: build the team's report and post it."""
+"""Post a report through the poster (storage/poster.py: chat.postMessage, paced and durable), and the scheduler's
+run_job: build the team's report and post it. A scheduled slot's post carries the key report:<job>:<slot>, so a
+run taken over after a crash finds the post already made (or on its way) instead of posting it twice."""
 
 from __future__ import annotations
 
@@ -8,15 +10,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from metrics import REPORTS_POSTED
 from reports.builder import DEFAULT_TITLE, FirstPost, ReportOptions, build_report
 from reports.model import Report
 from reports.render import fallback_text, report_blocks
 from reports.since_last import since_section, snapshot_of
 from storage.jobs import parse_slot, slot_key
+from storage.poster import PRIORITY_REPORT, Poster, PostFailed, PostRef
 from storage.report_snapshots import Snapshot
 
 if TYPE_CHECKING:
@@ -36,12 +36,12 @@ SLACK_HINTS = {
     "invalid_auth": "check SLACK_BOT_TOKEN",
     "not_authed": "check SLACK_BOT_TOKEN",
     "account_inactive": "the token was revoked: reinstall the app and update SLACK_BOT_TOKEN",
-    "ratelimited": "Slack rate-limited the post: the next report tries again",
+    "parent_failed": "the day's report thread could not be posted; check sitrep's log",
 }
 
 
-# Called with (client, channel) before a report is built: makes sure it can be posted there, or raises.
-BeforePost = Callable[[AsyncWebClient, str], Awaitable[Any]]
+# Called with the channel before a report is built: makes sure it can be posted there, or raises.
+BeforePost = Callable[[str], Awaitable[Any]]
 
 
 class ReportError(Exception):
@@ -53,38 +53,41 @@ def report_channel(settings: Settings, team: Team, job: Job | None = None) -> st
     return (job.channel if job is not None else None) or team.report_channel(settings)
 
 
-def slack_client(services: Services) -> AsyncWebClient:
-    """The Web API client reports post with (built once, handed in through Services); ReportError without one."""
-    if services.slack is None:
-        raise ReportError(NO_TOKEN)
-    return services.slack
+def hint(error: str) -> str:
+    if error.startswith("http_"):
+        return "Slack (or a proxy in front of it) kept answering with an error page; try again in a minute"
+    return SLACK_HINTS.get(error, "check sitrep's log")
 
 
 async def post_report(
-    client: AsyncWebClient, channel: str, report: Report, secrets: list[str] | None = None, thread_ts: str | None = None
-) -> str:
-    """chat.postMessage with the report's blocks and fallback text (a reply in `thread_ts` when given); the
-    message ts, or ReportError."""
+    poster: Poster,
+    channel: str,
+    report: Report,
+    secrets: list[str] | None = None,
+    thread_ts: str | None = None,
+    *,
+    key: str | None = None,
+) -> tuple[str, PostRef]:
+    """The report's blocks and fallback text handed to the poster (a reply in `thread_ts` when given); the message
+    ts once posted, or ReportError."""
     secrets = secrets or []
+    ref = await poster.post(
+        channel,
+        fallback_text(report, secrets),
+        blocks=report_blocks(report, secrets),
+        thread_ts=thread_ts or None,
+        key=key,
+        priority=PRIORITY_REPORT,
+    )
     try:
-        result = await client.chat_postMessage(
-            channel=channel,
-            text=fallback_text(report, secrets),
-            blocks=report_blocks(report, secrets),
-            unfurl_links=False,
-            unfurl_media=False,
-            thread_ts=thread_ts or None,
-        )
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or "unknown_error")
-        hint = SLACK_HINTS.get(error, "check sitrep's log")
-        raise ReportError(f"Slack refused chat.postMessage to {channel} ({error}): {hint}") from None
-    ts = result.get("ts")
+        ts = await poster.sent(ref)
+    except PostFailed as exc:
+        raise ReportError(f"Slack refused chat.postMessage to {channel} ({exc.error}): {hint(exc.error)}") from None
     if not ts:
         raise ReportError(f"chat.postMessage to {channel} answered without a message ts")
     REPORTS_POSTED.inc()
     log.info("posted %s to %s (ts %s)", report.title, channel, ts)
-    return str(ts)
+    return ts, ref
 
 
 async def build_and_post(
@@ -92,7 +95,7 @@ async def build_and_post(
     team: Team,
     channel: str,
     *,
-    client: AsyncWebClient | None = None,
+    poster: Poster,
     title: str | None = None,
     job: Job | None = None,
     scheduled_for: datetime | None = None,
@@ -100,24 +103,24 @@ async def build_and_post(
     first_post_after: float | None = None,
     thread_ts: str | None = None,
     prepare: Callable[[Report], None] | None = None,
+    key: str | None = None,
 ) -> tuple[str, Report]:
     """Build the team's report and post it to `channel`: (message ts, report).
 
     `before_post` runs first (the Slack surfaces pass the channel-membership check), so a report that could not
     be posted is not built. With `first_post_after` (a person is waiting), a report still gathering after that
     many seconds is posted as it stands and then updated in place (chat.update) when every section is done.
-    `prepare` changes the finished report before it is posted (a scheduled report's "since the last report"), and
-    `thread_ts` makes it a reply in that thread.
+    `prepare` changes the finished report before it is posted (a scheduled report's "since the last report"),
+    `thread_ts` makes it a reply in that thread, and `key` makes the post idempotent.
     """
-    client = client or slack_client(services)
     if before_post is not None:
-        await before_post(client, channel)
+        await before_post(channel)
     options = ReportOptions.for_job(job.window_hours, job.sections) if job is not None else None
     secrets = await services.secrets()
-    posted: list[str] = []
+    posted: list[tuple[str, PostRef]] = []
 
     async def post_first(draft: Report) -> None:
-        posted.append(await post_report(client, channel, draft, secrets))
+        posted.append(await post_report(poster, channel, draft, secrets))
 
     report = await build_report(
         services,
@@ -131,24 +134,17 @@ async def build_and_post(
     if prepare is not None:
         prepare(report)
     if posted:
-        await update_report(client, channel, posted[0], report, secrets)
-        return posted[0], report
-    ts = await post_report(client, channel, report, secrets, thread_ts=thread_ts)
+        ts, ref = posted[0]
+        await update_report(poster, ref, report, secrets)
+        return ts, report
+    ts, _ = await post_report(poster, channel, report, secrets, thread_ts=thread_ts, key=key)
     return ts, report
 
 
-async def update_report(client: AsyncWebClient, channel: str, ts: str, report: Report, secrets: list[str]) -> None:
-    """chat.update the report posted early with the finished one; ReportError when Slack refuses."""
-    try:
-        await client.chat_update(
-            channel=channel, ts=ts, text=fallback_text(report, secrets), blocks=report_blocks(report, secrets)
-        )
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or "unknown_error")
-        raise ReportError(
-            f"the report was posted early, but Slack refused chat.update of it ({error}): run the report again"
-        ) from None
-    log.info("updated %s in %s (ts %s) with the finished report", report.title, channel, ts)
+async def update_report(poster: Poster, ref: PostRef, report: Report, secrets: list[str]) -> None:
+    """The report posted early, edited to the finished one (chat.update, through the poster)."""
+    await poster.edit(ref, fallback_text(report, secrets), blocks=report_blocks(report, secrets))
+    log.info("the finished %s is on its way to %s (an edit of the early post)", report.title, ref.channel)
 
 
 async def sibling_jobs(services: Services, team: Team, job: Job, channel: str) -> list[Job]:
@@ -159,7 +155,7 @@ async def sibling_jobs(services: Services, team: Team, job: Job, channel: str) -
 
 
 async def run_scheduled_report(
-    services: Services, job: Job, scheduled_for: datetime, *, before_post: BeforePost | None = None
+    services: Services, job: Job, scheduled_for: datetime, *, poster: Poster, before_post: BeforePost | None = None
 ) -> str:
     """The scheduler's run_job: the message ts, or an exception whose one line goes into job_runs.error."""
     team = await services.teams.get(job.team_id)
@@ -181,8 +177,8 @@ async def run_scheduled_report(
             report.sections.insert(0, since_section(previous.data, previous_at, report, investigated))
 
     ts, report = await build_and_post(
-        services, team, channel, title=job.name, job=job, scheduled_for=scheduled_for, before_post=before_post,
-        thread_ts=thread, prepare=since_last,
+        services, team, channel, poster=poster, title=job.name, job=job, scheduled_for=scheduled_for,
+        before_post=before_post, thread_ts=thread, prepare=since_last, key=f"report:{job.id}:{slot}",
     )  # fmt: skip
     try:
         await snapshots.save(

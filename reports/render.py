@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from reports.model import NO_DATA, OK, PENDING, Figure, Item, Report, Section, failed
 from skills.base import redact
@@ -148,6 +147,21 @@ def unshowable(section: Section, exc: Exception) -> Section:
 
 # -- the message ---------------------------------------------------------------------------------------------
 
+# Block Kit as plain dicts (https://api.slack.com/reference/block-kit/blocks): only bot/ imports slack_sdk.
+DIVIDER = {"type": "divider"}
+
+
+def header_block(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def context_block(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def section_block(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
 
 def heading(report: Report) -> str:
     return truncate(f"sitrep · {report.title}", HEADER_TEXT_MAX)
@@ -169,10 +183,7 @@ def report_blocks(report: Report, secrets: Sequence[str] = ()) -> list[dict]:
     def clean(text: str) -> str:
         return redact(text, secrets)
 
-    head: list[Any] = [
-        HeaderBlock(text=heading(report)),
-        ContextBlock(elements=[MarkdownTextObject(text=clean(esc(context_line(report))))]),
-    ]
+    head: list[dict[str, Any]] = [header_block(heading(report)), context_block(clean(esc(context_line(report))))]
     summary = [c for c in split_mrkdwn(clean(report.summary or "")) if c.strip()]
     bodies = [split_mrkdwn(clean(section_mrkdwn(s)), SECTION_TEXT_MAX) for s in report.sections]
 
@@ -186,18 +197,18 @@ def report_blocks(report: Report, secrets: Sequence[str] = ()) -> list[dict]:
         if len(longest) < 2:
             break
         _cut_last(longest)
-    blocks = head + [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in summary]
+    blocks = head + [section_block(chunk) for chunk in summary]
     for chunks in bodies:
-        blocks.append(DividerBlock())
-        blocks += [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks]
+        blocks.append(dict(DIVIDER))
+        blocks += [section_block(chunk) for chunk in chunks]
     if len(blocks) > MESSAGE_BLOCKS_MAX:  # more sections than fit even at one block each
         blocks = blocks[: MESSAGE_BLOCKS_MAX - 1]
-        if isinstance(blocks[-1], DividerBlock):
+        if blocks[-1] == DIVIDER:
             blocks.pop()
-        hidden = len(bodies) - sum(isinstance(b, DividerBlock) for b in blocks)
+        hidden = len(bodies) - sum(b == DIVIDER for b in blocks)
         note = f"_({hidden} more sections not shown to fit one Slack message; `python app.py report --print` has all)_"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=note)))
-    return [b.to_dict() for b in blocks]
+        blocks.append(section_block(note))
+    return blocks
 
 
 def _cut_last(chunks: list[str]) -> None:

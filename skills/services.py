@@ -3,11 +3,11 @@ frozen from then on; handed to the agent, the reports, the review, every listene
 
 The skills per team are rebuilt when the team's credentials or config change (`skills_for`). The clients every
 question and report share are each built once and closed by `close()`: `client(name, build)` (built at first use
-by `build`: agent/model_client.py builds Claude's, its SDK imported only then) and `slack` (the Web API client:
-`web_client`, SLACK_API_URL with slack_sdk's retry handlers; built from SLACK_BOT_TOKEN unless one is given, and
-app.py gives it one aiohttp session). `supervisor` owns the skills' background work (their caches' refreshes) and
-is stopped first by `close()`. What exists only while the app runs (the scheduler, the drain relay, the Slack
-identity) is not here: it is bot/runtime.py's `Runtime`.
+by `build`: agent/model_client.py builds Claude's, its SDK imported only then) and `slack` (the Web API client,
+built by bot/slack_client.py and handed in by app.py with one aiohttp session; only bot/ talks to Slack, through
+bot/runtime.py's Runtime and its poster). `supervisor` owns the skills' background work (their caches' refreshes)
+and is stopped first by `close()`. What exists only while the app runs (the scheduler, the drain relay, the Slack
+identity, the poster) is not here: it is bot/runtime.py's `Runtime`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-
-import aiohttp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.web.async_client import AsyncWebClient
 
 from settings import Settings
 from skills.base import Skill, SkillContext, SkillFactory
@@ -39,39 +31,17 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def web_client(token: str, base_url: str, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    """The Web API client: SLACK_API_URL as base, with retries on 429 (Retry-After), 5xx and connection errors.
-
-    With `session`, every call shares its connection pool (whoever holds the client closes it); without, each call
-    opens its own."""
-    return AsyncWebClient(
-        token=token,
-        base_url=base_url,
-        session=session,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
-
-
 @dataclass(frozen=True, eq=False)
 class Services:
     settings: Settings
     storage: Storage
     skill_factories: Sequence[SkillFactory] = ()
-    slack: AsyncWebClient | None = None  # built from SLACK_BOT_TOKEN when not given
+    slack: Any = None  # the Slack Web API client app.py built (bot/slack_client.py); bot/ reads it, nobody else
     supervisor: Supervisor = field(default_factory=Supervisor)  # owns the skills' background refreshes
     # Caches behind the frozen fields: each team's skills, and the clients built at first use (anthropic).
     _skills: dict[str, tuple[str, list[Skill]]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _clients: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        token = Settings.reveal(self.settings.slack_bot_token)
-        if self.slack is None and token:
-            object.__setattr__(self, "slack", web_client(token, self.settings.slack_api_url))
 
     @property
     def teams(self) -> TeamStore:
@@ -148,8 +118,9 @@ class Services:
                 await self._clients.pop(name).close()
             except Exception:  # pragma: no cover - closing must not fail shutdown
                 log.exception("closing the %s client failed", name)
-        if self.slack is not None and self.slack.session is not None:
-            await self.slack.session.close()
+        session = getattr(self.slack, "session", None)
+        if session is not None:
+            await session.close()
         await self.storage.close()
 
 

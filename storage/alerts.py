@@ -1,11 +1,12 @@
-"""AlertStore: one investigation per (team, alert fingerprint, firing period), claimed by an INSERT.
+"""AlertStore: one investigation per (team, alert fingerprint, firing period), claimed by an INSERT, and the queue
+of investigations still to do.
 
-`claim` returns the row and whether this call created it: only the creator investigates and posts the reply; every
-other notification of the same alert and period counts itself (`notifications`) and asks for the reply to be
-edited. `resolve` records when the period ended. A first reply that never came (the
-investigator failed, or its replica died) is not waited for forever: `release` marks a failure at once, and
-`take_over` lets the next notification (or a waiting edit) investigate a row whose investigator is gone or has
-been at it longer than a first reply can take. Times are UTC ISO text, as every table stores them.
+`claim` returns the row and whether this call created it; the row keeps the alert as read (JSON), so it is work
+any replica can do. Every other notification of the same alert and period counts itself (`notifications`) and
+asks for the reply to be edited. `take` hands investigators the rows still without a reply, most severe first, and
+marks them taken (`investigating_since`); a row taken longer ago than an investigation can last (its replica died)
+is taken again, and `release` gives one back at once after a failure. `resolve` records when the period ended.
+Times are UTC ISO text, as every table stores them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,16 @@ class Investigation:
     reply_text: str
     notifications: int
     resolved_at: datetime | None
+    alert: str = ""  # the alert as read (JSON: alerts/model.py's to_json); "" in rows from before 0014
+    severity: int = 0
+    start_seen: bool = False  # starts_at is when sitrep first saw it: the notification carried no start time
+    post_id: int | None = None  # slack_outbox row of sitrep's post of the alert (webhook mode)
+    reply_id: int | None = None  # slack_outbox row of the investigation's reply
+
+    @property
+    def replied(self) -> bool:
+        """The reply is handed to the poster (or was posted before the outbox)."""
+        return self.reply_id is not None or bool(self.reply_ts)
 
 
 def _time(text: Any) -> datetime | None:
@@ -55,6 +66,11 @@ def _row(row: Any) -> Investigation:
         reply_text=str(row["reply_text"]),
         notifications=int(row["notifications"]),
         resolved_at=_time(row["resolved_at"]),
+        alert=str(row["alert"] or ""),
+        severity=int(row["severity"] or 0),
+        start_seen=bool(row["start_seen"]),
+        post_id=int(row["post_id"]) if row["post_id"] is not None else None,
+        reply_id=int(row["reply_id"]) if row["reply_id"] is not None else None,
     )
 
 
@@ -81,16 +97,19 @@ class AlertStore:
         source: str,
         channel: str,
         thread_ts: str,
+        alert: str = "",
+        severity: int = 0,
+        start_seen: bool = False,
     ) -> tuple[Investigation, bool]:
-        """(the investigation of this alert and period, True when this call created it). A second claim counts
-        one more notification instead."""
+        """(the investigation of this alert and period, True when this call created it: waiting to be taken). A
+        second claim counts one more notification instead."""
         key = (team_id, fingerprint, iso(starts_at))
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO alert_investigations (team_id, fingerprint, starts_at, alert_name, source, channel,"
-                f" thread_ts, investigating_since) VALUES (?, ?, ?, ?, ?, ?, ?, {NOW})"
+                " thread_ts, alert, severity, start_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (team_id, fingerprint, starts_at) DO NOTHING",
-                (*key, alert_name[:200], source, channel, thread_ts),
+                (*key, alert_name[:200], source, channel, thread_ts, alert, severity, 1 if start_seen else 0),
             )
             created = cur.rowcount == 1
             if not created:
@@ -122,22 +141,45 @@ class AlertStore:
             (text, investigation_id),
         )
 
+    async def take(self, limit: int, started_before: datetime) -> list[Investigation]:
+        """Up to `limit` rows still without a reply, not being investigated (never taken, released, or taken before
+        `started_before`: their investigator is gone), most severe first, then oldest; each marked taken now."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                f"UPDATE alert_investigations SET investigating_since = {NOW} WHERE id IN ("
+                " SELECT id FROM alert_investigations WHERE reply_id IS NULL AND reply_ts = '' AND alert <> ''"
+                " AND (investigating_since IS NULL OR investigating_since < ?)"
+                " ORDER BY severity DESC, starts_at, id LIMIT ?) RETURNING *",
+                (iso(started_before), limit),
+            )
+            rows = [_row(r) for r in await cur.fetchall()]
+        return sorted(rows, key=lambda r: (-r.severity, r.starts_at, r.id))
+
+    async def waiting(self) -> int:
+        """How many investigations have no reply yet (taken or not)."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM alert_investigations WHERE reply_id IS NULL AND reply_ts = '' AND alert <> ''"
+        )
+        return int(row["n"]) if row else 0
+
     async def release(self, investigation_id: int) -> None:
-        """The investigator failed before the first reply: the next notification may take it over at once."""
+        """The investigator failed before the reply: the row may be taken again at once."""
         await self.db.execute(
-            "UPDATE alert_investigations SET investigating_since = NULL WHERE id = ? AND reply_ts = ''",
+            "UPDATE alert_investigations SET investigating_since = NULL WHERE id = ? AND reply_id IS NULL",
             (investigation_id,),
         )
 
-    async def take_over(self, investigation_id: int, started_before: datetime) -> bool:
-        """Become the investigator of a row still without a reply whose investigator failed (released) or
-        started before `started_before`; True when this call won it (one caller among replicas does)."""
-        result = await self.db.execute(
-            f"UPDATE alert_investigations SET investigating_since = {NOW}, updated_at = {NOW}"
-            " WHERE id = ? AND reply_ts = '' AND (investigating_since IS NULL OR investigating_since < ?)",
-            (investigation_id, iso(started_before)),
+    async def set_post(self, investigation_id: int, post_id: int) -> None:
+        await self.db.execute(
+            f"UPDATE alert_investigations SET post_id = ?, updated_at = {NOW} WHERE id = ?", (post_id, investigation_id)
         )
-        return result.rowcount == 1
+
+    async def set_reply(self, investigation_id: int, reply_id: int, text: str) -> None:
+        """The investigation's reply is with the poster (outbox row `reply_id`), its body `text`."""
+        await self.db.execute(
+            f"UPDATE alert_investigations SET reply_id = ?, reply_text = ?, updated_at = {NOW} WHERE id = ?",
+            (reply_id, text, investigation_id),
+        )
 
     async def resolve(self, investigation_id: int, at: datetime) -> None:
         """The firing period ended at `at` (the first resolve notification wins)."""

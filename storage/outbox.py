@@ -234,6 +234,32 @@ class OutboxStore:
     async def set_line(self, row_id: int, line: str) -> None:
         await self.db.execute("UPDATE slack_outbox SET line = ? WHERE id = ?", (line, row_id))
 
+    async def absorb_edits(self, head_id: int, row: OutboxRow) -> list[int]:
+        """Edit `row` of a grouped message, and with it every other unclaimed edit of a post in that message: their
+        lines applied in order, those edits marked sent. The ids of the edits absorbed."""
+        async with self.db.transaction() as conn:
+            if row.line and row.parent_id is not None:
+                await conn.execute("UPDATE slack_outbox SET line = ? WHERE id = ?", (row.line, row.parent_id))
+            cur = await conn.execute(
+                f"SELECT id, parent_id, line FROM slack_outbox WHERE method = 'chat.update' AND status = '{PENDING}'"
+                " AND claimed_by IS NULL AND id <> ? AND parent_id IN"
+                " (SELECT id FROM slack_outbox WHERE id = ? OR merged_into = ?) ORDER BY id",
+                (row.id, head_id, head_id),
+            )
+            edits = await cur.fetchall()
+            for edit in edits:
+                if edit["line"]:
+                    await conn.execute(
+                        "UPDATE slack_outbox SET line = ? WHERE id = ?", (edit["line"], edit["parent_id"])
+                    )
+            ids = [int(e["id"]) for e in edits]
+            if ids:
+                marks = ",".join("?" * len(ids))
+                await conn.execute(
+                    f"UPDATE slack_outbox SET status = '{SENT}', sent_at = {NOW} WHERE id IN ({marks})", ids
+                )
+        return ids
+
     async def sent(self, ids: list[int], ts: str) -> None:
         marks = ",".join("?" * len(ids))
         await self.db.execute(

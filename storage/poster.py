@@ -33,12 +33,15 @@ class PostRef:
 
 @dataclass(frozen=True)
 class Grouping:
-    """A top-level post that may share one message with others of the same `key` pending at the same time (an
-    alert storm): `line` is this post's line in it, `head` the first line (`{n}` is replaced by how many)."""
+    """A post that may share one message with the others of the same `key` (and thread) waiting to be sent at the
+    same time (an alert storm in one channel): `line` is this post's part of it, `head` its first line (`{n}` is
+    replaced by how many). Style "lines": one line each, in the message text; "sections": one Block Kit section
+    each (a whole investigation)."""
 
     key: str
     line: str
     head: str
+    style: str = "lines"
 
 
 class PostFailed(Exception):

@@ -41,7 +41,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     shortcuts.register(app, runtime)
     credentials.register(app, runtime)
     feedback.register(app, services)
-    report.register(app, services)
+    report.register(app, runtime)
     schedule.register(app, runtime)
     config.register(app, runtime)
     github.register(app, runtime)

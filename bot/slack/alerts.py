@@ -71,9 +71,9 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return
         if isinstance(parsed, Unreadable):
             if settings.unknown_format_reply:
-                await desk.slack.chat_postMessage(channel=channel, thread_ts=ts, text=unreadable_reply(parsed.what))
+                await desk.poster.post(channel, unreadable_reply(parsed.what), thread_ts=ts)
             return
         try:
-            await desk.handle(team, parsed, channel=channel, thread_ts=ts)
+            await desk.accept(team, parsed, channel=channel, thread_ts=ts)  # investigated by the desk's workers
         except Exception:
-            log.exception("investigating the alert in %s failed", channel)
+            log.exception("recording the alert in %s failed", channel)

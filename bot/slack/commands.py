@@ -28,7 +28,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     async def on_sitrep(ack: AsyncAck, command: dict, respond: AsyncRespond, client: AsyncWebClient) -> None:
         text = clean_question(command.get("text") or "")
         if text.lower() == "report":
-            await run_report_command(services, ack, command, respond, client)
+            await run_report_command(runtime, ack, command, respond, client)
             return
         if text.lower() == "config":
             await ack()

@@ -1,7 +1,9 @@
 """Answering a question in a Slack thread: one place for every surface that posts an answer.
 
 While the agent works the thread shows progress: the assistant status "is investigating…" when Slack accepts
-it (assistant threads), else an :eyes: reaction on the question, removed once the answer is posted. Everything
+it (assistant threads), else an :eyes: reaction on the question, removed once the answer is posted. The answer
+goes through the Runtime's poster (paced with the channel's other posts, first in line, durable: a mention's answer
+is keyed by its message, so an answer a dead replica had already handed over is not posted twice). Everything
 posted is redacted; a failure becomes one short line, never a traceback.
 """
 
@@ -25,6 +27,7 @@ from bot.runtime import Runtime
 from bot.slack_client import error_of
 from skills.base import redact
 from skills.services import Services
+from storage.poster import PRIORITY_ANSWER, PostFailed
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +140,7 @@ async def _answer_in_thread(
         log.info("%s not posted: another replica took the event over", question.source)
         await clear_progress(client, progress, posted=False)
         return None
-    ts = await post_answer(client, question, reply, secrets=secrets)
+    ts = await post_answer(runtime, question, reply, secrets=secrets)
     await clear_progress(client, progress, posted=ts is not None)
     if ts and reply.answer_id:
         try:
@@ -148,34 +151,43 @@ async def _answer_in_thread(
 
 
 async def post_answer(
-    client: AsyncWebClient, question: Question, reply: Answer, *, secrets: list[str] | None = None
+    runtime: Runtime, question: Question, reply: Answer, *, secrets: list[str] | None = None
 ) -> str | None:
-    """chat.postMessage in the question's thread, text and blocks redacted."""
+    """chat.postMessage in the question's thread, text and blocks redacted, through the poster; the ts once
+    posted, None when Slack refused it."""
     if question.channel is None:
         raise ValueError("post_answer needs the question's channel (the shell prints its answers instead)")
+    poster = runtime.poster()
+    if poster is None:
+        raise ValueError("post_answer needs a Slack client (SLACK_BOT_TOKEN)")
     secrets = secrets or []
     blocks = json.loads(redact(json.dumps(reply.blocks), secrets)) if reply.blocks else None
+    asked = question.source in ("mention", "dm") and question.message_ts
+    ref = await poster.post(
+        question.channel,
+        fallback_text(redact(reply.text, secrets)),
+        blocks=blocks,
+        thread_ts=question.thread_ts,
+        key=f"answer:{question.channel}:{question.message_ts}" if asked else None,
+        priority=PRIORITY_ANSWER,
+    )
     try:
-        result = await client.chat_postMessage(
-            channel=question.channel,
-            thread_ts=question.thread_ts,
-            text=fallback_text(redact(reply.text, secrets)),
-            blocks=blocks,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
-    except SlackApiError as exc:
-        log.error("chat.postMessage to %s failed: %s", question.channel, error_of(exc))
+        return await poster.sent(ref)
+    except PostFailed as exc:
+        log.error("chat.postMessage to %s failed: %s", question.channel, exc)
         return None
-    return result.get("ts")
 
 
-async def tell_user(client: AsyncWebClient, user: str, text: str) -> None:
+async def tell_user(runtime: Runtime, user: str, text: str) -> None:
     """A note to a person in their DM with sitrep (the app's Messages tab), for when there is nowhere else."""
+    poster = runtime.poster()
+    if poster is None:
+        log.error("could not tell %s (no Slack client): %s", user, text[:80])
+        return
     try:
-        await client.chat_postMessage(channel=user, text=text)
-    except SlackApiError as exc:
-        log.error("could not tell %s: %s", user, error_of(exc))
+        await poster.sent(await poster.post(user, text, priority=PRIORITY_ANSWER))
+    except PostFailed as exc:
+        log.error("could not tell %s: %s", user, exc)
 
 
 async def _secrets(services: Services) -> list[str]:

@@ -17,10 +17,19 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels import CannotPost, ensure_member
+from bot.runtime import Runtime
 from bot.slack.replies import tell_user
-from reports.post import NO_CHANNEL, ReportError, build_and_post, report_channel, run_scheduled_report
-from skills.services import Services
+from reports.post import (
+    NO_CHANNEL,
+    NO_TOKEN,
+    BeforePost,
+    ReportError,
+    build_and_post,
+    report_channel,
+    run_scheduled_report,
+)
 from storage.jobs import Job
+from storage.poster import Poster
 
 log = logging.getLogger(__name__)
 
@@ -62,34 +71,56 @@ class RunNowGate:
             self.building.discard(channel)
 
 
+def member_of(client: AsyncWebClient) -> BeforePost:
+    """The check before a report is built: sitrep is in the channel (a public one is joined), or CannotPost."""
+
+    async def check(channel: str) -> None:
+        await ensure_member(client, channel)
+
+    return check
+
+
+def poster_of(runtime: Runtime) -> Poster:
+    poster = runtime.poster()
+    if poster is None:
+        raise ReportError(NO_TOKEN)
+    return poster
+
+
 async def run_report_command(
-    services: Services, ack: AsyncAck, command: dict, respond: AsyncRespond, client: AsyncWebClient
+    runtime: Runtime, ack: AsyncAck, command: dict, respond: AsyncRespond, client: AsyncWebClient
 ) -> str | None:
     """`/sitrep report`: ack at once, then build the report and post it to the channel the command came from."""
+    services = runtime.services
     await ack(text=WORKING, response_type="ephemeral")
     channel = command.get("channel_id")
     team = await services.team_for(command.get("team_id"))
     if not channel:
-        await tell(respond, client, command, FAILED.format(what="Slack did not say which channel"))
+        await tell(respond, runtime, command, FAILED.format(what="Slack did not say which channel"))
         return None
     try:
         ts, _ = await build_and_post(
-            services, team, channel, client=client, before_post=ensure_member, first_post_after=FIRST_POST_S
+            services,
+            team,
+            channel,
+            poster=poster_of(runtime),
+            before_post=member_of(client),
+            first_post_after=FIRST_POST_S,
         )
     except CannotPost as exc:
-        await tell(respond, client, command, f":warning: {exc}")
+        await tell(respond, runtime, command, f":warning: {exc}")
         return None
     except ReportError as exc:
-        await tell(respond, client, command, FAILED.format(what=exc))
+        await tell(respond, runtime, command, FAILED.format(what=exc))
         return None
     except Exception as exc:
         log.exception("/sitrep report failed")
-        await tell(respond, client, command, FAILED.format(what=type(exc).__name__))
+        await tell(respond, runtime, command, FAILED.format(what=type(exc).__name__))
         return None
     return ts
 
 
-async def tell(respond: AsyncRespond, client: AsyncWebClient, command: dict, text: str) -> None:
+async def tell(respond: AsyncRespond, runtime: Runtime, command: dict, text: str) -> None:
     """Tell the person who typed the command, privately: on its response_url, or in their DM with sitrep when
     Slack does not take it there (a response_url expires after 30 minutes and 5 uses, and may be unreachable)."""
     try:
@@ -100,15 +131,20 @@ async def tell(respond: AsyncRespond, client: AsyncWebClient, command: dict, tex
     except Exception as exc:
         log.warning("the response_url could not be reached (%s)", type(exc).__name__)
     if user := command.get("user_id"):
-        await tell_user(client, user, text)
+        await tell_user(runtime, user, text)
 
 
-async def run_scheduled(services: Services, job: Job, scheduled_for: datetime) -> str:
+async def run_scheduled(runtime: Runtime, job: Job, scheduled_for: datetime) -> str:
     """The scheduler's run_job: joins a public report channel first; CannotPost (why, what to do) is recorded."""
-    return await run_scheduled_report(services, job, scheduled_for, before_post=ensure_member)
+    poster, client = poster_of(runtime), runtime.slack
+    assert client is not None, "a poster has a client"
+    return await run_scheduled_report(
+        runtime.services, job, scheduled_for, poster=poster, before_post=member_of(client)
+    )
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    services = runtime.services
     gate = RunNowGate()
 
     @app.action(RUN_NOW_ACTION)
@@ -119,28 +155,33 @@ def register(app: AsyncApp, services: Services) -> None:
         channel = report_channel(services.settings, team)
         if not channel:
             if user:
-                await tell_user(client, user, FAILED.format(what=NO_CHANNEL))
+                await tell_user(runtime, user, FAILED.format(what=NO_CHANNEL))
             return
         if refused := gate.refusal(channel, user):
             if user:
-                await tell_user(client, user, refused)
+                await tell_user(runtime, user, refused)
             return
         try:
             with gate.building_for(channel, user):
                 await build_and_post(
-                    services, team, channel, client=client, before_post=ensure_member, first_post_after=FIRST_POST_S
+                    services,
+                    team,
+                    channel,
+                    poster=poster_of(runtime),
+                    before_post=member_of(client),
+                    first_post_after=FIRST_POST_S,
                 )
         except CannotPost as exc:
             if user:
-                await tell_user(client, user, f":warning: {exc}")
+                await tell_user(runtime, user, f":warning: {exc}")
             return
         except Exception as exc:
             if not isinstance(exc, ReportError):
                 log.exception("Run report now failed")
             if user:
                 await tell_user(
-                    client, user, FAILED.format(what=exc if isinstance(exc, ReportError) else type(exc).__name__)
+                    runtime, user, FAILED.format(what=exc if isinstance(exc, ReportError) else type(exc).__name__)
                 )
             return
         if user:
-            await tell_user(client, user, f"Posted the status report in <#{channel}>.")
+            await tell_user(runtime, user, f"Posted the status report in <#{channel}>.")

@@ -26,7 +26,7 @@ async def connect(runtime: Runtime) -> AckingSocketModeHandler:
     services = runtime.services
     settings = services.settings
     app_token = Settings.reveal(settings.slack_app_token)
-    client = services.slack
+    client = runtime.slack
     assert client is not None and app_token, "serve() runs only with both Slack tokens set"
     try:
         identity = await client.auth_test()

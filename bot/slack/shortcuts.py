@@ -62,7 +62,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         except CannotPost as exc:
             # sitrep cannot post in that channel, ephemerally included: tell the person in its DM.
             if user:
-                await tell_user(client, user, f":warning: I could not answer in that thread: {exc}")
+                await tell_user(runtime, user, f":warning: I could not answer in that thread: {exc}")
             return
         team = await services.team_for((body.get("team") or {}).get("id"))
         question = Question(

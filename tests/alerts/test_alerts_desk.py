@@ -1,6 +1,6 @@
 """alerts/desk.py end to end in-process: a Grafana webhook's alert investigated against the fake Grafana and
-GitHub, posted to the fake Slack's Web API; a flood of re-notifications edits the one reply a few times; a
-resolve appends how long it lasted."""
+GitHub, posted through the poster (bot/poster.py) to the fake Slack's Web API; a flood of re-notifications edits
+the one reply a few times; a resolve appends how long it lasted and edits sitrep's post of the alert too."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ from typing import Any
 from alerts.desk import AlertDesk
 from alerts.model import Notification
 from alerts.parse import parse_slack_message, parse_webhook
-from skills.services import web_client
+from bot.poster import SlackPoster
+from bot.slack_client import web_client
 from storage.alerts import AlertStore
 from storage.changes import ChangeStore, pushed_commit
+from storage.teams import Team
+from supervisor import Supervisor
 from tests.fakes.slack import FakeSlack
 from tests.skills.grafana.test_grafana_alerts import DATA, rule
 from tests.support.alert_payloads import LABELS, grafana_slack_event, grafana_webhook
@@ -29,11 +32,30 @@ def iso(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class Desk:
+    """The desk under test with its poster: `handle` records a notification and waits until everything it started
+    (investigations, posts, edits) is done."""
+
+    def __init__(self, desk: AlertDesk, poster: SlackPoster) -> None:
+        self.desk, self.poster = desk, poster
+
+    async def accept(self, team: Team, n: Notification, *, channel: str, thread_ts: str = "") -> int:
+        return await self.desk.accept(team, n, channel=channel, thread_ts=thread_ts)
+
+    async def handle(self, team: Team, n: Notification, *, channel: str, thread_ts: str = "") -> None:
+        await self.accept(team, n, channel=channel, thread_ts=thread_ts)
+        await self.settle()
+
+    async def settle(self, timeout: float = 30.0) -> None:
+        assert await self.desk.settle(timeout), "investigations still under way"
+        assert await self.poster.settle(timeout), "posts still waiting"
+
+
 @asynccontextmanager
 async def desk_world(
-    tmp_path: Path, *, first_wait: float = 2.0, **env: str
-) -> AsyncIterator[tuple[World, FakeSlack, AlertDesk, datetime]]:
-    async with github_world(tmp_path, **env) as w, FakeSlack() as slack:
+    tmp_path: Path, *, first_wait: float = 2.0, slack: FakeSlack | None = None, **env: str
+) -> AsyncIterator[tuple[World, FakeSlack, Desk, datetime]]:
+    async with github_world(tmp_path, **env) as w, slack or FakeSlack() as slack:
         now = datetime.now(UTC).replace(microsecond=0)
         starts = now - timedelta(minutes=10)
         w.grafana.alert_groups = [
@@ -66,8 +88,13 @@ async def desk_world(
                 for sha, msg, ago in changes
             ]
         )
-        client = web_client(slack.bot_token, slack.api_url)
-        yield w, slack, AlertDesk(w.services, client, min_interval=0.2, first_wait=first_wait), starts
+        supervisor = Supervisor()
+        poster = SlackPoster(w.services.storage.outbox, web_client(slack.bot_token, slack.api_url), supervisor)
+        desk = AlertDesk(w.services, poster, supervisor, first_wait=first_wait)
+        try:
+            yield w, slack, Desk(desk, poster), starts
+        finally:
+            await supervisor.stop()
 
 
 def _notification(starts: datetime, status: str = "firing", **alert: Any) -> Notification:
@@ -92,7 +119,7 @@ async def test_webhook_alert_gets_an_investigation_then_a_flood_edits_it_then_re
         await desk.settle()
 
         for _ in range(200):
-            await desk.handle(team, _notification(starts), channel=CHANNEL)
+            await desk.accept(team, _notification(starts), channel=CHANNEL)
         await desk.settle()
         assert len(slack.calls_to("chat.postMessage")) == 2  # still one investigation
         updates = slack.calls_to("chat.update")
@@ -105,9 +132,12 @@ async def test_webhook_alert_gets_an_investigation_then_a_flood_edits_it_then_re
             team, _notification(starts, "resolved", endsAt=iso(starts + timedelta(minutes=23))), channel=CHANNEL
         )
         await desk.settle()
-        last = slack.calls_to("chat.update")[-1].args["text"]
-        assert f"resolved at {starts + timedelta(minutes=23):%H:%M} UTC, lasted 23 min" in last
-        assert "landed 14 min before" in last  # the investigation stays
+        updates = {c.args["ts"]: c.args["text"] for c in slack.calls_to("chat.update")}
+        resolved = f"resolved at {starts + timedelta(minutes=23):%H:%M} UTC, lasted 23 min"
+        last = updates[slack.messages[CHANNEL][1]["ts"]]
+        assert resolved in last and "landed 14 min before" in last  # the investigation stays
+        post = updates[slack.messages[CHANNEL][0]["ts"]]  # sitrep's post of the alert no longer says "is firing"
+        assert post.startswith(":white_check_mark: *High error rate* " + resolved) and "is firing" not in post
 
 
 async def test_slack_message_alert_is_answered_in_its_thread(tmp_path: Path) -> None:
@@ -133,14 +163,13 @@ async def test_a_grafana_that_does_not_answer_does_not_hold_the_first_reply(tmp_
         team = await w.team()
         w.grafana.hold = asyncio.Event()  # Grafana answers nothing until released
         try:
-            run = asyncio.create_task(desk.handle(team, _notification(starts), channel=CHANNEL))
-            await asyncio.wait_for(desk.first_reply.wait(), 5)
-            first = slack.calls_to("chat.postMessage")[-1].args["text"]
+            await desk.accept(team, _notification(starts), channel=CHANNEL)
+            call = await slack.wait_for_call("chat.postMessage", lambda c: bool(c.args.get("thread_ts")), timeout=5)
+            first = call.args["text"]
             assert "landed 14 min before" in first  # the changes (sitrep's own table) are in
             assert "/explore?" not in first and "Still looking at the alert rule" in first
         finally:
             w.grafana.hold.set()
-        await run
         await desk.settle()
         edited = slack.calls_to("chat.update")[-1].args["text"]
         assert "/explore?" in edited and "error lines" in edited and "Still looking" not in edited

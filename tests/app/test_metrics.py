@@ -53,7 +53,7 @@ async def test_counters_move_after_a_mention_and_a_report(tmp_path: Path) -> Non
                 await mention(w, "is anything on fire?")
                 await mention(w, "and the error rate?")  # tools and the fixed prompt come from the cache now
                 team = await w.services.team_for(None)
-                await build_and_post(w.services, team, "C0REPORTS")
+                await build_and_post(w.services, team, "C0REPORTS", poster=Runtime(w.services).poster())
                 after = samples((await http.get("/metrics")).text)
         finally:
             await runner.cleanup()

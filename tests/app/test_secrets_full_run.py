@@ -153,7 +153,7 @@ async def test_no_secret_anywhere_after_configure_mention_and_report(tmp_path: P
             )
             await mention(w, f"what's failing? and is {AMPLITUDE_API_KEY} right?")
             team = await w.services.team_for(None)
-            await build_and_post(w.services, team, "C0REPORTS")
+            await build_and_post(w.services, team, "C0REPORTS", poster=Runtime(w.services).poster())
 
             secrets = secrets_of(w)
             grafana_seen = [r for r in w.grafana.requests]

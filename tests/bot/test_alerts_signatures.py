@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.alerts_web import MAX_SKEW_S, running_tasks
+from bot.alerts_web import MAX_SKEW_S
 from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from tests.fakes.slack import FakeSlack
@@ -46,13 +46,17 @@ async def alerts_site(tmp: Path) -> AsyncIterator[tuple[World, str, FakeSlack, a
             SITREP_HTTP_PORT="0",
         ) as w,
     ):
-        runner = await start_web(Runtime(w.services))
+        runtime = Runtime(w.services)
+        runner = await start_web(runtime)
         try:
             async with aiohttp.ClientSession() as http:
                 yield w, f"http://127.0.0.1:{bound_port(runner)}", slack, http
-            await running_tasks(runner.app)
+            desk, poster = runtime.alert_desk(), runtime.poster()
+            assert desk is not None and poster is not None
+            assert await desk.settle(30) and await poster.settle(30)  # the investigations of what was accepted
         finally:
             await runner.cleanup()
+            await runtime.close()
 
 
 async def post(http: aiohttp.ClientSession, url: str, headers: dict[str, str], body: bytes = BODY) -> int:

@@ -1,5 +1,5 @@
 """POST /alerts/grafana and /alerts/alertmanager over a real socket: token or HMAC before parsing, 400 on bodies
-sitrep cannot read, 202 at once, then the investigation posted in Slack."""
+sitrep cannot read, 202 once every alert is in the store, then the investigation posted in Slack."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot.alerts_web import running_tasks
 from bot.runtime import Runtime
 from bot.web import build_web_app
 from tests.fakes.slack import FakeSlack
@@ -63,16 +62,19 @@ async def test_alert_webhooks(tmp_path: Path) -> None:
                 signature = hmac.new(TOKEN.encode(), body, hashlib.sha256).hexdigest()
                 async with http.post(url, data=chunks(), headers={"X-Grafana-Alerting-Signature": signature}) as r:
                     assert r.status == 202
+                accepted = await w.services.storage.db.fetchall("SELECT alert, post_id FROM alert_investigations")
+                assert len(accepted) == 1 and "High error rate" in accepted[0]["alert"]  # durable before the 202
+                assert accepted[0]["post_id"] is not None  # and sitrep's post of it handed to the poster
                 am = json.dumps(alertmanager_webhook()).encode()
                 async with http.post(f"{base}/alerts/alertmanager?channel=C0ALERTS", data=am, headers=auth) as r:
                     assert r.status == 202
-            await running_tasks(app)
-            desk = runtime.alert_desk()
-            assert desk is not None
-            await desk.settle()
+            desk, poster = runtime.alert_desk(), runtime.poster()
+            assert desk is not None and poster is not None
+            assert await desk.settle(30) and await poster.settle(30)
             posts = slack.calls_to("chat.postMessage")
             assert len(posts) == 4  # each alert, then its investigation in the thread
             threads = {p.args.get("thread_ts") for p in posts if p.args.get("thread_ts")}
             assert len(threads) == 2
         finally:
             await runner.cleanup()
+            await runtime.close()

@@ -148,6 +148,7 @@ def test_link_modal_fits_slack_limits() -> None:
 
 async def test_pr_note_goes_to_the_teams_channel_through_slack(sw: SlackWorld) -> None:
     from bot.github_web import slack_notifier
+    from bot.runtime import Runtime
     from review.pipeline import review_pull
 
     slack, w = sw.slack, sw.w
@@ -156,10 +157,14 @@ async def test_pr_note_goes_to_the_teams_channel_through_slack(sw: SlackWorld) -
     )
     await GitHubStore(w.services.storage.db).link("default", INSTALLATION, "mochacare", "t")
     pr = w.github.add_pull(REPO, 42, route_pull_files(), title="Run agents with a timeout")
-    notify = slack_notifier(w.services)
+    runtime = Runtime(w.services)
+    notify = slack_notifier(runtime)
     assert notify is not None
     mark = len(slack.calls)
-    out = await review_pull(w.services, await w.team(), REPO, 42, head_sha=pr.head_sha, notify=notify)
+    try:
+        out = await review_pull(w.services, await w.team(), REPO, 42, head_sha=pr.head_sha, notify=notify)
+    finally:
+        await runtime.close()
     note = await slack.wait_for_call("chat.postMessage", lambda c: c.args.get("channel") == "C0PRNOTES", since=mark)
     assert out.url and out.url in note.args["text"] and "mochacare/web#42" in note.args["text"]
     assert len(note.args["text"].splitlines()) == 1

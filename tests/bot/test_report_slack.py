@@ -15,13 +15,13 @@ from bot.readiness import readiness_table
 from bot.runtime import Runtime
 from bot.slack.report import WORKING, run_scheduled
 from bot.slack.run import serve
-from reports.post import NO_CHANNEL, NO_TOKEN, run_scheduled_report
+from reports.post import NO_CHANNEL, NO_TOKEN
 from reports.readiness import RUN_NOW_ACTION, RUN_NOW_STEP, reports_readiness
 from reports.render import num
 from reports.scheduler import ReportScheduler
 from settings import Settings
 from skills.services import Services
-from storage.jobs import MORNING_REPORT
+from storage.jobs import MORNING_REPORT, Job
 from storage.services import open_storage
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.grafana import FakeGrafana
@@ -30,6 +30,12 @@ from tests.support import report_data as rd
 
 REPORT_CHANNEL = "C0REPORT"
 PRIVATE = "G0SECRET"  # a private channel sitrep was never invited to
+
+
+def scheduled(services: Services) -> Callable[[Job, datetime], Awaitable[str]]:
+    """The scheduler's run_job as bot/background.py wires it: through a Runtime's poster."""
+    runtime = Runtime(services)
+    return lambda job, slot: run_scheduled(runtime, job, slot)
 
 
 @dataclass
@@ -147,7 +153,7 @@ async def test_a_scheduled_run_to_a_channel_sitrep_cannot_post_in_records_why(wo
     services = await world.services(SITREP_REPORT_CHANNEL=PRIVATE)
     try:
         job = next(j for j in await services.jobs.list() if j.name == MORNING_REPORT)
-        scheduler = ReportScheduler(services.jobs, lambda j, slot: run_scheduled(services, j, slot))
+        scheduler = ReportScheduler(services.jobs, scheduled(services))
         slot = datetime(2026, 2, 17, 16, tzinfo=UTC)
         assert await scheduler.fire(job, slot) == "failed"
         run = await services.jobs.run_for(job.id, slot)
@@ -160,7 +166,7 @@ async def test_a_scheduled_run_joins_a_public_report_channel(world: World) -> No
     services = await world.services(SITREP_REPORT_CHANNEL="C999")
     try:
         job = next(j for j in await services.jobs.list() if j.name == MORNING_REPORT)
-        scheduler = ReportScheduler(services.jobs, lambda j, slot: run_scheduled(services, j, slot))
+        scheduler = ReportScheduler(services.jobs, scheduled(services))
         assert await scheduler.fire(job, datetime(2026, 2, 17, 16, tzinfo=UTC)) == "posted"
         assert world.slack.messages["C999"] and world.slack.calls_to("conversations.join")
     finally:
@@ -240,7 +246,7 @@ async def test_a_scheduled_run_posts_and_records_the_message_ts(world: World) ->
     try:
         job = next(j for j in await services.jobs.list() if j.name == MORNING_REPORT)
         assert job.enabled and job.channel == REPORT_CHANNEL
-        scheduler = ReportScheduler(services.jobs, lambda j, slot: run_scheduled_report(services, j, slot))
+        scheduler = ReportScheduler(services.jobs, scheduled(services))
         slot = datetime(2026, 2, 17, 16, tzinfo=UTC)  # 08:00 PST
         assert await scheduler.fire(job, slot) == "posted"
         run = await services.jobs.run_for(job.id, slot)
@@ -261,7 +267,7 @@ async def test_a_scheduled_run_that_cannot_post_records_why(world: World) -> Non
     services = Services(settings=settings, storage=await open_storage(settings), skill_factories=[])
     try:
         job = next(j for j in await services.jobs.list() if j.name == MORNING_REPORT)
-        scheduler = ReportScheduler(services.jobs, lambda j, slot: run_scheduled_report(services, j, slot))
+        scheduler = ReportScheduler(services.jobs, scheduled(services))
         slot = datetime(2026, 2, 17, 16, tzinfo=UTC)
         assert await scheduler.fire(job, slot) == "failed"
         run = await services.jobs.run_for(job.id, slot)
@@ -272,7 +278,7 @@ async def test_a_scheduled_run_that_cannot_post_records_why(world: World) -> Non
 
 async def test_the_ready_reports_row_offers_the_run_now_button(world: World) -> None:
     services = await world.services(SITREP_REPORT_CHANNEL=REPORT_CHANNEL)
-    scheduler = ReportScheduler(services.jobs, lambda j, slot: run_scheduled_report(services, j, slot))
+    scheduler = ReportScheduler(services.jobs, scheduled(services))
     await scheduler.start(catch_up=False)
     try:
         team = await services.team_for(None)

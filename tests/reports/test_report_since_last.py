@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reports.post import run_scheduled_report
 from reports.scheduler import ReportScheduler
 from storage.jobs import EVENING_REPORT, MORNING_REPORT
-from tests.bot.test_report_slack import REPORT_CHANNEL, World, world  # noqa: F401 - the local Slack, Grafana, Amplitude
+from tests.bot.test_report_slack import REPORT_CHANNEL, World, scheduled, world  # noqa: F401 - the local Slack, Grafana, Amplitude
 from tests.support import report_data as rd
 
 EVENING_16 = datetime(2026, 2, 17, 4, tzinfo=UTC)  # 20:00 PST on the 16th
@@ -33,7 +32,7 @@ async def test_an_alert_gone_by_morning_is_listed_as_resolved_and_later_reports_
         await services.storage.config.patch(team.id, {"reports": {"jobs": jobs}}, "U0ADMIN")
         by_name = {j.name: j for j in await services.jobs.list(team.id)}
         assert by_name[MORNING_REPORT].thread_per_day and by_name[EVENING_REPORT].thread_per_day
-        scheduler = ReportScheduler(services.jobs, lambda j, slot: run_scheduled_report(services, j, slot))
+        scheduler = ReportScheduler(services.jobs, scheduled(services))
 
         assert await scheduler.fire(by_name[EVENING_REPORT], EVENING_16) == "posted"
         evening = world.slack.messages[REPORT_CHANNEL][-1]
@@ -76,7 +75,7 @@ async def test_an_alert_investigated_and_resolved_between_two_reports_is_listed_
     try:
         team = await services.team_for(None)
         by_name = {j.name: j for j in await services.jobs.list(team.id)}
-        scheduler = ReportScheduler(services.jobs, lambda j, slot: run_scheduled_report(services, j, slot))
+        scheduler = ReportScheduler(services.jobs, scheduled(services))
         assert await scheduler.fire(by_name[EVENING_REPORT], EVENING_16) == "posted"
 
         fired = EVENING_16 + timedelta(hours=3, minutes=10)

@@ -17,13 +17,16 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from bot.poster import SlackPoster
 from bot.runtime import Runtime
 from bot.slack.run import serve
+from bot.slack_client import web_client
 from reports.builder import ReportOptions, build_report
 from reports.post import post_report
 from settings import Settings
-from skills.services import Services, web_client
+from skills.services import Services
 from storage.services import open_storage
+from supervisor import Supervisor
 from tests.fakes.grafana import FakeGrafana
 from tests.fakes.slack import FakeSlack
 from tests.support import report_data as rd
@@ -158,8 +161,11 @@ async def test_a_hanging_grafana_does_not_hold_the_report_past_its_section_timeo
         team = await services.team_for(None)
         started = time.monotonic()
         report = await build_report(services, team, options=ReportOptions(use_model=False, section_timeout=timeout))
-        ts = await post_report(web_client(slack.bot_token, slack.api_url), "C0REPORTS", report)
+        supervisor = Supervisor()
+        poster = SlackPoster(services.storage.outbox, web_client(slack.bot_token, slack.api_url), supervisor)
+        ts, _ = await post_report(poster, "C0REPORTS", report)
         elapsed = time.monotonic() - started
+        await supervisor.stop()
     finally:
         await services.close()
         for writer in held:
