@@ -7,6 +7,10 @@ cell rate algorithm): a scope's theoretical arrival time `tat`; a message may go
 `tat - (burst - 1) * interval <= now`, and then `tat = max(tat, now) + interval`. Scopes: a channel's posts; the
 chat.update method; one message's edits (at most one a second, so a flood of re-notifications is a few edits).
 
+A person waiting (an answer, a DM: priority PRIORITY_ANSWER and up) is not held to the pace: Slack tolerates short
+bursts, so it goes at once and only spends the channel's allowance (the alerts and reports behind it wait longer).
+Every post waits out a 429's Retry-After, kept as a hold on the scope (`hold:<scope>`), shared by replicas.
+
 Top-level posts of one group key waiting together (an alert storm in one channel) go out as one message: the
 first of them carries the others (`MAX_GROUP` lines, `MAX_GROUP_CHARS` of text), each keeping its own line.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.outbox import Choice, OutboxRow
+from storage.poster import PRIORITY_ANSWER
 
 MAX_CLAIMS = 20  # rows a sender takes in one claim
 # "lines": Slack shows up to 4,000 characters of a message's text before truncating it. "sections": a message
@@ -49,10 +54,10 @@ def scopes(row: OutboxRow) -> list[Scope]:
 
 
 def held(row: OutboxRow, until: float) -> dict[str, float]:
-    """The pace after a 429 on `row`: its channel's posts (or chat.update) free again at `until`, not before, so the
-    rows behind it keep their order."""
+    """The pace after a 429 on `row`: its channel's posts (or chat.update) free again at `until`, not before (for
+    answers too: the hold), and paced from there, so the rows behind it keep their order."""
     scope = scopes(row)[0]
-    return {scope.name: until + (scope.burst - 1) * scope.interval}
+    return {scope.name: until + (scope.burst - 1) * scope.interval, f"hold:{scope.name}": until}
 
 
 def free_at(pace: dict[str, float], scope: Scope, now: float) -> float:
@@ -86,7 +91,9 @@ def choose(rows: list[OutboxRow], pace: dict[str, float], now: float) -> Choice:
         if row.id in taken:
             continue
         row_scopes = scopes(row)
-        ready = max(free_at(pace, s, now) for s in row_scopes)
+        ready = max(pace.get(f"hold:{s.name}", now) for s in row_scopes)
+        if row.priority < PRIORITY_ANSWER:
+            ready = max([ready, *(free_at(pace, s, now) for s in row_scopes)])
         if ready > now:
             choice.wake_at = ready if choice.wake_at is None else min(choice.wake_at, ready)
             continue

@@ -33,7 +33,7 @@ from bot import pacing
 from bot.slack_client import error_of, retry_after, sender_client, status_of
 from metrics import SLACK_RATE_LIMITED, SLACK_SENT
 from storage.outbox import OutboxRow, OutboxStore
-from storage.poster import Grouping, PostFailed, PostRef
+from storage.poster import PRIORITY_ANSWER, Grouping, PostFailed, PostRef
 from storage.run_lease import OWNER
 from supervisor import Supervisor
 
@@ -208,35 +208,38 @@ class SlackPoster:
                 pass
 
     async def _send_all(self, rows: list[OutboxRow]) -> None:
+        """Channels at once, each channel's posts in order; answers to people each at once (their threads differ,
+        and they were not held to the pace)."""
         by_channel: dict[str, list[OutboxRow]] = defaultdict(list)
         for row in rows:
-            by_channel[row.channel].append(row)
+            by_channel[f"{row.channel}:{row.id}" if row.priority >= PRIORITY_ANSWER else row.channel].append(row)
 
         async def channel(queue: list[OutboxRow]) -> None:
-            for row in queue:
-                await self._send(row)
+            for i, row in enumerate(queue):
+                if await self._send(row) == "held":  # a 429: what else this round took for the channel waits too
+                    await self.store.release([r.id for r in queue[i + 1 :]])
+                    return
 
         await asyncio.gather(*(channel(q) for q in by_channel.values()))
 
-    async def _send(self, row: OutboxRow) -> None:
+    async def _send(self, row: OutboxRow) -> str:
+        """Send one claimed row: "sent", "held" (a 429: sent again after its Retry-After), "retry" or "failed"."""
         try:
             if row.method == "chat.update":
                 ts, ids = await self._update(row)
             else:
                 ts, ids = await self._post(row)
         except SlackApiError as exc:
-            await self._refused(row, exc)
-            return
+            return await self._refused(row, exc)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            await self._retry(row, f"connection: {type(exc).__name__}")
-            return
+            return await self._retry(row, f"connection: {type(exc).__name__}")
         except Exception as exc:  # a bug must not stop the sender: the row fails with what happened
             log.exception("sending outbox row %s failed", row.id)
-            await self._fail(row, f"sitrep_error: {type(exc).__name__}")
-            return
+            return await self._fail(row, f"sitrep_error: {type(exc).__name__}")
         await self.store.sent(ids, ts)
         SLACK_SENT.labels(row.method, "sent").inc()
         self._resolve(ids)
+        return "sent"
 
     async def _post(self, row: OutboxRow) -> tuple[str, list[int]]:
         payload = {k: v for k, v in row.payload.items() if not k.startswith("group_")}
@@ -266,7 +269,7 @@ class SlackPoster:
         await self.client.chat_update(channel=row.channel, ts=ts, **payload)
         return ts, ids
 
-    async def _refused(self, row: OutboxRow, exc: SlackApiError) -> None:
+    async def _refused(self, row: OutboxRow, exc: SlackApiError) -> str:
         status, error = status_of(exc), error_of(exc)
         if status == 429 or error == "ratelimited":
             wait = retry_after(exc)
@@ -276,28 +279,28 @@ class SlackPoster:
             until = time.time() + wait
             await self.store.again(row.id, until, error=error, rate_limited=True, pace=pacing.held(row, until))
             self.kick()
-            return
+            return "held"
         if (status is not None and status >= 500) or error in RETRYABLE or error.startswith("http_"):
-            await self._retry(row, error)
-            return
-        await self._fail(row, error)
+            return await self._retry(row, error)
+        return await self._fail(row, error)
 
-    async def _retry(self, row: OutboxRow, error: str) -> None:
+    async def _retry(self, row: OutboxRow, error: str) -> str:
         if row.attempts + 1 >= MAX_ATTEMPTS:
-            await self._fail(row, error)
-            return
+            return await self._fail(row, error)
         wait = BACKOFF_S[min(row.attempts, len(BACKOFF_S) - 1)]
         log.warning("%s to %s failed (%s): again in %d s", row.method, row.channel, error, wait)
         await self.store.again(row.id, time.time() + wait, error=error, rate_limited=False, pace={})
         self.kick()
+        return "retry"
 
-    async def _fail(self, row: OutboxRow, error: str) -> None:
+    async def _fail(self, row: OutboxRow, error: str) -> str:
         log.error("Slack refused %s to %s: %s", row.method, row.channel, error)
         SLACK_SENT.labels(row.method, "failed").inc()
         await self.store.fail(row.id, error)
         members = [r.id for r in await self.store.group(row.id)] if row.group_key else [row.id]
         self._resolve(members)
         self.kick()  # replies waiting for it fail too
+        return "failed"
 
     def _resolve(self, ids: list[int]) -> None:
         for row_id in ids:

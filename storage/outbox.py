@@ -290,6 +290,17 @@ class OutboxStore:
                     (scope, tat),
                 )
 
+    async def release(self, ids: list[int]) -> None:
+        """Give back rows claimed but not sent (and the rows merged into them): claimable again at once."""
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE slack_outbox SET claimed_by = NULL, merged_into = NULL WHERE merged_into IN ({marks})", ids
+            )
+            await conn.execute(f"UPDATE slack_outbox SET claimed_by = NULL WHERE id IN ({marks})", ids)
+
     async def fail(self, row_id: int, error: str) -> None:
         """Slack refused it for good: the row and the rows merged into it."""
         await self.db.execute(

@@ -16,7 +16,7 @@ import pytest
 from bot.poster import SlackPoster
 from bot.slack_client import web_client
 from storage.outbox import OutboxStore
-from storage.poster import PostFailed, PostRef
+from storage.poster import PRIORITY_ALERT, PRIORITY_ANSWER, PostFailed, PostRef
 from storage.services import Storage
 from supervisor import Supervisor
 from tests.fakes.slack import FakeSlack
@@ -172,3 +172,23 @@ async def test_settle_waits_on_the_sender_not_a_clock(storage: Storage) -> None:
         await asyncio.gather(*(poster.post(f"C{i}", "x") for i in range(5)))
         assert await poster.settle(10)
         assert sum(len(v) for v in slack.messages.values()) == 5
+
+
+async def test_a_person_waiting_is_not_held_to_the_pace_but_waits_out_a_429(storage: Storage) -> None:
+    async with FakeSlack() as slack, posting(storage, slack) as poster:
+        answers = [await poster.post("C1", f"answer {i}", priority=PRIORITY_ANSWER) for i in range(6)]
+        for ref in answers:
+            await poster.sent(ref, timeout=10)
+        at = [c.at for c in slack.calls_to("chat.postMessage")]
+        assert at[-1] - at[0] < 1.0  # a burst of answers goes at once; Slack tolerates short bursts
+        alert = await poster.post("C1", "an alert", priority=PRIORITY_ALERT)
+        await poster.sent(alert, timeout=10)
+        assert slack.calls_to("chat.postMessage")[-1].at - at[-1] >= 2.5  # background posts pay for the burst
+
+        slack.fail_next("chat.postMessage", retry_after=1)
+        held = await poster.post("C2", "refused once")
+        answer = await poster.post("C2", "an answer behind the 429", priority=PRIORITY_ANSWER)
+        await poster.sent(answer, timeout=10)
+        refused, *rest = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C2"]
+        assert refused.error == "ratelimited" and all(c.at - refused.at >= 0.95 for c in rest)
+        assert await poster.sent(held, timeout=10)

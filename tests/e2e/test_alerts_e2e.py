@@ -124,7 +124,10 @@ async def test_a_grafana_alert_message_is_investigated_in_its_thread_then_edited
         timeout=REPLY_S,
     )
     ends = starts + timedelta(minutes=23)
-    assert f"resolved at {ends:%H:%M} UTC, lasted 23 min" in resolved.args["text"]
+    # Grafana's Slack message carries no start time: counted from sitrep's first sighting, and said so
+    said = f"resolved at {ends:%H:%M} UTC, 23 min after sitrep first saw it at {starts:%H:%M} UTC"
+    assert said in resolved.args["text"] and "lasted" not in resolved.args["text"]
+    assert f"first seen {starts:%H:%M} UTC" in resolved.args["text"]
     # one investigation for the whole firing period: no second reply in either notification's thread
     assert len(replies_in(slack, ALERTS, alert_ts)) == 1
     assert not replies_in(slack, ALERTS, again_ts) and not replies_in(slack, ALERTS, resolved_ts)
