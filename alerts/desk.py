@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from agent.model_client import model_ready
 from agent.toolbox import Toolbox
 from alerts.claude import model_investigation
+from alerts.instances import firing_instances
 from alerts.investigate import Findings, first_round, second_round
 from alerts.model import Alert, Notification, alert_from_json, alert_json
 from alerts.render import (
@@ -34,6 +35,7 @@ from alerts.render import (
     INVESTIGATIONS_HEAD,
     alert_line,
     headline,
+    instances_text,
     notified_line,
     render,
     resolved_headline,
@@ -139,8 +141,13 @@ class AlertDesk:
         inv = await self.store.open_for(team.id, alert.key)
         if inv is None:
             return  # resolved before sitrep saw it fire (or already resolved): nothing to edit
-        await self.store.resolve(inv.id, alert.ends_at or slack_time(thread_ts) or datetime.now(UTC))
+        at = alert.ends_at or slack_time(thread_ts) or datetime.now(UTC)
+        await self.store.resolve(inv.id, at)
         await self._refresh(await self.store.get(inv.id) or inv)
+        if alert.title_only:  # the alerts that message stood for, each investigated in its thread, resolve with it
+            for other in await self.store.open_in_thread(team.id, inv.channel, inv.thread_ts):
+                await self.store.resolve(other.id, at)
+                await self._refresh(await self.store.get(other.id) or other)
 
     async def _post_alert(self, inv: Investigation, alert: Alert) -> None:
         """sitrep's post of a webhook's alert (the investigation's thread parent); idempotent per investigation."""
@@ -244,8 +251,55 @@ class AlertDesk:
 
     async def _first_reply(self, team: Team, inv: Investigation, alert: Alert, storm: bool) -> None:
         toolbox = await Toolbox.for_team(self.services, team)
-        found, late = await first_round(toolbox, alert, datetime.now(UTC), wait=self.first_wait, seen=inv.start_seen)
+        seen, note = inv.start_seen, ""
+        if alert.title_only:  # only a title: the alerts behind it, from Prometheus
+            instances = await firing_instances(toolbox, alert)
+            if len(instances) > 1:
+                await self._expand(team, inv, alert, instances, toolbox)
+                return
+            if instances:
+                alert, seen = replace(instances[0], sent_by=alert.sent_by), instances[0].starts_at is None and seen
+            elif alert.group_count > 1:
+                note = (
+                    f"the message stands for {alert.group_count} alerts but names only what they share, and"
+                    " Prometheus' ALERTS series did not tell them apart: investigated together"
+                )
+        found, late = await first_round(toolbox, alert, datetime.now(UTC), wait=self.first_wait, seen=seen)
+        if note:
+            found.notes.insert(0, note)
         body = toolbox.redact(render(found))
+        await self._reply(inv, alert, body)
+        better = await self._complete(team, toolbox, found, late, storm)
+        if better and better != body:
+            await self.store.save_text(inv.id, toolbox.redact(better))
+            latest = await self.store.get(inv.id)
+            if latest is not None:
+                await self._refresh(latest)
+
+    async def _expand(
+        self, team: Team, inv: Investigation, alert: Alert, instances: list[Alert], toolbox: Toolbox
+    ) -> None:
+        """A message that stood for several alerts: each claimed as its own investigation (its own labels and
+        start, replies in the same thread), the message's reply listing them."""
+        for one in instances:
+            starts = one.starts_at or inv.starts_at
+            await self.store.claim(
+                team.id,
+                one.key,
+                starts,
+                alert_name=one.name,
+                source=inv.source,
+                channel=inv.channel,
+                thread_ts=inv.thread_ts,
+                alert=alert_json(replace(one, starts_at=starts)),
+                severity=one.severity,
+                start_seen=one.starts_at is None and inv.start_seen,
+            )
+        await self._reply(inv, alert, toolbox.redact(instances_text(alert, instances)))
+        self.kick()
+
+    async def _reply(self, inv: Investigation, alert: Alert, body: str) -> None:
+        """The reply handed to the poster (once per investigation: keyed), then edited if the row moved meanwhile."""
         current = await self.store.get(inv.id) or inv
         text = compose(body, current)
         ref = await self.poster.post(
@@ -261,12 +315,6 @@ class AlertDesk:
         now = await self.store.get(inv.id)
         if now is not None and (now.notifications, now.resolved_at) != (current.notifications, current.resolved_at):
             await self._refresh(now)  # notified again or resolved while the reply was being written
-        better = await self._complete(team, toolbox, found, late, storm)
-        if better and better != body:
-            await self.store.save_text(inv.id, toolbox.redact(better))
-            latest = await self.store.get(inv.id)
-            if latest is not None:
-                await self._refresh(latest)
 
     async def _complete(
         self, team: Team, toolbox: Toolbox, found: Findings, late: list[asyncio.Task[None]], storm: bool

@@ -35,6 +35,7 @@ EVENT_HOURS = 3
 EVENT_MOVED_PCT = 50.0
 EVENT_MIN = 5
 NOT_LOKI_LABELS = frozenset({"alertname", "severity", "grafana_folder", "team"})
+TITLE_LABELS = 12  # Loki labels whose values a title's values are matched against
 
 
 @dataclass
@@ -181,6 +182,10 @@ async def _patterns(toolbox: Toolbox, found: Findings) -> None:
         return
     names = {str(n) for n in labels.get("labels") or []}
     pairs = {k: v for k, v in found.alert.labels.items() if k in names and k not in NOT_LOKI_LABELS and v}
+    if not pairs and found.alert.title_only:
+        pairs = await _title_pairs(toolbox, found, sorted(names - NOT_LOKI_LABELS))
+        if not pairs:
+            return
     if not pairs:
         found.notes.append("none of the alert's labels is a Loki label, so no error patterns for it")
         return
@@ -191,6 +196,31 @@ async def _patterns(toolbox: Toolbox, found: Findings) -> None:
     found.patterns = [p for p in data.get("patterns") or [] if isinstance(p, dict)][:3]
     found.error_lines = int(data.get("lines_scanned") or 0)
     found.patterns_link = data.get("explore_url")
+
+
+async def _title_pairs(toolbox: Toolbox, found: Findings, names: list[str]) -> dict[str, str]:
+    """A message with only a title: the Loki labels whose values include one of the title's values (their names
+    are not in the message), or a note saying why there are none."""
+    values = found.alert.title_values
+    if not values:
+        found.notes.append(
+            "the alert's message carried no labels (Alertmanager's default Slack message has only its title), "
+            "so no error patterns for it"
+        )
+        return {}
+    calls = [ToolCall("grafana_list_loki_label_values", {"label": n, "since": "24h"}) for n in names[:TITLE_LABELS]]
+    pairs: dict[str, str] = {}
+    for o in await toolbox.run(calls) if toolbox.has("grafana_list_loki_label_values") else []:
+        seen = {str(v) for v in (o.data.get("values") or [])} if o.ok and isinstance(o.data, dict) else set()
+        value = next((v for v in values if v in seen), None)
+        if value is not None:
+            pairs[str(o.call.args["label"])] = value
+    if not pairs:
+        said = ", ".join(values)
+        found.notes.append(
+            f"none of the values in the alert's title ({said}) is a Loki label value, so no error patterns"
+        )
+    return pairs
 
 
 async def _changes(toolbox: Toolbox, found: Findings, sources: list[str]) -> None:

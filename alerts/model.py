@@ -55,7 +55,13 @@ class Alert:
     # Alertmanager's default Slack message carries no labels, only the title's values ("[FIRING:1] APIHighLatency
     # (app-107 api-server warning)"): the values after the name, their label names unknown.
     title_values: tuple[str, ...] = ()
+    group_count: int = 0  # the n of such a message's "[FIRING:n]": how many alerts it stands for
     sent_by: str = ""  # "alertmanager" when Alertmanager sent it (its rule lives in Prometheus or another ruler)
+
+    @property
+    def title_only(self) -> bool:
+        """Read from a message that carried no labels, only its title (Alertmanager's default Slack message)."""
+        return set(self.labels) <= {"alertname"} and (bool(self.title_values) or self.group_count > 0)
 
     @property
     def severity(self) -> int:

@@ -6,7 +6,9 @@ webhook_config (version "4": the same alerts without Grafana's extras). Slack: t
 point posts (one attachment: title "[FIRING:1] …", title_link, text from the default template: "**Firing**",
 then per alert "Value: A=1, B=2", "Labels:" / "Annotations:" lists of " - name = value", "Source:", "Silence:",
 "Dashboard:", "Panel:" lines; footer "Grafana v…") and Alertmanager's default Slack message (title and
-title_link only, color danger/good).
+title_link only, color danger/good). That title is `[FIRING:n] <group label values> (<common label values>)`
+(Alertmanager's template/default.tmpl, slack.default.title): the values without their label names, kept as the
+alert's `title_values` for the investigation to match against label values it can see.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ _VALUE_PAIR = re.compile(r"([A-Za-z0-9_$]+)=(-?[0-9.eE+-]+|NaN|[+-]Inf)")
 _ITEM = re.compile(r"^\s*-\s*([^=]+?)\s*=\s*(.*)$")
 _LINKS = {"Source": "generator_url", "Silence": "silence_url", "Dashboard": "dashboard_url", "Panel": "panel_url"}
 _ALERTY = re.compile(r"\b(firing|resolved|alert(?:ing)?)\b", re.I)
+_GROUP = re.compile(r"^(?P<names>[^()]*?)\s*(?:\((?P<common>[^()]*)\))?\s*$")
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -55,7 +58,7 @@ def _values(value: Any) -> dict[str, float]:
     return {str(k): float(v) for k, v in value.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def _webhook_alert(raw: Any) -> Alert | None:
+def _webhook_alert(raw: Any, sender: str = "") -> Alert | None:
     if not isinstance(raw, dict):
         return None
     labels = _strings(raw.get("labels"))
@@ -75,6 +78,7 @@ def _webhook_alert(raw: Any) -> Alert | None:
         silence_url=str(raw.get("silenceURL") or ""),
         dashboard_url=str(raw.get("dashboardURL") or ""),
         panel_url=str(raw.get("panelURL") or ""),
+        sent_by=sender,
     )
 
 
@@ -86,7 +90,7 @@ def parse_webhook(body: Any, sender: Literal["grafana", "alertmanager"]) -> Noti
     if not isinstance(raw_alerts, list):
         keys = ", ".join(sorted(str(k) for k in body)[:8]) or "nothing"
         return Unreadable(f"an object with {keys}, but no `alerts` list")
-    alerts = [a for a in (_webhook_alert(r) for r in raw_alerts) if a is not None]
+    alerts = [a for a in (_webhook_alert(r, sender) for r in raw_alerts) if a is not None]
     if not alerts:
         return Unreadable(f"{len(raw_alerts)} alerts, none with labels and a firing/resolved status")
     status = _status(body.get("status")) or ("firing" if any(a.status == "firing" for a in alerts) else "resolved")
@@ -117,7 +121,7 @@ def parse_slack_message(event: dict[str, Any]) -> Notification | Unreadable | No
         title = str(attachment.get("title") or attachment.get("fallback") or "")
         match = _TITLE.match(title)
         if match:
-            return _from_attachment(attachment, match)
+            return _from_attachment(attachment, match, footer=str(attachment.get("footer") or ""))
     text = str(event.get("text") or "")
     match = _TITLE.match(text)
     if match:
@@ -136,29 +140,46 @@ def parse_slack_message(event: dict[str, Any]) -> Notification | Unreadable | No
     return None
 
 
-def _from_attachment(attachment: dict[str, Any], match: re.Match[str]) -> Notification:
+def _from_attachment(attachment: dict[str, Any], match: re.Match[str], *, footer: str = "") -> Notification:
     title = html.unescape(str(attachment.get("title") or attachment.get("fallback") or "")).strip()
     link = html.unescape(str(attachment.get("title_link") or ""))
     text = html.unescape(str(attachment.get("text") or ""))  # Slack stores &, < and > escaped
-    return _from_text(title, text, "slack", match, link=link)
+    return _from_text(title, text, "slack", match, link=link, footer=footer)
 
 
 def _from_text(
-    title: str, text: str, source: Literal["slack"], match: re.Match[str], *, link: str = ""
+    title: str, text: str, source: Literal["slack"], match: re.Match[str], *, link: str = "", footer: str = ""
 ) -> Notification:
     status: Status = "firing" if match.group(1) == "FIRING" else "resolved"
     alerts = _alerts_from_text(text)
-    if not alerts:  # Alertmanager's default Slack message: the title's group label values only
-        group = match.group(4).strip()
-        name = group.split(" ", 1)[0] if group else "alert"
+    if not alerts:  # Alertmanager's default Slack message: the title's label values only, without their names
+        group = html.unescape(match.group(4)).strip()
+        name, values = _title_values(group)
         alerts = [
             Alert(
-                status=status, labels={"alertname": name}, generator_url=link, fingerprint=fingerprint({"title": group})
+                status=status,
+                labels={"alertname": name},
+                generator_url=link,
+                fingerprint=fingerprint({"title": group}),
+                title_values=values,
+                group_count=int(match.group(2) or 0),
+                sent_by="grafana" if footer.startswith("Grafana") else "alertmanager",
             )
         ]
     else:
         alerts = [a if a.generator_url or not link else replace(a, generator_url=link) for a in alerts]
     return Notification(source=source, status=status, alerts=alerts, title=title)
+
+
+def _title_values(group: str) -> tuple[str, tuple[str, ...]]:
+    """ "APIHighLatency (app-107 api-server warning)" -> ("APIHighLatency", ("app-107", "api-server", "warning")):
+    the first group value is taken as the alert's name (group_by alertname, Alertmanager's usual grouping)."""
+    found = _GROUP.match(group)
+    names = (found.group("names") if found else group).split()
+    common = (found.group("common") or "").split() if found else []
+    if not names:
+        return "alert", tuple(common)
+    return names[0], tuple(dict.fromkeys([*names[1:], *common]))
 
 
 def _alerts_from_text(text: str) -> list[Alert]:

@@ -104,6 +104,12 @@ def _signal(found: Findings) -> str:
     if s is None:
         if found.rule_link:
             return f"• Rule: {link(found.rule_link, 'its expression in Explore')}"
+        if found.alert.sent_by == "alertmanager":  # a Prometheus (or Mimir, Loki ruler) rule, not Grafana's
+            where = link(found.alert.generator_url or None, "the alert in Alertmanager")
+            return (
+                "• Rule: a Prometheus alerting rule (Alertmanager sent it), not one of Grafana's; its expression is"
+                f" in Prometheus' rule files: {where}"
+            )
         return "• Rule: not found among Grafana's alert rules, so no expression to chart"
     rule = linked_code(found.rule_link or s.explore_url, s.expr, 120)
     if not s.values:
@@ -161,6 +167,19 @@ def resolved_line(resolved_at: datetime, started: datetime, *, seen: bool = Fals
 
 def notified_line(times: int) -> str:
     return f"_notified {num(times)} times_" if times > 1 else ""
+
+
+def instances_text(alert: Alert, instances: list[Alert]) -> str:
+    """A title-only message standing for several alerts, told apart by Prometheus' ALERTS series."""
+    shared = f" ({escape(' '.join(alert.title_values))})" if alert.title_values else ""
+    lines = [
+        f":rotating_light: *{escape(alert.name)}*{shared}: the message names {num(len(instances))} firing alerts only"
+        " by what they share; Prometheus' ALERTS series tells them apart, and each is investigated in this thread:"
+    ]
+    for one in instances:
+        when = f" since {hhmm(one.starts_at)}" if one.starts_at else ""
+        lines.append(f"• {labels_line(one)}{when}")
+    return "\n".join(lines)
 
 
 def unreadable_reply(what: str) -> str:

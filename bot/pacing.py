@@ -26,6 +26,8 @@ MAX_CLAIMS = 20  # rows a sender takes in one claim
 # "lines": Slack shows up to 4,000 characters of a message's text before truncating it. "sections": a message
 # holds 50 blocks of up to 3,000 characters each (https://api.slack.com/reference/block-kit/blocks).
 LIMITS = {"lines": (40, 3500), "sections": (24, 36000)}  # style -> (most rows in one message, most characters)
+# ... and the fewest waiting together that are worth one message: a few investigations in a thread go one by one.
+GROUP_MIN = {"lines": 2, "sections": 4}
 SECTION_MAX = 3000
 
 
@@ -110,7 +112,8 @@ def choose(rows: list[OutboxRow], pace: dict[str, float], now: float) -> Choice:
 
 def _members(head: OutboxRow, rows: list[OutboxRow], taken: set[int]) -> list[int]:
     """The rows waiting with `head` that go out in its message: same group, channel and thread, within the limits."""
-    most, chars = LIMITS.get(str(head.payload.get("group_style") or "lines"), LIMITS["lines"])
+    style = str(head.payload.get("group_style") or "lines")
+    most, chars = LIMITS.get(style, LIMITS["lines"])
     members: list[int] = []
     size = len(head.line)
     for row in rows:
@@ -124,7 +127,7 @@ def _members(head: OutboxRow, rows: list[OutboxRow], taken: set[int]) -> list[in
             break
         size += len(row.line) + 1
         members.append(row.id)
-    return members
+    return members if len(members) + 1 >= GROUP_MIN.get(style, 2) else []
 
 
 def grouped(head_payload: dict, parts: list[str]) -> dict:

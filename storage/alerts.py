@@ -124,6 +124,17 @@ class AlertStore:
             row = await cur.fetchone()
         return _row(row), created
 
+    async def open_in_thread(self, team_id: str, channel: str, thread_ts: str) -> list[Investigation]:
+        """The investigations not resolved whose replies are in one thread (the alerts one message stood for)."""
+        if not thread_ts:
+            return []
+        rows = await self.db.fetchall(
+            "SELECT * FROM alert_investigations WHERE team_id = ? AND channel = ? AND thread_ts = ?"
+            " AND resolved_at IS NULL ORDER BY id",
+            (team_id, channel, thread_ts),
+        )
+        return [_row(r) for r in rows]
+
     async def get(self, investigation_id: int) -> Investigation | None:
         row = await self.db.fetchone("SELECT * FROM alert_investigations WHERE id = ?", (investigation_id,))
         return _row(row) if row else None

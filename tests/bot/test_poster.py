@@ -187,6 +187,7 @@ async def test_a_person_waiting_is_not_held_to_the_pace_but_waits_out_a_429(stor
 
         slack.fail_next("chat.postMessage", retry_after=1)
         held = await poster.post("C2", "refused once")
+        await slack.wait_for_call("chat.postMessage", lambda c: c.error == "ratelimited")
         answer = await poster.post("C2", "an answer behind the 429", priority=PRIORITY_ANSWER)
         await poster.sent(answer, timeout=10)
         refused, *rest = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C2"]

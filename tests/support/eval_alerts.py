@@ -78,7 +78,8 @@ CASES: list[AlertCase] = [
               ("HighErrorRate", AM_EXPR, "/explore?"), "c", forbid=("ddddddd", "&amp;gt;"), claims=("&gt; 1`",)),
     AlertCase("grafana slack message", "grafana-slack", (CAUSE, OLDER), (), GRAFANA_SIGNAL, "c"),
     AlertCase("alertmanager slack message: title only", "alertmanager-slack", (CAUSE,), (),
-              ("HighErrorRate",), "c", claims=("not found among Grafana's alert rules",)),
+              ("HighErrorRate",), "c", claims=("a Prometheus alerting rule (Alertmanager sent it)",),
+              forbid=("not found among Grafana's alert rules", "none of the alert's labels is a Loki label")),
 ]  # fmt: skip
 
 
