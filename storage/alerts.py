@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.db import Database
+from storage.run_lease import HOST, OWNER, pid_alive
 from storage.sql import NOW
 from storage.times import iso
 
@@ -44,6 +45,15 @@ class Investigation:
     def replied(self) -> bool:
         """The reply is handed to the poster (or was posted before the outbox)."""
         return self.reply_id is not None or bool(self.reply_ts)
+
+
+def _gone(investigator: Any, owner: str) -> bool:
+    """Taken by another process of this host that no longer exists (this one restarted after a crash)."""
+    if not investigator or investigator == owner:
+        return False
+    host, _, rest = str(investigator).partition(":")
+    pid = rest.partition(":")[0]
+    return host == HOST and pid.isdigit() and not pid_alive(int(pid))
 
 
 def _time(text: Any) -> datetime | None:
@@ -152,16 +162,31 @@ class AlertStore:
             (text, investigation_id),
         )
 
-    async def take(self, limit: int, started_before: datetime) -> list[Investigation]:
-        """Up to `limit` rows still without a reply, not being investigated (never taken, released, or taken before
-        `started_before`: their investigator is gone), most severe first, then oldest; each marked taken now."""
+    async def take(self, limit: int, started_before: datetime, owner: str = OWNER) -> list[Investigation]:
+        """Up to `limit` rows still without a reply, not being investigated (never taken, released, taken before
+        `started_before`, or taken by a process of this host that is gone), most severe first, then oldest; each
+        marked taken now, by `owner`."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                f"UPDATE alert_investigations SET investigating_since = {NOW} WHERE id IN ("
-                " SELECT id FROM alert_investigations WHERE reply_id IS NULL AND reply_ts = '' AND alert <> ''"
-                " AND (investigating_since IS NULL OR investigating_since < ?)"
-                " ORDER BY severity DESC, starts_at, id LIMIT ?) RETURNING *",
-                (iso(started_before), limit),
+                "SELECT id, investigating_since, investigator FROM alert_investigations"
+                " WHERE reply_id IS NULL AND reply_ts = '' AND alert <> ''"
+                " AND (investigating_since IS NULL OR investigating_since < ? OR investigator LIKE ?)"
+                " ORDER BY severity DESC, starts_at, id LIMIT ?",
+                (iso(started_before), f"{HOST}:%", limit * 4),
+            )
+            stale = iso(started_before)
+            ids = [
+                int(r["id"])
+                for r in await cur.fetchall()
+                if not r["investigating_since"] or r["investigating_since"] < stale or _gone(r["investigator"], owner)
+            ][:limit]
+            if not ids:
+                return []
+            marks = ",".join("?" * len(ids))
+            cur = await conn.execute(
+                f"UPDATE alert_investigations SET investigating_since = {NOW}, investigator = ? WHERE id IN ({marks})"
+                " RETURNING *",
+                (owner, *ids),
             )
             rows = [_row(r) for r in await cur.fetchall()]
         return sorted(rows, key=lambda r: (-r.severity, r.starts_at, r.id))

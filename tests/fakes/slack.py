@@ -191,6 +191,14 @@ class FakeSlack(WebApiMixin, SocketModeMixin):
             raise TimeoutError(f"no matching {method} call within {timeout}s; calls seen: {seen}") from None
         return find()  # type: ignore[return-value]
 
+    async def wait_until(self, done: Callable[[], bool], timeout: float = 5.0, what: str = "the condition") -> None:
+        """Until `done()` holds, looked at again after every Web API call the fake records."""
+        try:
+            async with asyncio.timeout(timeout), self._calls_cond:
+                await self._calls_cond.wait_for(done)
+        except TimeoutError:
+            raise TimeoutError(f"{what} did not hold within {timeout}s ({len(self.calls)} calls seen)") from None
+
     def thread(self, channel: str, thread_ts: str) -> list[dict]:
         """A thread's messages, parent first (what conversations.replies returns)."""
         return [m for m in self.messages.get(channel, []) if thread_ts in (m.get("ts"), m.get("thread_ts"))]
