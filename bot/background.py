@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.github_web import slack_notifier
 from bot.runtime import Runtime
+from bot.slack.alerts import candidate, take_alert_message
 from bot.slack.mentions import answer_event
 from bot.slack.report import run_scheduled
 from bot.web import bound_port, start_web
@@ -157,6 +158,10 @@ class Background:
         event = body.get("event")
         if client is None or not isinstance(event, dict) or not event.get("channel"):
             await self.services.storage.events.finish(open_event.event_id)
+            return
+        if event.get("type") == "message" and candidate(event, self.runtime.slack_identity):
+            log.info("taking event %s, another bot's message a replica acked before recording it", open_event.event_id)
+            await take_alert_message(self.runtime, event, open_event.event_id)
             return
         log.info("answering event %s, acked by a replica that stopped before answering", open_event.event_id)
         source = "mention" if event.get("type") == "app_mention" else "dm"

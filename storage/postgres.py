@@ -271,6 +271,11 @@ class PgDriver:
                 conn = await self.pool.acquire()
                 await conn.execute(_BEGIN)
                 return conn
+            except asyncio.CancelledError:  # a stopping task, maybe waiting for the write lock: its connection back
+                if conn is not None:
+                    conn.terminate()  # the BEGIN may have run: the pool replaces it with a new connection
+                    await self.pool.release(conn)
+                raise
             except Exception as exc:
                 if conn is not None:
                     if _transient(exc):

@@ -31,7 +31,7 @@ from bot.slack import (
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     services = runtime.services
-    dedupe.register(app, services)
+    dedupe.register(app, runtime)
     mentions.register(app, runtime)
     alerts.register(app, runtime)  # before messages: Bolt runs the first matching `message` listener only
     messages.register(app, runtime)

@@ -48,32 +48,48 @@ def candidate(event: dict[str, Any], identity: dict[str, Any] | None) -> bool:
     )
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
-    services = runtime.services
+async def take_alert_message(runtime: Runtime, event: dict, event_id: str | None = None) -> None:
+    """Another bot's channel message: an alert recorded with the desk (investigated by its workers), one short
+    reply to what looks like an alert sitrep cannot read, nothing for the rest. The event is kept in the ledger
+    (storage/events.py) until then, so a replica that dies before this is done leaves it to be adopted
+    (bot/background.py)."""
+    try:
+        await _take(runtime, event)
+    finally:
+        if event_id:
+            await runtime.services.storage.events.finish(event_id)
 
+
+async def _take(runtime: Runtime, event: dict) -> None:
+    parsed = parse_slack_message(event)
+    if parsed is None:
+        return
+    team = await runtime.services.team_for(None)
+    settings = team.config.alerts
+    channel, ts = str(event["channel"]), str(event["ts"])
+    if not settings.watches(channel):
+        return
+    desk = runtime.alert_desk()
+    if desk is None:
+        return
+    if isinstance(parsed, Unreadable):
+        if settings.unknown_format_reply:
+            await desk.poster.post(
+                channel, unreadable_reply(parsed.what), thread_ts=ts, key=f"unreadable:{channel}:{ts}"
+            )
+        return
+    await desk.accept(team, parsed, channel=channel, thread_ts=ts)
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
     async def other_bots_channel_message(event: dict) -> bool:
         return candidate(event, runtime.slack_identity)
 
     # Bolt runs only the first listener that matches an event: this one matches other bots' channel messages
     # only, and is registered before bot/slack/messages.py's, so DMs and everything else still reach that one.
     @app.event("message", matchers=[other_bots_channel_message])
-    async def on_channel_message(event: dict) -> None:
-        parsed = parse_slack_message(event)
-        if parsed is None:
-            return
-        team = await services.team_for(None)
-        settings = team.config.alerts
-        channel, ts = str(event["channel"]), str(event["ts"])
-        if not settings.watches(channel):
-            return
-        desk = runtime.alert_desk()
-        if desk is None:
-            return
-        if isinstance(parsed, Unreadable):
-            if settings.unknown_format_reply:
-                await desk.poster.post(channel, unreadable_reply(parsed.what), thread_ts=ts)
-            return
+    async def on_channel_message(event: dict, body: dict) -> None:
         try:
-            await desk.accept(team, parsed, channel=channel, thread_ts=ts)  # investigated by the desk's workers
+            await take_alert_message(runtime, event, body.get("event_id"))
         except Exception:
-            log.exception("recording the alert in %s failed", channel)
+            log.exception("recording the alert in %s failed", event.get("channel"))

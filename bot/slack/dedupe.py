@@ -15,31 +15,35 @@ from collections.abc import Awaitable, Callable
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
+from bot.runtime import Runtime
+from bot.slack.alerts import candidate
 from bot.slack.messages import is_user_dm
-from skills.services import Services
 
 log = logging.getLogger(__name__)
 
 NOT_RECORDED = 503  # the middleware's answer when the event could not be recorded: the envelope stays unacked
 
 
-def gets_an_answer(body: dict) -> bool:
-    """A mention, or a user's direct message: the events sitrep answers (and adopts if their replica dies)."""
+def gets_an_answer(body: dict, identity: dict | None = None) -> bool:
+    """A mention, a user's direct message, or another bot's channel message (an alert, maybe): the events sitrep
+    acts on after the ack, and adopts if their replica dies before it has."""
     event = body.get("event")
     if not isinstance(event, dict):
         return False
+    if event.get("type") == "message" and candidate(event, identity):
+        return True
     return event.get("type") == "app_mention" or (event.get("type") == "message" and is_user_dm(event))
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    events = services.storage.events
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    events = runtime.services.storage.events
 
     @app.middleware
     async def drop_repeated_events(body: dict, next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
         event_id = body.get("event_id") if isinstance(body, dict) else None
         if isinstance(event_id, str) and event_id:
             try:
-                first = await events.record(event_id, body, answer=gets_an_answer(body))
+                first = await events.record(event_id, body, answer=gets_an_answer(body, runtime.slack_identity))
             except Exception as exc:  # unreachable, or SQLite still locked after its busy timeout: not recorded
                 log.error(
                     "event %s not recorded (%s: %s): left unacked, Slack will deliver it again",
