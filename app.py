@@ -18,14 +18,13 @@ import sys
 from collections.abc import Sequence
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
 
 from agent.formatting import usage_text
 from bot.blocks.readiness import readiness_table_text
 from bot.readiness import readiness_table
 from bot.runtime import Runtime
 from bot.shell import run_shell
-from bot.slack_client import web_client
+from bot.slack_client import identity, web_client
 from reports.builder import build_report
 from reports.post import NO_CHANNEL, NO_TOKEN, ReportError, build_and_post, report_channel
 from reports.render import report_text
@@ -103,12 +102,10 @@ async def cmd_status(settings: Settings) -> int:
 async def _verify_slack(runtime: Runtime) -> dict | None:
     client = runtime.slack
     assert client is not None, "built whenever SLACK_BOT_TOKEN is set"
-    try:
-        data = (await client.auth_test()).data
-        return dict(data) if isinstance(data, dict) else None
-    except (SlackApiError, OSError) as exc:
-        print(f"note: Slack did not accept SLACK_BOT_TOKEN ({exc})", file=sys.stderr)
-        return None
+    found, problem = await identity(client)
+    if problem:
+        print(f"note: Slack did not accept SLACK_BOT_TOKEN ({problem})", file=sys.stderr)
+    return found
 
 
 async def cmd_config(settings: Settings, action: str, patch_text: str | None) -> int:

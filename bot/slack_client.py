@@ -69,6 +69,17 @@ def sender_client(client: AsyncWebClient) -> AsyncWebClient:
     )
 
 
+async def identity(client: AsyncWebClient) -> tuple[dict | None, str]:
+    """auth.test's answer, or (None, what went wrong): for a command line that reports rather than raises."""
+    try:
+        data = (await client.auth_test()).data
+    except SlackApiError as exc:
+        return None, error_of(exc)
+    except OSError as exc:
+        return None, str(exc) or type(exc).__name__
+    return (dict(data) if isinstance(data, dict) else None), ""
+
+
 def status_of(exc: SlackApiError) -> int | None:
     response = exc.response
     status = getattr(response, "status_code", None)
