@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 
 from aiohttp import web
@@ -148,6 +149,7 @@ class Background:
                 if ticks % max(1, round(3600 / every)) == 1:  # about hourly
                     await events.prune()
                     await replicas.forget_stale()
+                    await self.services.storage.outbox.prune(time.time())
             except DatabaseUnavailable as exc:
                 log.warning("heartbeat not written (%s); retrying in %.0f s", exc, every)
             except Exception:

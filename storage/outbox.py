@@ -22,6 +22,7 @@ from storage.sql import NOW
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 CANDIDATES = 200
+KEEP_DAYS = 30  # sent and failed rows are kept this long (a report's or an answer's key, an edit's target)
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,11 @@ class OutboxStore:
                 f"UPDATE slack_outbox SET status = '{FAILED}', error = 'parent_failed' WHERE status = '{PENDING}'"
                 f" AND parent_id IN (SELECT id FROM slack_outbox WHERE status = '{FAILED}')"
             )
+            await conn.execute(  # an edit of a post forgotten long ago (pruned): nothing left to edit
+                f"UPDATE slack_outbox SET status = '{FAILED}', error = 'parent_gone' WHERE status = '{PENDING}'"
+                " AND parent_id IS NOT NULL"
+                " AND NOT EXISTS (SELECT 1 FROM slack_outbox p WHERE p.id = slack_outbox.parent_id)"
+            )
             cur = await conn.execute(_CANDIDATES, (now, now - lease_s, f"{HOST}:%", CANDIDATES))
             rows = [_row(r) for r in await cur.fetchall()]
             rows = [r for r in rows if _claimable(r, owner, now - lease_s)]
@@ -322,11 +328,19 @@ class OutboxStore:
         out["rate_limited"] = int(limited["n"]) if limited else 0
         return out
 
-    async def prune(self, days: int = 7) -> int:
-        """Forget rows sent or failed more than `days` ago, and paces long past."""
-        result = await self.db.execute(
-            f"DELETE FROM slack_outbox WHERE status <> '{PENDING}'"
-            " AND created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)",
-            (f"-{days} days",),
-        )
-        return result.rowcount
+    async def prune(self, now: float, days: int = KEEP_DAYS) -> int:
+        """Forget rows sent or failed more than `days` ago, except the posts an alert still open edits (its post and
+        its reply), and paces long past. How many rows went."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                f"DELETE FROM slack_outbox WHERE status <> '{PENDING}'"
+                " AND created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)"
+                " AND id NOT IN (SELECT post_id FROM alert_investigations"
+                "  WHERE resolved_at IS NULL AND post_id IS NOT NULL)"
+                " AND id NOT IN (SELECT reply_id FROM alert_investigations"
+                "  WHERE resolved_at IS NULL AND reply_id IS NOT NULL)",
+                (f"-{days} days",),
+            )
+            gone = cur.rowcount
+            await conn.execute("DELETE FROM slack_pace WHERE tat < ?", (now - 3600,))
+        return gone

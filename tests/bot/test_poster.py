@@ -9,6 +9,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -194,3 +195,22 @@ async def test_a_person_waiting_is_not_held_to_the_pace_but_waits_out_a_429(stor
         refused, *rest = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C2"]
         assert refused.error == "ratelimited" and all(c.at - refused.at >= 0.95 for c in rest)
         assert await poster.sent(held, timeout=10)
+
+
+async def test_old_rows_are_pruned_but_not_an_open_alerts_posts_and_an_edit_of_a_gone_post_fails(
+    storage: Storage,
+) -> None:
+    async with FakeSlack() as slack, posting(storage, slack) as poster:
+        old, kept = await poster.post("C1", "a month ago"), await poster.post("C1", "an alert still firing")
+        await poster.sent(old), await poster.sent(kept)
+        await storage.db.execute("UPDATE slack_outbox SET created_at = '2020-01-01T00:00:00.000Z'")
+        inv, _ = await storage.alerts.claim(
+            "default", "fp", datetime(2020, 1, 1, tzinfo=UTC), alert_name="x", source="grafana", channel="C1",
+            thread_ts="",
+        )  # fmt: skip
+        await storage.alerts.set_reply(inv.id, kept.id, "its investigation")
+        assert await storage.outbox.prune(time.time()) == 1
+        assert await storage.outbox.get(old.id) is None and await storage.outbox.get(kept.id) is not None
+        await poster.edit(old, "too late")  # its post was forgotten: nothing to edit, and nothing waits forever
+        assert await poster.settle(10)
+        assert not slack.calls_to("chat.update")
