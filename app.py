@@ -1,4 +1,4 @@
-"""sitrep: entry point and composition root.
+"""sitrep: the entry point. Every command opens the app through its one composition root (bot/root.py).
 
 python app.py            connect to Slack (both tokens set) or start the shell (neither set)
 python app.py shell      the terminal adapter, even with tokens set
@@ -17,23 +17,19 @@ import logging
 import sys
 from collections.abc import Sequence
 
-import aiohttp
-
 from agent.formatting import usage_text
 from bot.blocks.readiness import readiness_table_text
 from bot.readiness import readiness_table
+from bot.root import opened
 from bot.runtime import Runtime
 from bot.shell import run_shell
-from bot.slack_client import identity, web_client
+from bot.slack_client import identity
 from reports.builder import build_report
 from reports.post import NO_CHANNEL, NO_TOKEN, ReportError, build_and_post, report_channel
 from reports.render import report_text
 from settings import Settings, SettingsError, StartupError
-from skills.registry import default_factories
-from skills.services import Services
 from storage.copy import CopyError, copy_database
 from storage.db import Database, DatabaseUnavailable, safe_url
-from storage.services import open_storage
 from storage.team_config import ConfigInvalid, unwrap_patch
 from storage.teams import DEFAULT_TEAM_ID
 from text.json_in import NotJSON, loads
@@ -44,15 +40,6 @@ EXIT_FAILED = 1
 
 class CommandError(StartupError):
     """A command cannot run as asked (a patch that is not JSON or not valid): one line, exit status 2."""
-
-
-async def open_services(settings: Settings) -> Services:
-    """Storage, the skills, and the long-lived clients: one Slack Web API client (one connection pool for the
-    listeners and the reports) and, at first use, one Anthropic client. `Services.close()` closes them."""
-    storage = await open_storage(settings)
-    token = Settings.reveal(settings.slack_bot_token)
-    slack = web_client(token, settings.slack_api_url, session=aiohttp.ClientSession()) if token else None
-    return Services(settings=settings, storage=storage, skill_factories=default_factories(), slack=slack)
 
 
 async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.Event | None = None) -> int:
@@ -67,36 +54,28 @@ async def cmd_run(settings: Settings, force_shell: bool = False, stop: asyncio.E
             f"{missing} is not set but {have} is: set both to connect to Slack (README, Slack app setup), "
             "or neither to use the terminal shell"
         )
-    services = await open_services(settings)
-    try:
+    async with opened(settings) as runtime:
         if mode == "shell":
-            return await run_shell(services)
+            return await run_shell(runtime)
         # lazy: Bolt, Socket Mode and the web server load only when connecting to Slack, not for the shell
         from bot.background import Background
         from bot.slack.run import serve
 
-        runtime = Runtime(services)
         background = Background(runtime)
         try:
             return await serve(runtime, stop=stop, before_connect=background.start_web, on_connected=background.start)
         finally:
             await background.stop()
-    finally:
-        await services.close()
 
 
 async def cmd_status(settings: Settings) -> int:
-    services = await open_services(settings)
-    try:
-        runtime = Runtime(services)
+    async with opened(settings) as runtime:
         if settings.slack_mode == "socket":
             runtime.slack_identity = await _verify_slack(runtime)
-        team = await services.team_for(None)
+        team = await runtime.services.team_for(None)
         print(readiness_table_text(await readiness_table(runtime, team)))
-        print("\n" + usage_text(await services.storage.conversations.usage(24)))
+        print("\n" + usage_text(await runtime.services.storage.conversations.usage(24)))
         return 0
-    finally:
-        await services.close()
 
 
 async def _verify_slack(runtime: Runtime) -> dict | None:
@@ -109,10 +88,10 @@ async def _verify_slack(runtime: Runtime) -> dict | None:
 
 
 async def cmd_config(settings: Settings, action: str, patch_text: str | None) -> int:
-    services = await open_services(settings)
-    try:
+    async with opened(settings) as runtime:
+        storage = runtime.services.storage
         if action == "get":
-            team = await services.teams.get(DEFAULT_TEAM_ID)
+            team = await storage.teams.get(DEFAULT_TEAM_ID)
         else:
             raw = sys.stdin.read() if patch_text in (None, "-") else patch_text
             try:
@@ -121,19 +100,17 @@ async def cmd_config(settings: Settings, action: str, patch_text: str | None) ->
                 raise CommandError(str(exc)) from None
             patch = unwrap_patch(patch)  # the admin API's envelope is accepted here too
             try:
-                team = await services.storage.config.patch(DEFAULT_TEAM_ID, patch, actor="cli")
+                team = await storage.config.patch(DEFAULT_TEAM_ID, patch, actor="cli")
             except ConfigInvalid as exc:
                 raise CommandError(f"config not changed: {exc}") from None
         print(json.dumps(team.config_document, indent=2, sort_keys=True))
         return 0
-    finally:
-        await services.close()
 
 
 async def cmd_report(settings: Settings, post: bool) -> int:
     """Build the default team's report: print it (exit 0 even when sections fail), or post it (exit 1 if it cannot)."""
-    services = await open_services(settings)
-    try:
+    async with opened(settings) as runtime:
+        services = runtime.services
         team = await services.team_for(None)
         if not post:
             report = await build_report(services, team)
@@ -144,7 +121,6 @@ async def cmd_report(settings: Settings, post: bool) -> int:
         if problem or not channel:
             print(f"sitrep: {problem}", file=sys.stderr)
             return EXIT_FAILED
-        runtime = Runtime(services)
         poster = runtime.poster()
         assert poster is not None, "built whenever SLACK_BOT_TOKEN is set"
         try:
@@ -152,13 +128,9 @@ async def cmd_report(settings: Settings, post: bool) -> int:
         except ReportError as exc:
             print(f"sitrep: {exc}", file=sys.stderr)
             return EXIT_FAILED
-        finally:
-            await runtime.close()
         states = ", ".join(f"{s.title} {s.status.replace('_', ' ')}" for s in report.sections)
         print(f"posted {report.title} to {channel} (ts {ts}; {states})")
         return 0
-    finally:
-        await services.close()
 
 
 async def cmd_db_copy(settings: Settings, to: str) -> int:

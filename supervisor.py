@@ -6,6 +6,7 @@ web route does after its 202, the refreshes of the discovery caches. Nothing els
 
     task = supervisor.spawn(work(), "refreshing data sources", group="discovery")
     await supervisor.settle("discovery")       # wait for what is under way in one group (tests, benchmarks, drains)
+    await supervisor.cancel("poller")          # one part stopping: its group's tasks, newest first
     await supervisor.stop()                    # at shutdown: cancel what is left, newest first, and wait for it
 
 A task that fails is logged once, with what it was doing; a task that is cancelled is not an error. Once stopping,
@@ -60,10 +61,18 @@ class Supervisor:
             await asyncio.wait(under_way, timeout=left)
         return True
 
+    async def cancel(self, *groups: str, timeout: float = STOP_S) -> None:
+        """Cancel the tasks of these groups, newest first, and wait up to `timeout` for them to end (one part
+        stopping while the rest runs on)."""
+        tasks = [t for t in reversed(self.running()) if self._tasks.get(t) in groups]
+        await self._cancelled(tasks, timeout)
+
     async def stop(self, timeout: float = STOP_S) -> None:
         """Refuse new work, cancel every task newest first, and wait up to `timeout` for them to end."""
         self._stopping = True
-        tasks = list(reversed(self.running()))
+        await self._cancelled(list(reversed(self.running())), timeout)
+
+    async def _cancelled(self, tasks: list[asyncio.Task[Any]], timeout: float) -> None:
         for task in tasks:
             task.cancel()
         if tasks:

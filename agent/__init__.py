@@ -36,7 +36,7 @@ from text.model_text import as_data, for_slack
 
 if TYPE_CHECKING:
     from agent.question import Question
-    from skills.services import Services
+    from agent.services import Services
     from storage.teams import Team
 
 __all__ = ["AgentReply", "respond", "summarize"]

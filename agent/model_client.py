@@ -7,7 +7,7 @@ The model rule (`model_for`): the team's `agents.model` (Agent settings), else S
 (answers, report summaries, alert investigations, pull-request reviews) takes its model from `claude()`.
 
 Providers (SITREP_MODEL_PROVIDER), each through the Anthropic SDK's own client, built once at first use and kept
-in Services until it closes:
+in Services (`ModelClient`) until it closes:
 - `anthropic` (default): `AsyncAnthropic` with ANTHROPIC_API_KEY. With ANTHROPIC_BASE_URL it talks to any
   Anthropic-compatible server instead (Ollama, vLLM, llama.cpp's server, a LiteLLM proxy), whose model names are
   free-form; set the key to whatever the server accepts.
@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.pricing import PriceTable
 from settings import Settings
@@ -37,7 +37,6 @@ from settings import Settings
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
 
-    from skills.services import Services
     from storage.teams import Team
 
 MODEL_TIMEOUT_S = 120.0
@@ -221,11 +220,41 @@ def _google_credentials(settings: Settings) -> Any:
     return None  # another kind (workload identity federation): Google's chain reads it from the environment
 
 
-def client(services: Services) -> AsyncAnthropic:
-    """The one client of the configured provider, built at first use and closed with Services."""
-    return services.client("anthropic", lambda: build_client(services.settings))
+class ModelClient:
+    """The one client of the configured provider: built at its first use (one connection pool for every call
+    after; the SDK imported only then), closed by `aclose`. A failed build is tried again at the next use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client: Any = None
+
+    def get(self) -> AsyncAnthropic:
+        if self._client is None:
+            self._client = build_client(self.settings)
+        built: AsyncAnthropic = self._client
+        return built
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
 
 
-def claude(services: Services, team: Team, use: Use) -> ModelCall:
+class WithModel(Protocol):
+    """What a use of Claude is asked from: the settings and the one model client (agent/services.py Services)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def model(self) -> ModelClient: ...
+
+
+def client(services: WithModel) -> AsyncAnthropic:
+    """The one client of the configured provider (Services.model)."""
+    return services.model.get()
+
+
+def claude(services: WithModel, team: Team, use: Use) -> ModelCall:
     """What a use of Claude for `team` is asked with: the provider's client and the model rule's model."""
     return ModelCall(client(services), model_for(services.settings, team), use, prices(services.settings))

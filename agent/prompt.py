@@ -22,8 +22,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from skills.readiness import STATUS_LABEL, skill_readiness
 
 if TYPE_CHECKING:
+    from agent.services import Services
     from skills.base import Skill
-    from skills.services import Services
     from storage.teams import Team
 
 _BLANKS = re.compile(r"\n{3,}")

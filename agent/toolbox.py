@@ -21,7 +21,7 @@ from skills.changes.tools import build_tools as changes_tools
 from skills.vercel_drain.config import load_config as load_drain_config
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
@@ -276,7 +276,7 @@ async def link_hosts(services: Services, team: Team, skills: Sequence[Skill]) ->
     # a skill with links of its own (Grafana, Amplitude, GitHub) names their hosts in `link_hosts`
     hosts = {host for skill in skills if skill.configured for host in getattr(skill, "link_hosts", ())}
     ctx = SkillContext(
-        settings=services.settings, team=team, credentials=services.credentials, storage=services.storage
+        settings=services.settings, team=team, credentials=services.storage.credentials, storage=services.storage
     )
     if (await load_drain_config(ctx)).secret.value:
         hosts.add("vercel.com")

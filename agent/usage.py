@@ -20,7 +20,7 @@ from agent.prompt import team_now
 from storage.conversations import AnswerRecord, SpendRow
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from alerts.investigate import Findings
 from text.model_text import as_data, for_slack
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from storage.teams import Team
 
 ALERT_MAX_TURNS = 4

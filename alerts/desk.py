@@ -46,7 +46,7 @@ from storage.poster import PRIORITY_ALERT, Grouping, Poster, PostRef
 from storage.teams import Team
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -238,7 +238,7 @@ class AlertDesk:
             log.error("alert investigation %s keeps no readable alert; left as it is", inv.id)
             return
         try:
-            team = await self.services.teams.get(inv.team_id)
+            team = await self.services.storage.teams.get(inv.team_id)
             if not inv.thread_ts and inv.post_id is None:  # its replica died between the claim and the post
                 await self._post_alert(inv, alert)
                 inv = await self.store.get(inv.id) or inv

@@ -20,12 +20,12 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 
+from agent.services import Services
 from bench import Row
 from bot.background import start_relay
 from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from settings import Settings
-from skills.services import Services
 from skills.vercel_drain import RelayLimits
 from skills.vercel_drain.relay import Batch
 from storage.services import open_storage

@@ -25,12 +25,12 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet
 
+from agent.services import Services
 from bench import Row, ratio_row
 from reports.builder import ReportOptions, build_report
 from reports.sections.grafana import Window, grafana_section
 from settings import Settings
 from skills.grafana.skill import GrafanaSkill
-from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.grafana import FakeGrafana

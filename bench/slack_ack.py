@@ -15,12 +15,12 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from agent.services import Services
 from bench import Row, ratio_row
 from bot.runtime import Runtime
 from bot.slack.run import serve
 from settings import Settings
 from skills.registry import default_factories
-from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.grafana import FakeGrafana
 from tests.fakes.slack import FakeSlack

@@ -21,8 +21,8 @@ from reports.render import fallback_text, report_blocks, report_text
 from review.slack import review_on_demand
 
 if TYPE_CHECKING:
+    from agent.services import Services
     from bot.runtime import Runtime
-    from skills.services import Services
     from storage.teams import Team
 
 __all__ = ["Answer", "answer", "clean_question", "needs_agent", "report_answer"]

@@ -28,10 +28,10 @@ from typing import Any
 
 from aiohttp import web
 
+from agent.services import Services
 from review.pipeline import github_skill
 from settings import Settings
 from skills.base import SkillError
-from skills.services import Services
 from storage.times import parse
 from text.mrkdwn import esc
 
@@ -105,7 +105,7 @@ async def setup(request: web.Request, services: Services, notify: Any) -> web.Re
     installation_id = _installation_id(q.get("installation_id", ""))
     if installation_id is None:
         return _page("Link refused", f"GitHub sent no valid installation id. {START_AGAIN}", 400)
-    team = await services.teams.get(team_id)
+    team = await services.storage.teams.get(team_id)
     skill = await github_skill(services, team)
     if skill is None or not skill.configured:
         return _page("GitHub App not configured", "Set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, then retry.", 503)

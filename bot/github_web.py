@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from agent.services import Services
 from bot import after_reply, github_setup
 from bot.bodies import IDENTITY, BodyRefused, content_encoding, read_body
 from bot.http_guard import guard_of
@@ -30,7 +31,6 @@ from review.pipeline import Notify
 from settings import Settings
 from skills.base import redact
 from skills.github.webhook import MalformedEvent, parse_event
-from skills.services import Services
 from storage.poster import PRIORITY_REPORT
 
 log = logging.getLogger(__name__)

@@ -22,9 +22,9 @@ from skills.readiness import skill_readiness
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
+    from agent.services import Services
     from bot.runtime import Runtime
     from settings import Settings
-    from skills.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ async def report_channel_access(runtime: Runtime, team: Team) -> ChannelAccess |
 async def reports_row(runtime: Runtime, team: Team) -> Readiness:
     services = runtime.services
     membership = await report_channel_access(runtime, team)
-    return await reports_readiness(services.jobs, team, services.settings, runtime.scheduler, membership)
+    return await reports_readiness(services.storage.jobs, team, services.settings, runtime.scheduler, membership)
 
 
 async def readiness_table(runtime: Runtime, team: Team) -> list[Readiness]:

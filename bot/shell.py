@@ -10,7 +10,6 @@ from typing import TextIO
 from agent.question import Question
 from bot.dispatch import answer
 from bot.runtime import Runtime
-from skills.services import Services
 from text.mrkdwn import plain
 
 BANNER = """sitrep shell: Slack is not connected (SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not set).
@@ -20,9 +19,9 @@ Type a question as you would after @sitrep, `help` for what I can do, `exit` to 
 EXIT_WORDS = {"exit", "quit", ":q"}
 
 
-async def run_shell(services: Services, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """Answer each line of stdin until EOF or `exit`; nothing runs beside it (its Runtime never starts anything)."""
-    runtime = Runtime(services)
+async def run_shell(runtime: Runtime, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Answer each line of stdin until EOF or `exit`; nothing runs beside it (its Runtime starts nothing)."""
+    services = runtime.services
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()

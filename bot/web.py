@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 import metrics
+from agent.services import Services
 from bot import drain
 from bot.alerts_web import add_alert_routes
 from bot.bodies import BodyRefused, read_body
@@ -23,7 +24,6 @@ from bot.probes import healthz, readiness
 from bot.runtime import Runtime
 from bot.web_auth import bearer_ok
 from settings import Settings
-from skills.services import Services
 from storage.team_config import ConfigInvalid, unwrap_patch
 from storage.teams import DEFAULT_TEAM_ID, Team, TeamNotFound
 from text.json_in import NotJSON, loads
@@ -48,14 +48,14 @@ async def _team(request: web.Request) -> Team:
     org = request.headers.get("X-Org-Id")
     node = request.headers.get("X-Team-Node-Id")
     if not org and not node:
-        return await services.teams.get(DEFAULT_TEAM_ID)
+        return await services.storage.teams.get(DEFAULT_TEAM_ID)
     if not org or not node:
         raise web.HTTPBadRequest(
             text=json.dumps({"error": "send both X-Org-Id and X-Team-Node-Id, or neither for the default team"}),
             content_type="application/json",
         )
     try:
-        return await services.teams.find(org, node)
+        return await services.storage.teams.find(org, node)
     except TeamNotFound:
         raise web.HTTPNotFound(
             text=json.dumps({"error": f"no team {org}/{node}; this sitrep serves default/default"}),

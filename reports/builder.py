@@ -30,7 +30,7 @@ from skills.changes import ChangeWindow
 from skills.grafana.skill import GrafanaSkill
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from storage.poster import PRIORITY_REPORT, Poster, PostFailed, PostRef
 from storage.report_snapshots import Snapshot
 
 if TYPE_CHECKING:
+    from agent.services import Services
     from settings import Settings
-    from skills.services import Services
     from storage.jobs import Job
     from storage.teams import Team
 
@@ -150,7 +150,7 @@ async def update_report(poster: Poster, ref: PostRef, report: Report, secrets: l
 async def sibling_jobs(services: Services, team: Team, job: Job, channel: str) -> list[Job]:
     """The job and the team's other report jobs posting to the same channel: a report compares with the last one
     of these over the same window (the Evening report with the Morning one), and a day's thread gathers them."""
-    jobs = await services.jobs.list(team.id)
+    jobs = await services.storage.jobs.list(team.id)
     return [j for j in jobs if j.id == job.id or report_channel(services.settings, team, j) == channel]
 
 
@@ -158,7 +158,7 @@ async def run_scheduled_report(
     services: Services, job: Job, scheduled_for: datetime, *, poster: Poster, before_post: BeforePost | None = None
 ) -> str:
     """The scheduler's run_job: the message ts, or an exception whose one line goes into job_runs.error."""
-    team = await services.teams.get(job.team_id)
+    team = await services.storage.teams.get(job.team_id)
     channel = report_channel(services.settings, team, job)
     if not channel:
         raise ReportError(NO_CHANNEL)

@@ -24,7 +24,7 @@ from text.model_text import for_slack
 from text.mrkdwn import plain
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from reports.sections.grafana import lookback
 from skills.grafana.skill import GrafanaSkill
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from storage.jobs import Job
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ async def before_slot(services: Services, job: Job) -> None:
     options = ReportOptions.for_job(job.window_hours, job.sections)
     if GRAFANA_KEY not in options.sections:
         return
-    team = await services.teams.get(job.team_id)
+    team = await services.storage.teams.get(job.team_id)
     grafana = await services.skill(team, "grafana")
     if not isinstance(grafana, GrafanaSkill) or not grafana.configured:
         return

@@ -13,12 +13,12 @@ import sys
 import time
 from collections.abc import Sequence
 
+from agent.services import Services
 from review.gather import parse_pr_url
 from review.pipeline import review_pull
 from settings import Settings
 from skills.base import redact
 from skills.registry import default_factories
-from skills.services import Services
 from storage.services import open_storage
 
 PROG = "python -m review"
@@ -58,7 +58,7 @@ async def run_review(args: argparse.Namespace) -> int:
         print(f"GitHub: {exc}", file=sys.stderr)
         return 1
     try:
-        team = await services.teams.ensure_default()
+        team = await services.storage.teams.ensure_default()
         forced = f"cli:{time.time_ns()}"
         out = await review_pull(services, team, repo, number, source="cli", forced_by=forced, dry_run=args.print)
         secrets = await services.secrets()

@@ -24,7 +24,7 @@ from storage.github import DeferredReview
 from storage.times import iso
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class DeferredReviews(Periodic):
     async def run_due(self) -> list[ReviewOutcome]:
         outcomes = []
         for row in await self.store.deferred_reviews(due_by=datetime.fromtimestamp(self.clock(), UTC)):
-            team = await self.services.teams.get(row.team_id)
+            team = await self.services.storage.teams.get(row.team_id)
             out = await review_or_defer(
                 self.services,
                 team,

@@ -27,7 +27,7 @@ from storage.github import GitHubStore
 from storage.times import iso
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 async def all_teams(services: Services) -> list[Team]:
     rows = await services.storage.db.fetchall("SELECT id FROM teams ORDER BY id")
-    return [await services.teams.get(r["id"]) for r in rows]
+    return [await services.storage.teams.get(r["id"]) for r in rows]
 
 
 async def teams_routing(services: Services, repo: str) -> list[Team]:
@@ -100,7 +100,7 @@ async def _unroute(services: Services, store: GitHubStore, installation_id: int,
     """The installation lost access to some repos: they leave the routing of the teams linked to it (audited)."""
     gone = {r.lower() for r in removed}
     for team_id in await store.teams_of_installation(installation_id):
-        team = await services.teams.get(team_id)
+        team = await services.storage.teams.get(team_id)
         repos = team.config.routing.github_repos
         kept = [r for r in repos if r.lower() not in gone]
         if kept != repos:

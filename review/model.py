@@ -21,7 +21,7 @@ from review.gather import Budgeted, PullRequestData, patches_text
 from text.model_text import as_data, for_github
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from storage.teams import Team
 
 

@@ -28,8 +28,8 @@ from skills.grafana.skill import GrafanaSkill
 from text.mrkdwn import esc, link
 
 if TYPE_CHECKING:
+    from agent.services import Services
     from settings import Settings
-    from skills.services import Services
     from storage.teams import Team
 
 log = logging.getLogger(__name__)

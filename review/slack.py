@@ -9,7 +9,7 @@ from review.gather import parse_pr_url
 from review.pipeline import review_pull
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from storage.teams import Team
 
 

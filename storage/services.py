@@ -6,6 +6,7 @@ once, with the audit log where it writes one."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from settings import Settings, StartupError
@@ -47,6 +48,20 @@ class Storage:
     remembered: RememberedStore
     config: ConfigChanges
     outbox: OutboxStore
+
+    async def integrations_version(self, team_id: str) -> str:
+        """What a team's skills are built from, as one value that changes when any of it does: its stored
+        credentials, its config, its GitHub installation link (skills/registry.py builds them again then)."""
+        row = await self.db.fetchone(
+            "SELECT (SELECT COUNT(*) || COALESCE(MAX(updated_at), '') FROM credentials WHERE team_id = ?) AS creds,"
+            " (SELECT updated_at FROM teams WHERE id = ?) AS config,"
+            " (SELECT COUNT(*) || COALESCE(MAX(linked_at), '') || COALESCE(CAST(SUM(suspended) AS TEXT), '')"
+            " || COALESCE(CAST(MAX(installation_id) AS TEXT), '') FROM github_installations WHERE team_id = ?)"
+            " AS github",
+            (team_id, team_id, team_id),
+        )
+        raw = f"{row['creds']}|{row['config']}|{row['github']}" if row else ""
+        return hashlib.sha256(raw.encode()).hexdigest()
 
     async def close(self) -> None:
         await self.db.close()

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from agent.services import Services
 from settings import Settings
 from skills.base import RetryPolicy
 from skills.grafana.client import GrafanaClient
-from skills.services import Services
 from storage.services import Storage, open_storage
 from storage.sql import SQLITE
 from tests.fakes.grafana import FakeGrafana

@@ -23,8 +23,8 @@ from skills.grafana.timeutil import TimeRange
 from text.mrkdwn import code, escape, link, num, pct, quantity
 
 if TYPE_CHECKING:
+    from agent.services import Services
     from skills.base import Readiness
-    from skills.services import Services
     from storage.teams import Team
 
 TOP_PATTERNS = 5

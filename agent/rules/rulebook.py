@@ -14,7 +14,7 @@ from agent.rules.scope import resolve_scope, scope_line
 from agent.toolbox import Toolbox
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from storage.teams import Team
 
 Play = Callable[[PlayContext], Awaitable[Section]]

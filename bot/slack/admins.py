@@ -7,8 +7,8 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.services import Services
 from bot.slack_client import error_of
-from skills.services import Services
 
 log = logging.getLogger(__name__)
 

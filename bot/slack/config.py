@@ -9,6 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.model_client import model_choices
+from agent.services import Services
 from bot.blocks.agent_settings import (
     AGENT_CALLBACK,
     BUDGET_BLOCK,
@@ -31,7 +32,6 @@ from bot.readiness import check_connections
 from bot.runtime import Runtime
 from bot.slack.home import publish_home
 from bot.slack.modals import admin_or_refused, open_for_admin, open_modal, redacted, show, slack_team_of, user_of
-from skills.services import Services
 from storage.team_config import ConfigInvalid
 from storage.teams import Team
 

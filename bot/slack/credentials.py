@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.services import Services
 from bot.blocks.config_menu import not_allowed_modal
 from bot.blocks.credentials import (
     FORMS,
@@ -28,7 +29,6 @@ from bot.slack.modals import admin_or_refused, open_modal, show
 from skills.base import Readiness, SkillContext
 from skills.readiness import STATUS_LABEL, skill_readiness
 from skills.registry import factory_for
-from skills.services import Services
 from skills.vercel_drain import drain_url
 from storage.audit import mask
 from storage.teams import Team
@@ -46,7 +46,7 @@ class _Overlay:
         self.services, self.integration, self.values = services, integration, values
 
     async def get_all(self, team_id: str, integration: str) -> dict[str, str]:
-        stored = await self.services.credentials.get_all(team_id, integration)
+        stored = await self.services.storage.credentials.get_all(team_id, integration)
         return {**stored, **self.values} if integration == self.integration else stored
 
 
@@ -100,7 +100,7 @@ async def save(runtime: Runtime, team: Team, form: IntegrationForm, values: Mapp
                 node = node.setdefault(key, {})
             node[leaf] = value
         else:
-            await services.credentials.set(team.id, form.integration, name, value, actor)
+            await services.storage.credentials.set(team.id, form.integration, name, value, actor)
     if patch:
         await runtime.services.storage.config.patch(team.id, patch, actor)
 
@@ -128,7 +128,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             await client.views_update(view_id=view_id, view=not_allowed_modal(services.settings.admins))
             return
         team = await services.team_for((body.get("team") or {}).get("id"))
-        stored = await services.credentials.get_all(team.id, form.integration)
+        stored = await services.storage.credentials.get_all(team.id, form.integration)
         shown = {f.name for f in form.fields if not f.secret}
         current = {name: value if name in shown else mask(value) for name, value in stored.items()}
         if form.integration == "amplitude":
@@ -151,7 +151,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         team = await services.team_for((body.get("team") or {}).get("id"))
         state = view.get("state")
         values = submitted_values(form, _mapping(_mapping(state).get("values")))
-        stored = await services.credentials.get_all(team.id, form.integration)
+        stored = await services.storage.credentials.get_all(team.id, form.integration)
         errors = validate(form, values, stored)
         if errors:
             await ack(response_action="errors", errors=errors)

@@ -9,8 +9,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from agent.services import Services
 from bot.blocks.answer import FEEDBACK_DOWN, FEEDBACK_UP, feedback_thanks
-from skills.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.services import Services
 from bot.blocks.config_menu import not_allowed_modal
 from bot.blocks.credentials import result_modal
 from bot.blocks.github import LINK_ACTION, PICK_INSTALLATION, REPOS_BLOCK, SUBMIT_CALLBACK, link_modal, submitted
@@ -21,7 +22,6 @@ from bot.slack.modals import admin_or_refused
 from review.pipeline import github_skill, note_channel
 from skills.base import SkillError
 from skills.github.skill import webhook_mode
-from skills.services import Services
 from storage.team_config import ConfigInvalid
 from storage.teams import Team
 

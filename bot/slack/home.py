@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.model_client import model_ready
+from agent.services import Services
 from agent.usage import spend
 from bot.blocks.home import REFRESH_ACTION, home_view
 from bot.blocks.home_schedule import JobStatus, LastRun, config_blocks, history_blocks, schedule_blocks
@@ -32,7 +33,6 @@ from bot.runtime import Runtime
 from bot.slack.admins import is_admin
 from bot.slack.modals import redacted
 from bot.slack_client import error_of
-from skills.services import Services
 from storage.teams import Team
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ async def job_statuses(runtime: Runtime, team: Team) -> list[JobStatus]:
     scheduler = runtime.scheduler
     times = scheduler.next_fire_times() if scheduler is not None and scheduler.running else {}
     statuses = []
-    for job in await services.jobs.list(team.id):
-        spec, run = job.spec(), await services.jobs.last_run(job.id)
+    for job in await services.storage.jobs.list(team.id):
+        spec, run = job.spec(), await services.storage.jobs.last_run(job.id)
         last = None
         if run is not None:
             link = permalink(runtime, run.channel, run.message_ts) if run.status == "posted" else None

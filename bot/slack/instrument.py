@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.model_client import client as model_client
 from agent.model_client import model_for, model_ready
+from agent.services import Services
 from bot.blocks.config_menu import not_allowed_modal
 from bot.blocks.instrument import (
     SUBMIT_CALLBACK,
@@ -41,7 +42,6 @@ from skills.amplitude.instrument.publish import Refused
 from skills.amplitude.readiness import INSTRUMENT_ACTION
 from skills.base import SkillError
 from skills.github.skill import GitHubSkill
-from skills.services import Services
 from storage.teams import Team
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.services import Services
 from bot.blocks.config_menu import loading_modal, not_allowed_modal
 from bot.slack.admins import is_admin
 from bot.slack_client import error_of
 from skills.base import redact
-from skills.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.question import Question
+from agent.services import Services
 from bot.blocks.answer import fallback_text
 from bot.dispatch import Answer, answer, needs_agent
 from bot.runtime import Runtime
 from bot.slack_client import error_of
 from skills.base import redact
-from skills.services import Services
 from storage.poster import PRIORITY_ANSWER, PostFailed
 
 log = logging.getLogger(__name__)

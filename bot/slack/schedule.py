@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.services import Services
 from bot.blocks.config_menu import SCHEDULE_ACTION, message_modal
 from bot.blocks.home_schedule import when
 from bot.blocks.schedule import (
@@ -44,7 +45,6 @@ from bot.channels import check_access
 from bot.runtime import Runtime
 from bot.slack.home import publish_home
 from bot.slack.modals import admin_or_refused, open_for_admin, slack_team_of, user_of
-from skills.services import Services
 from storage.team_config import ConfigInvalid, ReportJob
 from storage.teams import Team
 
@@ -60,7 +60,7 @@ async def current_jobs(services: Services, team: Team) -> list[ReportJob]:
     """
     if team.config.reports.jobs is not None:
         return list(team.config.reports.jobs)
-    jobs = await services.jobs.list(team.id)
+    jobs = await services.storage.jobs.list(team.id)
     return [
         job.spec(follows_team=True).model_copy(update={"enabled": job.enabled or job.channel is None}) for job in jobs
     ]
@@ -172,7 +172,7 @@ async def saved_lines(runtime: Runtime, team: Team, title: str) -> list[str]:
     scheduler = runtime.scheduler
     times = scheduler.next_fire_times() if scheduler is not None and scheduler.running else {}
     lines = [f":white_check_mark: *Saved.* {title}"]
-    for job in (await services.jobs.list(team.id))[:20]:
+    for job in (await services.storage.jobs.list(team.id))[:20]:
         at = times.get(job.id)
         lines.append(f"• *{job.name}*: " + (f"next {when(at, tz)}" if at else "off" if not job.enabled else "saved"))
     return lines

@@ -14,7 +14,7 @@ from storage.changes import Change
 from text.mrkdwn import quantity
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from agent.services import Services
     from storage.teams import Team
 
 MAX_CHANGES = 8

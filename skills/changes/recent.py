@@ -13,15 +13,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from skills.base import SkillError
+from skills.base import Skill, SkillError
 from skills.grafana import annotations as grafana_annotations
 from skills.grafana.skill import GrafanaSkill
 from storage.changes import GITHUB, GRAFANA, VERCEL, Change
 
 if TYPE_CHECKING:
-    from skills.services import Services
+    from storage.services import Storage
     from storage.teams import Team
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,16 @@ log = logging.getLogger(__name__)
 LIMIT = 50
 SOURCES = (GITHUB, VERCEL, GRAFANA)
 PREVIEW = "preview"
+
+
+class Sources(Protocol):
+    """Where a team's changes are read: the store (its changes table) and its skills (Grafana's annotations). The
+    agent's Services is one."""
+
+    @property
+    def storage(self) -> Storage: ...
+
+    async def skill(self, team: Team, name: str) -> Skill | None: ...
 
 
 @dataclass
@@ -43,7 +53,7 @@ class ChangeWindow:
 
 
 async def collect(
-    services: Services,
+    services: Sources,
     team: Team,
     start: datetime,
     end: datetime,
@@ -85,7 +95,7 @@ async def collect(
 
 
 async def recent_changes(
-    services: Services, team: Team, start: datetime, end: datetime, *, limit: int = LIMIT
+    services: Sources, team: Team, start: datetime, end: datetime, *, limit: int = LIMIT
 ) -> list[Change]:
     """The team's changes in [start, end], newest first (production deploys, pushes, annotations)."""
     return (await collect(services, team, start, end, limit=limit)).changes

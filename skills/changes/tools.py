@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from skills.base import Tool, bounded
-from skills.changes.recent import SOURCES, collect
+from skills.changes.recent import SOURCES, Sources, collect
 
 if TYPE_CHECKING:
-    from skills.services import Services
     from storage.teams import Team
 
 NAME = "recent_changes"
@@ -33,7 +32,7 @@ class RecentChangesParams(BaseModel):
     )
 
 
-async def recent_changes(services: Services, team: Team, p: RecentChangesParams) -> dict[str, Any]:
+async def recent_changes(services: Sources, team: Team, p: RecentChangesParams) -> dict[str, Any]:
     end = p.end or datetime.now(UTC)
     end = (end if end.tzinfo else end.replace(tzinfo=UTC)).astimezone(UTC)
     start = end - timedelta(hours=p.hours)
@@ -54,7 +53,7 @@ def _iso(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_tools(services: Services, team: Team) -> list[Tool]:
+def build_tools(services: Sources, team: Team) -> list[Tool]:
     async def handler(params: Any) -> Any:
         return await recent_changes(services, team, params)
 

@@ -165,10 +165,10 @@ async def test_a_blocked_skill_has_its_tools_held_back_and_the_answer_says_why(
 ) -> None:
     from agent import respond
     from agent.question import Question
+    from agent.services import Services
     from settings import Settings
     from skills import grafana as grafana_skill
     from skills.readiness import skill_readiness
-    from skills.services import Services
     from storage.services import open_storage
 
     settings = Settings.from_env({**env, "GRAFANA_URL": grafana.url, "GRAFANA_TOKEN": "glsa_revoked"})

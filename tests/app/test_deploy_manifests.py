@@ -12,10 +12,10 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from agent.services import Services
 from bot.runtime import Runtime
 from bot.web import build_web_app
 from settings import Settings
-from skills.services import Services
 from tests.support.dockerfile import exec_form, stages
 from tests.support.environment import ROOT
 

@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 import app
+from agent.services import Services
 from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from settings import Settings
-from skills.services import Services
 from storage.services import open_storage
 from tests.support.environment import APP_VARS
 from tests.support.loop_thread import LoopThread

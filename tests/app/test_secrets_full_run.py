@@ -120,7 +120,7 @@ async def test_no_secret_anywhere_after_configure_mention_and_report(tmp_path: P
             w.grafana.token = STORED_GRAFANA_TOKEN  # Grafana now accepts only the token configured from Slack
             planted(w)
             await configure_grafana_in_slack(w)
-            assert (await w.services.credentials.get_all("default", "grafana"))["token"] == STORED_GRAFANA_TOKEN
+            assert (await w.services.storage.credentials.get_all("default", "grafana"))["token"] == STORED_GRAFANA_TOKEN
 
             w.services = replace(w.services, settings=w.services.settings.model_copy(update={"http_port": 0}))
             runner = await start_web(Runtime(w.services))

@@ -42,9 +42,9 @@ def planted(w: World) -> None:
 
 async def store_credentials(w: World) -> None:
     team = await w.services.team_for(None)
-    await w.services.credentials.set(team.id, "grafana", "token", GRAFANA_TOKEN, "test")
-    await w.services.credentials.set(team.id, "amplitude", "secret_key", AMPLITUDE_SECRET, "test")
-    await w.services.credentials.set(team.id, "grafana", "loki_push_token", STORED_PUSH_TOKEN, "test")
+    await w.services.storage.credentials.set(team.id, "grafana", "token", GRAFANA_TOKEN, "test")
+    await w.services.storage.credentials.set(team.id, "amplitude", "secret_key", AMPLITUDE_SECRET, "test")
+    await w.services.storage.credentials.set(team.id, "grafana", "loki_push_token", STORED_PUSH_TOKEN, "test")
 
 
 def secrets_of(w: World) -> dict[str, str]:

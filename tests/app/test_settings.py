@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from agent.services import Services
 from settings import Settings, SettingsError, StartupError
 from skills.base import Credential, SkillContext
-from skills.services import Services
 from storage.services import open_storage
 from storage.teams import DEFAULT_TEAM_ID
 

@@ -82,3 +82,24 @@ async def test_stop_cancels_newest_first_and_refuses_new_work() -> None:
     with pytest.raises(Stopping):
         supervisor.spawn(work, "late")
     assert supervisor.running() == []
+
+
+async def test_cancel_stops_one_group_and_leaves_the_rest_running() -> None:
+    supervisor = Supervisor()
+    stopped: list[str] = []
+    ready = [asyncio.Event(), asyncio.Event()]
+
+    async def forever(name: str, started: asyncio.Event) -> None:
+        try:
+            started.set()
+            await asyncio.Event().wait()
+        finally:
+            stopped.append(name)
+
+    supervisor.spawn(forever("poller", ready[0]), "poller", group="poller")
+    other = supervisor.spawn(forever("relay", ready[1]), "relay", group="drain")
+    await asyncio.gather(*(e.wait() for e in ready))
+    await supervisor.cancel("poller")
+    assert stopped == ["poller"] and supervisor.running() == [other] and not supervisor.stopping
+    await supervisor.stop()
+    assert stopped == ["poller", "relay"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.background import Background
+from bot.background import answer_adopted
 from bot.runtime import Runtime
 from bot.slack.dedupe import gets_an_answer
 from storage.events import EventLedger
@@ -34,7 +34,7 @@ async def test_an_alert_event_a_dead_replica_acked_is_investigated_by_the_adopte
         [adopted] = await w.services.storage.events.adopt(0)
         runtime = Runtime(w.services, slack_identity=identity)
         try:
-            await Background(runtime)._answer_adopted(adopted)
+            await answer_adopted(runtime, adopted)
             desk, poster = runtime.alert_desk(), runtime.poster()
             assert desk is not None and poster is not None
             assert await desk.settle(30) and await poster.settle(30)

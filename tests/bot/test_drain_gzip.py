@@ -19,11 +19,11 @@ from dataclasses import replace
 
 import pytest
 
+from agent.services import Services
 from bot import drain as drain_route
 from bot.background import start_relay
 from bot.bodies import BodyRefused, inflate
 from settings import Settings
-from skills.services import Services
 from tests.fakes.loki import FakeLoki
 from tests.skills.vercel_drain.test_drain_relay import FAST, Drain, drain_env, ids, serve
 from tests.support.drain_support import DRAIN_VERIFY, entry, ndjson, sign

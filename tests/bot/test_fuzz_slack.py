@@ -241,4 +241,4 @@ def test_view_submissions_with_any_values_get_a_clear_answer_and_change_nothing_
 
 async def stored_credentials(w: World) -> dict[str, dict[str, str]]:
     team = await w.services.team_for(None)
-    return {name: await w.services.credentials.get_all(team.id, name) for name in FORMS}
+    return {name: await w.services.storage.credentials.get_all(team.id, name) for name in FORMS}

@@ -15,10 +15,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from agent.services import Services
 from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from skills.github.webhook import signature_for
-from skills.services import Services
 from tests.support.attacks import ALERTS_TOKEN, Exposed, exposed
 from tests.support.drain_support import entry, ndjson, sign
 from tests.support.github_world import WEBHOOK_SECRET

@@ -10,10 +10,10 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from agent.services import Services
 from bot import probes
 from bot.runtime import Runtime
 from bot.web import bound_port, start_web
-from skills.services import Services
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
+from agent.services import Services
 from bot.readiness import readiness_table, slack_readiness
 from bot.runtime import Runtime
 from settings import Settings
 from skills.base import ReadinessStatus
-from skills.services import Services
 from storage.teams import DEFAULT_TEAM_ID
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from agent.services import Services
 from bot.blocks.home import home_view
 from bot.blocks.limits import violations
 from bot.readiness import readiness_table
@@ -20,7 +21,6 @@ from reports.readiness import RUN_NOW_ACTION, RUN_NOW_STEP, reports_readiness
 from reports.render import num
 from reports.scheduler import ReportScheduler
 from settings import Settings
-from skills.services import Services
 from storage.jobs import MORNING_REPORT, Job
 from storage.services import open_storage
 from tests.fakes.amplitude import FakeAmplitude
@@ -152,11 +152,11 @@ async def test_run_report_now_to_a_private_channel_tells_the_user_by_dm(world: W
 async def test_a_scheduled_run_to_a_channel_sitrep_cannot_post_in_records_why(world: World) -> None:
     services = await world.services(SITREP_REPORT_CHANNEL=PRIVATE)
     try:
-        job = next(j for j in await services.jobs.list() if j.name == MORNING_REPORT)
-        scheduler = ReportScheduler(services.jobs, scheduled(services))
+        job = next(j for j in await services.storage.jobs.list() if j.name == MORNING_REPORT)
+        scheduler = ReportScheduler(services.storage.jobs, scheduled(services))
         slot = datetime(2026, 2, 17, 16, tzinfo=UTC)
         assert await scheduler.fire(job, slot) == "failed"
-        run = await services.jobs.run_for(job.id, slot)
+        run = await services.storage.jobs.run_for(job.id, slot)
         assert run is not None and "/invite @sitrep" in (run.error or "")
     finally:
         await services.close()
@@ -165,8 +165,8 @@ async def test_a_scheduled_run_to_a_channel_sitrep_cannot_post_in_records_why(wo
 async def test_a_scheduled_run_joins_a_public_report_channel(world: World) -> None:
     services = await world.services(SITREP_REPORT_CHANNEL="C999")
     try:
-        job = next(j for j in await services.jobs.list() if j.name == MORNING_REPORT)
-        scheduler = ReportScheduler(services.jobs, scheduled(services))
+        job = next(j for j in await services.storage.jobs.list() if j.name == MORNING_REPORT)
+        scheduler = ReportScheduler(services.storage.jobs, scheduled(services))
         assert await scheduler.fire(job, datetime(2026, 2, 17, 16, tzinfo=UTC)) == "posted"
         assert world.slack.messages["C999"] and world.slack.calls_to("conversations.join")
     finally:
@@ -244,12 +244,12 @@ async def test_a_scheduled_run_posts_and_records_the_message_ts(world: World) ->
     rd.seed_all(world.grafana, world.amp, datetime.now(UTC))
     services = await world.services(SITREP_REPORT_CHANNEL=REPORT_CHANNEL)
     try:
-        job = next(j for j in await services.jobs.list() if j.name == MORNING_REPORT)
+        job = next(j for j in await services.storage.jobs.list() if j.name == MORNING_REPORT)
         assert job.enabled and job.channel == REPORT_CHANNEL
-        scheduler = ReportScheduler(services.jobs, scheduled(services))
+        scheduler = ReportScheduler(services.storage.jobs, scheduled(services))
         slot = datetime(2026, 2, 17, 16, tzinfo=UTC)  # 08:00 PST
         assert await scheduler.fire(job, slot) == "posted"
-        run = await services.jobs.run_for(job.id, slot)
+        run = await services.storage.jobs.run_for(job.id, slot)
         message = world.slack.messages[REPORT_CHANNEL][-1]
         assert run is not None and run.status == "posted" and run.error is None
         assert run.message_ts == message["ts"]
@@ -266,11 +266,11 @@ async def test_a_scheduled_run_that_cannot_post_records_why(world: World) -> Non
     settings = Settings.from_env({**env, "SITREP_REPORT_CHANNEL": REPORT_CHANNEL})
     services = Services(settings=settings, storage=await open_storage(settings), skill_factories=[])
     try:
-        job = next(j for j in await services.jobs.list() if j.name == MORNING_REPORT)
-        scheduler = ReportScheduler(services.jobs, scheduled(services))
+        job = next(j for j in await services.storage.jobs.list() if j.name == MORNING_REPORT)
+        scheduler = ReportScheduler(services.storage.jobs, scheduled(services))
         slot = datetime(2026, 2, 17, 16, tzinfo=UTC)
         assert await scheduler.fire(job, slot) == "failed"
-        run = await services.jobs.run_for(job.id, slot)
+        run = await services.storage.jobs.run_for(job.id, slot)
         assert run is not None and run.status == "failed" and NO_TOKEN in (run.error or "")
     finally:
         await services.close()
@@ -278,11 +278,11 @@ async def test_a_scheduled_run_that_cannot_post_records_why(world: World) -> Non
 
 async def test_the_ready_reports_row_offers_the_run_now_button(world: World) -> None:
     services = await world.services(SITREP_REPORT_CHANNEL=REPORT_CHANNEL)
-    scheduler = ReportScheduler(services.jobs, scheduled(services))
+    scheduler = ReportScheduler(services.storage.jobs, scheduled(services))
     await scheduler.start(catch_up=False)
     try:
         team = await services.team_for(None)
-        row = await reports_readiness(services.jobs, team, services.settings, scheduler)
+        row = await reports_readiness(services.storage.jobs, team, services.settings, scheduler)
         assert row.ready and row.actions == (RUN_NOW_ACTION,) and row.next_step == RUN_NOW_STEP
         view = home_view([row], generated_at=datetime.now(UTC))
         buttons = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]

@@ -13,13 +13,13 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from agent.services import Services
 from bot import github_web, web
 from bot.bodies import BodyRefused, inflate
 from bot.github_web import running_tasks
 from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from skills.github.webhook import signature_for
-from skills.services import Services
 from tests.bot.test_github_webhook import pr_payload, served
 from tests.support.github_world import REPO, WEBHOOK_SECRET, route_pull_files
 from tests.support.http_pieces import send_in_pieces

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from agent.services import Services
 from bot.runtime import Runtime
 from bot.web import bound_port, start_web
-from skills.services import Services
 
 TOKEN = "admin-token-for-tests-123"
 

@@ -11,13 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from agent.services import Services
 from reports.builder import FirstPost, ReportOptions, build_report
 from reports.model import Figure, Report, Section
 from reports.sections.amplitude import NO_EVENTS
 from settings import Settings
 from skills.amplitude.readiness import INSTRUMENT_STEP
 from skills.grafana.latency import p95_query
-from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.grafana import LOKI_UID, PROM_UID, FakeGrafana

@@ -14,11 +14,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agent.services import Services
 from reports.builder import ReportOptions, build_report
 from reports.model import Report
 from reports.warm import before_slot
 from settings import Settings
-from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.grafana import FakeGrafana
@@ -173,7 +173,7 @@ async def test_a_slot_readied_ahead_starts_warm(upstreams: Upstreams) -> None:
     services = await upstreams.services()
     try:
         team = await services.team_for(None)
-        job = next(j for j in await services.jobs.list(team.id) if j.name == "Morning report")
+        job = next(j for j in await services.storage.jobs.list(team.id) if j.name == "Morning report")
         await before_slot(services, job)
         assert [p for p in upstreams.grafana.paths() if p.endswith(DISCOVERY)]  # looked up ahead
         mark = len(upstreams.grafana.requests)

@@ -18,6 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 
+from agent.services import Services
 from reports.builder import ReportOptions, build_report
 from reports.model import Figure, Item, Listing, Report, Section
 from reports.render import (
@@ -29,7 +30,6 @@ from reports.render import (
     template_summary,
 )
 from settings import Settings
-from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.grafana import FakeGrafana

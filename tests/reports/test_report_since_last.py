@@ -30,9 +30,9 @@ async def test_an_alert_gone_by_morning_is_listed_as_resolved_and_later_reports_
             for name, time in ((MORNING_REPORT, "08:00"), (EVENING_REPORT, "20:00"))
         ]
         await services.storage.config.patch(team.id, {"reports": {"jobs": jobs}}, "U0ADMIN")
-        by_name = {j.name: j for j in await services.jobs.list(team.id)}
+        by_name = {j.name: j for j in await services.storage.jobs.list(team.id)}
         assert by_name[MORNING_REPORT].thread_per_day and by_name[EVENING_REPORT].thread_per_day
-        scheduler = ReportScheduler(services.jobs, scheduled(services))
+        scheduler = ReportScheduler(services.storage.jobs, scheduled(services))
 
         assert await scheduler.fire(by_name[EVENING_REPORT], EVENING_16) == "posted"
         evening = world.slack.messages[REPORT_CHANNEL][-1]
@@ -74,8 +74,8 @@ async def test_an_alert_investigated_and_resolved_between_two_reports_is_listed_
     services = await world.services(SITREP_REPORT_CHANNEL=REPORT_CHANNEL)
     try:
         team = await services.team_for(None)
-        by_name = {j.name: j for j in await services.jobs.list(team.id)}
-        scheduler = ReportScheduler(services.jobs, scheduled(services))
+        by_name = {j.name: j for j in await services.storage.jobs.list(team.id)}
+        scheduler = ReportScheduler(services.storage.jobs, scheduled(services))
         assert await scheduler.fire(by_name[EVENING_REPORT], EVENING_16) == "posted"
 
         fired = EVENING_16 + timedelta(hours=3, minutes=10)

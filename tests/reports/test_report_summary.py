@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from agent.services import Services
 from reports.builder import build_report
 from reports.model import Figure, Report, Section, failed
 from reports.render import report_blocks, template_summary
 from reports.summary import numbers_in, summarize, unknown_numbers
 from settings import Settings
-from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.anthropic import API_KEY, FakeAnthropic, ModelRequest, Reply, careless, text
 from tests.fakes.grafana import FakeGrafana

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from agent.services import Services
 from bot.poster import SlackPoster
 from bot.runtime import Runtime
 from bot.slack.run import serve
@@ -24,7 +25,6 @@ from bot.slack_client import web_client
 from reports.builder import ReportOptions, build_report
 from reports.post import post_report
 from settings import Settings
-from skills.services import Services
 from storage.services import open_storage
 from supervisor import Supervisor
 from tests.fakes.grafana import FakeGrafana

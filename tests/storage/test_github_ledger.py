@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from settings import Settings
-from skills.services import Services
 from storage.changes import ChangeStore, pushed_commit
 from storage.db import Database
 from storage.github import MAX_ATTEMPTS, DeferredReview, GitHubStore
@@ -87,12 +86,11 @@ async def test_installations_poll_state_and_changes_read_back(storage: Storage) 
     assert [(c.ref, c.at) for c in got] == [("abc", datetime(2026, 3, 9, 15, tzinfo=UTC))]  # the offset read as UTC
 
 
-async def test_the_skills_follow_a_linked_installation(storage: Storage, settings: Settings) -> None:
-    services = Services(settings=settings, storage=storage)
-    team = await services.team_for(None)
-    before = await services._version(team)  # read on both backends (numbers and text joined as text)
+async def test_the_integrations_version_follows_a_linked_installation(storage: Storage) -> None:
+    team = await storage.teams.for_slack_team(None)
+    before = await storage.integrations_version(team.id)  # read on both backends (numbers and text joined as text)
     await GitHubStore(storage.db, storage.audit).link("default", 42, "mochacare", "U1")
-    assert await services._version(team) != before
+    assert await storage.integrations_version(team.id) != before
 
 
 async def test_a_deferred_review_gives_its_attempt_back_and_is_due_after_its_time(storage: Storage) -> None:

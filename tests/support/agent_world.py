@@ -18,10 +18,10 @@ from typing import Any
 from aiohttp import web
 from cryptography.fernet import Fernet
 
+from agent.services import Services
 from bot.runtime import Runtime
 from settings import Settings
 from skills import amplitude, grafana
-from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.anthropic import FakeAnthropic

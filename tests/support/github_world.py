@@ -17,10 +17,10 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from agent.services import Services
 from settings import Settings
 from skills import amplitude as amplitude_skill
 from skills import github, grafana
-from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.github import FakeGitHub
@@ -98,7 +98,7 @@ class World:
         self.notes.append((channel, text))
 
     async def team(self) -> Any:
-        return await self.services.teams.get("default")
+        return await self.services.storage.teams.get("default")
 
 
 def world_env(tmp: Path, gh: FakeGitHub, g: FakeGrafana, pem: str, **extra: str) -> dict[str, str]:

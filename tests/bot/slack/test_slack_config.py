@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from agent.services import Services
 from bot.blocks.agent_settings import BUDGET_BLOCK, CODING_BLOCK, MODEL_BLOCK, PROMPT_BLOCK, TYPED_MODEL_BLOCK
 from bot.blocks.config_menu import AGENT_ACTION, MENU_SHORTCUT, SCHEDULE_ACTION, TEST_CONNECTIONS_ACTION
 from bot.blocks.schedule import (
@@ -29,7 +30,6 @@ from bot.runtime import Runtime
 from bot.slack.run import serve
 from reports.scheduler import ReportScheduler
 from settings import Settings
-from skills.services import Services
 from storage.jobs import EVENING_REPORT, MORNING_REPORT, Job
 from storage.services import open_storage
 from storage.teams import DEFAULT_TEAM_ID
@@ -46,7 +46,7 @@ class World:
     scheduler: ReportScheduler
 
     async def job(self, name: str) -> Job:
-        return next(j for j in await self.services.jobs.list(DEFAULT_TEAM_ID) if j.name == name)
+        return next(j for j in await self.services.storage.jobs.list(DEFAULT_TEAM_ID) if j.name == name)
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ async def world(env: dict[str, str]) -> AsyncIterator[World]:
         async def nothing(job: Job, slot: datetime) -> str | None:
             return None
 
-        scheduler = ReportScheduler(services.jobs, nothing, changes=services.storage.config)
+        scheduler = ReportScheduler(services.storage.jobs, nothing, changes=services.storage.config)
         await scheduler.start(catch_up=False)
         runtime = Runtime(services, scheduler=scheduler)
         stop = asyncio.Event()
@@ -217,7 +217,7 @@ async def test_admin_adds_a_weekly_digest_and_the_home_tab_shows_both_next_runs(
 
 
 async def test_an_unknown_time_zone_is_an_inline_error_and_nothing_is_stored(world: World) -> None:
-    config_before = (await world.services.teams.get(DEFAULT_TEAM_ID)).config_document
+    config_before = (await world.services.storage.teams.get(DEFAULT_TEAM_ID)).config_document
     audit_before = len(await world.services.storage.audit.recent(DEFAULT_TEAM_ID, 500))
     modal = await press(world.slack, ADMIN, SCHEDULE_ACTION)
     values = initial_state(modal)
@@ -230,12 +230,12 @@ async def test_an_unknown_time_zone_is_an_inline_error_and_nothing_is_stored(wor
     assert "Mars/Olympus_Mons is not a time zone" in ack["errors"][TZ_BLOCK]
     assert "at least one section" in ack["errors"][job_block(i, SECTIONS_BLOCK)]
     assert "/invite @sitrep" in ack["errors"][CHANNEL_BLOCK]
-    assert (await world.services.teams.get(DEFAULT_TEAM_ID)).config_document == config_before
+    assert (await world.services.storage.teams.get(DEFAULT_TEAM_ID)).config_document == config_before
     assert len(await world.services.storage.audit.recent(DEFAULT_TEAM_ID, 500)) == audit_before
 
 
 async def test_a_non_admin_sees_the_board_read_only_and_changes_nothing(world: World) -> None:
-    config_before = (await world.services.teams.get(DEFAULT_TEAM_ID)).config_document
+    config_before = (await world.services.storage.teams.get(DEFAULT_TEAM_ID)).config_document
     for action in (SCHEDULE_ACTION, ADD_REPORT_ACTION, AGENT_ACTION):
         refused = await press(world.slack, MEMBER, action)
         assert "Only workspace admins and owners" in text(refused) and "nothing was changed" in text(refused)
@@ -245,7 +245,7 @@ async def test_a_non_admin_sees_the_board_read_only_and_changes_nothing(world: W
     values[TZ_BLOCK]["value"]["value"] = "Europe/Berlin"
     ack = await submit(world.slack, MEMBER, admin_modal, values)  # a member submitting a form they should not have
     assert ack["response_action"] == "update" and "Only workspace admins" in text(ack["view"])
-    assert (await world.services.teams.get(DEFAULT_TEAM_ID)).config_document == config_before
+    assert (await world.services.storage.teams.get(DEFAULT_TEAM_ID)).config_document == config_before
 
     mark = len(world.slack.calls)
     await world.slack.send_event({"type": "app_home_opened", "user": MEMBER, "tab": "home"})
@@ -264,7 +264,7 @@ async def test_admin_sets_the_planner_prompt_coding_and_model(world: World) -> N
     mark = len(world.slack.calls)
     ack = await submit(world.slack, ADMIN, modal, values)
     assert ack["response_action"] == "update" and "Saved" in text(ack["view"])
-    agents = (await world.services.teams.get(DEFAULT_TEAM_ID)).config.agents
+    agents = (await world.services.storage.teams.get(DEFAULT_TEAM_ID)).config.agents
     assert agents.planner.prompt.system.startswith("Our services") and agents.coding.enabled
     assert agents.model == "claude-haiku-5-5"
     body = text(await home_of(world.slack, ADMIN, mark))
@@ -286,7 +286,7 @@ async def test_admin_types_a_model_id_and_sets_a_daily_budget(world: World) -> N
     values[BUDGET_BLOCK]["value"]["value"] = "250000"
     ack = await submit(world.slack, ADMIN, modal, values)
     assert ack["response_action"] == "update" and "Saved" in text(ack["view"])
-    agents = (await world.services.teams.get(DEFAULT_TEAM_ID)).config.agents
+    agents = (await world.services.storage.teams.get(DEFAULT_TEAM_ID)).config.agents
     assert (agents.model, agents.daily_token_budget) == ("us.anthropic.claude-sonnet-5-5", 250_000)
     again = await press(world.slack, ADMIN, AGENT_ACTION)  # the typed id is offered in the list from now on
     chosen = next(b for b in again["blocks"] if b.get("block_id") == MODEL_BLOCK)["element"]["initial_option"]
@@ -330,7 +330,7 @@ async def test_slash_config_opens_the_schedule_modal(world: World) -> None:
 
 
 async def test_the_home_tab_shows_how_each_last_run_went(world: World) -> None:
-    jobs = world.services.jobs
+    jobs = world.services.storage.jobs
     morning, evening = await world.job("Morning report"), await world.job(EVENING_REPORT)
     posted = await jobs.claim(morning.id, datetime(2026, 11, 30, 16, tzinfo=ZoneInfo("UTC")))
     assert posted is not None
@@ -355,8 +355,8 @@ async def test_a_forged_add_report_payload_is_refused_and_stores_nothing(world: 
     modal = await press(world.slack, ADMIN, ADD_REPORT_ACTION)
     values = initial_state(modal)
     values["days"]["value"]["selected_option"] = {"value": "someday"}
-    jobs_before = await world.services.jobs.list(DEFAULT_TEAM_ID)
+    jobs_before = await world.services.storage.jobs.list(DEFAULT_TEAM_ID)
     ack = await submit(world.slack, ADMIN, modal, values)
     assert ack["response_action"] == "errors" and "'mon'" in ack["errors"]["days"]
-    assert await world.services.jobs.list(DEFAULT_TEAM_ID) == jobs_before
-    assert (await world.services.teams.get(DEFAULT_TEAM_ID)).config.reports.jobs is None
+    assert await world.services.storage.jobs.list(DEFAULT_TEAM_ID) == jobs_before
+    assert (await world.services.storage.teams.get(DEFAULT_TEAM_ID)).config.reports.jobs is None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from agent.services import Services
 from bot.blocks.credentials import FORMS, credentials_modal, submitted_values
 from bot.blocks.limits import view_violations
 from bot.runtime import Runtime
@@ -16,7 +17,6 @@ from bot.slack.credentials import validate
 from bot.slack.run import serve
 from settings import Settings
 from skills.registry import default_factories
-from skills.services import Services
 from storage.services import open_storage
 from storage.teams import DEFAULT_TEAM_ID
 from tests.fakes.grafana import FakeGrafana
@@ -103,7 +103,7 @@ async def test_admin_saves_a_grafana_token_that_grafana_accepts(world: World) ->
     assert ack["payload"]["response_action"] == "update"
     done = await slack.wait_for_call("views.update", lambda c: "Saved" in text(c.args["view"]), since=mark)
     assert "Ready" in text(done.args["view"])
-    stored = await world.services.credentials.get_all(DEFAULT_TEAM_ID, "grafana")
+    stored = await world.services.storage.credentials.get_all(DEFAULT_TEAM_ID, "grafana")
     assert stored == {"url": world.grafana.url, "token": "glsa_good_token_1234"}
     home = await slack.wait_for_call("views.publish", since=mark)
     assert "glsa_good_token_1234" not in json.dumps(home.args)
@@ -125,7 +125,7 @@ async def test_a_service_account_token_on_grafana_10_is_saved(world: World) -> N
         "views.update", lambda c: any(w in text(c.args["view"]) for w in ("Saved", "Not saved")), since=mark
     )
     assert "Saved" in text(done.args["view"]) and "Not saved" not in text(done.args["view"])
-    stored = await world.services.credentials.get_all(DEFAULT_TEAM_ID, "grafana")
+    stored = await world.services.storage.credentials.get_all(DEFAULT_TEAM_ID, "grafana")
     assert stored == {"url": world.grafana.url, "token": "glsa_good_token_1234"}
 
 
@@ -136,7 +136,7 @@ async def test_a_token_grafana_rejects_is_not_saved(world: World) -> None:
     await submit(slack, ADMIN, form, {"url": world.grafana.url, "token": "glsa_wrong_token_999"})
     done = await slack.wait_for_call("views.update", lambda c: "Not saved" in text(c.args["view"]), since=mark)
     assert "rejected" in text(done.args["view"])
-    assert await world.services.credentials.get_all(DEFAULT_TEAM_ID, "grafana") == {}
+    assert await world.services.storage.credentials.get_all(DEFAULT_TEAM_ID, "grafana") == {}
 
 
 async def test_malformed_url_gets_a_field_error(world: World) -> None:
@@ -145,7 +145,7 @@ async def test_malformed_url_gets_a_field_error(world: World) -> None:
     ack = await slack.wait_ack(await submit(slack, ADMIN, form, {"url": "mochacare.grafana", "token": "glsa_x_12345"}))
     assert ack["payload"]["response_action"] == "errors"
     assert "full URL" in json.dumps(ack["payload"]["errors"])
-    assert await world.services.credentials.get_all(DEFAULT_TEAM_ID, "grafana") == {}
+    assert await world.services.storage.credentials.get_all(DEFAULT_TEAM_ID, "grafana") == {}
 
 
 async def test_members_cannot_change_credentials(world: World) -> None:
@@ -160,7 +160,7 @@ async def test_members_cannot_change_credentials(world: World) -> None:
         )
     )
     assert "Only workspace admins" in text(ack["payload"]["view"])
-    assert await world.services.credentials.get_all(DEFAULT_TEAM_ID, "grafana") == {}
+    assert await world.services.storage.credentials.get_all(DEFAULT_TEAM_ID, "grafana") == {}
 
 
 def test_modal_is_within_limits_and_never_prefills_secrets() -> None:
@@ -231,9 +231,9 @@ async def test_amplitude_keys_and_region_are_checked_then_saved(env: dict[str, s
             )
             done = await slack.wait_for_call("views.update", lambda c: "Saved" in text(c.args["view"]), since=mark)
             assert "Ready" in text(done.args["view"])
-            stored = await services.credentials.get_all(DEFAULT_TEAM_ID, "amplitude")
+            stored = await services.storage.credentials.get_all(DEFAULT_TEAM_ID, "amplitude")
             assert stored == {"api_key": amp.api_key, "secret_key": amp.secret_key}
-            assert (await services.teams.get(DEFAULT_TEAM_ID)).config.amplitude.region == "eu"
+            assert (await services.storage.teams.get(DEFAULT_TEAM_ID)).config.amplitude.region == "eu"
         finally:
             stop.set()
             await asyncio.wait_for(task, 5)
@@ -258,7 +258,7 @@ async def test_the_vercel_drain_fields_are_stored_encrypted_and_never_echoed(wor
     values = {"url": world.grafana.url, "token": "glsa_good_token_1234", **DRAIN_VALUES}
     await slack.wait_ack(await submit(slack, ADMIN, form, values))
     done = await slack.wait_for_call("views.update", lambda c: "Saved" in text(c.args["view"]), since=mark)
-    stored = await world.services.credentials.get_all(DEFAULT_TEAM_ID, "grafana")
+    stored = await world.services.storage.credentials.get_all(DEFAULT_TEAM_ID, "grafana")
     assert {k: stored[k] for k in DRAIN_VALUES} == DRAIN_VALUES
     raw = await world.services.storage.db.fetchall("SELECT ciphertext FROM credentials")
     assert not any(b"LEAK" in bytes(r["ciphertext"]) for r in raw)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from agent.services import Services
 from bot.runtime import Runtime
 from bot.slack.run import serve
 from settings import Settings
-from skills.services import Services
 from storage.services import open_storage
 from tests.fakes.slack import FakeSlack
 

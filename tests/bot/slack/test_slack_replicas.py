@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from agent.services import Services
 from bot.runtime import Runtime
 from bot.slack.run import serve
 from settings import Settings
-from skills.services import Services
 from storage.db import DatabaseUnavailable
 from storage.services import open_storage
 from tests.fakes.slack import FakeSlack

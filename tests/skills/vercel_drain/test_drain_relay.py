@@ -14,13 +14,13 @@ from functools import partial
 import httpx
 import pytest
 
+from agent.services import Services
 from bot import drain as drain_route
 from bot.background import start_relay
 from bot.runtime import Runtime
 from bot.web import bound_port, start_web
 from settings import Settings
 from skills.base import Credential, SkillContext
-from skills.services import Services
 from skills.vercel_drain import DrainConfig, Relay, RelayLimits, load_config
 from skills.vercel_drain.readiness import assess
 from skills.vercel_drain.status import RelayStatus
@@ -171,7 +171,7 @@ async def test_a_full_queue_answers_503_and_queues_nothing_of_that_request(
     )
     team = await services.team_for(None)
     ctx = SkillContext(
-        settings=services.settings, team=team, credentials=services.credentials, storage=services.storage
+        settings=services.settings, team=team, credentials=services.storage.credentials, storage=services.storage
     )
 
     async def loader() -> DrainConfig:
@@ -224,13 +224,13 @@ async def test_lines_loki_refuses_as_too_old_are_counted_not_spilled(drain: Drai
 
 async def test_wrong_push_credentials_spill_until_they_are_fixed(drain: Drain) -> None:
     team = await drain.services.team_for(None)
-    await drain.services.credentials.set(team.id, "grafana", "loki_push_token", "glc_wrong-token-000", "test")
+    await drain.services.storage.credentials.set(team.id, "grafana", "loki_push_token", "glc_wrong-token-000", "test")
     drain.relay.invalidate()
     assert (await drain.post(ndjson([entry(1)]))).status_code == 200
     await drain.relay.wait_until(lambda s: s.last_error_status == 401 and s.backlog_lines == 1)
     assert drain.loki.pushes[0].authorized is False
     assert drain.loki.lines() == []
-    await drain.services.credentials.set(team.id, "grafana", "loki_push_token", drain.loki.token, "test")
+    await drain.services.storage.credentials.set(team.id, "grafana", "loki_push_token", drain.loki.token, "test")
     drain.relay.invalidate()
     await drain.loki.wait_lines(1)
     assert ids(drain.loki) == Counter(["log-1"])
@@ -366,7 +366,7 @@ async def test_lines_a_dead_replica_acknowledged_are_pushed_by_another(
     services = replace(services, settings=Settings.from_env({**env, **drain_env(loki), "SITREP_HTTP_PORT": "0"}))
     team = await services.team_for(None)
     ctx = SkillContext(
-        settings=services.settings, team=team, credentials=services.credentials, storage=services.storage
+        settings=services.settings, team=team, credentials=services.storage.credentials, storage=services.storage
     )
 
     async def loader() -> DrainConfig:
