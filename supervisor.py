@@ -2,12 +2,18 @@
 
 The composition root (bot/root.py) makes one Supervisor for the app's lifetime and hands it to every part that
 works in the background: the scheduler, the drain relay, the poller, the Slack poster, the alert desk, the work a
-web route does after its 202, the refreshes of the discovery caches. Nothing else calls `create_task`.
+web route does after its 202, the refreshes of the discovery caches, the answers under way. Work that fans out
+inside one call (a report's sections, an alert's first round, a pull request's discovery beside its reads) starts
+its tasks in a `Scope`, which the call owns: none outlives it. Nothing else calls `create_task`.
 
     task = supervisor.spawn(work(), "refreshing data sources", group="discovery")
     await supervisor.settle("discovery")       # wait for what is under way in one group (tests, benchmarks, drains)
     await supervisor.cancel("poller")          # one part stopping: its group's tasks, newest first
     await supervisor.stop()                    # at shutdown: cancel what is left, newest first, and wait for it
+
+    async with Scope() as scope:                # inside one call
+        section = scope.start(build(), "the Grafana section")
+        ...                                     # leaving the block cancels what is still running and waits for it
 
 A task that fails is logged once, with what it was doing; a task that is cancelled is not an error. Once stopping,
 `spawn` refuses new work (it raises `Stopping`), so nothing starts behind the shutdown.
@@ -18,11 +24,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
 STOP_S = 5.0
+
+T = TypeVar("T")
 
 
 class Stopping(RuntimeError):
@@ -91,3 +100,29 @@ class Supervisor:
         error = task.exception()
         if error is not None:
             log.error("%s failed", task.get_name(), exc_info=error)
+
+
+class Scope:
+    """The tasks one call fans out to, owned by that call: `start` them inside `async with Scope()`; when the block
+    ends (returned, raised or cancelled) those still running are cancelled and waited for. Their results are the
+    caller's to await (a failure nobody retrieved is reported by asyncio as such)."""
+
+    def __init__(self) -> None:
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    def start(self, work: Coroutine[Any, Any, T], what: str = "") -> asyncio.Task[T]:
+        task = asyncio.get_running_loop().create_task(work, name=what or None)
+        self._tasks.append(task)
+        return task
+
+    async def __aenter__(self) -> Scope:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        running = [t for t in self._tasks if not t.done()]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running)

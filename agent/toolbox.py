@@ -104,7 +104,7 @@ class Toolbox:
         self.withheld: dict[str, str] = {}  # tool name -> the same reason, answered when one is called
         self.link_hosts: frozenset[str] = frozenset()  # where a model's labelled links may point (for_team)
         self.outcomes: list[ToolOutcome] = []  # every call answered, in the order they finished
-        self._tasks: dict[str, asyncio.Task[ToolOutcome]] = {}
+        self._first: dict[str, asyncio.Future[ToolOutcome]] = {}  # call key -> the first call's outcome
 
     @classmethod
     async def for_team(
@@ -163,23 +163,35 @@ class Toolbox:
     @property
     def executed(self) -> int:
         """Calls that really ran (repeats answered from an earlier result are not counted)."""
-        return len(self._tasks)
+        return len(self._first)
 
     async def run(self, calls: Sequence[ToolCall]) -> list[ToolOutcome]:
         """Run calls concurrently; outcomes in the order of `calls`."""
         return list(await asyncio.gather(*(self.call(c) for c in calls)))
 
     async def call(self, call: ToolCall) -> ToolOutcome:
+        """Run one call; a repeat of a call already made (same name and arguments) is answered from the first one,
+        waiting for it when it is still running, not sent upstream again."""
         call = replace(call, args=self.redact_data(call.args or {}))
-        task = self._tasks.get(call.key)
-        if task is None:
-            task = asyncio.create_task(self._execute(call))
-            self._tasks[call.key] = task
-            outcome = await task
+        first = self._first.get(call.key)
+        if first is None:
+            first = self._first[call.key] = asyncio.get_running_loop().create_future()
+            try:
+                outcome = await self._execute(call)
+            except BaseException:  # cancelled: a repeat waiting on it runs the call itself
+                del self._first[call.key]
+                first.cancel()
+                raise
+            first.set_result(outcome)
         else:
-            first = await task
+            try:
+                earlier = await asyncio.shield(first)
+            except asyncio.CancelledError:
+                if not first.cancelled():
+                    raise  # this call itself was cancelled
+                return await self.call(call)
             note = "Repeat of an earlier call with the same arguments: answered from the first result.\n"
-            outcome = replace(first, call=call, repeated=True, content=note + first.content)
+            outcome = replace(earlier, call=call, repeated=True, content=note + earlier.content)
         self.outcomes.append(outcome)
         return outcome
 

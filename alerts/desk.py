@@ -44,6 +44,7 @@ from alerts.render import (
 from storage.alerts import Investigation
 from storage.poster import PRIORITY_ALERT, Grouping, Poster, PostRef
 from storage.teams import Team
+from supervisor import Scope
 
 if TYPE_CHECKING:
     from agent.services import Services
@@ -264,12 +265,13 @@ class AlertDesk:
                     f"the message stands for {alert.group_count} alerts but names only what they share, and"
                     " Prometheus' ALERTS series did not tell them apart: investigated together"
                 )
-        found, late = await first_round(toolbox, alert, datetime.now(UTC), wait=self.first_wait, seen=seen)
-        if note:
-            found.notes.insert(0, note)
-        body = toolbox.redact(render(found))
-        await self._reply(inv, alert, body)
-        better = await self._complete(team, toolbox, found, late, storm)
+        async with Scope() as scope:  # the first round's late calls are awaited by _complete, or end here
+            found, late = await first_round(scope, toolbox, alert, datetime.now(UTC), wait=self.first_wait, seen=seen)
+            if note:
+                found.notes.insert(0, note)
+            body = toolbox.redact(render(found))
+            await self._reply(inv, alert, body)
+            better = await self._complete(team, toolbox, found, late, storm)
         if better and better != body:
             await self.store.save_text(inv.id, toolbox.redact(better))
             latest = await self.store.get(inv.id)

@@ -26,6 +26,7 @@ from skills.amplitude.snippet import EVENT_NAMES
 from skills.changes.jumps import in_window, nearest_before
 from skills.grafana.rule_queries import guess_type
 from storage.changes import Change
+from supervisor import Scope
 
 CHANGES_BEFORE = timedelta(hours=6)  # how far before startsAt a change counts
 SIGNAL_SINCE = "6h"
@@ -84,10 +85,11 @@ def expr_from_generator_url(url: str) -> str | None:
 
 
 async def first_round(
-    toolbox: Toolbox, alert: Alert, now: datetime, *, wait: float | None = None, seen: bool = False
+    scope: Scope, toolbox: Toolbox, alert: Alert, now: datetime, *, wait: float | None = None, seen: bool = False
 ) -> tuple[Findings, list[asyncio.Task[None]]]:
-    """Every first-round call at once; after `wait` seconds (None: no limit) the findings so far and the calls
-    still running (each fills `found` in when it answers; `found.pending` names them until then)."""
+    """Every first-round call at once, in the caller's `scope`; after `wait` seconds (None: no limit) the findings
+    so far and the calls still running (each fills `found` in when it answers; `found.pending` names them until
+    then; they end with the scope)."""
     found = Findings(alert, now, start_seen=seen)
     expr = expr_from_generator_url(alert.generator_url)
     if expr:
@@ -101,7 +103,7 @@ async def first_round(
     }
     if found.signal is not None:
         jobs["the signal"] = _signal(toolbox, found)
-    tasks = {asyncio.create_task(job): what for what, job in jobs.items()}
+    tasks = {scope.start(job, what): what for what, job in jobs.items()}
     for task, what in tasks.items():
         found.pending.append(what)
         task.add_done_callback(partial(_answered, found, what))

@@ -164,9 +164,9 @@ async def reviews(runtime: Runtime) -> AsyncIterator[None]:
     else:
         log.info("GitHub: no webhooks (SITREP_PUBLIC_URL and GITHUB_WEBHOOK_SECRET), polling routed repos")
         poller = Poller(services, notify)
-        poller.start()
+        poller.start(services.supervisor)
     deferred = DeferredReviews(services, notify)  # reviews a GitHub rate limit put off, either mode
-    deferred.start()
+    deferred.start(services.supervisor)
     try:
         yield
     finally:

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from agent.services import Services
-from bot import after_reply, github_setup
+from bot import github_setup
 from bot.bodies import IDENTITY, BodyRefused, content_encoding, read_body
 from bot.http_guard import guard_of
 from bot.runtime import Runtime
@@ -36,7 +36,8 @@ from storage.poster import PRIORITY_REPORT
 log = logging.getLogger(__name__)
 
 MAX_PAYLOAD = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB (it sends none larger)
-TASKS = after_reply.key("github")
+DELIVERIES = "github-deliveries"  # the Supervisor group of the work done after a delivery's 202
+DRAIN_S = 5.0  # when the web server stops, how long that work may still run before the shutdown cancels it
 NOTIFY: web.AppKey[Any] = web.AppKey("github_notify")
 SERVICES_KEY = web.AppKey("github_services", Services)
 
@@ -77,9 +78,8 @@ async def webhook(request: web.Request) -> web.Response:
         log.info("GitHub delivery %s seen before: ignored", delivery)
         return web.json_response({"ok": True, "duplicate": True}, status=202)
     notify = request.app[NOTIFY]
-    after_reply.spawn(
-        request.app, TASKS, handle_event(services, intake, notify if callable(notify) else None), "GitHub delivery"
-    )
+    work = handle_event(services, intake, notify if callable(notify) else None)
+    services.supervisor.spawn(work, f"GitHub delivery {delivery}", group=DELIVERIES)
     return web.json_response({"ok": True}, status=202)
 
 
@@ -91,7 +91,11 @@ def add_github_routes(app: web.Application, services: Services, notify: Notify |
     """The two routes, only with SITREP_PUBLIC_URL (without one GitHub cannot reach us: polling instead)."""
     app[SERVICES_KEY] = services
     app[NOTIFY] = notify
-    after_reply.install(app, TASKS)
+
+    async def drain(app: web.Application) -> None:
+        await app[SERVICES_KEY].supervisor.settle(DELIVERIES, timeout=DRAIN_S)
+
+    app.on_cleanup.append(drain)
     if not services.settings.public_url:
         return
     app.router.add_post("/github/webhook", webhook)
@@ -100,7 +104,7 @@ def add_github_routes(app: web.Application, services: Services, notify: Notify |
 
 async def running_tasks(app: web.Application) -> None:
     """Wait for the background work of the deliveries answered so far (tests, shutdown)."""
-    await after_reply.running(app, TASKS)
+    await app[SERVICES_KEY].supervisor.settle(DELIVERIES)
 
 
 def slack_notifier(runtime: Runtime) -> Notify | None:

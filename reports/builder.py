@@ -28,6 +28,7 @@ from reports.summary import summarize
 from skills.amplitude.skill import AmplitudeSkill
 from skills.changes import ChangeWindow
 from skills.grafana.skill import GrafanaSkill
+from supervisor import Scope
 
 if TYPE_CHECKING:
     from agent.services import Services
@@ -157,15 +158,15 @@ async def build_report(
     if AMPLITUDE_KEY in options.sections:
         amplitude = await _skill(services, team, "amplitude", AmplitudeSkill)
         work[AMPLITUDE_KEY, AMPLITUDE_TITLE] = amplitude_section(amplitude, options.amplitude_days, amplitude_today)
-    tasks = {
-        name: asyncio.ensure_future(within_timeout(*name, section, options.section_timeout))
-        for name, section in work.items()
-    }
-    changes: asyncio.Future[ChangeWindow] | None = None
-    if GRAFANA_KEY in options.sections:
-        reading = window_changes(services, team, window.current.start, window.current.end)
-        changes = asyncio.ensure_future(asyncio.wait_for(reading, options.section_timeout))
-    try:
+    async with Scope() as scope:  # leaving it (the first look's post failed, or this was cancelled) ends the rest
+        tasks = {
+            name: scope.start(within_timeout(*name, section, options.section_timeout), name[1])
+            for name, section in work.items()
+        }
+        changes: asyncio.Task[ChangeWindow] | None = None
+        if GRAFANA_KEY in options.sections:
+            reading = window_changes(services, team, window.current.start, window.current.end)
+            changes = scope.start(asyncio.wait_for(reading, options.section_timeout), "the window's changes")
         if first is not None and tasks:
             _, running = await asyncio.wait(tasks.values(), timeout=first.after_s)
             if running:
@@ -178,11 +179,6 @@ async def build_report(
         sections = list(await asyncio.gather(*tasks.values()))
         if changes is not None:
             await asyncio.wait([changes])
-    finally:  # only when posting the first look failed (or this was cancelled): the rest is not wanted
-        for task in tasks.values():
-            task.cancel()
-        if changes is not None:
-            changes.cancel()
     report = assemble(sections, changes, window, tz, title, job, scheduled_for, end)
     secrets = await _secrets(services) if options.use_model else []
     report.summary, report.summary_source = await summarize(

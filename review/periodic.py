@@ -1,13 +1,17 @@
 """A round of work every few seconds until stopped: the GitHub poller and the deferred-review runner are each one.
 
-A round that raises is logged and the next one runs on time; `stop` waits up to STOP_S for the round under way,
-then cancels it.
+Started on the app's Supervisor (its group is the part's name). A round that raises is logged and the next one runs
+on time; `stop` waits up to STOP_S for the round under way, then cancels it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +31,8 @@ class Periodic:
     async def round(self) -> object:
         raise NotImplementedError
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name=self.name)
+    def start(self, supervisor: Supervisor) -> None:
+        self._task = supervisor.spawn(self.run(), self.name, group=self.name)
 
     async def run(self) -> None:
         while not self._stop.is_set():

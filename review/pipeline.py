@@ -7,7 +7,6 @@ so a head is reviewed once however many deliveries, pollers or processes see it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from review.render import bound_body, context_lines, inline_comments, rule_based
 from skills.base import SkillError
 from skills.github.skill import GitHubSkill
 from skills.grafana.skill import GrafanaSkill
+from supervisor import Scope
 from text.mrkdwn import esc, link
 
 if TYPE_CHECKING:
@@ -111,7 +111,8 @@ async def review_pull(
             out.reason = f"{repo}#{number} at {head_sha[:7]} is already reviewed"
             return out
     try:
-        await _review(services, team, skill, installation, out, notify, dry_run)
+        async with Scope() as scope:  # what the review starts beside its reads ends with it
+            await _review(scope, services, team, skill, installation, out, notify, dry_run)
     except Exception as exc:  # the ledger records why; nothing upstream may crash the caller
         if not isinstance(exc, SkillError):
             log.exception("reviewing %s#%s failed", repo, number)
@@ -130,6 +131,7 @@ async def review_pull(
 
 
 async def _review(
+    scope: Scope,
     services: Services,
     team: Team,
     skill: GitHubSkill,
@@ -141,14 +143,10 @@ async def _review(
     client = skill.client
     grafana = await services.skill(team, "grafana")
     grafana_skill = grafana if isinstance(grafana, GrafanaSkill) else None
-    discovery = asyncio.create_task(grafana_discovery(grafana_skill))  # off the critical path: beside the reads
-    try:
-        pr = await gather(client, installation, out.repo, out.number)
-    except BaseException:
-        discovery.cancel()
-        raise
+    discovery = scope.start(grafana_discovery(grafana_skill), "Grafana's data sources")  # beside the reads
+    pr = await gather(client, installation, out.repo, out.number)
     if out.head_sha and pr.head_sha and pr.head_sha != out.head_sha and not dry_run:
-        discovery.cancel()  # a newer push arrived: its own event (or the next poll) reviews that head
+        # a newer push arrived: its own event (or the next poll) reviews that head (the scope ends the discovery)
         out.status, out.reason = "skipped", f"the head moved from {out.head_sha[:7]} to {pr.head_sha[:7]}"
         return
     out.head_sha = pr.head_sha or out.head_sha

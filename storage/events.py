@@ -41,9 +41,10 @@ class EventLedger:
         self.db = db
         self.replica_id = replica_id
         # Group commit: events that arrive while a write is under way are recorded together in the next one, so a
-        # burst of 100 mentions costs a few transactions before their acks, not 100 in a row.
+        # burst of 100 mentions costs a few transactions before their acks, not 100 in a row. The callers take turns
+        # (FIFO): whoever holds the turn writes everything waiting, its own event among them.
         self._waiting: list[tuple[tuple[Any, ...], asyncio.Future[bool]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._turn = asyncio.Lock()
 
     async def record(self, event_id: str, body: dict[str, Any], *, answer: bool) -> bool:
         """True when this replica is the first to see `event_id` (it handles it); False for a repeat.
@@ -63,25 +64,30 @@ class EventLedger:
         )
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((params, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_waiting())
-        return await asyncio.shield(done)
+        try:
+            async with self._turn:
+                if not done.done():  # not written by the turn before this one
+                    await self._write_waiting(done)
+        except asyncio.CancelledError:
+            self._waiting = [(p, d) for p, d in self._waiting if d is not done]  # never recorded: never acked
+            raise
+        return done.result()
 
-    async def _write_waiting(self) -> None:
-        """Record everything waiting, one transaction per round, until nothing is left."""
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                async with self.db.transaction() as conn:
-                    firsts = [(await conn.execute(RECORD_SQL, params)).rowcount == 1 for params, _ in batch]
-            except Exception as exc:  # every event of the round stays unrecorded: each caller leaves it unacked
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for (_, done), first in zip(batch, firsts, strict=True):
-                if not done.done():
-                    done.set_result(first)
+    async def _write_waiting(self, mine: asyncio.Future[bool]) -> None:
+        """Record everything waiting in one transaction; each caller's future says whether its event was first."""
+        batch, self._waiting = self._waiting, []
+        try:
+            async with self.db.transaction() as conn:
+                firsts = [(await conn.execute(RECORD_SQL, params)).rowcount == 1 for params, _ in batch]
+        except asyncio.CancelledError:  # rolled back: the others' events wait for the next turn; this one is dropped
+            self._waiting = [(p, d) for p, d in batch if d is not mine] + self._waiting
+            raise
+        except Exception as exc:  # every event of the round stays unrecorded: each caller leaves it unacked
+            for _, done in batch:
+                done.set_exception(exc)
+            return
+        for (_, done), first in zip(batch, firsts, strict=True):
+            done.set_result(first)
 
     async def posting(self, event_id: str) -> bool:
         """Take the event from 'received' to 'posting' right before its answer goes to Slack: True when this

@@ -11,6 +11,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _literal
 from typing import Any
 
@@ -99,31 +100,22 @@ def labels_of(entry: dict[str, Any]) -> Labels:
     get = entry.get
     key = (get("source"), get("level"), get("type"), get("environment"), get("projectName"), get("projectId"))
     try:
-        return _LABELS_CACHE[key]
-    except (KeyError, TypeError):  # TypeError: an unhashable value; computed, not cached
-        pass
+        return _labels(*key)  # a drain sends a few label sets, over and over
+    except TypeError:  # an unhashable value (a list, an object): computed, not cached
+        return _labels.__wrapped__(*key)
+
+
+@lru_cache(maxsize=10_000, typed=True)  # typed: True and 1 are different levels
+def _labels(source: Any, level: Any, kind: Any, environment: Any, name: Any, project_id: Any) -> Labels:
     labels = {"service_name": SERVICE}
-    source = _label(entry.get("source"))
-    if source:
+    if source := _label(source):
         labels["source"] = source if source in SOURCES else "other"
-    level = LEVELS.get(str(entry.get("level") or "").lower())
-    labels["level"] = level or ("error" if entry.get("type") == "stderr" else "info")
-    environment = _label(entry.get("environment"))
-    if environment:
+    labels["level"] = LEVELS.get(str(level or "").lower()) or ("error" if kind == "stderr" else "info")
+    if environment := _label(environment):
         labels["environment"] = environment
-    project = _label(entry.get("projectName")) or _label(entry.get("projectId"))
-    if project:
+    if project := _label(name) or _label(project_id):
         labels["project"] = project
-    result = tuple(sorted(labels.items()))
-    try:
-        if len(_LABELS_CACHE) < 10_000:
-            _LABELS_CACHE[key] = result
-    except TypeError:
-        pass
-    return result
-
-
-_LABELS_CACHE: dict[tuple[Any, ...], Labels] = {}
+    return tuple(sorted(labels.items()))
 
 
 def timestamp_ns(entry: dict[str, Any], fallback_ns: int) -> int:

@@ -62,6 +62,31 @@ async def test_an_exact_repeat_runs_once_even_within_one_batch() -> None:
     assert later.content.startswith("Repeat of an earlier call") and first.content in later.content
 
 
+async def test_a_repeat_waiting_on_a_cancelled_first_call_runs_it_itself() -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+    runs = 0
+
+    async def handler(_: Args) -> dict:
+        nonlocal runs
+        runs += 1
+        started.set()
+        await release.wait()
+        return {"total": runs}
+
+    box = Toolbox([tool("count", handler)])
+    first = asyncio.create_task(box.call(ToolCall("demo_count", {"q": "x"})))
+    await started.wait()
+    twin = asyncio.create_task(box.call(ToolCall("demo_count", {"q": "x"})))
+    await asyncio.sleep(0)  # the twin is waiting on the first call's outcome
+    first.cancel()
+    started.clear()
+    await started.wait()  # the twin runs the call itself
+    release.set()
+    outcome = await twin
+    assert first.cancelled() and outcome.ok and not outcome.repeated and outcome.data == {"total": 2}
+    assert box.executed == 1
+
+
 async def test_results_are_capped_with_the_summary_first() -> None:
     async def big(_: Args) -> dict:
         return {"total": 5000, "explore_url": "https://g.example/explore?x", "lines": ["x" * 100] * 5000}

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from supervisor import Stopping, Supervisor
+from supervisor import Scope, Stopping, Supervisor
 
 
 async def test_a_failing_task_is_logged_with_what_it_was_doing(caplog: pytest.LogCaptureFixture) -> None:
@@ -103,3 +103,39 @@ async def test_cancel_stops_one_group_and_leaves_the_rest_running() -> None:
     assert stopped == ["poller"] and supervisor.running() == [other] and not supervisor.stopping
     await supervisor.stop()
     assert stopped == ["poller", "relay"]
+
+
+async def test_a_scope_ends_what_it_started_when_its_block_ends() -> None:
+    release = asyncio.Event()
+    ended: list[str] = []
+
+    async def slow() -> str:
+        try:
+            await release.wait()
+            return "slow"
+        finally:
+            ended.append("slow")
+
+    async def fast() -> str:
+        return "fast"
+
+    async with Scope() as scope:
+        quick = scope.start(fast(), "fast")
+        late = scope.start(slow(), "slow")
+        assert await quick == "fast"
+    assert late.cancelled() and ended == ["slow"]  # cancelled and waited for, not left running
+
+
+async def test_a_scope_left_by_an_error_cancels_the_rest_and_the_error_stands() -> None:
+    started = asyncio.Event()
+
+    async def forever() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    with pytest.raises(LookupError):
+        async with Scope() as scope:
+            task = scope.start(forever(), "forever")
+            await started.wait()
+            raise LookupError("the first look could not be posted")
+    assert task.cancelled()

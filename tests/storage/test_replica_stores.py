@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -114,3 +115,32 @@ async def test_a_burst_of_events_is_recorded_in_a_few_transactions_each_first_on
     assert sum(firsts) == 40  # each event_id is first exactly once
     assert {i for i, first in zip(ids, firsts, strict=True) if first} == set(ids)
     assert transactions <= 3  # group commit: the burst does not queue 50 transactions before its acks
+
+
+async def test_an_event_whose_caller_is_cancelled_before_its_turn_is_not_recorded(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = EventLedger(db, "r1")
+    writing, release = asyncio.Event(), asyncio.Event()
+    real = db.transaction
+
+    @asynccontextmanager
+    async def held():  # the first write waits until released; the events behind it queue for the next turn
+        if not release.is_set():
+            writing.set()
+            await release.wait()
+        async with real() as conn:
+            yield conn
+
+    monkeypatch.setattr(db, "transaction", held)
+    first = asyncio.create_task(ledger.record("EvA", mention("EvA"), answer=True))
+    await writing.wait()
+    cancelled = asyncio.create_task(ledger.record("EvB", mention("EvB"), answer=True))
+    kept = asyncio.create_task(ledger.record("EvC", mention("EvC"), answer=True))
+    await asyncio.sleep(0)  # both are waiting for their turn
+    cancelled.cancel()
+    release.set()
+    assert (await first, await kept) == (True, True)
+    assert cancelled.cancelled()
+    assert await ledger.record("EvB", mention("EvB"), answer=True)  # never recorded (never acked): Slack sends it again
+    assert not await ledger.record("EvC", mention("EvC"), answer=True)

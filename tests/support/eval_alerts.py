@@ -26,6 +26,7 @@ from alerts.model import Notification
 from alerts.parse import parse_slack_message, parse_webhook
 from alerts.render import render
 from storage.changes import ChangeStore, pushed_commit
+from supervisor import Scope
 from tests.fakes.amplitude import FakeAmplitude
 from tests.fakes.grafana import LOKI_UID, FakeGrafana
 from tests.skills.grafana.test_grafana_alerts import DATA, rule
@@ -177,7 +178,8 @@ async def run_case(tmp: Path, case: AlertCase) -> tuple[str, dict[str, list[str]
             alert = n.alerts[0]
             alert = alert if alert.starts_at else replace(alert, starts_at=starts)
             box = await Toolbox.for_team(w.services, await w.team())
-            found, late = await first_round(box, alert, now)
+            async with Scope() as scope:
+                found, late = await first_round(scope, box, alert, now)
             assert not late
             await second_round(box, found)
             text = render(found)
