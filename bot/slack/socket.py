@@ -1,7 +1,7 @@
 """Socket Mode: the Bolt app over slack_sdk's aiohttp client, acking every envelope it can parse.
 
 `AckingSocketModeHandler` acks the envelopes Bolt has no listener for, so Slack does not redeliver them; the Web
-API client it uses is agent/services.py's `web_client` (SLACK_API_URL, slack_sdk's retry handlers).
+API client it uses is bot/slack_client.py's `web_client` (SLACK_API_URL, slack_sdk's retry handlers).
 """
 
 from __future__ import annotations
