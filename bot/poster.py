@@ -30,6 +30,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import pacing
+from bot.channels import ensure_member
 from bot.slack_client import error_of, retry_after, sender_client, status_of
 from metrics import SLACK_RATE_LIMITED, SLACK_SENT
 from storage.outbox import OutboxRow, OutboxStore
@@ -60,6 +61,7 @@ class SlackPoster:
     ) -> None:
         self.store = store
         self.client = sender_client(client)
+        self._web = client  # the Web API client with its retry handlers: the channel checks before a post
         self.supervisor = supervisor
         self.owner = owner
         self.lease_s = lease_s
@@ -130,6 +132,11 @@ class SlackPoster:
             line=line,
         )
         self.kick()
+
+    async def join(self, channel: str) -> None:
+        """The channel check before a post is built: a public channel is joined; bot/channels.py's CannotPost
+        (its str is the line to show) when a person must invite sitrep."""
+        await ensure_member(self._web, channel)
 
     async def sent(self, ref: PostRef, timeout: float | None = None) -> str:
         loop = asyncio.get_running_loop()

@@ -86,6 +86,12 @@ class Poster(Protocol):
         `line`: its line, when the post went out inside a grouped message."""
         ...
 
+    async def join(self, channel: str) -> None:
+        """Make sure sitrep can post in `channel`: a public channel it is not in is joined. Raises, with a line
+        for a person (what is wrong, what to do), when it cannot: a private channel it was not invited to, an
+        archived or missing one."""
+        ...
+
     async def sent(self, ref: PostRef, timeout: float | None = None) -> str:
         """The message ts once posted; PostFailed when Slack refused it (or `timeout` passed)."""
         ...
