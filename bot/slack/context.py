@@ -25,6 +25,7 @@ RUNTIME = "runtime"
 STATE = "sitrep_listener_state"
 
 T = TypeVar("T")
+C = TypeVar("C", bound=MutableMapping[str, Any])
 
 
 class Provide(AsyncMiddleware):
@@ -34,7 +35,7 @@ class Provide(AsyncMiddleware):
         self.runtime = runtime
         self.state: dict[type, object] = {}
 
-    def fill(self, context: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    def fill(self, context: C) -> C:
         context[RUNTIME] = self.runtime
         context[STATE] = self.state
         return context
