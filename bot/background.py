@@ -29,7 +29,7 @@ from agent.services import Services
 from bot.github_web import slack_notifier
 from bot.runtime import Runtime
 from bot.slack.alerts import candidate, take_alert_message
-from bot.slack.mentions import answer_event
+from bot.slack.mentions import spawn_answer
 from bot.slack.report import run_scheduled
 from bot.web import bound_port, start_web
 from reports.scheduler import ReportScheduler
@@ -261,4 +261,5 @@ async def answer_adopted(runtime: Runtime, open_event: OpenEvent) -> None:
         return
     log.info("answering event %s, acked by a replica that stopped before answering", open_event.event_id)
     source = "mention" if event.get("type") == "app_mention" else "dm"
-    await answer_event(runtime, client, event, body, source)
+    # one at a time, in the "answers" group so a shutdown lets it finish; cancelled with the heartbeat after that
+    await spawn_answer(runtime, client, event, body, source)

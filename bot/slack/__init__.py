@@ -1,6 +1,8 @@
 """Bolt listeners, one module per Slack surface; `register` wires them all.
 
-Surfaces that answer, show readiness or change config take the Runtime (bot/runtime.py); the others its Services.
+Every listener is a module-level function (a test can call it directly); the Runtime (bot/runtime.py) reaches it
+through Bolt's context, put there by bot/slack/context.py's middleware, installed first. Each module's
+`register(app)` only attaches its listeners, and the order below is the order Bolt tries them in.
 """
 
 from __future__ import annotations
@@ -27,26 +29,28 @@ from bot.slack import (
     schedule,
     shortcuts,
 )
+from bot.slack.context import Provide
+
+
+async def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:
+    logger.exception("listener failed on %s: %s", body.get("type"), error)
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    services = runtime.services
-    dedupe.register(app, runtime)
-    mentions.register(app, runtime)
-    alerts.register(app, runtime)  # before messages: Bolt runs the first matching `message` listener only
-    messages.register(app, runtime)
-    alert_settings.register(app, runtime)
-    home.register(app, runtime)
-    commands.register(app, runtime)
-    shortcuts.register(app, runtime)
-    credentials.register(app, runtime)
-    feedback.register(app, services)
-    report.register(app, runtime)
-    schedule.register(app, runtime)
-    config.register(app, runtime)
-    github.register(app, runtime)
-    instrument.register(app, runtime)
-
-    @app.error
-    async def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:
-        logger.exception("listener failed on %s: %s", body.get("type"), error)
+    app.use(Provide(runtime))  # first: every middleware, matcher and listener after it reads the Runtime
+    dedupe.register(app)  # each event recorded (and a repeated one dropped) before anything handles it
+    mentions.register(app)
+    alerts.register(app)  # before messages: Bolt runs the first matching `message` listener only
+    messages.register(app)
+    alert_settings.register(app)
+    home.register(app)
+    commands.register(app)
+    shortcuts.register(app)
+    credentials.register(app)
+    feedback.register(app)
+    report.register(app)
+    schedule.register(app)
+    config.register(app)
+    github.register(app)
+    instrument.register(app)
+    app.error(on_error)

@@ -12,6 +12,7 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.alert_settings import (
@@ -28,8 +29,8 @@ from bot.blocks.alert_settings import (
 )
 from bot.blocks.config_menu import ALERTS_ACTION, loading_modal, message_modal
 from bot.channels import CannotPost, check_access, ensure_member
-from bot.runtime import Runtime
 from bot.slack.admins import is_admin
+from bot.slack.context import runtime_of
 from bot.slack.home import publish_home
 from bot.slack.modals import admin_or_refused, open_modal, redacted, slack_team_of, user_of
 from storage.team_config import ConfigInvalid
@@ -82,46 +83,50 @@ async def joined_lines(client: AsyncWebClient, channels: list[str]) -> list[str]
     return lines
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+async def on_open(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    services = runtime_of(context).services
+    await ack()
+    view_id = await open_modal(client, body, loading_modal(TITLE))  # the trigger_id lives 3 s
+    team = await services.team_for(slack_team_of(body))
+    current = stored(team)
+    if await is_admin(services, client, user_of(body)):
+        view = alert_settings_modal(current)
+    else:
+        view = read_only_alert_settings(current)
+    await client.views_update(view_id=view_id, view=await redacted(services, view))
+
+
+async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    runtime = runtime_of(context)
     services = runtime.services
+    user = user_of(body) or "slack"
+    if not await admin_or_refused(services, client, ack, user):
+        return
+    team = await services.team_for(slack_team_of(body))
+    form = read_alert_settings((view.get("state") or {}).get("values") or {})
+    errors = alert_settings_errors(form)
+    to_join: list[str] = []
+    if not errors:
+        errors, to_join = await access_errors(client, form)
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    patch = alerts_patch(form, stored(team))
+    if not patch:
+        await ack(response_action="update", view=message_modal(TITLE, ["Nothing changed."]))
+        return
+    try:
+        await runtime.services.storage.config.patch(team.id, patch, user)
+    except ConfigInvalid as exc:
+        await ack(response_action="errors", errors={ENABLED_BLOCK: "; ".join(exc.problems)[:1500]})
+        return
+    log.info("alert settings changed by %s: %s", user, ", ".join(patch["alerts"]))
+    changed = ", ".join(f"`alerts.{key}`" for key in patch["alerts"])
+    lines = [f":white_check_mark: Saved {changed}.", *await joined_lines(client, to_join)]
+    await ack(response_action="update", view=message_modal(TITLE, lines))
+    await publish_home(runtime, client, user, slack_team_of(body))
 
-    @app.action(ALERTS_ACTION)
-    async def on_open(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
-        await ack()
-        view_id = await open_modal(client, body, loading_modal(TITLE))  # the trigger_id lives 3 s
-        team = await services.team_for(slack_team_of(body))
-        current = stored(team)
-        if await is_admin(services, client, user_of(body)):
-            view = alert_settings_modal(current)
-        else:
-            view = read_only_alert_settings(current)
-        await client.views_update(view_id=view_id, view=await redacted(services, view))
 
-    @app.view(ALERTS_CALLBACK)
-    async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user = user_of(body) or "slack"
-        if not await admin_or_refused(services, client, ack, user):
-            return
-        team = await services.team_for(slack_team_of(body))
-        form = read_alert_settings((view.get("state") or {}).get("values") or {})
-        errors = alert_settings_errors(form)
-        to_join: list[str] = []
-        if not errors:
-            errors, to_join = await access_errors(client, form)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        patch = alerts_patch(form, stored(team))
-        if not patch:
-            await ack(response_action="update", view=message_modal(TITLE, ["Nothing changed."]))
-            return
-        try:
-            await runtime.services.storage.config.patch(team.id, patch, user)
-        except ConfigInvalid as exc:
-            await ack(response_action="errors", errors={ENABLED_BLOCK: "; ".join(exc.problems)[:1500]})
-            return
-        log.info("alert settings changed by %s: %s", user, ", ".join(patch["alerts"]))
-        changed = ", ".join(f"`alerts.{key}`" for key in patch["alerts"])
-        lines = [f":white_check_mark: Saved {changed}.", *await joined_lines(client, to_join)]
-        await ack(response_action="update", view=message_modal(TITLE, lines))
-        await publish_home(runtime, client, user, slack_team_of(body))
+def register(app: AsyncApp) -> None:
+    app.action(ALERTS_ACTION)(on_open)
+    app.view(ALERTS_CALLBACK)(on_submit)

@@ -15,11 +15,13 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from alerts.model import Unreadable
 from alerts.parse import from_a_bot, parse_slack_message
 from alerts.render import unreadable_reply
 from bot.runtime import Runtime
+from bot.slack.context import runtime_of
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +83,18 @@ async def _take(runtime: Runtime, event: dict) -> None:
     await desk.accept(team, parsed, channel=channel, thread_ts=ts)
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
-    async def other_bots_channel_message(event: dict) -> bool:
-        return candidate(event, runtime.slack_identity)
+async def other_bots_channel_message(event: dict, context: AsyncBoltContext) -> bool:
+    return candidate(event, runtime_of(context).slack_identity)
 
+
+async def on_channel_message(event: dict, body: dict, context: AsyncBoltContext) -> None:
+    try:
+        await take_alert_message(runtime_of(context), event, body.get("event_id"))
+    except Exception:
+        log.exception("recording the alert in %s failed", event.get("channel"))
+
+
+def register(app: AsyncApp) -> None:
     # Bolt runs only the first listener that matches an event: this one matches other bots' channel messages
     # only, and is registered before bot/slack/messages.py's, so DMs and everything else still reach that one.
-    @app.event("message", matchers=[other_bots_channel_message])
-    async def on_channel_message(event: dict, body: dict) -> None:
-        try:
-            await take_alert_message(runtime, event, body.get("event_id"))
-        except Exception:
-            log.exception("recording the alert in %s failed", event.get("channel"))
+    app.event("message", matchers=[other_bots_channel_message])(on_channel_message)

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.services import Services
@@ -24,6 +25,7 @@ from bot.blocks.credentials import (
 )
 from bot.runtime import Runtime
 from bot.slack.admins import is_admin
+from bot.slack.context import runtime_of
 from bot.slack.home import publish_home
 from bot.slack.modals import admin_or_refused, open_modal, show
 from skills.base import Readiness, SkillContext
@@ -116,69 +118,72 @@ def drain_note(services: Services) -> str:
     return f"*Vercel log drain:* paste `{url}` into Vercel → Team Settings → Drains → Add Drain (custom endpoint)."
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+async def open_form(ack: AsyncAck, body: dict, client: AsyncWebClient, action: dict, context: AsyncBoltContext) -> None:
+    services = runtime_of(context).services
+    await ack()
+    form = FORMS[CONFIGURE_ACTIONS[action["action_id"]]]
+    # trigger_id lives 3 s: open first (on top of the Configure menu when pressed there), then check who asks.
+    view_id = await open_modal(client, body, result_modal(form.title, ["Loading…"]))
+    if not await is_admin(services, client, (body.get("user") or {}).get("id")):
+        await client.views_update(view_id=view_id, view=not_allowed_modal(services.settings.admins))
+        return
+    team = await services.team_for((body.get("team") or {}).get("id"))
+    stored = await services.storage.credentials.get_all(team.id, form.integration)
+    shown = {f.name for f in form.fields if not f.secret}
+    current = {name: value if name in shown else mask(value) for name, value in stored.items()}
+    if form.integration == "amplitude":
+        current["config:amplitude.region"] = team.config.amplitude.region or services.settings.amplitude_region
+    notes = [drain_note(services)] if form.integration == "grafana" else []
+    await client.views_update(view_id=view_id, view=credentials_modal(form, current, notes=notes))
+
+
+async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    runtime = runtime_of(context)
     services = runtime.services
-
-    async def open_form(ack: AsyncAck, body: dict, client: AsyncWebClient, action: dict) -> None:
+    user = (body.get("user") or {}).get("id")
+    form = _form_of(view)
+    if form is None:  # not a modal sitrep opened (or its metadata was tampered with): nothing to save
         await ack()
-        form = FORMS[CONFIGURE_ACTIONS[action["action_id"]]]
-        # trigger_id lives 3 s: open first (on top of the Configure menu when pressed there), then check who asks.
-        view_id = await open_modal(client, body, result_modal(form.title, ["Loading…"]))
-        if not await is_admin(services, client, (body.get("user") or {}).get("id")):
-            await client.views_update(view_id=view_id, view=not_allowed_modal(services.settings.admins))
-            return
-        team = await services.team_for((body.get("team") or {}).get("id"))
-        stored = await services.storage.credentials.get_all(team.id, form.integration)
-        shown = {f.name for f in form.fields if not f.secret}
-        current = {name: value if name in shown else mask(value) for name, value in stored.items()}
-        if form.integration == "amplitude":
-            current["config:amplitude.region"] = team.config.amplitude.region or services.settings.amplitude_region
-        notes = [drain_note(services)] if form.integration == "grafana" else []
-        await client.views_update(view_id=view_id, view=credentials_modal(form, current, notes=notes))
+        return
+    if not await admin_or_refused(services, client, ack, user):
+        return
+    team = await services.team_for((body.get("team") or {}).get("id"))
+    state = view.get("state")
+    values = submitted_values(form, _mapping(_mapping(state).get("values")))
+    stored = await services.storage.credentials.get_all(team.id, form.integration)
+    errors = validate(form, values, stored)
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack(response_action="update", view=result_modal(form.title, [f"Checking with {form.title}…"]))
+    view_id = view["id"]
+    row = await probe(services, team, form, values)
+    if rejected(row):
+        lines = [
+            f":no_entry: *Not saved*: {form.title} answered: {row.missing}.",
+            f"*Next:* {row.next_step}",
+            "Open Configure again to retry; nothing was changed.",
+        ]
+        await show(client, view_id, result_modal(form.title, lines))
+        return
+    await save(runtime, team, form, values, actor=user or "slack")
+    if runtime.drain is not None:
+        runtime.drain.invalidate()
+    log.info("%s credentials updated by %s", form.title, user)
+    lines = [f":white_check_mark: *Saved.* {form.title} is now: *{STATUS_LABEL[row.status]}*."]
+    if row.detail:
+        lines.append(row.detail)
+    if not row.ready:
+        lines += [f"*Missing:* {row.missing}", f"*Next step:* {row.next_step}"]
+    await show(client, view_id, result_modal(form.title, lines))  # the save stands if the modal was closed
+    if user:
+        await publish_home(runtime, client, user, (body.get("team") or {}).get("id"))
 
+
+def register(app: AsyncApp) -> None:
     for action_id in CONFIGURE_ACTIONS:
         app.action(action_id)(open_form)
-
-    @app.view(SUBMIT_CALLBACK)
-    async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user = (body.get("user") or {}).get("id")
-        form = _form_of(view)
-        if form is None:  # not a modal sitrep opened (or its metadata was tampered with): nothing to save
-            await ack()
-            return
-        if not await admin_or_refused(services, client, ack, user):
-            return
-        team = await services.team_for((body.get("team") or {}).get("id"))
-        state = view.get("state")
-        values = submitted_values(form, _mapping(_mapping(state).get("values")))
-        stored = await services.storage.credentials.get_all(team.id, form.integration)
-        errors = validate(form, values, stored)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack(response_action="update", view=result_modal(form.title, [f"Checking with {form.title}…"]))
-        view_id = view["id"]
-        row = await probe(services, team, form, values)
-        if rejected(row):
-            lines = [
-                f":no_entry: *Not saved*: {form.title} answered: {row.missing}.",
-                f"*Next:* {row.next_step}",
-                "Open Configure again to retry; nothing was changed.",
-            ]
-            await show(client, view_id, result_modal(form.title, lines))
-            return
-        await save(runtime, team, form, values, actor=user or "slack")
-        if runtime.drain is not None:
-            runtime.drain.invalidate()
-        log.info("%s credentials updated by %s", form.title, user)
-        lines = [f":white_check_mark: *Saved.* {form.title} is now: *{STATUS_LABEL[row.status]}*."]
-        if row.detail:
-            lines.append(row.detail)
-        if not row.ready:
-            lines += [f"*Missing:* {row.missing}", f"*Next step:* {row.next_step}"]
-        await show(client, view_id, result_modal(form.title, lines))  # the save stands if the modal was closed
-        if user:
-            await publish_home(runtime, client, user, (body.get("team") or {}).get("id"))
+    app.view(SUBMIT_CALLBACK)(on_submit)
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

@@ -13,10 +13,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
-from bot.runtime import Runtime
 from bot.slack.alerts import candidate
+from bot.slack.context import runtime_of
 from bot.slack.messages import is_user_dm
 
 log = logging.getLogger(__name__)
@@ -35,25 +36,31 @@ def gets_an_answer(body: dict, identity: dict | None = None) -> bool:
     return event.get("type") == "app_mention" or (event.get("type") == "message" and is_user_dm(event))
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
-    events = runtime.services.storage.events
+async def drop_repeated_events(
+    body: dict, context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+) -> BoltResponse | None:
+    """The global middleware (after bot/slack/context.py's): record the event, or drop a repeated one."""
+    event_id = body.get("event_id") if isinstance(body, dict) else None
+    if isinstance(event_id, str) and event_id:
+        runtime = runtime_of(context)
+        try:
+            first = await runtime.services.storage.events.record(
+                event_id, body, answer=gets_an_answer(body, runtime.slack_identity)
+            )
+        except Exception as exc:  # unreachable, or SQLite still locked after its busy timeout: not recorded
+            log.error(
+                "event %s not recorded (%s: %s): left unacked, Slack will deliver it again",
+                event_id,
+                type(exc).__name__,
+                exc,
+            )
+            return BoltResponse(status=NOT_RECORDED, body="")
+        if not first:
+            log.info("event %s already recorded (a Slack retry): acked, not handled again", event_id)
+            return BoltResponse(status=200, body="")
+    await next()
+    return None
 
-    @app.middleware
-    async def drop_repeated_events(body: dict, next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
-        event_id = body.get("event_id") if isinstance(body, dict) else None
-        if isinstance(event_id, str) and event_id:
-            try:
-                first = await events.record(event_id, body, answer=gets_an_answer(body, runtime.slack_identity))
-            except Exception as exc:  # unreachable, or SQLite still locked after its busy timeout: not recorded
-                log.error(
-                    "event %s not recorded (%s: %s): left unacked, Slack will deliver it again",
-                    event_id,
-                    type(exc).__name__,
-                    exc,
-                )
-                return BoltResponse(status=NOT_RECORDED, body="")
-            if not first:
-                log.info("event %s already recorded (a Slack retry): acked, not handled again", event_id)
-                return BoltResponse(status=200, body="")
-        await next()
-        return None
+
+def register(app: AsyncApp) -> None:
+    app.use(drop_repeated_events)

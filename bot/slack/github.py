@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.services import Services
@@ -17,6 +18,7 @@ from bot.blocks.github import LINK_ACTION, PICK_INSTALLATION, REPOS_BLOCK, SUBMI
 from bot.github_setup import new_state
 from bot.runtime import Runtime
 from bot.slack.admins import is_admin
+from bot.slack.context import runtime_of
 from bot.slack.home import publish_home
 from bot.slack.modals import admin_or_refused
 from review.pipeline import github_skill, note_channel
@@ -68,59 +70,66 @@ async def modal_for(services: Services, team: Team, user: str, picked: int | Non
     )
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+async def open_link(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    services = runtime_of(context).services
+    await ack()
+    if not body.get("trigger_id"):
+        return
+    opened = await client.views_open(trigger_id=body["trigger_id"], view=result_modal("Link GitHub", ["Loading…"]))
+    view_id = opened["view"]["id"]
+    user = (body.get("user") or {}).get("id") or ""
+    if not await is_admin(services, client, user):
+        await client.views_update(view_id=view_id, view=not_allowed_modal(services.settings.admins))
+        return
+    team = await services.team_for((body.get("team") or {}).get("id"))
+    await client.views_update(view_id=view_id, view=await modal_for(services, team, user))
+
+
+async def install_clicked(ack: AsyncAck) -> None:
+    await ack()  # a URL button: the browser opens GitHub
+
+
+async def pick(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    services = runtime_of(context).services
+    await ack()
+    user = (body.get("user") or {}).get("id") or ""
+    if not await is_admin(services, client, user):
+        return
+    try:
+        picked = int(((action.get("selected_option") or {}).get("value")) or "")
+    except ValueError:
+        return
+    team = await services.team_for((body.get("team") or {}).get("id"))
+    view = body.get("view")
+    if not isinstance(view, dict) or not view.get("id"):
+        return
+    await client.views_update(
+        view_id=view["id"], hash=view.get("hash"), view=await modal_for(services, team, user, picked)
+    )
+
+
+async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    runtime = runtime_of(context)
     services = runtime.services
+    user = (body.get("user") or {}).get("id") or ""
+    if not await admin_or_refused(services, client, ack, user):
+        return
+    installation, repos, channel = submitted(view)
+    if installation is None or not repos:
+        await ack(response_action="errors", errors={REPOS_BLOCK: "Pick at least one repository to review."})
+        return
+    await ack(response_action="update", view=result_modal("Link GitHub", ["Checking with GitHub…"]))
+    team = await services.team_for((body.get("team") or {}).get("id"))
+    lines = await save_link(runtime, team, installation, repos, channel, user)
+    await client.views_update(view_id=view["id"], view=result_modal("Link GitHub", lines))
+    await publish_home(runtime, client, user, (body.get("team") or {}).get("id"))
 
-    @app.action(LINK_ACTION)
-    async def open_link(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
-        await ack()
-        if not body.get("trigger_id"):
-            return
-        opened = await client.views_open(trigger_id=body["trigger_id"], view=result_modal("Link GitHub", ["Loading…"]))
-        view_id = opened["view"]["id"]
-        user = (body.get("user") or {}).get("id") or ""
-        if not await is_admin(services, client, user):
-            await client.views_update(view_id=view_id, view=not_allowed_modal(services.settings.admins))
-            return
-        team = await services.team_for((body.get("team") or {}).get("id"))
-        await client.views_update(view_id=view_id, view=await modal_for(services, team, user))
 
-    @app.action("github_install_link")
-    async def install_clicked(ack: AsyncAck) -> None:
-        await ack()  # a URL button: the browser opens GitHub
-
-    @app.action(PICK_INSTALLATION)
-    async def pick(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
-        await ack()
-        user = (body.get("user") or {}).get("id") or ""
-        if not await is_admin(services, client, user):
-            return
-        try:
-            picked = int(((action.get("selected_option") or {}).get("value")) or "")
-        except ValueError:
-            return
-        team = await services.team_for((body.get("team") or {}).get("id"))
-        view = body.get("view")
-        if not isinstance(view, dict) or not view.get("id"):
-            return
-        await client.views_update(
-            view_id=view["id"], hash=view.get("hash"), view=await modal_for(services, team, user, picked)
-        )
-
-    @app.view(SUBMIT_CALLBACK)
-    async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user = (body.get("user") or {}).get("id") or ""
-        if not await admin_or_refused(services, client, ack, user):
-            return
-        installation, repos, channel = submitted(view)
-        if installation is None or not repos:
-            await ack(response_action="errors", errors={REPOS_BLOCK: "Pick at least one repository to review."})
-            return
-        await ack(response_action="update", view=result_modal("Link GitHub", ["Checking with GitHub…"]))
-        team = await services.team_for((body.get("team") or {}).get("id"))
-        lines = await save_link(runtime, team, installation, repos, channel, user)
-        await client.views_update(view_id=view["id"], view=result_modal("Link GitHub", lines))
-        await publish_home(runtime, client, user, (body.get("team") or {}).get("id"))
+def register(app: AsyncApp) -> None:
+    app.action(LINK_ACTION)(open_link)
+    app.action("github_install_link")(install_clicked)
+    app.action(PICK_INSTALLATION)(pick)
+    app.view(SUBMIT_CALLBACK)(on_submit)
 
 
 async def save_link(

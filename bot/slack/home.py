@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -31,6 +32,7 @@ from bot.blocks.snippet import snippet_modal
 from bot.readiness import readiness_table
 from bot.runtime import Runtime
 from bot.slack.admins import is_admin
+from bot.slack.context import runtime_of
 from bot.slack.modals import redacted
 from bot.slack_client import error_of
 from storage.teams import Team
@@ -116,27 +118,32 @@ async def linked_repos(services: Services, team: Team) -> list[str]:
     return list(repos) if link is not None and isinstance(repos, list) else []
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
-    services = runtime.services
+async def on_home_opened(event: dict, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    runtime = runtime_of(context)
+    user = event.get("user")
+    if event.get("tab", "home") != "home" or not user:
+        return
+    await publish_home(runtime, client, user, body.get("team_id"))
 
-    @app.event("app_home_opened")
-    async def on_home_opened(event: dict, body: dict, client: AsyncWebClient) -> None:
-        user = event.get("user")
-        if event.get("tab", "home") != "home" or not user:
-            return
-        await publish_home(runtime, client, user, body.get("team_id"))
 
-    @app.action(SNIPPET_ACTION)
-    async def on_snippet(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
-        await ack()
-        team = await services.team_for((body.get("team") or {}).get("id"))
-        region = team.config.amplitude.region or services.settings.amplitude_region
-        # the builder is pure and fast: the modal opens well inside the trigger's 3 s
-        await client.views_open(trigger_id=body["trigger_id"], view=snippet_modal(region=region))
+async def on_snippet(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    services = runtime_of(context).services
+    await ack()
+    team = await services.team_for((body.get("team") or {}).get("id"))
+    region = team.config.amplitude.region or services.settings.amplitude_region
+    # the builder is pure and fast: the modal opens well inside the trigger's 3 s
+    await client.views_open(trigger_id=body["trigger_id"], view=snippet_modal(region=region))
 
-    @app.action(REFRESH_ACTION)
-    async def on_refresh(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
-        await ack()
-        user = (body.get("user") or {}).get("id")
-        if user:
-            await publish_home(runtime, client, user, (body.get("team") or {}).get("id"))
+
+async def on_refresh(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    runtime = runtime_of(context)
+    await ack()
+    user = (body.get("user") or {}).get("id")
+    if user:
+        await publish_home(runtime, client, user, (body.get("team") or {}).get("id"))
+
+
+def register(app: AsyncApp) -> None:
+    app.event("app_home_opened")(on_home_opened)
+    app.action(SNIPPET_ACTION)(on_snippet)
+    app.action(REFRESH_ACTION)(on_refresh)

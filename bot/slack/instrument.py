@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.model_client import client as model_client
@@ -31,8 +32,8 @@ from bot.blocks.instrument import (
     refused_modal,
     submitted,
 )
-from bot.runtime import Runtime
 from bot.slack.admins import is_admin
+from bot.slack.context import app_state, runtime_of
 from bot.slack.home import publish_home
 from bot.slack.modals import admin_or_refused, redacted, show, slack_team_of, user_of
 from review.pipeline import github_skill
@@ -114,44 +115,51 @@ async def _prepare(
         return refused_modal(f"the scan of {repo} failed ({type(exc).__name__})", "Check sitrep's log, then try again")
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+async def open_preview(
+    ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    services = runtime_of(context).services
+    previews = app_state(context, Previews)
+    await ack()
+    repo = str(action.get("value") or "")
+    if not body.get("trigger_id") or not repo:
+        return
+    opened = await client.views_open(trigger_id=body["trigger_id"], view=progress_modal(repo, "Checking"))
+    view_id = opened["view"]["id"]
+    if not await is_admin(services, client, user_of(body)):
+        await show(client, view_id, not_allowed_modal(services.settings.admins))
+        return
+    team = await services.team_for(slack_team_of(body))
+    prepared = await _prepare(services, team, repo, client, view_id)
+    if isinstance(prepared, dict):
+        view = prepared
+    elif prepared.plan.empty:
+        view = nothing_modal(prepared.plan)
+    else:
+        previews.keep(prepared)
+        view = preview_modal(prepared.plan, prepared.pull)
+    await show(client, view_id, await redacted(services, view))
+
+
+async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    runtime = runtime_of(context)
     services = runtime.services
-    previews = Previews()
+    previews = app_state(context, Previews)
+    user = user_of(body) or ""
+    if not await admin_or_refused(services, client, ack, user):
+        return
+    repo, commit, digest = submitted(view)
+    await ack(response_action="update", view=progress_modal(repo, "Opening the pull request"))
+    team = await services.team_for(slack_team_of(body))
+    shown = previews.take(digest)
+    outcome = await _submit(services, team, (repo, commit, digest), user, client, str(view["id"]), shown)
+    await show(client, str(view["id"]), await redacted(services, outcome))
+    await publish_home(runtime, client, user, slack_team_of(body))
 
-    @app.action(ACTION)
-    async def open_preview(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
-        await ack()
-        repo = str(action.get("value") or "")
-        if not body.get("trigger_id") or not repo:
-            return
-        opened = await client.views_open(trigger_id=body["trigger_id"], view=progress_modal(repo, "Checking"))
-        view_id = opened["view"]["id"]
-        if not await is_admin(services, client, user_of(body)):
-            await show(client, view_id, not_allowed_modal(services.settings.admins))
-            return
-        team = await services.team_for(slack_team_of(body))
-        prepared = await _prepare(services, team, repo, client, view_id)
-        if isinstance(prepared, dict):
-            view = prepared
-        elif prepared.plan.empty:
-            view = nothing_modal(prepared.plan)
-        else:
-            previews.keep(prepared)
-            view = preview_modal(prepared.plan, prepared.pull)
-        await show(client, view_id, await redacted(services, view))
 
-    @app.view(SUBMIT_CALLBACK)
-    async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user = user_of(body) or ""
-        if not await admin_or_refused(services, client, ack, user):
-            return
-        repo, commit, digest = submitted(view)
-        await ack(response_action="update", view=progress_modal(repo, "Opening the pull request"))
-        team = await services.team_for(slack_team_of(body))
-        shown = previews.take(digest)
-        outcome = await _submit(services, team, (repo, commit, digest), user, client, str(view["id"]), shown)
-        await show(client, str(view["id"]), await redacted(services, outcome))
-        await publish_home(runtime, client, user, slack_team_of(body))
+def register(app: AsyncApp) -> None:
+    app.action(ACTION)(open_preview)
+    app.view(SUBMIT_CALLBACK)(on_submit)
 
 
 async def _submit(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.runtime import Runtime
-from bot.slack.mentions import answer_event
+from bot.slack.context import runtime_of
+from bot.slack.mentions import spawn_answer
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +25,11 @@ def is_user_dm(event: dict) -> bool:
     )
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
-    @app.event("message")
-    async def on_message(event: dict, body: dict, client: AsyncWebClient) -> None:
-        if not is_user_dm(event):
-            return
-        await answer_event(runtime, client, event, body, "dm")
+async def on_message(event: dict, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    if not is_user_dm(event):
+        return
+    spawn_answer(runtime_of(context), client, event, body, "dm")
+
+
+def register(app: AsyncApp) -> None:
+    app.event("message")(on_message)

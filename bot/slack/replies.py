@@ -9,13 +9,10 @@ posted is redacted; a failure becomes one short line, never a traceback.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -31,6 +28,7 @@ from storage.poster import PRIORITY_ANSWER, PostFailed
 
 log = logging.getLogger(__name__)
 
+ANSWERS = "answers"  # the Supervisor group of the answers under way (mentions, DMs, the message shortcut)
 STATUS_TEXT = "is investigating…"
 REACTION = "eyes"
 FAILED = (
@@ -81,32 +79,6 @@ async def clear_progress(client: AsyncWebClient, progress: Progress, posted: boo
         log.info("clearing progress in %s failed: %s", progress.channel, error_of(exc))
 
 
-_ANSWERING: set[asyncio.Task[Any]] = set()  # answers under way, so a shutdown can let them finish
-
-
-async def finish_answers(timeout: float) -> int:
-    """Wait up to `timeout` seconds for the answers under way; how many were still going."""
-    me = asyncio.current_task()
-    pending = {t for t in _ANSWERING if t is not me and not t.done()}
-    if pending:
-        _, pending = await asyncio.wait(pending, timeout=timeout)
-    return len(pending)
-
-
-@contextmanager
-def answering() -> Iterator[None]:
-    """Mark the current task as answering a question until the block ends (listeners enter it first thing)."""
-    task = asyncio.current_task()
-    if task is None or task in _ANSWERING:
-        yield
-        return
-    _ANSWERING.add(task)
-    try:
-        yield
-    finally:
-        _ANSWERING.discard(task)
-
-
 async def answer_in_thread(
     runtime: Runtime,
     client: AsyncWebClient,
@@ -117,17 +89,7 @@ async def answer_in_thread(
     """Run the question through dispatch and post the answer in its thread; returns the message ts.
 
     `before_post` runs right before chat.postMessage; when it says False (another replica took the event over),
-    nothing is posted."""
-    with answering():
-        return await _answer_in_thread(runtime, client, question, before_post)
-
-
-async def _answer_in_thread(
-    runtime: Runtime,
-    client: AsyncWebClient,
-    question: Question,
-    before_post: Callable[[], Awaitable[bool]] | None = None,
-) -> str | None:
+    nothing is posted. The surfaces run it under the Supervisor's ANSWERS group, so a shutdown lets it finish."""
     services = runtime.services
     progress = await show_progress(client, question) if needs_agent(question) else Progress("none")
     try:

@@ -13,11 +13,13 @@ from datetime import datetime
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels import CannotPost, ensure_member
 from bot.runtime import Runtime
+from bot.slack.context import app_state, runtime_of
 from bot.slack.replies import tell_user
 from reports.post import (
     NO_CHANNEL,
@@ -143,45 +145,47 @@ async def run_scheduled(runtime: Runtime, job: Job, scheduled_for: datetime) -> 
     )
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+async def on_run_now(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    runtime = runtime_of(context)
     services = runtime.services
-    gate = RunNowGate()
-
-    @app.action(RUN_NOW_ACTION)
-    async def on_run_now(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
-        await ack()
-        user = (body.get("user") or {}).get("id")
-        team = await services.team_for((body.get("team") or {}).get("id"))
-        channel = report_channel(services.settings, team)
-        if not channel:
-            if user:
-                await tell_user(runtime, user, FAILED.format(what=NO_CHANNEL))
-            return
-        if refused := gate.refusal(channel, user):
-            if user:
-                await tell_user(runtime, user, refused)
-            return
-        try:
-            with gate.building_for(channel, user):
-                await build_and_post(
-                    services,
-                    team,
-                    channel,
-                    poster=poster_of(runtime),
-                    before_post=member_of(client),
-                    first_post_after=FIRST_POST_S,
-                )
-        except CannotPost as exc:
-            if user:
-                await tell_user(runtime, user, f":warning: {exc}")
-            return
-        except Exception as exc:
-            if not isinstance(exc, ReportError):
-                log.exception("Run report now failed")
-            if user:
-                await tell_user(
-                    runtime, user, FAILED.format(what=exc if isinstance(exc, ReportError) else type(exc).__name__)
-                )
-            return
+    gate = app_state(context, RunNowGate)
+    await ack()
+    user = (body.get("user") or {}).get("id")
+    team = await services.team_for((body.get("team") or {}).get("id"))
+    channel = report_channel(services.settings, team)
+    if not channel:
         if user:
-            await tell_user(runtime, user, f"Posted the status report in <#{channel}>.")
+            await tell_user(runtime, user, FAILED.format(what=NO_CHANNEL))
+        return
+    if refused := gate.refusal(channel, user):
+        if user:
+            await tell_user(runtime, user, refused)
+        return
+    try:
+        with gate.building_for(channel, user):
+            await build_and_post(
+                services,
+                team,
+                channel,
+                poster=poster_of(runtime),
+                before_post=member_of(client),
+                first_post_after=FIRST_POST_S,
+            )
+    except CannotPost as exc:
+        if user:
+            await tell_user(runtime, user, f":warning: {exc}")
+        return
+    except Exception as exc:
+        if not isinstance(exc, ReportError):
+            log.exception("Run report now failed")
+        if user:
+            await tell_user(
+                runtime, user, FAILED.format(what=exc if isinstance(exc, ReportError) else type(exc).__name__)
+            )
+        return
+    if user:
+        await tell_user(runtime, user, f"Posted the status report in <#{channel}>.")
+
+
+def register(app: AsyncApp) -> None:
+    app.action(RUN_NOW_ACTION)(on_run_now)

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.runtime import Runtime, no_slack_connection
 from bot.slack import register
-from bot.slack.replies import finish_answers
+from bot.slack.replies import ANSWERS
 from bot.slack.socket import AckingSocketModeHandler, build_app
 from bot.slack_client import error_of
 from settings import Settings, StartupError
@@ -93,8 +93,9 @@ async def serve(
             await asyncio.wait_for(handler.close_async(), SHUTDOWN_S / 2)
         except (TimeoutError, Exception):
             log.warning("closing the Slack connection did not finish cleanly")
-        cut = await finish_answers(SHUTDOWN_S / 2)  # no new events now; let the answers under way post and record
-        if cut:
+        # no new events now; let the answers under way post and record (the Supervisor stops what is left)
+        if not await runtime.supervisor.settle(ANSWERS, SHUTDOWN_S / 2):
+            cut = len(runtime.supervisor.running(ANSWERS))
             log.warning("%d answer(s) were still being worked on at shutdown", cut)
         for sig in handled:
             loop.remove_signal_handler(sig)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.services import Services
@@ -43,6 +44,7 @@ from bot.blocks.schedule import (
 )
 from bot.channels import check_access
 from bot.runtime import Runtime
+from bot.slack.context import runtime_of
 from bot.slack.home import publish_home
 from bot.slack.modals import admin_or_refused, open_for_admin, slack_team_of, user_of
 from storage.team_config import ConfigInvalid, ReportJob
@@ -206,75 +208,84 @@ async def open_schedule(services: Services, body: dict, client: AsyncWebClient) 
     await client.views_update(view_id=view_id, view=view)
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+async def on_open_schedule(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    services = runtime_of(context).services
+    await ack()
+    await open_schedule(services, body, client)
+
+
+async def on_open_add(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    services = runtime_of(context).services
+    await ack()
+    view_id = await open_for_admin(services, client, body, "Add a report")
+    if view_id is None:
+        return
+    team = await services.team_for(slack_team_of(body))
+    await client.views_update(view_id=view_id, view=add_report_modal(timezone=team.timezone(services.settings)))
+
+
+async def on_schedule(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    runtime = runtime_of(context)
     services = runtime.services
+    user = user_of(body) or "slack"
+    if not await admin_or_refused(services, client, ack, user):
+        return
+    team = await services.team_for(slack_team_of(body))
+    form = read_schedule((view.get("state") or {}).get("values") or {}, view.get("private_metadata") or "")
+    errors = schedule_errors(form)
+    if problem := await channel_problem(client, form.channel):
+        errors[CHANNEL_BLOCK] = problem
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    try:
+        jobs = apply_schedule(await current_jobs(services, team), form)
+    except ValidationError as exc:  # a payload the modal cannot produce: say so, store nothing
+        await ack(response_action="errors", errors=invalid(exc, {}, TZ_BLOCK))
+        return
+    patch = jobs_patch(jobs, channel=form.channel, timezone=form.timezone)
+    if await save(runtime, ack, team, patch, user, "Reports & schedule", TZ_BLOCK):
+        await publish_home(runtime, client, user, slack_team_of(body))
 
-    @app.action(SCHEDULE_ACTION)
-    async def on_open_schedule(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
-        await ack()
-        await open_schedule(services, body, client)
 
-    @app.action(ADD_REPORT_ACTION)
-    async def on_open_add(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
-        await ack()
-        view_id = await open_for_admin(services, client, body, "Add a report")
-        if view_id is None:
-            return
-        team = await services.team_for(slack_team_of(body))
-        await client.views_update(view_id=view_id, view=add_report_modal(timezone=team.timezone(services.settings)))
+async def on_add(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    runtime = runtime_of(context)
+    services = runtime.services
+    user = user_of(body) or "slack"
+    if not await admin_or_refused(services, client, ack, user):
+        return
+    team = await services.team_for(slack_team_of(body))
+    report = read_new_report((view.get("state") or {}).get("values") or {})
+    existing = await current_jobs(services, team)
+    errors = new_report_errors(report, existing)
+    if problem := await channel_problem(client, report.channel or team.report_channel(services.settings)):
+        errors[JOB_CHANNEL_BLOCK] = problem
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    tz = team.timezone(services.settings)
+    try:
+        new = ReportJob.model_validate(
+            {
+                "name": report.name,
+                "time": report.time or "09:00",
+                "days": report.days,
+                "timezone": None if report.timezone == tz else report.timezone,
+                "channel": report.channel,
+                "sections": report.sections,
+                "window_hours": report.window_hours,
+            }
+        )
+    except ValidationError as exc:
+        await ack(response_action="errors", errors=invalid(exc, ADD_REPORT_FIELDS, NAME_BLOCK))
+        return
+    patch = jobs_patch([*existing, new])
+    if await save(runtime, ack, team, patch, user, f"Added {report.name}"[:24], NAME_BLOCK):
+        await publish_home(runtime, client, user, slack_team_of(body))
 
-    @app.view(SCHEDULE_CALLBACK)
-    async def on_schedule(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user = user_of(body) or "slack"
-        if not await admin_or_refused(services, client, ack, user):
-            return
-        team = await services.team_for(slack_team_of(body))
-        form = read_schedule((view.get("state") or {}).get("values") or {}, view.get("private_metadata") or "")
-        errors = schedule_errors(form)
-        if problem := await channel_problem(client, form.channel):
-            errors[CHANNEL_BLOCK] = problem
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        try:
-            jobs = apply_schedule(await current_jobs(services, team), form)
-        except ValidationError as exc:  # a payload the modal cannot produce: say so, store nothing
-            await ack(response_action="errors", errors=invalid(exc, {}, TZ_BLOCK))
-            return
-        patch = jobs_patch(jobs, channel=form.channel, timezone=form.timezone)
-        if await save(runtime, ack, team, patch, user, "Reports & schedule", TZ_BLOCK):
-            await publish_home(runtime, client, user, slack_team_of(body))
 
-    @app.view(ADD_REPORT_CALLBACK)
-    async def on_add(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user = user_of(body) or "slack"
-        if not await admin_or_refused(services, client, ack, user):
-            return
-        team = await services.team_for(slack_team_of(body))
-        report = read_new_report((view.get("state") or {}).get("values") or {})
-        existing = await current_jobs(services, team)
-        errors = new_report_errors(report, existing)
-        if problem := await channel_problem(client, report.channel or team.report_channel(services.settings)):
-            errors[JOB_CHANNEL_BLOCK] = problem
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        tz = team.timezone(services.settings)
-        try:
-            new = ReportJob.model_validate(
-                {
-                    "name": report.name,
-                    "time": report.time or "09:00",
-                    "days": report.days,
-                    "timezone": None if report.timezone == tz else report.timezone,
-                    "channel": report.channel,
-                    "sections": report.sections,
-                    "window_hours": report.window_hours,
-                }
-            )
-        except ValidationError as exc:
-            await ack(response_action="errors", errors=invalid(exc, ADD_REPORT_FIELDS, NAME_BLOCK))
-            return
-        patch = jobs_patch([*existing, new])
-        if await save(runtime, ack, team, patch, user, f"Added {report.name}"[:24], NAME_BLOCK):
-            await publish_home(runtime, client, user, slack_team_of(body))
+def register(app: AsyncApp) -> None:
+    app.action(SCHEDULE_ACTION)(on_open_schedule)
+    app.action(ADD_REPORT_ACTION)(on_open_add)
+    app.view(SCHEDULE_CALLBACK)(on_schedule)
+    app.view(ADD_REPORT_CALLBACK)(on_add)

@@ -6,6 +6,7 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,9 +15,9 @@ from agent.question import Question
 from bot.blocks.help import help_text
 from bot.channels import CannotPost, ensure_member
 from bot.readiness import readiness_table
-from bot.runtime import Runtime
+from bot.slack.context import runtime_of
 from bot.slack.mentions import thread_of
-from bot.slack.replies import answer_in_thread, tell_user
+from bot.slack.replies import ANSWERS, answer_in_thread, tell_user
 from text.mrkdwn import split_mrkdwn
 
 log = logging.getLogger(__name__)
@@ -36,45 +37,51 @@ def help_modal(text: str) -> dict:
     return View(type="modal", title="sitrep", close="Close", blocks=blocks).to_dict()
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+async def on_global(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    runtime = runtime_of(context)
     services = runtime.services
+    await ack()
+    # trigger_id lives 3 s: open the modal first, then fill it.
+    opened = await client.views_open(trigger_id=body["trigger_id"], view=loading_modal())
+    team = await services.team_for((body.get("team") or {}).get("id"))
+    rows = await readiness_table(runtime, team)
+    await client.views_update(view_id=opened["view"]["id"], view=help_modal(help_text(rows)))
 
-    @app.shortcut(GLOBAL_SHORTCUT)
-    async def on_global(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
-        await ack()
-        # trigger_id lives 3 s: open the modal first, then fill it.
-        opened = await client.views_open(trigger_id=body["trigger_id"], view=loading_modal())
-        team = await services.team_for((body.get("team") or {}).get("id"))
-        rows = await readiness_table(runtime, team)
-        await client.views_update(view_id=opened["view"]["id"], view=help_modal(help_text(rows)))
 
-    @app.shortcut(MESSAGE_SHORTCUT)
-    async def on_message_shortcut(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
-        await ack()
-        message = body.get("message") or {}
-        channel = (body.get("channel") or {}).get("id")
-        if not channel or not message.get("ts"):
-            log.warning("message shortcut without channel or message: ignored")
-            return
-        user = (body.get("user") or {}).get("id")
-        try:
-            await ensure_member(client, channel)
-        except CannotPost as exc:
-            # sitrep cannot post in that channel, ephemerally included: tell the person in its DM.
-            if user:
-                await tell_user(runtime, user, f":warning: I could not answer in that thread: {exc}")
-            return
-        team = await services.team_for((body.get("team") or {}).get("id"))
-        question = Question(
-            text=investigation(message),
-            team=team,
-            source="shortcut",
-            user=user,
-            channel=channel,
-            thread_ts=thread_of(message),
-            message_ts=message.get("ts"),
-        )
-        await answer_in_thread(runtime, client, question)
+async def on_message_shortcut(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    runtime = runtime_of(context)
+    services = runtime.services
+    await ack()
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id")
+    if not channel or not message.get("ts"):
+        log.warning("message shortcut without channel or message: ignored")
+        return
+    user = (body.get("user") or {}).get("id")
+    try:
+        await ensure_member(client, channel)
+    except CannotPost as exc:
+        # sitrep cannot post in that channel, ephemerally included: tell the person in its DM.
+        if user:
+            await tell_user(runtime, user, f":warning: I could not answer in that thread: {exc}")
+        return
+    team = await services.team_for((body.get("team") or {}).get("id"))
+    question = Question(
+        text=investigation(message),
+        team=team,
+        source="shortcut",
+        user=user,
+        channel=channel,
+        thread_ts=thread_of(message),
+        message_ts=message.get("ts"),
+    )
+    work = answer_in_thread(runtime, client, question)
+    runtime.supervisor.spawn(work, "answering a message shortcut", group=ANSWERS)  # a shutdown lets it finish
+
+
+def register(app: AsyncApp) -> None:
+    app.shortcut(GLOBAL_SHORTCUT)(on_global)
+    app.shortcut(MESSAGE_SHORTCUT)(on_message_shortcut)
 
 
 INVESTIGATE = "Investigate this Slack message and say what is going on:\n"
