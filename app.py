@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from agent.formatting import usage_text
 from bot.blocks.readiness import readiness_table_text
+from bot.channels import CannotPost
 from bot.readiness import readiness_table
 from bot.root import opened
 from bot.runtime import Runtime
@@ -125,7 +126,7 @@ async def cmd_report(settings: Settings, post: bool) -> int:
         assert poster is not None, "built whenever SLACK_BOT_TOKEN is set"
         try:
             ts, report = await build_and_post(services, team, channel, poster=poster)
-        except ReportError as exc:
+        except (ReportError, CannotPost) as exc:  # CannotPost: a channel sitrep is not in and cannot join
             print(f"sitrep: {exc}", file=sys.stderr)
             return EXIT_FAILED
         states = ", ".join(f"{s.title} {s.status.replace('_', ' ')}" for s in report.sections)

@@ -30,8 +30,9 @@ from bot.github_web import slack_notifier
 from bot.runtime import Runtime
 from bot.slack.alerts import candidate, take_alert_message
 from bot.slack.mentions import spawn_answer
-from bot.slack.report import run_scheduled
+from bot.slack.report import poster_of
 from bot.web import bound_port, start_web
+from reports.post import run_scheduled_report
 from reports.scheduler import ReportScheduler
 from reports.warm import before_slot
 from review.deferred import DeferredReviews
@@ -180,7 +181,7 @@ async def scheduling(runtime: Runtime) -> AsyncIterator[None]:
     services = runtime.services
 
     async def run_job(job: Job, scheduled_for: datetime) -> str | None:
-        return await run_scheduled(runtime, job, scheduled_for)
+        return await run_scheduled_report(services, job, scheduled_for, poster=poster_of(runtime))
 
     async def ahead(job: Job) -> None:
         await before_slot(services, job)

@@ -5,9 +5,9 @@ run taken over after a crash finds the post already made (or on its way) instead
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from metrics import REPORTS_POSTED
@@ -41,7 +41,6 @@ SLACK_HINTS = {
 
 
 # Called with the channel before a report is built: makes sure it can be posted there, or raises.
-BeforePost = Callable[[str], Awaitable[Any]]
 
 
 class ReportError(Exception):
@@ -99,7 +98,6 @@ async def build_and_post(
     title: str | None = None,
     job: Job | None = None,
     scheduled_for: datetime | None = None,
-    before_post: BeforePost | None = None,
     first_post_after: float | None = None,
     thread_ts: str | None = None,
     prepare: Callable[[Report], None] | None = None,
@@ -107,14 +105,14 @@ async def build_and_post(
 ) -> tuple[str, Report]:
     """Build the team's report and post it to `channel`: (message ts, report).
 
-    `before_post` runs first (the Slack surfaces pass the channel-membership check), so a report that could not
-    be posted is not built. With `first_post_after` (a person is waiting), a report still gathering after that
-    many seconds is posted as it stands and then updated in place (chat.update) when every section is done.
+    The poster's channel check runs first (a public channel is joined; one sitrep cannot post in raises its
+    line for a person), so a report that could not be posted is not built. With `first_post_after` (a person is
+    waiting), a report still gathering after that many seconds is posted as it stands and then updated in place
+    (chat.update) when every section is done.
     `prepare` changes the finished report before it is posted (a scheduled report's "since the last report"),
     `thread_ts` makes it a reply in that thread, and `key` makes the post idempotent.
     """
-    if before_post is not None:
-        await before_post(channel)
+    await poster.join(channel)
     options = ReportOptions.for_job(job.window_hours, job.sections) if job is not None else None
     secrets = await services.secrets()
     posted: list[tuple[str, PostRef]] = []
@@ -154,9 +152,7 @@ async def sibling_jobs(services: Services, team: Team, job: Job, channel: str) -
     return [j for j in jobs if j.id == job.id or report_channel(services.settings, team, j) == channel]
 
 
-async def run_scheduled_report(
-    services: Services, job: Job, scheduled_for: datetime, *, poster: Poster, before_post: BeforePost | None = None
-) -> str:
+async def run_scheduled_report(services: Services, job: Job, scheduled_for: datetime, *, poster: Poster) -> str:
     """The scheduler's run_job: the message ts, or an exception whose one line goes into job_runs.error."""
     team = await services.storage.teams.get(job.team_id)
     channel = report_channel(services.settings, team, job)
@@ -178,7 +174,7 @@ async def run_scheduled_report(
 
     ts, report = await build_and_post(
         services, team, channel, poster=poster, title=job.name, job=job, scheduled_for=scheduled_for,
-        before_post=before_post, thread_ts=thread, prepare=since_last, key=f"report:{job.id}:{slot}",
+        thread_ts=thread, prepare=since_last, key=f"report:{job.id}:{slot}",
     )  # fmt: skip
     try:
         await snapshots.save(

@@ -9,7 +9,6 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -17,20 +16,17 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels import CannotPost, ensure_member
+from bot.channels import CannotPost
 from bot.runtime import Runtime
 from bot.slack.context import app_state, runtime_of
 from bot.slack.replies import tell_user
 from reports.post import (
     NO_CHANNEL,
     NO_TOKEN,
-    BeforePost,
     ReportError,
     build_and_post,
     report_channel,
-    run_scheduled_report,
 )
-from storage.jobs import Job
 from storage.poster import Poster
 
 log = logging.getLogger(__name__)
@@ -73,15 +69,6 @@ class RunNowGate:
             self.building.discard(channel)
 
 
-def member_of(client: AsyncWebClient) -> BeforePost:
-    """The check before a report is built: sitrep is in the channel (a public one is joined), or CannotPost."""
-
-    async def check(channel: str) -> None:
-        await ensure_member(client, channel)
-
-    return check
-
-
 def poster_of(runtime: Runtime) -> Poster:
     poster = runtime.poster()
     if poster is None:
@@ -106,7 +93,6 @@ async def run_report_command(
             team,
             channel,
             poster=poster_of(runtime),
-            before_post=member_of(client),
             first_post_after=FIRST_POST_S,
         )
     except CannotPost as exc:
@@ -136,15 +122,6 @@ async def tell(respond: AsyncRespond, runtime: Runtime, command: dict, text: str
         await tell_user(runtime, user, text)
 
 
-async def run_scheduled(runtime: Runtime, job: Job, scheduled_for: datetime) -> str:
-    """The scheduler's run_job: joins a public report channel first; CannotPost (why, what to do) is recorded."""
-    poster, client = poster_of(runtime), runtime.slack
-    assert client is not None, "a poster has a client"
-    return await run_scheduled_report(
-        runtime.services, job, scheduled_for, poster=poster, before_post=member_of(client)
-    )
-
-
 async def on_run_now(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
     runtime = runtime_of(context)
     services = runtime.services
@@ -168,7 +145,6 @@ async def on_run_now(ack: AsyncAck, body: dict, client: AsyncWebClient, context:
                 team,
                 channel,
                 poster=poster_of(runtime),
-                before_post=member_of(client),
                 first_post_after=FIRST_POST_S,
             )
     except CannotPost as exc:

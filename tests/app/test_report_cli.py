@@ -91,3 +91,18 @@ async def test_post_sends_it_to_the_report_channel(env: dict[str, str], fakes) -
         message = slack.messages["C0REPORT"][-1]
         assert out == f"posted Status report to C0REPORT (ts {message['ts']}; Grafana ok, Amplitude ok)\n"
         assert message["blocks"][0]["type"] == "header" and "*5xx responses*" in str(message["blocks"])
+
+
+async def test_post_joins_a_public_channel_and_names_a_private_one_it_cannot(env: dict[str, str]) -> None:
+    channels = {"C0PUBLIC": {"is_member": False}, "G0SECRET": {"is_member": False, "is_private": True}}
+    async with FakeSlack(channels=channels) as slack:
+        extra = {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.api_url}
+        code, out, err = await run_app(["report", "--post"], {**env, **extra, "SITREP_REPORT_CHANNEL": "C0PUBLIC"})
+        assert code == 0, err
+        assert [c.args.get("channel") for c in slack.calls_to("conversations.join")] == ["C0PUBLIC"]
+        assert slack.messages["C0PUBLIC"]
+
+        code, out, err = await run_app(["report", "--post"], {**env, **extra, "SITREP_REPORT_CHANNEL": "G0SECRET"})
+        assert code == 1 and out == "" and "Traceback" not in err
+        assert err.startswith("sitrep: ") and "/invite" in err, err
+        assert "G0SECRET" not in slack.messages

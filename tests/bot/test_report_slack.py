@@ -14,9 +14,9 @@ from bot.blocks.home import home_view
 from bot.blocks.limits import violations
 from bot.readiness import readiness_table
 from bot.runtime import Runtime
-from bot.slack.report import WORKING, run_scheduled
+from bot.slack.report import WORKING, poster_of
 from bot.slack.run import serve
-from reports.post import NO_CHANNEL, NO_TOKEN
+from reports.post import NO_CHANNEL, NO_TOKEN, run_scheduled_report
 from reports.readiness import RUN_NOW_ACTION, RUN_NOW_STEP, reports_readiness
 from reports.render import num
 from reports.scheduler import ReportScheduler
@@ -35,7 +35,7 @@ PRIVATE = "G0SECRET"  # a private channel sitrep was never invited to
 def scheduled(services: Services) -> Callable[[Job, datetime], Awaitable[str]]:
     """The scheduler's run_job as bot/background.py wires it: through a Runtime's poster."""
     runtime = Runtime(services)
-    return lambda job, slot: run_scheduled(runtime, job, slot)
+    return lambda job, slot: run_scheduled_report(services, job, slot, poster=poster_of(runtime))
 
 
 @dataclass
