@@ -32,7 +32,7 @@ from bot.channels import CannotPost, check_access, ensure_member
 from bot.slack.admins import is_admin
 from bot.slack.context import runtime_of
 from bot.slack.home import publish_home
-from bot.slack.modals import admin_or_refused, open_modal, redacted, slack_team_of, user_of
+from bot.slack.modals import admin_submission, open_modal, redacted, slack_team_of, user_of
 from storage.team_config import ConfigInvalid
 from storage.teams import Team
 
@@ -97,12 +97,9 @@ async def on_open(ack: AsyncAck, body: dict, client: AsyncWebClient, context: As
 
 
 async def on_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
-    runtime = runtime_of(context)
-    services = runtime.services
-    user = user_of(body) or "slack"
-    if not await admin_or_refused(services, client, ack, user):
+    if (admin := await admin_submission(ack, body, client, context)) is None:
         return
-    team = await services.team_for(slack_team_of(body))
+    runtime, team, user = admin
     form = read_alert_settings((view.get("state") or {}).get("values") or {})
     errors = alert_settings_errors(form)
     to_join: list[str] = []

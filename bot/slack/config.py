@@ -32,7 +32,14 @@ from bot.blocks.config_menu import (
 from bot.readiness import check_connections
 from bot.slack.context import runtime_of
 from bot.slack.home import publish_home
-from bot.slack.modals import admin_or_refused, open_for_admin, open_modal, redacted, show, slack_team_of, user_of
+from bot.slack.modals import (
+    admin_submission,
+    open_for_admin,
+    open_modal,
+    redacted,
+    show,
+    slack_team_of,
+)
 from storage.team_config import ConfigInvalid
 from storage.teams import Team
 
@@ -68,12 +75,10 @@ async def on_open_agent(ack: AsyncAck, body: dict, client: AsyncWebClient, conte
 
 
 async def on_agent(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
-    runtime = runtime_of(context)
-    services = runtime.services
-    user = user_of(body) or "slack"
-    if not await admin_or_refused(services, client, ack, user):
+    if (admin := await admin_submission(ack, body, client, context)) is None:
         return
-    team = await services.team_for(slack_team_of(body))
+    runtime, team, user = admin
+    services = runtime.services
     form = read_agent_settings((view.get("state") or {}).get("values") or {})
     patch = agent_patch(form, **agent_values(services, team))
     if not patch:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import MutableMapping
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -12,9 +13,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.services import Services
 from bot.blocks.config_menu import loading_modal, not_allowed_modal
+from bot.runtime import Runtime
 from bot.slack.admins import is_admin
+from bot.slack.context import runtime_of
 from bot.slack_client import error_of
 from skills.base import redact
+from storage.teams import Team
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,18 @@ async def admin_or_refused(services: Services, client: AsyncWebClient, ack: Asyn
         return True
     await ack(response_action="update", view=not_allowed_modal(services.settings.admins))
     return False
+
+
+async def admin_submission(
+    ack: AsyncAck, body: dict, client: AsyncWebClient, context: MutableMapping[str, Any]
+) -> tuple[Runtime, Team, str] | None:
+    """A settings modal's submission: the Runtime, the person's team and their user id when they are an admin;
+    None for anyone else, whose modal then says who can change things (nothing is stored)."""
+    runtime = runtime_of(context)
+    user = user_of(body) or "slack"
+    if not await admin_or_refused(runtime.services, client, ack, user):
+        return None
+    return runtime, await runtime.services.team_for(slack_team_of(body)), user
 
 
 async def redacted(services: Services, view: dict) -> dict:

@@ -46,7 +46,7 @@ from bot.channels import check_access
 from bot.runtime import Runtime
 from bot.slack.context import runtime_of
 from bot.slack.home import publish_home
-from bot.slack.modals import admin_or_refused, open_for_admin, slack_team_of, user_of
+from bot.slack.modals import admin_submission, open_for_admin, slack_team_of
 from storage.team_config import ConfigInvalid, ReportJob
 from storage.teams import Team
 
@@ -225,12 +225,10 @@ async def on_open_add(ack: AsyncAck, body: dict, client: AsyncWebClient, context
 
 
 async def on_schedule(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
-    runtime = runtime_of(context)
-    services = runtime.services
-    user = user_of(body) or "slack"
-    if not await admin_or_refused(services, client, ack, user):
+    if (admin := await admin_submission(ack, body, client, context)) is None:
         return
-    team = await services.team_for(slack_team_of(body))
+    runtime, team, user = admin
+    services = runtime.services
     form = read_schedule((view.get("state") or {}).get("values") or {}, view.get("private_metadata") or "")
     errors = schedule_errors(form)
     if problem := await channel_problem(client, form.channel):
@@ -249,12 +247,10 @@ async def on_schedule(ack: AsyncAck, body: dict, view: dict, client: AsyncWebCli
 
 
 async def on_add(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
-    runtime = runtime_of(context)
-    services = runtime.services
-    user = user_of(body) or "slack"
-    if not await admin_or_refused(services, client, ack, user):
+    if (admin := await admin_submission(ack, body, client, context)) is None:
         return
-    team = await services.team_for(slack_team_of(body))
+    runtime, team, user = admin
+    services = runtime.services
     report = read_new_report((view.get("state") or {}).get("values") or {})
     existing = await current_jobs(services, team)
     errors = new_report_errors(report, existing)
