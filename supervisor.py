@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -126,3 +126,69 @@ class Scope:
             task.cancel()
         if running:
             await asyncio.wait(running)
+
+
+class Worker:
+    """One background task of the Supervisor's that works through a queue kept elsewhere (the store), round by
+    round: the Slack poster's sender, the alert desk's taker. `kick()` wakes it, starting it when none runs; each
+    `round()` answers how long to pause before the next (0: at once; None: nothing is left for it now). Before
+    `start()` it ends once a round finds nothing; after, it keeps looking every `poll_s`. `settle()` waits until a
+    round found nothing (tests, benchmarks, shutdown)."""
+
+    def __init__(
+        self,
+        supervisor: Supervisor,
+        round: Callable[[], Awaitable[float | None]],
+        what: str,
+        *,
+        group: str,
+        poll_s: float,
+    ) -> None:
+        self.supervisor = supervisor
+        self.round = round
+        self.what = what
+        self.group = group
+        self.poll_s = poll_s
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._watching = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def start(self) -> None:
+        """Work through what is waiting now, and keep looking every `poll_s`."""
+        self._watching = True
+        self.kick()
+
+    def kick(self) -> None:
+        """Something new may be waiting: wake the task (started when none runs, unless the app is stopping)."""
+        self._wake.set()
+        self._idle.clear()
+        if (self._task is None or self._task.done()) and not self.supervisor.stopping:
+            self._task = self.supervisor.spawn(self._run(), self.what, group=self.group)
+
+    async def settle(self, timeout: float | None = None) -> bool:
+        """Wait until a round found nothing left; False when `timeout` passed first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            pause = await self.round()
+            if pause is None:
+                self._idle.set()
+                if not self._watching:
+                    if self._wake.is_set():  # kicked during the round: one more
+                        continue
+                    return
+                pause = self.poll_s
+            if pause <= 0:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), pause)
+            except TimeoutError:
+                pass

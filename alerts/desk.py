@@ -44,7 +44,7 @@ from alerts.render import (
 from storage.alerts import Investigation
 from storage.poster import PRIORITY_ALERT, Grouping, Poster, PostRef
 from storage.teams import Team
-from supervisor import Scope
+from supervisor import Scope, Worker
 
 if TYPE_CHECKING:
     from agent.services import Services
@@ -92,11 +92,8 @@ class AlertDesk:
         self.first_wait = first_wait
         self.investigators = investigators
         self.poll_s = poll_s
-        self._wake = asyncio.Event()
-        self._worker: asyncio.Task[None] | None = None
-        self._watching = False
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._investigating: set[asyncio.Task[None]] = set()
+        self._taker = Worker(supervisor, self._round, "taking alert investigations", group="alert-desk", poll_s=poll_s)
 
     # -- notifications in ------------------------------------------------------------------------------------
 
@@ -182,56 +179,37 @@ class AlertDesk:
 
     def start(self) -> None:
         """Investigate what is waiting (a previous run's, a dead replica's), and keep looking every `poll_s`."""
-        self._watching = True
-        self.kick()
+        self._taker.start()
 
     def kick(self) -> None:
-        self._wake.set()
-        self._idle.clear()
-        if (self._worker is None or self._worker.done()) and not self.supervisor.stopping:
-            self._worker = self.supervisor.spawn(self._work(), "taking alert investigations", group="alert-desk")
+        self._taker.kick()
 
     async def settle(self, timeout: float | None = None) -> bool:
         """Wait until no investigation is waiting or under way here (tests, benchmarks)."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await self._taker.settle(timeout)
 
-    async def _work(self) -> None:
-        running: set[asyncio.Task[None]] = set()
-
-        def finished(task: asyncio.Task[None]) -> None:
-            running.discard(task)
-            self._wake.set()
-
-        while True:
-            self._wake.clear()
-            taken: list[Investigation] = []
-            storm = False
-            if len(running) < self.investigators:
-                try:
-                    stale = datetime.now(UTC) - timedelta(seconds=INVESTIGATION_S)
-                    taken = await self.store.take(self.investigators - len(running), stale)
-                    storm = bool(taken) and await self.store.waiting() > STORM
-                except Exception:
-                    log.exception("the alert investigations could not be read")
-                for inv in taken:
-                    work = self._investigate(inv, storm)
-                    task = self.supervisor.spawn(work, "investigating an alert", group="alerts")
-                    running.add(task)
-                    task.add_done_callback(finished)
-            if not running and not taken:
-                self._idle.set()
-                if not self._watching:
-                    if self._wake.is_set():
-                        continue
-                    return
+    async def _round(self) -> float | None:
+        """Take what this process has room for, most severe first, each investigated on its own task; None when
+        nothing is waiting or under way here."""
+        running = self._investigating
+        taken: list[Investigation] = []
+        storm = False
+        if len(running) < self.investigators:
             try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_s)
-            except TimeoutError:
-                pass
+                stale = datetime.now(UTC) - timedelta(seconds=INVESTIGATION_S)
+                taken = await self.store.take(self.investigators - len(running), stale)
+                storm = bool(taken) and await self.store.waiting() > STORM
+            except Exception:
+                log.exception("the alert investigations could not be read")
+            for inv in taken:
+                task = self.supervisor.spawn(self._investigate(inv, storm), "investigating an alert", group="alerts")
+                running.add(task)
+                task.add_done_callback(self._finished)
+        return None if not running and not taken else self.poll_s
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._investigating.discard(task)
+        self._taker.kick()  # room for the next one
 
     async def _investigate(self, inv: Investigation, storm: bool) -> None:
         alert = alert_from_json(inv.alert)

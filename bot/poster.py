@@ -36,7 +36,7 @@ from metrics import SLACK_RATE_LIMITED, SLACK_SENT
 from storage.outbox import OutboxRow, OutboxStore
 from storage.poster import PRIORITY_ANSWER, Grouping, PostFailed, PostRef
 from storage.run_lease import OWNER
-from supervisor import Supervisor
+from supervisor import Supervisor, Worker
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +67,8 @@ class SlackPoster:
         self.lease_s = lease_s
         self.poll_s = poll_s
         self.rate_limited = 0  # 429s met by this process (the bench prints them)
-        self._wake = asyncio.Event()
-        self._sender: asyncio.Task[None] | None = None
-        self._watching = False
+        self._sender = Worker(supervisor, self._round, "sending Slack posts", group="poster", poll_s=poll_s)
         self._waiters: dict[int, list[asyncio.Future[None]]] = defaultdict(list)
-        self._idle = asyncio.Event()
-        self._idle.set()
 
     # -- the Poster Protocol (storage/poster.py) -------------------------------------------------------------
 
@@ -168,51 +164,33 @@ class SlackPoster:
 
     def start(self) -> None:
         """Send what is waiting (rows a previous run or a dead replica left), and keep looking every `poll_s`."""
-        self._watching = True
-        self.kick()
+        self._sender.start()
 
     def kick(self) -> None:
         """Something new may be sendable: wake the sender (started when none runs)."""
-        self._wake.set()
-        self._idle.clear()
-        if (self._sender is None or self._sender.done()) and not self.supervisor.stopping:
-            self._sender = self.supervisor.spawn(self._run(), "sending Slack posts", group="poster")
+        self._sender.kick()
 
     async def settle(self, timeout: float | None = None) -> bool:
         """Wait until nothing this process could send now or soon is left (tests, benchmarks, shutdown)."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await self._sender.settle(timeout)
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            now = time.time()
-            try:
-                claimed, wake_at = await self.store.claim(self.owner, now, self.lease_s, pacing.choose)
-                if claimed:
-                    await self._send_all(claimed)
-                    continue
-                due = await self.store.next_due()  # None: nothing is pending anywhere
-            except Exception:
-                log.exception("the Slack outbox could not be read; trying again in %.0f s", self.poll_s)
-                wake_at, due = None, now + self.poll_s
-            if due is None:
-                self._idle.set()
-                if not self._watching:
-                    if self._wake.is_set():
-                        continue
-                    return
-                pause = self.poll_s
-            else:  # held back by the pace or a backoff, or waiting on a parent or another replica's claim
-                soon = [t - now for t in (wake_at, due) if t is not None and t > now]
-                pause = min([self.poll_s, *soon])
-            try:
-                await asyncio.wait_for(self._wake.wait(), pause)
-            except TimeoutError:
-                pass
+    async def _round(self) -> float | None:
+        """Claim and send what may go now; the pause before the next look (None: nothing is pending anywhere)."""
+        now = time.time()
+        try:
+            claimed, wake_at = await self.store.claim(self.owner, now, self.lease_s, pacing.choose)
+            if claimed:
+                await self._send_all(claimed)
+                return 0
+            due = await self.store.next_due()
+        except Exception:
+            log.exception("the Slack outbox could not be read; trying again in %.0f s", self.poll_s)
+            return self.poll_s
+        if due is None:
+            return None
+        # held back by the pace or a backoff, or waiting on a parent or another replica's claim
+        soon = [t - now for t in (wake_at, due) if t is not None and t > now]
+        return min([self.poll_s, *soon])
 
     async def _send_all(self, rows: list[OutboxRow]) -> None:
         """Channels at once, each channel's posts in order; answers to people each at once (their threads differ,

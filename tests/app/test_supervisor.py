@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from supervisor import Scope, Stopping, Supervisor
+from supervisor import Scope, Stopping, Supervisor, Worker
 
 
 async def test_a_failing_task_is_logged_with_what_it_was_doing(caplog: pytest.LogCaptureFixture) -> None:
@@ -139,3 +139,49 @@ async def test_a_scope_left_by_an_error_cancels_the_rest_and_the_error_stands() 
             await started.wait()
             raise LookupError("the first look could not be posted")
     assert task.cancelled()
+
+
+async def test_a_worker_runs_rounds_until_one_finds_nothing_and_a_kick_mid_round_gets_another() -> None:
+    supervisor = Supervisor()
+    queue = [3, 2, 1]
+    seen: list[int] = []
+    in_round, go_on = asyncio.Event(), asyncio.Event()
+
+    async def round() -> float | None:
+        if not queue:
+            return None
+        seen.append(queue.pop(0))
+        if seen == [3]:
+            in_round.set()
+            await go_on.wait()
+        return 0
+
+    worker = Worker(supervisor, round, "draining", group="w", poll_s=60)
+    worker.kick()
+    await in_round.wait()
+    queue.append(9)  # new work arrives while the first round runs: its kick is not lost
+    worker.kick()
+    go_on.set()
+    assert await worker.settle(5)
+    await supervisor.settle("w")  # not started: it ends once a round found nothing
+    assert seen == [3, 2, 1, 9] and supervisor.running("w") == []
+
+
+async def test_a_started_worker_keeps_looking_until_the_supervisor_stops() -> None:
+    supervisor = Supervisor()
+    rounds = 0
+    looked = asyncio.Event()
+
+    async def round() -> float | None:
+        nonlocal rounds
+        rounds += 1
+        if rounds == 3:
+            looked.set()
+        return None
+
+    worker = Worker(supervisor, round, "watching", group="w", poll_s=0.01)
+    worker.start()
+    await asyncio.wait_for(looked.wait(), 5)  # idle, yet it looked again every poll_s
+    assert len(supervisor.running("w")) == 1
+    await supervisor.stop()
+    assert supervisor.running("w") == []
