@@ -16,8 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from skills.base import RESULT_MAX_BYTES, Skill, SkillContext, SkillError, Tool, ToolInputError, redact
+from skills.base import Skill, SkillContext, SkillError, Tool, ToolInputError, redact
 from skills.changes.tools import build_tools as changes_tools
+from skills.results import RESULT_MAX_BYTES
 from skills.vercel_drain.config import load_config as load_drain_config
 
 if TYPE_CHECKING:

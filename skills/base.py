@@ -1,4 +1,4 @@
-"""What every skill shares: Tool, Skill, Readiness, SkillError, and one retrying httpx client per integration.
+"""What every skill shares: Tool, Skill, Readiness, SkillError, SkillContext, redaction.
 
 `Tool`: name, model-facing description, a pydantic parameter model whose JSON schema is the `input_schema`, an async
 handler returning plain data, a read-only flag; `qualified_name` is `<skill>_<name>`. `ToolSpec` is how a skill's
@@ -6,18 +6,13 @@ tools module declares one (a module-level handler taking the skill). `Skill`: re
 client. `Readiness`: ready / blocked / not configured, what is missing, the next step, Home tab actions.
 `SkillError`: integration, what failed, what to do. `SkillContext`: the team, its credentials (`credential()`: the
 stored value, else the bootstrap variable, with its source so an error names what to fix), the Storage and the
-Supervisor its caches refresh through. `make_client` and `send`: retries with backoff on 429/5xx and connection
-errors for idempotent requests only, honouring Retry-After. `bounded`: a result's rows cut to the ~8 KB budget, with
-"truncated", "shown" and a hint. `redact`: secrets out of any text.
+Supervisor its caches refresh through. `redact`: secrets out of any text. Beside it: `http.py` (the one client per
+integration and its retries) and `results.py` (a result's rows cut to the budget).
 """
 
 from __future__ import annotations
 
-import asyncio
-import email.utils
-import json
 import logging
-import random
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,10 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-import httpx
 from pydantic import BaseModel, ValidationError
-
-import metrics
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -37,14 +29,6 @@ if TYPE_CHECKING:
     from supervisor import Supervisor
 
 log = logging.getLogger(__name__)
-
-USER_AGENT = "sitrep/0.1 (+https://github.com/sitrep)"
-DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
-# The one cap on a tool result, in UTF-8 bytes (what a model's tokens are counted from, whatever the script):
-# agent/toolbox.py cuts what the model reads of a result (summary line + JSON) at RESULT_MAX_BYTES, ~4k tokens;
-# a tool fits its rows into RESULT_BUDGET_BYTES (`bounded`), leaving the rest for its envelope and the summary.
-RESULT_MAX_BYTES = 16_000
-RESULT_BUDGET_BYTES = RESULT_MAX_BYTES // 2
 
 
 class SkillError(Exception):
@@ -247,154 +231,6 @@ class Skill(ABC):
 
 
 SkillFactory = Callable[[SkillContext], Awaitable[Skill]]
-
-
-# ---------------------------------------------------------------------------------------------------------
-# HTTP: one client per integration, retries with backoff on 429/5xx for idempotent requests only.
-
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-
-
-def make_client(
-    base_url: str,
-    *,
-    headers: dict[str, str] | None = None,
-    auth: httpx.Auth | tuple[str, str] | None = None,
-    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-) -> httpx.AsyncClient:
-    all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-    all_headers.update(headers or {})
-    return httpx.AsyncClient(
-        base_url=base_url,
-        headers=all_headers,
-        auth=auth,
-        timeout=timeout,
-        follow_redirects=False,
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
-    )
-
-
-def retry_after_seconds(response: httpx.Response, default: float) -> float:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    return max(0.0, when.timestamp() - time.time())
-
-
-@dataclass
-class RetryPolicy:
-    attempts: int = 3
-    backoff: float = 0.5
-    max_wait: float = 20.0
-    statuses: frozenset[int] = field(default=RETRY_STATUSES)
-
-    def delay(self, attempt: int, response: httpx.Response | None) -> float:
-        base = self.backoff * (2**attempt) * (0.75 + random.random() / 2)
-        if response is not None:
-            base = retry_after_seconds(response, base)
-        return min(base, self.max_wait)
-
-
-async def send(
-    client: httpx.AsyncClient,
-    method: str,
-    url: str,
-    *,
-    policy: RetryPolicy | None = None,
-    idempotent: bool | None = None,
-    integration: str = "",
-    **kwargs: Any,
-) -> httpx.Response:
-    """Send a request; retry 429/5xx and connection errors with backoff when the request is idempotent.
-
-    Returns the last response (the caller maps statuses to SkillErrors); raises httpx.TransportError when
-    every attempt failed to connect. Every attempt is counted in sitrep_upstream_requests under `integration`
-    (default: the client's host).
-    """
-    integration = integration or client.base_url.host or "unknown"
-    policy = policy or RetryPolicy()
-    retryable = idempotent if idempotent is not None else method.upper() in IDEMPOTENT_METHODS
-    attempts = policy.attempts if retryable else 1
-    for attempt in range(attempts):
-        try:
-            response = await client.request(method, url, **kwargs)
-        except (httpx.ConnectError, httpx.ReadTimeout, httpx.ConnectTimeout, httpx.RemoteProtocolError):
-            metrics.count_upstream(integration, None)
-            if attempt + 1 >= attempts:
-                raise
-            await asyncio.sleep(policy.delay(attempt, None))
-            continue
-        except httpx.HTTPError:
-            metrics.count_upstream(integration, None)
-            raise
-        metrics.count_upstream(integration, response.status_code)
-        if response.status_code in policy.statuses and attempt + 1 < attempts:
-            wait = policy.delay(attempt, response)
-            log.info("%s %s -> %s; retrying in %.1fs", method, url, response.status_code, wait)
-            await response.aclose()
-            await asyncio.sleep(wait)
-            continue
-        return response
-    raise AssertionError("unreachable")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Bounded results.
-
-
-def serialized_size(data: Any) -> int:
-    return len(json.dumps(data, default=str, ensure_ascii=False).encode())
-
-
-def fit_rows(rows: Sequence[Any], budget_bytes: int) -> tuple[list[Any], bool]:
-    """The longest prefix of `rows` whose JSON fits in `budget_bytes`, and whether anything was cut."""
-    kept: list[Any] = []
-    used = 2
-    for row in rows:
-        size = serialized_size(row) + 1
-        if used + size > budget_bytes:
-            return kept, True
-        kept.append(row)
-        used += size
-    return kept, False
-
-
-def bounded(
-    envelope: dict[str, Any],
-    key: str,
-    rows: Sequence[Any],
-    *,
-    hint: str,
-    total: int | None = None,
-    budget: int = RESULT_BUDGET_BYTES,
-) -> dict[str, Any]:
-    """`envelope` with `key` set to the longest prefix of `rows` that keeps the whole under `budget` bytes.
-
-    Sets "truncated" (also true when the envelope already said so, or when `rows` are the first of `total`) and,
-    when cut, "shown" and "hint" ("showing 50 of 80; <hint>").
-    """
-    result = dict(envelope)
-    result[key] = []
-    result.setdefault("truncated", False)
-    total = len(rows) if total is None else total
-    note = f"showing {total} of {total}; {hint}"
-    overhead = serialized_size(result) + len(note.encode()) + 40
-    kept, cut = fit_rows(rows, max(0, budget - overhead))
-    result[key] = kept
-    if cut or len(kept) < total:
-        result["truncated"] = True
-        result["shown"] = len(kept)
-        result["hint"] = f"showing {len(kept)} of {total}; {hint}"
-    return result
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:

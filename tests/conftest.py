@@ -10,8 +10,8 @@ from cryptography.fernet import Fernet
 
 from agent.services import Services
 from settings import Settings
-from skills.base import RetryPolicy
 from skills.grafana.client import GrafanaClient
+from skills.http import RetryPolicy
 from storage.services import Storage, open_storage
 from storage.sql import SQLITE
 from tests.fakes.grafana import FakeGrafana

@@ -26,8 +26,9 @@ from skills.amplitude.segmentation import (
     split_events,
 )
 from skills.amplitude.users import UserActivity, UserMatch, parse_activity, parse_matches
-from skills.base import RetryPolicy, SkillError, make_client, send
+from skills.base import SkillError
 from skills.cache import SwrCache
+from skills.http import RetryPolicy, make_client, send
 from supervisor import Supervisor
 
 INTEGRATION = "Amplitude"

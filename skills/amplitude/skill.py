@@ -13,7 +13,8 @@ from skills.amplitude.client import INTEGRATION, AmplitudeClient, base_url_for
 from skills.amplitude.links import APP_HOSTS
 from skills.amplitude.readiness import READINESS_TIMEOUT, check
 from skills.amplitude.tools import build_tools
-from skills.base import Credential, Readiness, RetryPolicy, Skill, SkillContext, SkillError, Tool
+from skills.base import Credential, Readiness, Skill, SkillContext, SkillError, Tool
+from skills.http import RetryPolicy
 from supervisor import Supervisor
 
 if TYPE_CHECKING:

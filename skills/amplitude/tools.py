@@ -18,7 +18,8 @@ from skills.amplitude.params import (
 )
 from skills.amplitude.segmentation import Series, change_pct, number
 from skills.amplitude.users import best_match
-from skills.base import RESULT_BUDGET_BYTES, Tool, ToolSpec, bounded, fit_rows, serialized_size
+from skills.base import Tool, ToolSpec
+from skills.results import RESULT_BUDGET_BYTES, bounded, fit_rows, serialized_size
 
 if TYPE_CHECKING:
     from skills.amplitude.api import AmplitudeProject

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from skills.base import Tool, bounded
+from skills.base import Tool
 from skills.changes.recent import SOURCES, Sources, collect
+from skills.results import bounded
 
 if TYPE_CHECKING:
     from storage.teams import Team

@@ -2,7 +2,7 @@
 
 Why not githubkit or gidgethub: both were checked. githubkit works with our httpx and pydantic, but it brings
 a generated model for every GitHub schema (a large, slow import for the dozen endpoints used here) and its own
-retry layer beside skills.base.send. gidgethub's GitHubAPI hides a 304 behind its own cache (polling needs to
+retry layer beside skills.http.send. gidgethub's GitHubAPI hides a 304 behind its own cache (polling needs to
 see it, to skip work) and turns 406 `too_large` into a generic exception. So this stays a thin client over the
 project's shared httpx factory and retry policy; JWT signing is PyJWT (skills/github/auth.py).
 
@@ -29,9 +29,10 @@ from typing import Any
 
 import httpx
 
-from skills.base import RetryPolicy, SkillError, make_client, send
+from skills.base import SkillError
 from skills.github.auth import AppJwt, InstallationToken, TokenCache, parse_expiry
 from skills.github.limits import Block, RateLimited, RateLimits, refusal_kind
+from skills.http import RetryPolicy, make_client, send
 
 log = logging.getLogger(__name__)
 

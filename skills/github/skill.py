@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from settings import Settings
-from skills.base import Readiness, RetryPolicy, Skill, SkillContext, SkillError, Tool
+from skills.base import Readiness, Skill, SkillContext, SkillError, Tool
 from skills.github.auth import AppJwt, PrivateKeyError, load_private_key
 from skills.github.client import INTEGRATION, GitHubClient
 from skills.github.readiness import check
 from skills.github.tools import build_tools
+from skills.http import RetryPolicy
 
 if TYPE_CHECKING:
     from storage.github import GitHubStore, InstallationLink

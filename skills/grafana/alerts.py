@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError, bounded
+from skills.base import SkillError
 from skills.grafana import rule_queries
 from skills.grafana.explore import explore_url
 from skills.grafana.results import clip
 from skills.grafana.timeutil import TimeRange
+from skills.results import bounded
 
 if TYPE_CHECKING:
     from skills.grafana.api import GrafanaAPI

@@ -1,4 +1,4 @@
-"""GrafanaClient: one httpx client, Bearer token, every call through skills.base.send, errors mapped to SkillError.
+"""GrafanaClient: one httpx client, Bearer token, every call through skills.http.send, errors mapped to SkillError.
 
 Higher-level methods (queries, patterns, alerts, dashboards) live in one module per backend and are exposed here
 as methods, so other code (the report builder) needs only this class.
@@ -12,10 +12,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from skills.base import RetryPolicy, SkillError, make_client, send
+from skills.base import SkillError
 from skills.grafana import alerts, dashboards, datasources, loki, patterns, prometheus
 from skills.grafana.discovery import GrafanaDiscovery
 from skills.grafana.timeutil import TimeLike
+from skills.http import RetryPolicy, make_client, send
 
 if TYPE_CHECKING:
     from skills.base import Credential

@@ -9,9 +9,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError, bounded
+from skills.base import SkillError
 from skills.grafana import datasources, loki
 from skills.grafana.results import clip
+from skills.results import bounded
 
 if TYPE_CHECKING:
     from skills.grafana.api import GrafanaAPI

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError, bounded
+from skills.base import SkillError
 from skills.grafana.explore import explore_url
 from skills.grafana.prometheus import summarize
 from skills.grafana.results import clip
 from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, to_ns
+from skills.results import bounded
 from storage.times import iso
 
 if TYPE_CHECKING:

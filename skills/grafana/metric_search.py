@@ -13,7 +13,7 @@ import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
-from skills.base import bounded
+from skills.results import bounded
 
 if TYPE_CHECKING:
     from skills.grafana.api import GrafanaAPI

@@ -19,11 +19,12 @@ from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from skills.base import SkillError, bounded
+from skills.base import SkillError
 from skills.grafana import loki
 from skills.grafana.explore import explore_url
 from skills.grafana.results import clip, point, sample
 from skills.grafana.timeutil import TimeLike, TimeRange, from_ns, to_ns
+from skills.results import bounded
 from storage.times import iso
 
 if TYPE_CHECKING:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from skills.base import SkillError, bounded
+from skills.base import SkillError
 from skills.grafana.explore import explore_url
 from skills.grafana.results import finite, number
 from skills.grafana.timeutil import TimeLike, TimeRange, now, to_datetime
+from skills.results import bounded
 from storage.times import iso
 
 if TYPE_CHECKING:

@@ -6,11 +6,12 @@ import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
-from skills.base import Credential, Readiness, RetryPolicy, Skill, SkillContext, SkillError, Tool
+from skills.base import Credential, Readiness, Skill, SkillContext, SkillError, Tool
 from skills.cache import Memory
 from skills.grafana import readiness as readiness_mod
 from skills.grafana.client import INTEGRATION, GrafanaClient, display_url
 from skills.grafana.tools import build_tools
+from skills.http import RetryPolicy
 from skills.memory import TeamMemory
 from skills.vercel_drain.readiness import probe_for as drain_probe_for
 from supervisor import Supervisor

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from skills.base import Tool, ToolSpec, bounded
+from skills.base import Tool, ToolSpec
 from skills.grafana import metric_search, subjects
 from skills.grafana.params import (
     CreateDashboard,
@@ -23,6 +23,7 @@ from skills.grafana.params import (
     ResolveSubject,
     SearchDashboards,
 )
+from skills.results import bounded
 
 if TYPE_CHECKING:
     from skills.grafana.client import GrafanaClient

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from skills.base import make_client, retry_after_seconds
+from skills.http import make_client, retry_after_seconds
 from skills.vercel_drain.config import DrainConfig
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

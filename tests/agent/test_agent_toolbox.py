@@ -9,7 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from agent.toolbox import Toolbox, ToolCall, bounded_content, summarize
-from skills.base import RESULT_BUDGET_BYTES, RESULT_MAX_BYTES, SkillError, Tool
+from skills.base import SkillError, Tool
+from skills.results import RESULT_BUDGET_BYTES, RESULT_MAX_BYTES
 from tests.fakes.grafana import FakeGrafana
 
 
@@ -102,7 +103,7 @@ async def test_results_are_capped_with_the_summary_first() -> None:
 
 
 async def test_the_cap_has_one_home_and_one_unit_utf8_bytes() -> None:
-    """skills/base.py holds the cap on what the model reads of a result and the share a tool's rows may fill, both
+    """skills/results.py holds the cap on what the model reads of a result and the share a tool's rows may fill, both
     in UTF-8 bytes (what the API counts tokens from), so text in any script is held to the same size."""
 
     async def accented(_: Args) -> dict:

@@ -11,7 +11,8 @@ import pytest
 
 from skills.amplitude.client import REGION_BASES, AmplitudeClient, base_url_for
 from skills.amplitude.segmentation import Filter, GroupBy
-from skills.base import RetryPolicy, SkillError
+from skills.base import SkillError
+from skills.http import RetryPolicy
 from tests.fakes.amplitude import FakeAmplitude
 
 TODAY = date(2026, 2, 17)

@@ -10,7 +10,8 @@ import pytest
 
 from settings import Settings
 from skills.amplitude import AmplitudeSkill, open_skill
-from skills.base import Credential, Readiness, ReadinessStatus, RetryPolicy, SkillContext
+from skills.base import Credential, Readiness, ReadinessStatus, SkillContext
+from skills.http import RetryPolicy
 from storage.services import Storage
 from storage.team_config import TeamConfig
 from storage.teams import Team

@@ -9,7 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from skills.amplitude import AmplitudeSkill
-from skills.base import RESULT_BUDGET_BYTES, Credential, RetryPolicy, SkillError, Tool, ToolInputError, serialized_size
+from skills.base import Credential, SkillError, Tool, ToolInputError
+from skills.http import RetryPolicy
+from skills.results import RESULT_BUDGET_BYTES, serialized_size
 from tests.fakes.amplitude import FakeAmplitude
 
 TODAY = date(2026, 2, 17)

@@ -10,7 +10,8 @@ from datetime import date
 import pytest
 
 from skills.amplitude import AmplitudeSkill
-from skills.base import Credential, ReadinessStatus, RetryPolicy
+from skills.base import Credential, ReadinessStatus
+from skills.http import RetryPolicy
 from storage.instrumentation import InstrumentationPR
 from tests.fakes.amplitude import FakeAmplitude
 

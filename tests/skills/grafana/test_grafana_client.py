@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from skills.base import RetryPolicy, SkillError
+from skills.base import SkillError
 from skills.grafana.client import GrafanaClient, display_url
+from skills.http import RetryPolicy
 from tests.fakes.grafana import LOKI_UID, PROM_UID, FakeGrafana, default_datasources
 
 FAST = RetryPolicy(attempts=3, backoff=0.0, max_wait=0.0)

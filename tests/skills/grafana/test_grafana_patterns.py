@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from skills.base import SkillError, serialized_size
+from skills.base import SkillError
 from skills.grafana.client import GrafanaClient
 from skills.grafana.patterns import cluster, error_query, message_of, words_filter
+from skills.results import serialized_size
 from tests.fakes.grafana import FakeGrafana
 from tests.fakes.grafana_query import now_ns
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from skills.base import serialized_size
 from skills.grafana.client import GrafanaClient
+from skills.results import serialized_size
 from tests.fakes.grafana import LOKI_UID, PROM_UID, FakeGrafana
 
 BUDGET = 8192

@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 import time
 
-from skills.base import Credential, ReadinessStatus, RetryPolicy
+from skills.base import Credential, ReadinessStatus
 from skills.grafana import GrafanaSkill
+from skills.http import RetryPolicy
 from tests.fakes.grafana import LOKI_URL, FakeGrafana
 
 

@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from skills.base import Credential, RetryPolicy, SkillContext, SkillError, ToolInputError, serialized_size
+from skills.base import Credential, SkillContext, SkillError, ToolInputError
 from skills.grafana import GrafanaSkill, open_skill
+from skills.http import RetryPolicy
+from skills.results import serialized_size
 from storage.services import Storage
 from storage.teams import DEFAULT_TEAM_ID
 from tests.fakes.grafana import LOKI_UID, FakeGrafana

@@ -23,10 +23,11 @@ import pytest
 from agent.rules.plays_metrics import query_for
 from agent.rules.plays_triage import slowest_query
 from reports.sections.grafana import Window, _histogram, duration
-from skills.base import RetryPolicy, SkillError
+from skills.base import SkillError
 from skills.grafana import metric_search, subjects
 from skills.grafana.client import GrafanaClient
 from skills.grafana.latency import p95_query
+from skills.http import RetryPolicy
 from tests.fakes.grafana import PROM_UID, FakeGrafana
 
 pytestmark = pytest.mark.e2e  # starts processes: `pytest -m "not e2e"` skips it
