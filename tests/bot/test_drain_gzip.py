@@ -25,8 +25,8 @@ from bot.background import start_relay
 from bot.bodies import BodyRefused, inflate
 from settings import Settings
 from tests.fakes.loki import FakeLoki
-from tests.skills.vercel_drain.test_drain_relay import FAST, Drain, drain_env, ids, serve
 from tests.support.drain_support import DRAIN_VERIFY, entry, ndjson, sign
+from tests.support.drain_world import FAST, Drain, drain_env, ids, serve
 from tests.support.http_pieces import send_in_pieces
 
 GIB = 1 << 30

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from skills.changes import collect
 from storage.changes import VERCEL, ChangeStore
-from tests.skills.vercel_drain.test_drain_relay import Drain, backend, drain, loki  # noqa: F401 - the drain fixtures, on both backends
 from tests.support.drain_support import entry, ndjson, sign
+from tests.support.drain_world import Drain
 
 
 def pieces(body: bytes, size: int = 7) -> AsyncIterator[bytes]:
@@ -22,7 +22,7 @@ def pieces(body: bytes, size: int = 7) -> AsyncIterator[bytes]:
     return gen()
 
 
-async def test_a_new_deployment_is_recorded_once_with_its_build_url_and_first_time(drain: Drain) -> None:  # noqa: F811
+async def test_a_new_deployment_is_recorded_once_with_its_build_url_and_first_time(drain: Drain) -> None:
     now_ms = int(time.time() * 1000)
     runtime = entry(1, deploymentId="dpl_New", ts_ms=now_ms - 60_000, host="mochacare.example")
     build = entry(2, source="build", deploymentId="dpl_New", ts_ms=now_ms - 300_000, host="mochacare-x1.vercel.app")
@@ -38,7 +38,7 @@ async def test_a_new_deployment_is_recorded_once_with_its_build_url_and_first_ti
     assert change.environment == "production"
 
 
-async def test_preview_deployments_are_left_out_of_recent_changes_unless_asked(drain: Drain) -> None:  # noqa: F811
+async def test_preview_deployments_are_left_out_of_recent_changes_unless_asked(drain: Drain) -> None:
     body = json.dumps([entry(1, deploymentId="dpl_Prev", environment="preview"), entry(2, deploymentId="dpl_Prod")])
     response = await drain.post(body.encode())
     assert response.status_code == 200
@@ -50,7 +50,7 @@ async def test_preview_deployments_are_left_out_of_recent_changes_unless_asked(d
     assert {c.ref for c in everything.changes} == {"dpl_Prev", "dpl_Prod"}
 
 
-async def test_entries_without_a_deployment_id_record_nothing(drain: Drain) -> None:  # noqa: F811
+async def test_entries_without_a_deployment_id_record_nothing(drain: Drain) -> None:
     item = entry(1)
     del item["deploymentId"]
     response = await drain.post(ndjson([item]))
