@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,15 +11,13 @@ import pytest
 from agent.services import Services
 from bot.blocks.credentials import FORMS, credentials_modal, submitted_values
 from bot.blocks.limits import view_violations
-from bot.runtime import Runtime
 from bot.slack.credentials import validate
-from bot.slack.run import serve
-from settings import Settings
 from skills.registry import default_factories
 from storage.services import open_storage
 from storage.teams import DEFAULT_TEAM_ID
 from tests.fakes.grafana import FakeGrafana
 from tests.fakes.slack import FakeSlack
+from tests.support.serving import served, slack_settings
 
 ADMIN, MEMBER = "UADMIN", "UMEMBER"
 
@@ -37,26 +34,12 @@ async def world(env: dict[str, str]) -> AsyncIterator[World]:
     users = {ADMIN: {"name": "ops-lead", "is_admin": True}, MEMBER: {"name": "dev"}}
     async with FakeSlack(users=users) as slack, FakeGrafana(token="glsa_good_token_1234") as grafana:
         grafana.add_logs({"source": "lambda"}, ["GET /api 200"])
-        settings = Settings.from_env(
-            {
-                **env,
-                "SLACK_BOT_TOKEN": slack.bot_token,
-                "SLACK_APP_TOKEN": slack.app_token,
-                "SLACK_API_URL": slack.api_url,
-            }
-        )
+        settings = slack_settings(env, slack)
         services = Services(
             settings=settings, storage=await open_storage(settings), skill_factories=default_factories()
         )
-        stop = asyncio.Event()
-        task = asyncio.create_task(serve(Runtime(services), stop=stop))
-        try:
-            await slack.wait_connected()
+        async with served(services, slack):
             yield World(slack, grafana, services)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 5)
-            await services.close()
 
 
 def field_values(values: dict[str, str]) -> dict:
@@ -185,22 +168,11 @@ async def test_amplitude_keys_and_region_are_checked_then_saved(env: dict[str, s
 
     async with FakeSlack(users={ADMIN: {"is_admin": True}}) as slack, FakeAmplitude() as amp:
         amp.add_events("Agent Started", amp.today, 12)
-        settings = Settings.from_env(
-            {
-                **env,
-                "SLACK_BOT_TOKEN": slack.bot_token,
-                "SLACK_APP_TOKEN": slack.app_token,
-                "SLACK_API_URL": slack.api_url,
-                "AMPLITUDE_API_URL": amp.url,
-            }
-        )
+        settings = slack_settings(env, slack, AMPLITUDE_API_URL=amp.url)
         services = Services(
             settings=settings, storage=await open_storage(settings), skill_factories=default_factories()
         )
-        stop = asyncio.Event()
-        task = asyncio.create_task(serve(Runtime(services), stop=stop))
-        try:
-            await slack.wait_connected()
+        async with served(services, slack):
             mark = len(slack.calls)
             await slack.send_interactive(
                 {
@@ -234,10 +206,6 @@ async def test_amplitude_keys_and_region_are_checked_then_saved(env: dict[str, s
             stored = await services.storage.credentials.get_all(DEFAULT_TEAM_ID, "amplitude")
             assert stored == {"api_key": amp.api_key, "secret_key": amp.secret_key}
             assert (await services.storage.teams.get(DEFAULT_TEAM_ID)).config.amplitude.region == "eu"
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 5)
-            await services.close()
 
 
 DRAIN_VALUES = {

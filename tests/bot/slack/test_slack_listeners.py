@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 
 from agent.services import Services
-from bot.runtime import Runtime
-from bot.slack.run import serve
-from settings import Settings
 from storage.services import open_storage
 from tests.fakes.slack import FakeSlack
+from tests.support.serving import served, slack_settings
 
 
 @dataclass
@@ -25,24 +22,10 @@ class Running:
 @pytest.fixture
 async def running(env: dict[str, str]) -> AsyncIterator[Running]:
     async with FakeSlack() as slack:
-        settings = Settings.from_env(
-            {
-                **env,
-                "SLACK_BOT_TOKEN": slack.bot_token,
-                "SLACK_APP_TOKEN": slack.app_token,
-                "SLACK_API_URL": slack.api_url,
-            }
-        )
+        settings = slack_settings(env, slack)
         services = Services(settings=settings, storage=await open_storage(settings))
-        stop = asyncio.Event()
-        task = asyncio.create_task(serve(Runtime(services), stop=stop))
-        try:
-            await slack.wait_connected()
+        async with served(services, slack):
             yield Running(slack, services)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 5)
-            await services.close()
 
 
 def text_of(call_args: dict) -> str:

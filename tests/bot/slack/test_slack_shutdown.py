@@ -15,11 +15,10 @@ from agent.question import Question
 from agent.services import Services
 from bot.dispatch import Answer
 from bot.runtime import Runtime
-from bot.slack.run import serve
 from bot.slack.socket import AckingSocketModeHandler
-from settings import Settings
 from storage.services import open_storage
 from tests.fakes.slack import FakeSlack
+from tests.support.serving import served, slack_settings
 
 
 @dataclass
@@ -41,24 +40,10 @@ async def serving(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Async
 
     monkeypatch.setattr(AckingSocketModeHandler, "close_async", close_and_say)
     async with FakeSlack() as slack:
-        settings = Settings.from_env(
-            {
-                **env,
-                "SLACK_BOT_TOKEN": slack.bot_token,
-                "SLACK_APP_TOKEN": slack.app_token,
-                "SLACK_API_URL": slack.api_url,
-            }
-        )
+        settings = slack_settings(env, slack)
         services = Services(settings=settings, storage=await open_storage(settings))
-        stop = asyncio.Event()
-        task = asyncio.create_task(serve(Runtime(services), stop=stop))
-        try:
-            await slack.wait_connected()
-            yield Serving(slack, stop, task, closed)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 10)
-            await services.close()
+        async with served(services, slack, stop_within=10) as running:
+            yield Serving(slack, running.stop, running.task, closed)
 
 
 async def test_an_answer_under_way_at_shutdown_is_posted_before_serve_returns(
