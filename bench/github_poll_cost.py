@@ -12,7 +12,6 @@ Target: ≤ 70 full-cost requests per repo per hour (polling the three unconditi
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import tempfile
 import time
@@ -87,14 +86,3 @@ async def rows() -> list[Row]:
         ),
         Row("GitHub polling, installation tokens minted in the hour", f"{figures['mints']:.0f}", note="App budget"),
     ]
-
-
-async def main() -> int:
-    table = await rows()
-    for row in table:
-        print(f"{row.measure}: {row.value} {row.target} {row.note}")
-    return 0 if all(r.ok is not False for r in table) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))

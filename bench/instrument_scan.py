@@ -12,7 +12,6 @@ target is 40), and the plan's time per file read.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import tempfile
 import time
@@ -76,14 +75,3 @@ async def rows() -> list[Row]:
         ),
         Row("Instrumentation plan, time per file read", f"{f['per_file_ms']:.1f} ms", note="parse, edit, re-parse"),
     ]
-
-
-async def main() -> int:
-    table = await rows()
-    for row in table:
-        print(f"{row.measure}: {row.value} {row.target} {row.note}")
-    return 0 if all(r.ok is not False for r in table) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
